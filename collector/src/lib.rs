@@ -1,1 +1,11 @@
+//! Meshward collector: takes event streams from the Envoy filters, spools them to disk, writes
+//! them to ClickHouse, and serves health and metrics. `main.rs` is only the CLI's edge.
 
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod ingest;
+pub mod server;
+pub mod spool;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,46 @@
+//! The collector's HTTP API: liveness, readiness and Prometheus metrics.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use metrics_exporter_prometheus::PrometheusHandle;
+use serde_json::json;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// What readiness looks at.
+#[derive(Clone)]
+pub struct ApiState {
+    pub metrics: PrometheusHandle,
+    pub schema_ready: Arc<AtomicBool>,
+    pub store_healthy: Arc<AtomicBool>,
+    pub spool: crate::spool::Spool,
+}
+
+pub fn router(state: ApiState) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
+async fn readyz(State(state): State<ApiState>) -> (StatusCode, Json<serde_json::Value>) {
+    let schema = state.schema_ready.load(Ordering::Relaxed);
+    let store = state.store_healthy.load(Ordering::Relaxed);
+    let spool_full = state.spool.is_full();
+    let ready = schema && store && !spool_full;
+    let body = json!({
+        "ready": ready,
+        "schema": schema,
+        "clickhouse_writes_ok": store,
+        "spool_bytes": state.spool.bytes_used(),
+        "spool_full": spool_full,
+    });
+    (if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }, Json(body))
+}
+
+async fn metrics(State(state): State<ApiState>) -> String {
+    state.metrics.render()
+}

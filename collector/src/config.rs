@@ -1,0 +1,298 @@
+//! The collector's configuration: a YAML file, overridable by `MESHWARD_*` environment
+//! variables (`MESHWARD_CLICKHOUSE__URL=...` sets `clickhouse.url`), validated before start.
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_INGEST_LISTEN: &str = "127.0.0.1:50051";
+pub const DEFAULT_API_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_CLICKHOUSE_URL: &str = "http://127.0.0.1:8123";
+pub const DEFAULT_DATABASE: &str = "meshward";
+pub const DEFAULT_SPOOL_DIR: &str = "/var/lib/meshward/spool";
+pub const DEFAULT_SEGMENT_BYTES: u64 = 64 << 20;
+pub const DEFAULT_SPOOL_MAX_BYTES: u64 = 10 << 30;
+pub const DEFAULT_MAX_BATCH_EVENTS: usize = 10_000;
+pub const DEFAULT_WRITER_BATCH_ROWS: usize = 50_000;
+pub const DEFAULT_WRITER_MAX_DELAY_MS: u64 = 1_000;
+const ENV_PREFIX: &str = "MESHWARD_";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("config file {path}: {source}")]
+    Parse { path: PathBuf, source: serde_yaml::Error },
+    #[error("environment variable {name}: {reason}")]
+    Env { name: String, reason: String },
+    #[error("invalid config: {0}")]
+    Invalid(String),
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub ingest: IngestConfig,
+    pub spool: SpoolConfig,
+    pub clickhouse: ClickHouseConfig,
+    pub writer: WriterConfig,
+    pub api: ApiConfig,
+    pub log: LogConfig,
+}
+
+/// gRPC ingest from the filters.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IngestConfig {
+    /// Address the gRPC ingest service listens on.
+    pub listen: SocketAddr,
+    /// Bearer token every filter must present. Required.
+    pub token: String,
+    /// Largest batch accepted, in events; larger ones are rejected.
+    pub max_batch_events: usize,
+}
+
+/// The on-disk spool between ingest and ClickHouse.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SpoolConfig {
+    /// Folder of the spool's segment files; created if missing.
+    pub dir: PathBuf,
+    /// Size at which a segment file is closed and a new one started.
+    pub segment_bytes: u64,
+    /// Disk quota: past it, ingest answers RESOURCE_EXHAUSTED until the writer catches up.
+    pub max_bytes: u64,
+    /// `always`: fsync before acknowledging (group commit); `never`: leave it to the OS
+    /// (survives a crash of the collector, not of the machine).
+    pub fsync: FsyncPolicy,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum FsyncPolicy {
+    Always,
+    Never,
+}
+
+/// Where events are stored.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClickHouseConfig {
+    /// HTTP interface of the ClickHouse server.
+    pub url: String,
+    /// Database for Meshward's tables; created if missing.
+    pub database: String,
+    pub user: String,
+    pub password: String,
+}
+
+/// The writer that drains the spool into ClickHouse.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WriterConfig {
+    /// Rows per INSERT at most; an INSERT goes out when this many are ready...
+    pub max_batch_rows: usize,
+    /// ...or when the oldest waiting row is this old, in milliseconds.
+    pub max_delay_ms: u64,
+}
+
+/// HTTP API: health, readiness, Prometheus metrics.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiConfig {
+    pub listen: SocketAddr,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `auto` (JSON unless stderr is a terminal), `json` or `text`.
+    pub format: LogFormat,
+    /// tracing filter, e.g. `info` or `meshward=debug`; `RUST_LOG` wins when set.
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Auto,
+    Json,
+    Text,
+}
+
+fn addr(s: &str) -> SocketAddr {
+    s.parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        IngestConfig { listen: addr(DEFAULT_INGEST_LISTEN), token: String::new(), max_batch_events: DEFAULT_MAX_BATCH_EVENTS }
+    }
+}
+
+impl Default for SpoolConfig {
+    fn default() -> Self {
+        SpoolConfig {
+            dir: PathBuf::from(DEFAULT_SPOOL_DIR),
+            segment_bytes: DEFAULT_SEGMENT_BYTES,
+            max_bytes: DEFAULT_SPOOL_MAX_BYTES,
+            fsync: FsyncPolicy::Always,
+        }
+    }
+}
+
+impl Default for ClickHouseConfig {
+    fn default() -> Self {
+        ClickHouseConfig {
+            url: DEFAULT_CLICKHOUSE_URL.into(),
+            database: DEFAULT_DATABASE.into(),
+            user: "default".into(),
+            password: String::new(),
+        }
+    }
+}
+
+impl Default for WriterConfig {
+    fn default() -> Self {
+        WriterConfig { max_batch_rows: DEFAULT_WRITER_BATCH_ROWS, max_delay_ms: DEFAULT_WRITER_MAX_DELAY_MS }
+    }
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig { listen: addr(DEFAULT_API_LISTEN) }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig { format: LogFormat::Auto, level: "info".into() }
+    }
+}
+
+impl Config {
+    /// Reads the file (if any), applies `MESHWARD_*` overrides from `env`, validates.
+    pub fn load(path: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Config, ConfigError> {
+        let text = match path {
+            Some(path) => std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?,
+            None => String::new(),
+        };
+        let shown = path.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("<defaults>"));
+        let mut tree: serde_yaml::Value = if text.trim().is_empty() {
+            serde_yaml::Value::Mapping(Default::default())
+        } else {
+            serde_yaml::from_str(&text).map_err(|source| ConfigError::Parse { path: shown.clone(), source })?
+        };
+        for (name, value) in env {
+            if let Some(key) = name.strip_prefix(ENV_PREFIX) {
+                apply_override(&mut tree, &name, key, &value)?;
+            }
+        }
+        let config: Config = serde_yaml::from_value(tree).map_err(|source| ConfigError::Parse { path: shown, source })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
+        if self.ingest.token.len() < 16 {
+            return invalid("ingest.token must be set to a secret of at least 16 characters (or MESHWARD_INGEST__TOKEN)");
+        }
+        if self.spool.segment_bytes < 1 << 20 || self.spool.max_bytes < self.spool.segment_bytes {
+            return invalid("spool.segment_bytes must be at least 1 MiB and spool.max_bytes at least one segment");
+        }
+        if self.writer.max_batch_rows == 0 || self.writer.max_delay_ms == 0 {
+            return invalid("writer.max_batch_rows and writer.max_delay_ms must be positive");
+        }
+        let db = &self.clickhouse.database;
+        if db.is_empty() || !db.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return invalid("clickhouse.database must be letters, digits and underscores");
+        }
+        if !self.clickhouse.url.starts_with("http://") && !self.clickhouse.url.starts_with("https://") {
+            return invalid("clickhouse.url must be the server's HTTP address, e.g. http://127.0.0.1:8123");
+        }
+        Ok(())
+    }
+}
+
+/// `INGEST__TOKEN=x` sets `ingest.token: x`; the value is read as a YAML scalar.
+fn apply_override(tree: &mut serde_yaml::Value, name: &str, key: &str, value: &str) -> Result<(), ConfigError> {
+    let path: Vec<String> = key.split("__").map(str::to_ascii_lowercase).collect();
+    if path.iter().any(String::is_empty) {
+        return Err(ConfigError::Env { name: name.into(), reason: "use SECTION__FIELD, e.g. MESHWARD_CLICKHOUSE__URL".into() });
+    }
+    let parsed: serde_yaml::Value =
+        serde_yaml::from_str(value).unwrap_or_else(|_| serde_yaml::Value::String(value.to_owned()));
+    // Tokens and passwords stay strings even when they look like numbers.
+    let parsed = match parsed {
+        serde_yaml::Value::Number(_) | serde_yaml::Value::Bool(_) if key.ends_with("TOKEN") || key.ends_with("PASSWORD") => {
+            serde_yaml::Value::String(value.to_owned())
+        }
+        other => other,
+    };
+    let mut node = tree;
+    for (i, part) in path.iter().enumerate() {
+        let serde_yaml::Value::Mapping(map) = node else {
+            return Err(ConfigError::Env { name: name.into(), reason: format!("`{part}` is not inside a section") });
+        };
+        let key = serde_yaml::Value::String(part.clone());
+        if i + 1 == path.len() {
+            map.insert(key, parsed);
+            return Ok(());
+        }
+        node = map.entry(key).or_insert_with(|| serde_yaml::Value::Mapping(Default::default()));
+    }
+    Ok(())
+}
+
+/// The commented default configuration `meshward config example` prints.
+pub const EXAMPLE: &str = include_str!("config_example.yaml");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn example_parses_and_validates_with_a_token() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("c.yaml");
+        std::fs::write(&path, EXAMPLE).unwrap_or_else(|e| panic!("{e}"));
+        let config = Config::load(Some(&path), env(&[("MESHWARD_INGEST__TOKEN", "0123456789abcdef0123")]));
+        let config = config.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(config.clickhouse.database, "meshward");
+    }
+
+    #[test]
+    fn env_overrides_nested_fields() {
+        let config = Config::load(
+            None,
+            env(&[
+                ("MESHWARD_INGEST__TOKEN", "1234567890123456"),
+                ("MESHWARD_CLICKHOUSE__URL", "http://127.0.0.1:9999"),
+                ("MESHWARD_WRITER__MAX_BATCH_ROWS", "7"),
+                ("OTHER", "x"),
+            ]),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(config.ingest.token, "1234567890123456");
+        assert_eq!(config.clickhouse.url, "http://127.0.0.1:9999");
+        assert_eq!(config.writer.max_batch_rows, 7);
+    }
+
+    #[test]
+    fn errors_say_what_to_fix() {
+        let err = Config::load(None, env(&[])).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("ingest.token"), "{err}");
+        let err = Config::load(None, env(&[("MESHWARD_INGEST__TOKEN", "1234567890123456"), ("MESHWARD_SPOOL__FSYNC", "sometimes")]))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("unknown variant `sometimes`"), "{err}");
+        let err = Config::load(None, env(&[("MESHWARD_INGEST__TOKN", "x")])).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("unknown field `tokn`"), "{err}");
+    }
+}

@@ -1,0 +1,112 @@
+//! `meshward serve`: wires spool, ingest, writer and API together and runs until a signal.
+
+use crate::api::{self, ApiState};
+use crate::config::Config;
+use crate::ingest::{IngestService, TokenCheck};
+use crate::store::{self, Writer};
+use crate::{spool, telemetry};
+use anyhow::Context;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    telemetry::init_logs(&config.log);
+    let metrics = telemetry::init_metrics()?;
+    let (spool, reader) = spool::open(&config.spool).context("opening the spool")?;
+    let (shutdown_tx, shutdown) = watch::channel(false);
+
+    // Ingest starts at once, even with ClickHouse down: the spool takes the batches.
+    let schema_ready = Arc::new(AtomicBool::new(false));
+    let client = store::connect(&config.clickhouse);
+    let writer = Writer::new(client, config.clickhouse.url.clone(), config.writer.clone(), reader);
+    let store_healthy = writer.healthy.clone();
+    let writer_task = {
+        let schema_ready = schema_ready.clone();
+        let clickhouse = config.clickhouse.clone();
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            if wait_for_schema(&clickhouse, &schema_ready, shutdown.clone()).await {
+                writer.run(shutdown).await;
+            }
+        })
+    };
+
+    let ingest = IngestService::new(spool.clone(), TokenCheck::new(&config.ingest.token), config.ingest.max_batch_events);
+    let grpc_listener = tokio::net::TcpListener::bind(config.ingest.listen)
+        .await
+        .with_context(|| format!("binding ingest.listen {}", config.ingest.listen))?;
+    let api_listener = tokio::net::TcpListener::bind(config.api.listen)
+        .await
+        .with_context(|| format!("binding api.listen {}", config.api.listen))?;
+    tracing::info!(ingest = %config.ingest.listen, api = %config.api.listen, clickhouse = %config.clickhouse.url,
+        database = %config.clickhouse.database, spool = %config.spool.dir.display(), "meshward collector started");
+
+    let grpc = {
+        let mut shutdown = shutdown.clone();
+        tonic::transport::Server::builder()
+            .add_service(ingest.into_server())
+            .serve_with_incoming_shutdown(tokio_stream::wrappers::TcpListenerStream::new(grpc_listener), async move {
+                let _ = shutdown.wait_for(|s| *s).await;
+            })
+    };
+    let state = ApiState { metrics, schema_ready, store_healthy, spool };
+    let http = {
+        let mut shutdown = shutdown.clone();
+        axum::serve(api_listener, api::router(state)).with_graceful_shutdown(async move {
+            let _ = shutdown.wait_for(|s| *s).await;
+        })
+    };
+    let grpc_task = tokio::spawn(grpc);
+    let http_task = tokio::spawn(async move { http.await });
+
+    wait_for_signal().await;
+    tracing::info!("shutting down: closing ingest, writing what the spool holds");
+    let _ = shutdown_tx.send(true);
+    let _ = grpc_task.await;
+    let _ = http_task.await;
+    let _ = tokio::time::timeout(Duration::from_secs(10), writer_task).await;
+    Ok(())
+}
+
+/// Applies the schema, retrying while ClickHouse is unreachable. False if shut down first.
+async fn wait_for_schema(
+    config: &crate::config::ClickHouseConfig,
+    ready: &AtomicBool,
+    mut shutdown: watch::Receiver<bool>,
+) -> bool {
+    let mut delay = Duration::from_millis(200);
+    loop {
+        match store::migrate(config).await {
+            Ok(version) => {
+                tracing::info!(version, "ClickHouse schema ready");
+                ready.store(true, Ordering::Relaxed);
+                return true;
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, retry_in_ms = delay.as_millis() as u64, "ClickHouse not ready; spooling meanwhile");
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = shutdown.wait_for(|s| *s) => return false,
+        }
+        delay = (delay * 2).min(Duration::from_secs(5));
+    }
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = ctrl_c.await;
+}

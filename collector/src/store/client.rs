@@ -1,0 +1,34 @@
+//! The ClickHouse client, set up to work with old (18.16) and current servers.
+
+use crate::config::ClickHouseConfig;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("ClickHouse at {url}: {source}")]
+    ClickHouse { url: String, source: clickhouse::error::Error },
+    #[error("schema migration {version} ({name}) failed on ClickHouse at {url}: {source}")]
+    Migration { version: u32, name: &'static str, url: String, source: clickhouse::error::Error },
+}
+
+impl StoreError {
+    /// Type and syntax errors will fail again the same way: retrying them is pointless.
+    pub fn is_permanent(&self) -> bool {
+        let message = match self {
+            StoreError::ClickHouse { source, .. } | StoreError::Migration { source, .. } => source.to_string(),
+        };
+        ["Code: 27", "Code: 53", "Code: 62", "Code: 16", "Code: 33"].iter().any(|code| message.contains(code))
+    }
+}
+
+/// A client for the configured server and database. Validation is off: it needs
+/// `RowBinaryWithNamesAndTypes`, which 18.16 lacks; compression too (18.16 answers `compress=1`
+/// with an empty body).
+pub fn connect(config: &ClickHouseConfig) -> clickhouse::Client {
+    clickhouse::Client::default()
+        .with_url(&config.url)
+        .with_user(&config.user)
+        .with_password(&config.password)
+        .with_database(&config.database)
+        .with_compression(clickhouse::Compression::None)
+        .with_validation(false)
+}

@@ -1,0 +1,12 @@
+//! ClickHouse storage: client setup, versioned schema, event rows, and the writer that drains
+//! the spool into ClickHouse.
+
+mod client;
+mod rows;
+mod schema;
+mod writer;
+
+pub use client::{connect, StoreError};
+pub use rows::{event_row, EventRow, EVENTS_TABLE};
+pub use schema::{migrate, statements, MIGRATIONS};
+pub use writer::{insert_rows, Writer};

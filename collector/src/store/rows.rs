@@ -1,0 +1,193 @@
+//! `HttpEvent` (wire) -> `EventRow` (ClickHouse). Field order and names are the table's.
+
+use clickhouse::Row;
+use meshward_proto::HttpEvent;
+use serde::Serialize;
+
+pub const EVENTS_TABLE: &str = "http_events";
+
+#[derive(Debug, Row, Serialize)]
+pub struct EventRow {
+    pub event_id: [u8; 16],
+    pub ts_ms: u64,
+    pub ts: u32,
+    pub duration_us: u64,
+    pub method: String,
+    pub scheme: String,
+    pub authority: String,
+    pub path: String,
+    pub path_template: String,
+    pub query_params: Vec<String>,
+    #[serde(rename = "request_headers.name")]
+    pub request_header_names: Vec<String>,
+    #[serde(rename = "request_headers.value")]
+    pub request_header_values: Vec<String>,
+    #[serde(rename = "response_headers.name")]
+    pub response_header_names: Vec<String>,
+    #[serde(rename = "response_headers.value")]
+    pub response_header_values: Vec<String>,
+    pub status: u16,
+    pub request_body_bytes: u64,
+    pub response_body_bytes: u64,
+    pub request_total_bytes: u64,
+    pub response_total_bytes: u64,
+    pub source_address: String,
+    pub source_ip: String,
+    pub forwarded_for: Vec<String>,
+    pub client_ip: String,
+    pub peer_principal: String,
+    pub workload: String,
+    pub namespace: String,
+    pub request_id: String,
+    pub caller_id: String,
+    pub caller_id_source: String,
+    #[serde(rename = "request_body_fields.path")]
+    pub request_field_paths: Vec<String>,
+    #[serde(rename = "request_body_fields.type")]
+    pub request_field_types: Vec<String>,
+    #[serde(rename = "response_body_fields.path")]
+    pub response_field_paths: Vec<String>,
+    #[serde(rename = "response_body_fields.type")]
+    pub response_field_types: Vec<String>,
+    pub request_body_truncated: u8,
+    pub response_body_truncated: u8,
+    pub request_content_type: String,
+    pub response_content_type: String,
+    pub protocol: String,
+    #[serde(rename = "sensitive.class")]
+    pub sensitive_class: Vec<String>,
+    #[serde(rename = "sensitive.direction")]
+    pub sensitive_direction: Vec<u8>,
+    #[serde(rename = "sensitive.part")]
+    pub sensitive_part: Vec<String>,
+    #[serde(rename = "sensitive.location")]
+    pub sensitive_location: Vec<String>,
+    #[serde(rename = "sensitive.confidence")]
+    pub sensitive_confidence: Vec<f32>,
+    #[serde(rename = "attacks.class")]
+    pub attack_class: Vec<String>,
+    #[serde(rename = "attacks.direction")]
+    pub attack_direction: Vec<u8>,
+    #[serde(rename = "attacks.part")]
+    pub attack_part: Vec<String>,
+    #[serde(rename = "attacks.location")]
+    pub attack_location: Vec<String>,
+    #[serde(rename = "attacks.reason")]
+    pub attack_reason: Vec<String>,
+    #[serde(rename = "attacks.severity")]
+    pub attack_severity: Vec<u8>,
+    pub verdict: u8,
+    pub block_rule_id: String,
+    pub source_id: String,
+    pub batch_seq: u64,
+    pub received_ms: u64,
+}
+
+/// `10.0.0.1:5555` -> `10.0.0.1`, `[::1]:80` -> `::1`.
+fn ip_of(address: &str) -> String {
+    if let Some(rest) = address.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or_default().to_owned();
+    }
+    match address.rsplit_once(':') {
+        Some((ip, port)) if !ip.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => ip.to_owned(),
+        _ => address.to_owned(),
+    }
+}
+
+fn small(v: u32) -> u8 {
+    u8::try_from(v).unwrap_or(u8::MAX)
+}
+
+/// Converts one event; returns `None` for an event without a valid 16-byte id.
+pub fn event_row(event: HttpEvent, source_id: &str, batch_seq: u64, received_ms: u64) -> Option<EventRow> {
+    let event_id: [u8; 16] = event.event_id.as_slice().try_into().ok()?;
+    let (request_header_names, request_header_values) =
+        event.request_headers.into_iter().map(|h| (h.name, h.value.unwrap_or_default())).unzip();
+    let (response_header_names, response_header_values) =
+        event.response_headers.into_iter().map(|h| (h.name, h.value.unwrap_or_default())).unzip();
+    let (request_field_paths, request_field_types) =
+        event.request_body_fields.into_iter().map(|f| (f.path, f.r#type)).unzip();
+    let (response_field_paths, response_field_types) =
+        event.response_body_fields.into_iter().map(|f| (f.path, f.r#type)).unzip();
+    let source_ip = ip_of(&event.source_address);
+    let client_ip = event.forwarded_for.first().cloned().unwrap_or_else(|| source_ip.clone());
+    let sensitive = event.sensitive;
+    let attacks = event.attacks;
+    Some(EventRow {
+        event_id,
+        ts_ms: event.start_time_ms,
+        ts: u32::try_from(event.start_time_ms / 1000).unwrap_or(u32::MAX),
+        duration_us: event.duration_us,
+        method: event.method,
+        scheme: event.scheme,
+        authority: event.authority,
+        path: event.path,
+        path_template: event.path_template,
+        query_params: event.query_params,
+        request_header_names,
+        request_header_values,
+        response_header_names,
+        response_header_values,
+        status: u16::try_from(event.status).unwrap_or(0),
+        request_body_bytes: event.request_body_bytes,
+        response_body_bytes: event.response_body_bytes,
+        request_total_bytes: event.request_total_bytes,
+        response_total_bytes: event.response_total_bytes,
+        source_address: event.source_address,
+        source_ip,
+        forwarded_for: event.forwarded_for,
+        client_ip,
+        peer_principal: event.peer_principal,
+        workload: event.workload,
+        namespace: event.namespace,
+        request_id: event.request_id,
+        caller_id: event.caller_id,
+        caller_id_source: event.caller_id_source,
+        request_field_paths,
+        request_field_types,
+        response_field_paths,
+        response_field_types,
+        request_body_truncated: u8::from(event.request_body_truncated),
+        response_body_truncated: u8::from(event.response_body_truncated),
+        request_content_type: event.request_content_type,
+        response_content_type: event.response_content_type,
+        protocol: event.protocol,
+        sensitive_class: sensitive.iter().map(|s| s.class.clone()).collect(),
+        sensitive_direction: sensitive.iter().map(|s| small(s.direction as u32)).collect(),
+        sensitive_part: sensitive.iter().map(|s| s.part.clone()).collect(),
+        sensitive_location: sensitive.iter().map(|s| s.location.clone()).collect(),
+        sensitive_confidence: sensitive.iter().map(|s| s.confidence).collect(),
+        attack_class: attacks.iter().map(|a| a.class.clone()).collect(),
+        attack_direction: attacks.iter().map(|a| small(a.direction as u32)).collect(),
+        attack_part: attacks.iter().map(|a| a.part.clone()).collect(),
+        attack_location: attacks.iter().map(|a| a.location.clone()).collect(),
+        attack_reason: attacks.iter().map(|a| a.reason.clone()).collect(),
+        attack_severity: attacks.iter().map(|a| small(a.severity)).collect(),
+        verdict: small(event.verdict as u32),
+        block_rule_id: event.block_rule_id,
+        source_id: source_id.to_owned(),
+        batch_seq,
+        received_ms,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses() {
+        assert_eq!(ip_of("10.1.2.3:5555"), "10.1.2.3");
+        assert_eq!(ip_of("[::1]:80"), "::1");
+        assert_eq!(ip_of("::1"), "::1");
+        assert_eq!(ip_of(""), "");
+    }
+
+    #[test]
+    fn event_without_valid_id_is_skipped() {
+        assert!(event_row(HttpEvent::default(), "s", 1, 0).is_none());
+        let event = HttpEvent { event_id: vec![1; 16], status: 200, forwarded_for: vec!["1.2.3.4".into()], ..Default::default() };
+        let row = event_row(event, "s", 1, 0);
+        assert_eq!(row.as_ref().map(|r| r.client_ip.as_str()), Some("1.2.3.4"));
+    }
+}
