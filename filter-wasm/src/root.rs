@@ -49,12 +49,21 @@ fn property_string(path: Vec<&str>) -> Option<String> {
     (!value.is_empty()).then_some(value)
 }
 
+/// Node metadata: `xds.node.*` in Envoy 1.40 (measured), `node.*` in older releases.
+fn node_property(tail: &[&str]) -> Option<String> {
+    ["xds", ""].iter().find_map(|prefix| {
+        let mut path: Vec<&str> = if prefix.is_empty() { vec!["node"] } else { vec![prefix, "node"] };
+        path.extend_from_slice(tail);
+        property_string(path)
+    })
+}
+
 fn node_info() -> NodeInfo {
-    let workload = property_string(vec!["node", "metadata", "WORKLOAD_NAME"])
-        .or_else(|| property_string(vec!["node", "metadata", "NAME"]))
-        .or_else(|| property_string(vec!["node", "id"]))
+    let workload = node_property(&["metadata", "WORKLOAD_NAME"])
+        .or_else(|| node_property(&["metadata", "NAME"]))
+        .or_else(|| node_property(&["id"]))
         .unwrap_or_default();
-    let namespace = property_string(vec!["node", "metadata", "NAMESPACE"]).unwrap_or_default();
+    let namespace = node_property(&["metadata", "NAMESPACE"]).unwrap_or_default();
     NodeInfo { workload, namespace }
 }
 

@@ -1,1 +1,27 @@
+//! Test harness for Meshward: starts real ClickHouse, collector and Envoy processes on free
+//! loopback ports with their own folders, a sample API, and a traffic driver. Used by the
+//! end-to-end tests, `meshward-stack` (demo, up) and `meshward-bench`.
 
+pub mod clickhouse;
+pub mod collector;
+pub mod envoy;
+pub mod process;
+pub mod sample_api;
+pub mod stack;
+pub mod traffic;
+
+use std::path::PathBuf;
+
+/// The workspace root (this crate lives in `tests/`).
+pub fn workspace_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
+}
+
+/// Where harness runs keep their folders: `build/` in the workspace, or `MESHWARD_BUILD_DIR`.
+pub fn build_dir() -> PathBuf {
+    std::env::var_os("MESHWARD_BUILD_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("build"))
+}
+
+/// Shared-secret used by the harness for ingest.
+pub const TEST_TOKEN: &str = "meshward-test-ingest-token-0123456789";

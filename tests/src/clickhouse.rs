@@ -1,0 +1,119 @@
+//! A ClickHouse server of our own: own config, data folder and ports (never the system service).
+
+use crate::process::{free_port, wait_for, Guard};
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+pub struct ClickHouse {
+    pub dir: PathBuf,
+    pub http_port: u16,
+    pub tcp_port: u16,
+    process: Option<Guard>,
+    http: reqwest::Client,
+}
+
+fn server_binary() -> String {
+    std::env::var("MESHWARD_CLICKHOUSE_SERVER").unwrap_or_else(|_| "clickhouse-server".into())
+}
+
+fn config_xml(dir: &Path, http_port: u16, tcp_port: u16) -> String {
+    let d = dir.display();
+    format!(
+        r#"<?xml version="1.0"?>
+<yandex>
+  <logger><level>warning</level><log>{d}/server.log</log><errorlog>{d}/server.err.log</errorlog><size>50M</size><count>1</count></logger>
+  <http_port>{http_port}</http_port>
+  <tcp_port>{tcp_port}</tcp_port>
+  <listen_host>127.0.0.1</listen_host>
+  <path>{d}/data/</path>
+  <tmp_path>{d}/data/tmp/</tmp_path>
+  <user_files_path>{d}/data/user_files/</user_files_path>
+  <format_schema_path>{d}/data/format_schemas/</format_schema_path>
+  <mark_cache_size>268435456</mark_cache_size>
+  <uncompressed_cache_size>268435456</uncompressed_cache_size>
+  <max_concurrent_queries>100</max_concurrent_queries>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <timezone>UTC</timezone>
+  <mlock_executable>false</mlock_executable>
+  <profiles><default><max_memory_usage>4000000000</max_memory_usage></default></profiles>
+  <users><default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></default></users>
+  <quotas><default></default></quotas>
+</yandex>
+"#
+    )
+}
+
+impl ClickHouse {
+    /// Starts a server in `dir` on free ports and waits until it answers.
+    pub async fn start(dir: &Path) -> Result<ClickHouse> {
+        std::fs::create_dir_all(dir.join("data"))?;
+        let mut server = ClickHouse {
+            dir: dir.to_path_buf(),
+            http_port: free_port()?,
+            tcp_port: free_port()?,
+            process: None,
+            http: reqwest::Client::new(),
+        };
+        server.launch().await?;
+        Ok(server)
+    }
+
+    async fn launch(&mut self) -> Result<()> {
+        let config = self.dir.join("config.xml");
+        std::fs::write(&config, config_xml(&self.dir, self.http_port, self.tcp_port))?;
+        let mut command = Command::new(server_binary());
+        command.arg(format!("--config-file={}", config.display())).current_dir(&self.dir);
+        let mut guard = Guard::spawn("clickhouse-server", command, &self.dir.join("stdout.log"))
+            .context("clickhouse-server not found: run `make setup`")?;
+        let url = format!("{}/ping", self.url());
+        let http = self.http.clone();
+        let ready = wait_for("ClickHouse to answer /ping", Duration::from_secs(60), || {
+            let (http, url) = (http.clone(), url.clone());
+            async move { http.get(&url).send().await.ok().filter(|r| r.status().is_success()).map(|_| ()) }
+        })
+        .await;
+        if let Err(err) = ready {
+            let why = guard.exited().unwrap_or_default();
+            bail!("{err}\n{why}\n{}", crate::process::tail(&self.dir.join("server.err.log"), 20));
+        }
+        self.process = Some(guard);
+        Ok(())
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.http_port)
+    }
+
+    /// SIGKILL: a crash, not a shutdown.
+    pub fn kill9(&mut self) {
+        if let Some(mut p) = self.process.take() {
+            p.kill9();
+        }
+    }
+
+    /// Starts the server again on the same folder and ports.
+    pub async fn restart(&mut self) -> Result<()> {
+        self.kill9();
+        self.launch().await
+    }
+
+    /// Runs a query and returns the body (TSV unless the query says otherwise).
+    pub async fn query(&self, sql: &str) -> Result<String> {
+        let response = self.http.post(self.url()).body(sql.to_owned()).send().await.context("querying ClickHouse")?;
+        let status = response.status();
+        let body = response.text().await?;
+        if !status.is_success() {
+            bail!("ClickHouse answered {status} to `{sql}`: {body}");
+        }
+        Ok(body)
+    }
+
+    /// A single number, e.g. `SELECT count() FROM ...`.
+    pub async fn count(&self, sql: &str) -> Result<u64> {
+        let body = self.query(sql).await?;
+        body.trim().parse().with_context(|| format!("`{sql}` did not return a number: {body:?}"))
+    }
+}

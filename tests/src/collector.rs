@@ -1,0 +1,149 @@
+//! The real `meshward` collector binary, with its own config, spool folder and ports.
+
+use crate::process::{free_port, wait_for, Guard};
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+/// Settings a test may change.
+#[derive(Debug, Clone)]
+pub struct CollectorOptions {
+    pub clickhouse_url: String,
+    pub database: String,
+    pub writer_max_delay_ms: u64,
+    pub writer_max_batch_rows: usize,
+    pub spool_max_bytes: u64,
+    pub fsync: &'static str,
+}
+
+impl CollectorOptions {
+    pub fn new(clickhouse_url: &str, database: &str) -> Self {
+        CollectorOptions {
+            clickhouse_url: clickhouse_url.to_owned(),
+            database: database.to_owned(),
+            writer_max_delay_ms: 200,
+            writer_max_batch_rows: 50_000,
+            spool_max_bytes: 1 << 30,
+            fsync: "always",
+        }
+    }
+}
+
+pub struct Collector {
+    pub dir: PathBuf,
+    pub grpc_port: u16,
+    pub api_port: u16,
+    pub options: CollectorOptions,
+    process: Option<Guard>,
+    http: reqwest::Client,
+}
+
+/// The collector binary: `MESHWARD_BIN`, or the workspace's debug (then release) build.
+pub fn collector_binary() -> Result<PathBuf> {
+    if let Some(path) = std::env::var_os("MESHWARD_BIN") {
+        return Ok(PathBuf::from(path));
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| crate::workspace_root().join("target"));
+    for profile in ["debug", "release"] {
+        let path = target.join(profile).join("meshward");
+        if path.exists() {
+            return Ok(path);
+        }
+    }
+    bail!("no meshward binary under {}: run `make build` (or set MESHWARD_BIN)", target.display())
+}
+
+impl Collector {
+    pub async fn start(dir: &Path, options: CollectorOptions) -> Result<Collector> {
+        std::fs::create_dir_all(dir)?;
+        let mut collector = Collector {
+            dir: dir.to_path_buf(),
+            grpc_port: free_port()?,
+            api_port: free_port()?,
+            options,
+            process: None,
+            http: reqwest::Client::new(),
+        };
+        collector.launch().await?;
+        Ok(collector)
+    }
+
+    fn config(&self) -> String {
+        let o = &self.options;
+        format!(
+            "ingest:\n  listen: 127.0.0.1:{grpc}\n  token: {token}\nspool:\n  dir: {spool}\n  max_bytes: {max}\n  fsync: {fsync}\n\
+             clickhouse:\n  url: {url}\n  database: {db}\nwriter:\n  max_batch_rows: {rows}\n  max_delay_ms: {delay}\n\
+             api:\n  listen: 127.0.0.1:{api}\nlog:\n  format: json\n  level: info\n",
+            grpc = self.grpc_port,
+            token = crate::TEST_TOKEN,
+            spool = self.dir.join("spool").display(),
+            max = o.spool_max_bytes,
+            fsync = o.fsync,
+            url = o.clickhouse_url,
+            db = o.database,
+            rows = o.writer_max_batch_rows,
+            delay = o.writer_max_delay_ms,
+            api = self.api_port,
+        )
+    }
+
+    async fn launch(&mut self) -> Result<()> {
+        let config = self.dir.join("meshward.yaml");
+        std::fs::write(&config, self.config())?;
+        let mut command = Command::new(collector_binary()?);
+        command.arg("serve").arg("--config").arg(&config).env_remove("RUST_LOG");
+        let log = self.dir.join(format!("collector-{}.log", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0)));
+        let mut guard = Guard::spawn("meshward", command, &log)?;
+        let url = format!("http://127.0.0.1:{}/healthz", self.api_port);
+        let http = self.http.clone();
+        let up = wait_for("the collector to answer /healthz", Duration::from_secs(30), || {
+            let (http, url) = (http.clone(), url.clone());
+            async move { http.get(&url).send().await.ok().filter(|r| r.status().is_success()).map(|_| ()) }
+        })
+        .await;
+        if let Err(err) = up {
+            bail!("{err}\n{}", guard.exited().unwrap_or_default());
+        }
+        self.process = Some(guard);
+        Ok(())
+    }
+
+    /// Waits until `/readyz` says the schema is in place and writes work.
+    pub async fn wait_ready(&self) -> Result<()> {
+        let url = format!("http://127.0.0.1:{}/readyz", self.api_port);
+        let http = self.http.clone();
+        wait_for("the collector to be ready", Duration::from_secs(60), || {
+            let (http, url) = (http.clone(), url.clone());
+            async move { http.get(&url).send().await.ok().filter(|r| r.status().is_success()).map(|_| ()) }
+        })
+        .await
+    }
+
+    pub fn kill9(&mut self) {
+        if let Some(mut p) = self.process.take() {
+            p.kill9();
+        }
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut p) = self.process.take() {
+            p.stop(Duration::from_secs(15));
+        }
+    }
+
+    pub async fn restart(&mut self) -> Result<()> {
+        self.stop();
+        self.launch().await
+    }
+
+    /// Starts it again after a kill or stop, same folder and ports.
+    pub async fn start_again(&mut self) -> Result<()> {
+        self.launch().await
+    }
+
+    pub async fn metrics(&self) -> Result<String> {
+        let url = format!("http://127.0.0.1:{}/metrics", self.api_port);
+        self.http.get(url).send().await?.text().await.context("reading collector metrics")
+    }
+}

@@ -1,0 +1,212 @@
+//! A real Envoy 1.40 (from `make setup`) with a generated bootstrap: one listener in front of
+//! an upstream, optionally with a wasm filter, and a cluster for the collector's gRPC ingest.
+
+use crate::process::{free_port, wait_for, Guard};
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+/// Which HTTP filter runs before the router.
+#[derive(Debug, Clone)]
+pub enum Filter {
+    None,
+    /// The do-nothing wasm module: the cost of wasm alone.
+    Noop,
+    /// Meshward's filter with this JSON configuration.
+    Meshward { config: serde_json::Value },
+}
+
+#[derive(Debug, Clone)]
+pub struct EnvoyOptions {
+    pub upstream_port: u16,
+    pub collector_grpc_port: u16,
+    pub filter: Filter,
+    pub concurrency: u32,
+}
+
+pub struct Envoy {
+    pub dir: PathBuf,
+    pub listen_port: u16,
+    pub admin_port: u16,
+    process: Option<Guard>,
+    http: reqwest::Client,
+}
+
+pub fn envoy_binary() -> Result<PathBuf> {
+    if let Some(path) = std::env::var_os("MESHWARD_ENVOY") {
+        return Ok(PathBuf::from(path));
+    }
+    let path = crate::workspace_root().join(".tools").join("envoy");
+    if !path.exists() {
+        bail!("no Envoy at {}: run `make setup`", path.display());
+    }
+    Ok(path)
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| crate::workspace_root().join("target"))
+}
+
+/// The built filter (`make build` puts it there).
+pub fn meshward_wasm() -> Result<PathBuf> {
+    let path = target_dir().join("wasm32-wasip1").join("wasm").join("meshward_filter.wasm");
+    if !path.exists() {
+        bail!("no filter at {}: run `make build`", path.display());
+    }
+    Ok(path)
+}
+
+pub fn noop_wasm() -> Result<PathBuf> {
+    let path = target_dir().join("wasm32-wasip1").join("wasm").join("meshward_noop_filter.wasm");
+    if !path.exists() {
+        bail!("no no-op filter at {}: run `make build`", path.display());
+    }
+    Ok(path)
+}
+
+/// The filter configuration tests and the demo use: fast flushes, the test token.
+pub fn default_filter_config() -> serde_json::Value {
+    serde_json::json!({
+        "collector_token": crate::TEST_TOKEN,
+        "identity_hash_key": "meshward-demo-identity-key",
+        "flush_interval_ms": 200,
+    })
+}
+
+fn wasm_filter(name: &str, path: &Path, configuration: &str) -> String {
+    let configuration = serde_json::to_string(configuration).unwrap_or_else(|_| "\"\"".into());
+    format!(
+        r#"          - name: envoy.filters.http.wasm
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm
+              config:
+                name: {name}
+                root_id: {name}
+                failure_policy: FAIL_OPEN
+                vm_config:
+                  vm_id: {name}
+                  runtime: envoy.wasm.runtime.v8
+                  code: {{ local: {{ filename: "{path}" }} }}
+                configuration:
+                  "@type": type.googleapis.com/google.protobuf.StringValue
+                  value: {configuration}
+"#,
+        path = path.display()
+    )
+}
+
+fn bootstrap(options: &EnvoyOptions, listen_port: u16, admin_port: u16) -> Result<String> {
+    let filter = match &options.filter {
+        Filter::None => String::new(),
+        Filter::Noop => wasm_filter("noop", &noop_wasm()?, ""),
+        Filter::Meshward { config } => wasm_filter("meshward", &meshward_wasm()?, &config.to_string()),
+    };
+    Ok(format!(
+        r#"node:
+  id: sample-api-6f7c9d-x2k4p.demo
+  cluster: sample-api
+  metadata: {{ WORKLOAD_NAME: sample-api, NAMESPACE: demo }}
+admin:
+  address: {{ socket_address: {{ address: 127.0.0.1, port_value: {admin_port} }} }}
+static_resources:
+  listeners:
+  - name: ingress
+    address: {{ socket_address: {{ address: 127.0.0.1, port_value: {listen_port} }} }}
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: ingress
+          route_config:
+            virtual_hosts:
+            - name: app
+              domains: ["*"]
+              routes: [ {{ match: {{ prefix: "/" }}, route: {{ cluster: app }} }} ]
+          http_filters:
+{filter}          - name: envoy.filters.http.router
+            typed_config: {{ "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }}
+  clusters:
+  - name: app
+    type: STATIC
+    connect_timeout: 1s
+    load_assignment:
+      cluster_name: app
+      endpoints: [ {{ lb_endpoints: [ {{ endpoint: {{ address: {{ socket_address: {{ address: 127.0.0.1, port_value: {upstream} }} }} }} }} ] }} ]
+  - name: meshward_collector
+    type: STATIC
+    connect_timeout: 1s
+    typed_extension_protocol_options:
+      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+        explicit_http_config: {{ http2_protocol_options: {{}} }}
+    load_assignment:
+      cluster_name: meshward_collector
+      endpoints: [ {{ lb_endpoints: [ {{ endpoint: {{ address: {{ socket_address: {{ address: 127.0.0.1, port_value: {grpc} }} }} }} }} ] }} ]
+"#,
+        upstream = options.upstream_port,
+        grpc = options.collector_grpc_port,
+    ))
+}
+
+impl Envoy {
+    pub async fn start(dir: &Path, options: &EnvoyOptions) -> Result<Envoy> {
+        std::fs::create_dir_all(dir)?;
+        let listen_port = free_port()?;
+        let admin_port = free_port()?;
+        let config = dir.join("envoy.yaml");
+        std::fs::write(&config, bootstrap(options, listen_port, admin_port)?)?;
+        let mut command = Command::new(envoy_binary()?);
+        command
+            .arg("-c")
+            .arg(&config)
+            .arg("--concurrency")
+            .arg(options.concurrency.to_string())
+            .arg("--base-id")
+            .arg(admin_port.to_string())
+            .arg("--log-level")
+            .arg("warn");
+        let mut guard = Guard::spawn("envoy", command, &dir.join("envoy.log"))?;
+        let http = reqwest::Client::new();
+        let ready_url = format!("http://127.0.0.1:{admin_port}/ready");
+        let ready = wait_for("Envoy to be ready", Duration::from_secs(60), || {
+            let (http, url) = (http.clone(), ready_url.clone());
+            async move { http.get(&url).send().await.ok().filter(|r| r.status().is_success()).map(|_| ()) }
+        })
+        .await;
+        if let Err(err) = ready {
+            bail!("{err}\n{}", guard.exited().unwrap_or_else(|| crate::process::tail(&guard.log, 30)));
+        }
+        Ok(Envoy { dir: dir.to_path_buf(), listen_port, admin_port, process: Some(guard), http })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.listen_port)
+    }
+
+    pub fn admin_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.admin_port)
+    }
+
+    /// A counter from `/stats`, e.g. `wasmcustom.meshward.events_acked`; 0 when absent.
+    pub async fn stat(&self, name: &str) -> Result<u64> {
+        let url = format!("{}/stats?filter=^{}$", self.admin_url(), name.replace('.', "\\."));
+        let body = self.http.get(url).send().await?.text().await.context("reading Envoy stats")?;
+        Ok(body
+            .lines()
+            .find_map(|line| line.strip_prefix(&format!("{name}: ")))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0))
+    }
+
+    pub fn log_tail(&self) -> String {
+        crate::process::tail(&self.dir.join("envoy.log"), 40)
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut p) = self.process.take() {
+            p.stop(Duration::from_secs(5));
+        }
+    }
+}

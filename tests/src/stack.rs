@@ -1,0 +1,108 @@
+//! The whole local stack: ClickHouse, collector, sample API, and Envoy running the filter.
+
+use crate::clickhouse::ClickHouse;
+use crate::collector::{Collector, CollectorOptions};
+use crate::envoy::{default_filter_config, Envoy, EnvoyOptions, Filter};
+use crate::sample_api::SampleApi;
+use anyhow::Result;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct StackOptions {
+    pub name: String,
+    pub database: String,
+    pub envoy_concurrency: u32,
+    pub filter_config: serde_json::Value,
+    pub writer_max_delay_ms: u64,
+}
+
+impl StackOptions {
+    pub fn new(name: &str) -> Self {
+        StackOptions {
+            name: name.to_owned(),
+            database: format!("meshward_{}", name.replace(|c: char| !c.is_ascii_alphanumeric(), "_")),
+            envoy_concurrency: 2,
+            filter_config: default_filter_config(),
+            writer_max_delay_ms: 200,
+        }
+    }
+}
+
+pub struct Stack {
+    pub dir: PathBuf,
+    pub options: StackOptions,
+    // Dropped in reverse start order: Envoy first, ClickHouse last.
+    pub envoy: Envoy,
+    pub collector: Collector,
+    pub api: SampleApi,
+    pub clickhouse: ClickHouse,
+    pub client: reqwest::Client,
+}
+
+impl Stack {
+    pub async fn start(options: StackOptions) -> Result<Stack> {
+        let dir = crate::process::fresh_dir(&options.name)?;
+        let clickhouse = ClickHouse::start(&dir.join("clickhouse")).await?;
+        let mut collector_options = CollectorOptions::new(&clickhouse.url(), &options.database);
+        collector_options.writer_max_delay_ms = options.writer_max_delay_ms;
+        let collector = Collector::start(&dir.join("collector"), collector_options).await?;
+        collector.wait_ready().await?;
+        let api = SampleApi::start().await?;
+        let envoy = Envoy::start(
+            &dir.join("envoy"),
+            &EnvoyOptions {
+                upstream_port: api.port,
+                collector_grpc_port: collector.grpc_port,
+                filter: Filter::Meshward { config: options.filter_config.clone() },
+                concurrency: options.envoy_concurrency,
+            },
+        )
+        .await?;
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?;
+        Ok(Stack { dir, options, envoy, collector, api, clickhouse, client })
+    }
+
+    pub fn db(&self) -> &str {
+        &self.options.database
+    }
+
+    /// Events as queries see them: each once.
+    pub async fn event_count(&self) -> Result<u64> {
+        self.clickhouse.count(&format!("SELECT count() FROM {}.events", self.db())).await
+    }
+
+    /// Waits until exactly-once counting sees `n` events.
+    pub async fn wait_for_events(&self, n: u64, timeout: Duration) -> Result<()> {
+        let mut last = 0;
+        let deadline = std::time::Instant::now() + timeout;
+        while std::time::Instant::now() < deadline {
+            last = self.event_count().await.unwrap_or(last);
+            if last >= n {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        anyhow::bail!(
+            "expected {n} events in ClickHouse, saw {last} after {timeout:?}; filter stats: captured {} sent {} acked {} dropped {}",
+            self.envoy.stat("wasmcustom.meshward.events_captured").await.unwrap_or(0),
+            self.envoy.stat("wasmcustom.meshward.events_sent").await.unwrap_or(0),
+            self.envoy.stat("wasmcustom.meshward.events_acked").await.unwrap_or(0),
+            self.envoy.stat("wasmcustom.meshward.events_dropped_buffer_full").await.unwrap_or(0),
+        )
+    }
+
+    /// Events per endpoint template and status, as the demo prints them.
+    pub async fn summary(&self) -> Result<String> {
+        self.clickhouse
+            .query(&format!(
+                "SELECT method, path_template, status, count() AS events, \
+                 round(quantile(0.5)(duration_us) / 1000, 2) AS p50_ms, \
+                 uniqExact(caller_id) AS callers \
+                 FROM {}.events GROUP BY method, path_template, status \
+                 ORDER BY path_template, method, status FORMAT PrettyCompactMonoBlock",
+                self.db()
+            ))
+            .await
+    }
+}
