@@ -43,4 +43,4 @@ if ! rustup target list --installed | grep -qx wasm32-wasip1; then
 fi
 rustup component list --installed | grep -q '^clippy' || rustup component add clippy
 rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
-echo "setup: ok (envoy $("$TOOLS/envoy" --version 2>/dev/null | grep -o '1\.[0-9]*\.[0-9]*' | head -1), clickhouse $(clickhouse-server --version 2>/dev/null | grep -o '[0-9][0-9.]*' | head -1))"
+echo "setup: ok (envoy $("$TOOLS/envoy" --version 2>/dev/null | grep -o "1\.[0-9]*\.[0-9]*" | head -1), clickhouse-server $(dpkg-query -W -f="\${Version}" clickhouse-server), chdb-core $CHDB_VERSION)"

@@ -73,7 +73,10 @@ pub struct WalkLimits {
 
 impl Default for WalkLimits {
     fn default() -> Self {
-        WalkLimits { max_fields: 256, max_depth: 16 }
+        WalkLimits {
+            max_fields: 256,
+            max_depth: 16,
+        }
     }
 }
 
@@ -87,7 +90,13 @@ pub fn json_fields(body: &[u8], limits: WalkLimits) -> Option<Vec<BodyFieldOut>>
     Some(out)
 }
 
-fn walk(value: &Value, path: &mut String, depth: usize, limits: WalkLimits, out: &mut Vec<BodyFieldOut>) {
+fn walk(
+    value: &Value,
+    path: &mut String,
+    depth: usize,
+    limits: WalkLimits,
+    out: &mut Vec<BodyFieldOut>,
+) {
     if depth >= limits.max_depth {
         return;
     }
@@ -119,13 +128,18 @@ fn record(path: &str, field_type: FieldType, limits: WalkLimits, out: &mut Vec<B
     if let Some(existing) = out.iter_mut().find(|f| f.path == path) {
         existing.field_type = existing.field_type.merge(field_type);
     } else if out.len() < limits.max_fields {
-        out.push(BodyFieldOut { path: path.to_owned(), field_type });
+        out.push(BodyFieldOut {
+            path: path.to_owned(),
+            field_type,
+        });
     }
 }
 
 fn push_key(path: &mut String, key: &str) {
     let plain = !key.is_empty()
-        && key.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+        && key
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
         && !key.as_bytes()[0].is_ascii_digit();
     if plain {
         path.push('.');
@@ -156,7 +170,9 @@ mod tests {
 
     #[test]
     fn nested_objects_and_arrays() {
-        let got = fields(r#"{"user":{"email":"a@b.c","age":3,"tags":["x","y"]},"cards":[{"number":"4111"},{"number":"5500","cvv":1}]}"#);
+        let got = fields(
+            r#"{"user":{"email":"a@b.c","age":3,"tags":["x","y"]},"cards":[{"number":"4111"},{"number":"5500","cvv":1}]}"#,
+        );
         let want = [
             ("$.user", "object"),
             ("$.user.email", "string"),
@@ -182,7 +198,10 @@ mod tests {
 
     #[test]
     fn odd_keys_are_quoted() {
-        assert_eq!(fields(r#"{"a b":1}"#), vec![("$['a b']".to_string(), "integer")]);
+        assert_eq!(
+            fields(r#"{"a b":1}"#),
+            vec![("$['a b']".to_string(), "integer")]
+        );
     }
 
     #[test]
@@ -194,10 +213,30 @@ mod tests {
     #[test]
     fn limits_hold() {
         let deep = "[".repeat(100) + &"]".repeat(100);
-        let got = json_fields(deep.as_bytes(), WalkLimits { max_fields: 1000, max_depth: 5 }).unwrap_or_default();
+        let got = json_fields(
+            deep.as_bytes(),
+            WalkLimits {
+                max_fields: 1000,
+                max_depth: 5,
+            },
+        )
+        .unwrap_or_default();
         assert_eq!(got.len(), 5);
-        let wide: String = format!("{{{}}}", (0..500).map(|i| format!("\"k{i}\":1")).collect::<Vec<_>>().join(","));
-        let got = json_fields(wide.as_bytes(), WalkLimits { max_fields: 10, max_depth: 5 }).unwrap_or_default();
+        let wide: String = format!(
+            "{{{}}}",
+            (0..500)
+                .map(|i| format!("\"k{i}\":1"))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let got = json_fields(
+            wide.as_bytes(),
+            WalkLimits {
+                max_fields: 10,
+                max_depth: 5,
+            },
+        )
+        .unwrap_or_default();
         assert_eq!(got.len(), 10);
     }
 }

@@ -45,25 +45,41 @@ pub struct CallerIdentity {
 /// Derives the caller identity from an `Authorization` header value and/or an API key header
 /// value. A JWT bearer token is identified by its issuer and subject (so token refreshes keep
 /// the identity); any other bearer token by the token itself; basic auth by the user name.
-pub fn caller_identity(key: &IdentityKey, authorization: Option<&str>, api_key: Option<&str>) -> Option<CallerIdentity> {
+pub fn caller_identity(
+    key: &IdentityKey,
+    authorization: Option<&str>,
+    api_key: Option<&str>,
+) -> Option<CallerIdentity> {
     if let Some(auth) = authorization.map(str::trim).filter(|a| !a.is_empty()) {
         let (scheme, credentials) = auth.split_once(' ').unwrap_or((auth, ""));
         let credentials = credentials.trim();
         if scheme.eq_ignore_ascii_case("bearer") && !credentials.is_empty() {
             if let Some(subject) = jwt_subject(credentials) {
-                return Some(CallerIdentity { id: key.hash_hex("jwt_sub", subject.as_bytes()), source: "jwt_sub" });
+                return Some(CallerIdentity {
+                    id: key.hash_hex("jwt_sub", subject.as_bytes()),
+                    source: "jwt_sub",
+                });
             }
-            return Some(CallerIdentity { id: key.hash_hex("bearer", credentials.as_bytes()), source: "bearer" });
+            return Some(CallerIdentity {
+                id: key.hash_hex("bearer", credentials.as_bytes()),
+                source: "bearer",
+            });
         }
         if scheme.eq_ignore_ascii_case("basic") {
             if let Ok(decoded) = STANDARD.decode(credentials) {
                 let user = decoded.split(|b| *b == b':').next().unwrap_or_default();
-                return Some(CallerIdentity { id: key.hash_hex("basic", user), source: "basic" });
+                return Some(CallerIdentity {
+                    id: key.hash_hex("basic", user),
+                    source: "basic",
+                });
             }
         }
     }
     let api_key = api_key.map(str::trim).filter(|k| !k.is_empty())?;
-    Some(CallerIdentity { id: key.hash_hex("api_key", api_key.as_bytes()), source: "api_key" })
+    Some(CallerIdentity {
+        id: key.hash_hex("api_key", api_key.as_bytes()),
+        source: "api_key",
+    })
 }
 
 /// `iss` + `sub` of a JWT, without verifying it (we identify, we do not authenticate).
@@ -100,13 +116,18 @@ mod tests {
 
     #[test]
     fn bearer_token_is_hashed_not_kept() {
-        let id = caller_identity(&key(), Some("Bearer s3cr3t-token-value"), None).unwrap_or_else(|| panic!("no identity"));
+        let id = caller_identity(&key(), Some("Bearer s3cr3t-token-value"), None)
+            .unwrap_or_else(|| panic!("no identity"));
         assert_eq!(id.source, "bearer");
         assert_eq!(id.id.len(), 32);
         assert!(!id.id.contains("s3cr3t"));
         let again = caller_identity(&key(), Some("bearer s3cr3t-token-value"), None);
         assert_eq!(again.map(|i| i.id), Some(id.id.clone()));
-        let other_key = caller_identity(&IdentityKey::derive("other"), Some("Bearer s3cr3t-token-value"), None);
+        let other_key = caller_identity(
+            &IdentityKey::derive("other"),
+            Some("Bearer s3cr3t-token-value"),
+            None,
+        );
         assert_ne!(other_key.map(|i| i.id), Some(id.id));
     }
 
@@ -114,15 +135,26 @@ mod tests {
     fn jwt_identified_by_subject() {
         let payload = URL_SAFE_NO_PAD.encode(r#"{"sub":"user-42","iss":"auth","exp":1}"#);
         let payload2 = URL_SAFE_NO_PAD.encode(r#"{"sub":"user-42","iss":"auth","exp":2}"#);
-        let a = caller_identity(&key(), Some(&format!("Bearer eyJhbGciOiJIUzI1NiJ9.{payload}.sig")), None);
-        let b = caller_identity(&key(), Some(&format!("Bearer eyJhbGciOiJIUzI1NiJ9.{payload2}.other")), None);
+        let a = caller_identity(
+            &key(),
+            Some(&format!("Bearer eyJhbGciOiJIUzI1NiJ9.{payload}.sig")),
+            None,
+        );
+        let b = caller_identity(
+            &key(),
+            Some(&format!("Bearer eyJhbGciOiJIUzI1NiJ9.{payload2}.other")),
+            None,
+        );
         assert_eq!(a.as_ref().map(|i| i.source), Some("jwt_sub"));
         assert_eq!(a, b);
     }
 
     #[test]
     fn api_key_and_basic() {
-        assert_eq!(caller_identity(&key(), None, Some("k-123")).map(|i| i.source), Some("api_key"));
+        assert_eq!(
+            caller_identity(&key(), None, Some("k-123")).map(|i| i.source),
+            Some("api_key")
+        );
         let basic = format!("Basic {}", STANDARD.encode("alice:pw"));
         let basic2 = format!("Basic {}", STANDARD.encode("alice:other"));
         let a = caller_identity(&key(), Some(&basic), None);

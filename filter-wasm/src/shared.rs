@@ -113,7 +113,9 @@ impl Shared {
         let source_id = self.ids.source_id();
         let stats = self.filter_stats();
         loop {
-            let next = self.outbox.next_payload(|seq, events| encode_batch(seq, &source_id, events, &stats));
+            let next = self
+                .outbox
+                .next_payload(|seq, events| encode_batch(seq, &source_id, events, &stats));
             let Some((seq, payload)) = next else { break };
             match hostcalls::send_grpc_stream_message(token, Some(payload), false) {
                 Ok(()) => self.outbox.mark_sent(seq),
@@ -131,9 +133,18 @@ impl Shared {
 
     fn open_stream(&mut self) -> Option<u32> {
         let auth = format!("Bearer {}", self.config.collector_token);
-        let metadata: Vec<(&str, &[u8])> =
-            if self.config.collector_token.is_empty() { Vec::new() } else { vec![("authorization", auth.as_bytes())] };
-        let token = hostcalls::open_grpc_stream(&self.config.collector_cluster, INGEST_SERVICE, INGEST_METHOD, metadata).ok()?;
+        let metadata: Vec<(&str, &[u8])> = if self.config.collector_token.is_empty() {
+            Vec::new()
+        } else {
+            vec![("authorization", auth.as_bytes())]
+        };
+        let token = hostcalls::open_grpc_stream(
+            &self.config.collector_cluster,
+            INGEST_SERVICE,
+            INGEST_METHOD,
+            metadata,
+        )
+        .ok()?;
         self.stream = Some(token);
         Some(token)
     }
@@ -146,7 +157,9 @@ impl Shared {
 
     /// An acknowledgement arrived on the stream.
     pub fn on_ack(&mut self, message: &[u8]) {
-        let Ok(ack) = Ack::decode(message) else { return };
+        let Ok(ack) = Ack::decode(message) else {
+            return;
+        };
         if ack.code == meshward_proto::ack::Code::Rejected as i32 {
             self.outbox.reject(ack.seq);
         } else {
@@ -180,7 +193,11 @@ impl Shared {
 
     fn filter_stats(&self) -> FilterStats {
         let stats = self.outbox.stats();
-        FilterStats { dropped_buffer_full: stats.dropped_buffer_full, dropped_resend_full: 0, dropped_too_large: stats.dropped_too_large }
+        FilterStats {
+            dropped_buffer_full: stats.dropped_buffer_full,
+            dropped_resend_full: 0,
+            dropped_too_large: stats.dropped_too_large,
+        }
     }
 }
 
@@ -208,9 +225,19 @@ mod tests {
     #[test]
     fn hand_encoded_batch_decodes() {
         let events: Vec<Vec<u8>> = (0..3)
-            .map(|i| HttpEvent { method: "GET".into(), status: 200 + i, ..Default::default() }.encode_to_vec())
+            .map(|i| {
+                HttpEvent {
+                    method: "GET".into(),
+                    status: 200 + i,
+                    ..Default::default()
+                }
+                .encode_to_vec()
+            })
             .collect();
-        let stats = FilterStats { dropped_buffer_full: 7, ..Default::default() };
+        let stats = FilterStats {
+            dropped_buffer_full: 7,
+            ..Default::default()
+        };
         let bytes = encode_batch(42, "abc", &events, &stats);
         let batch = EventBatch::decode(bytes.as_slice()).unwrap_or_default();
         assert_eq!(batch.seq, 42);

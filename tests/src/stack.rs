@@ -5,6 +5,7 @@ use crate::collector::{Collector, CollectorOptions};
 use crate::envoy::{default_filter_config, Envoy, EnvoyOptions, Filter};
 use crate::sample_api::SampleApi;
 use anyhow::Result;
+use meshward::store::queries;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -21,7 +22,10 @@ impl StackOptions {
     pub fn new(name: &str) -> Self {
         StackOptions {
             name: name.to_owned(),
-            database: format!("meshward_{}", name.replace(|c: char| !c.is_ascii_alphanumeric(), "_")),
+            database: format!(
+                "meshward_{}",
+                name.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+            ),
             envoy_concurrency: 2,
             filter_config: default_filter_config(),
             writer_max_delay_ms: 200,
@@ -54,13 +58,25 @@ impl Stack {
             &EnvoyOptions {
                 upstream_port: api.port,
                 collector_grpc_port: collector.grpc_port,
-                filter: Filter::Meshward { config: options.filter_config.clone() },
+                filter: Filter::Meshward {
+                    config: options.filter_config.clone(),
+                },
                 concurrency: options.envoy_concurrency,
             },
         )
         .await?;
-        let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?;
-        Ok(Stack { dir, options, envoy, collector, api, clickhouse, client })
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()?;
+        Ok(Stack {
+            dir,
+            options,
+            envoy,
+            collector,
+            api,
+            clickhouse,
+            client,
+        })
     }
 
     pub fn db(&self) -> &str {
@@ -69,7 +85,9 @@ impl Stack {
 
     /// Events as queries see them: each once.
     pub async fn event_count(&self) -> Result<u64> {
-        self.clickhouse.count(&format!("SELECT count() FROM {}.events", self.db())).await
+        self.clickhouse
+            .count(&format!("SELECT count() FROM {}.events", self.db()))
+            .await
     }
 
     /// Waits until exactly-once counting sees `n` events.
@@ -94,15 +112,57 @@ impl Stack {
 
     /// Events per endpoint template and status, as the demo prints them.
     pub async fn summary(&self) -> Result<String> {
+        let sql = queries::render(queries::EVENTS_BY_ENDPOINT, self.db(), &[]);
         self.clickhouse
-            .query(&format!(
-                "SELECT method, path_template, status, count() AS events, \
-                 round(quantile(0.5)(duration_us) / 1000, 2) AS p50_ms, \
-                 uniqExact(caller_id) AS callers \
-                 FROM {}.events GROUP BY method, path_template, status \
-                 ORDER BY path_template, method, status FORMAT PrettyCompactMonoBlock",
-                self.db()
-            ))
+            .query(&format!("{sql} FORMAT PrettyCompactMonoBlock"))
             .await
     }
+
+    /// `$.path: type` lines of an endpoint's request bodies.
+    pub async fn request_body_fields(&self, method: &str, template: &str) -> Result<String> {
+        let sql = queries::render(queries::REQUEST_BODY_FIELDS, self.db(), &[method, template]);
+        self.clickhouse.query(&format!("{sql} FORMAT TSV")).await
+    }
+}
+
+/// Aligns TSV (with a header line) into a plain-text table; numbers align right.
+pub fn render_table(tsv: &str) -> String {
+    let rows: Vec<Vec<&str>> = tsv.lines().map(|l| l.split('\t').collect()).collect();
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|v| v.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for (i, row) in rows.iter().enumerate() {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(v, w)| {
+                if i > 0 && v.parse::<f64>().is_ok() {
+                    format!("{v:>w$}")
+                } else {
+                    format!("{v:<w$}")
+                }
+            })
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+        if i == 0 {
+            out.push_str(
+                &widths
+                    .iter()
+                    .map(|w| "-".repeat(*w))
+                    .collect::<Vec<_>>()
+                    .join("  "),
+            );
+            out.push('\n');
+        }
+    }
+    out
 }

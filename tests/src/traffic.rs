@@ -36,7 +36,8 @@ pub fn plan(n: usize, tag: &str) -> Vec<Planned> {
         .map(|i| {
             let request_id = format!("{tag}-{i:06}");
             let user = (i * 7 % 300) as u64 + 1;
-            let bearer = Some(SECRET_TOKEN.to_owned());
+            // one token per user among 20, so callers differ
+            let bearer = Some(format!("{SECRET_TOKEN}{:02}", user % 20));
             let base = Planned {
                 request_id,
                 method: "GET",
@@ -81,7 +82,12 @@ pub fn plan(n: usize, tag: &str) -> Vec<Planned> {
 }
 
 /// Sends the plan through `base_url` with `concurrency` requests in flight.
-pub async fn send(client: &reqwest::Client, base_url: &str, plan: Vec<Planned>, concurrency: usize) -> Vec<Sent> {
+pub async fn send(
+    client: &reqwest::Client,
+    base_url: &str,
+    plan: Vec<Planned>,
+    concurrency: usize,
+) -> Vec<Sent> {
     stream::iter(plan)
         .map(|planned| {
             let client = client.clone();
@@ -92,7 +98,9 @@ pub async fn send(client: &reqwest::Client, base_url: &str, plan: Vec<Planned>, 
                     "DELETE" => client.delete(&url),
                     _ => client.get(&url),
                 };
-                request = request.header("x-request-id", &planned.request_id).header("user-agent", "meshward-traffic/1.0");
+                request = request
+                    .header("x-request-id", &planned.request_id)
+                    .header("user-agent", "meshward-traffic/1.0");
                 if let Some(token) = &planned.bearer {
                     request = request.bearer_auth(token);
                 }

@@ -24,10 +24,16 @@ pub fn validate_batch(batch: &EventBatch, max_events: usize) -> Result<usize, Ba
     }
     for (index, event) in batch.events.iter().enumerate() {
         if event.event_id.len() != 16 {
-            return Err(BatchError::BadEventId { index, len: event.event_id.len() });
+            return Err(BatchError::BadEventId {
+                index,
+                len: event.event_id.len(),
+            });
         }
         if event.status > 999 {
-            return Err(BatchError::BadStatus { index, status: event.status });
+            return Err(BatchError::BadStatus {
+                index,
+                status: event.status,
+            });
         }
     }
     Ok(batch.events.len())
@@ -40,12 +46,39 @@ mod tests {
 
     #[test]
     fn checks() {
-        let good = HttpEvent { event_id: vec![0; 16], status: 200, ..Default::default() };
-        let batch = EventBatch { seq: 1, events: vec![good.clone()], ..Default::default() };
+        let good = HttpEvent {
+            event_id: vec![0; 16],
+            status: 200,
+            ..Default::default()
+        };
+        let batch = EventBatch {
+            seq: 1,
+            events: vec![good.clone()],
+            ..Default::default()
+        };
         assert_eq!(validate_batch(&batch, 10), Ok(1));
-        assert_eq!(validate_batch(&EventBatch { seq: 0, ..batch.clone() }, 10), Err(BatchError::NoSequence));
+        assert_eq!(
+            validate_batch(
+                &EventBatch {
+                    seq: 0,
+                    ..batch.clone()
+                },
+                10
+            ),
+            Err(BatchError::NoSequence)
+        );
         assert!(validate_batch(&batch, 0).is_err());
-        let bad = EventBatch { seq: 1, events: vec![HttpEvent { event_id: vec![1], ..good }], ..Default::default() };
-        assert_eq!(validate_batch(&bad, 10), Err(BatchError::BadEventId { index: 0, len: 1 }));
+        let bad = EventBatch {
+            seq: 1,
+            events: vec![HttpEvent {
+                event_id: vec![1],
+                ..good
+            }],
+            ..Default::default()
+        };
+        assert_eq!(
+            validate_batch(&bad, 10),
+            Err(BatchError::BadEventId { index: 0, len: 1 })
+        );
     }
 }

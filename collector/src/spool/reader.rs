@@ -42,8 +42,20 @@ pub(super) fn load_checkpoint(dir: &Path) -> Result<Position, SpoolError> {
 }
 
 impl SpoolReader {
-    pub(super) fn new(dir: PathBuf, checkpoint: Position, head: watch::Receiver<Position>, usage: Arc<Usage>) -> Self {
-        SpoolReader { dir, committed: checkpoint, position: checkpoint, head, usage, file: None }
+    pub(super) fn new(
+        dir: PathBuf,
+        checkpoint: Position,
+        head: watch::Receiver<Position>,
+        usage: Arc<Usage>,
+    ) -> Self {
+        SpoolReader {
+            dir,
+            committed: checkpoint,
+            position: checkpoint,
+            head,
+            usage,
+            file: None,
+        }
     }
 
     /// Position after the last record handed out.
@@ -63,7 +75,11 @@ impl SpoolReader {
 
     /// Reads durable records from the current position, up to `max_records` or `max_bytes`.
     /// Blocking file I/O: call it from a blocking context.
-    pub fn read(&mut self, max_records: usize, max_bytes: usize) -> Result<Vec<Vec<u8>>, SpoolError> {
+    pub fn read(
+        &mut self,
+        max_records: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<Vec<u8>>, SpoolError> {
         let mut records = Vec::new();
         let mut bytes = 0usize;
         while records.len() < max_records && bytes < max_bytes {
@@ -75,7 +91,9 @@ impl SpoolReader {
                 break;
             }
             let path = segment_path(&self.dir, self.position.segment);
-            let Some(file) = self.file.as_mut() else { break };
+            let Some(file) = self.file.as_mut() else {
+                break;
+            };
             let at_head_segment = self.position.segment == head.segment;
             match read_record(file).map_err(SpoolError::io(&path))? {
                 ReadRecord::Record(payload) => {
@@ -104,14 +122,22 @@ impl SpoolReader {
             let path = segment_path(&self.dir, self.position.segment);
             match File::open(&path) {
                 Ok(mut file) => {
-                    file.seek(SeekFrom::Start(self.position.offset)).map_err(SpoolError::io(&path))?;
+                    file.seek(SeekFrom::Start(self.position.offset))
+                        .map_err(SpoolError::io(&path))?;
                     self.file = Some(BufReader::with_capacity(1 << 20, file));
                     return Ok(true);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    let next = list_segments(&self.dir)?.into_iter().find(|id| *id > self.position.segment);
+                    let next = list_segments(&self.dir)?
+                        .into_iter()
+                        .find(|id| *id > self.position.segment);
                     match next {
-                        Some(id) if id <= head.segment => self.position = Position { segment: id, offset: 0 },
+                        Some(id) if id <= head.segment => {
+                            self.position = Position {
+                                segment: id,
+                                offset: 0,
+                            }
+                        }
                         _ => return Ok(false),
                     }
                 }
@@ -122,8 +148,13 @@ impl SpoolReader {
 
     fn next_segment(&mut self) -> Result<(), SpoolError> {
         self.file = None;
-        let next = list_segments(&self.dir)?.into_iter().find(|id| *id > self.position.segment);
-        self.position = Position { segment: next.unwrap_or(self.position.segment + 1), offset: 0 };
+        let next = list_segments(&self.dir)?
+            .into_iter()
+            .find(|id| *id > self.position.segment);
+        self.position = Position {
+            segment: next.unwrap_or(self.position.segment + 1),
+            offset: 0,
+        };
         Ok(())
     }
 

@@ -5,18 +5,30 @@ use crate::config::ClickHouseConfig;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("ClickHouse at {url}: {source}")]
-    ClickHouse { url: String, source: clickhouse::error::Error },
+    ClickHouse {
+        url: String,
+        source: clickhouse::error::Error,
+    },
     #[error("schema migration {version} ({name}) failed on ClickHouse at {url}: {source}")]
-    Migration { version: u32, name: &'static str, url: String, source: clickhouse::error::Error },
+    Migration {
+        version: u32,
+        name: &'static str,
+        url: String,
+        source: clickhouse::error::Error,
+    },
 }
 
 impl StoreError {
     /// Type and syntax errors will fail again the same way: retrying them is pointless.
     pub fn is_permanent(&self) -> bool {
         let message = match self {
-            StoreError::ClickHouse { source, .. } | StoreError::Migration { source, .. } => source.to_string(),
+            StoreError::ClickHouse { source, .. } | StoreError::Migration { source, .. } => {
+                source.to_string()
+            }
         };
-        ["Code: 27", "Code: 53", "Code: 62", "Code: 16", "Code: 33"].iter().any(|code| message.contains(code))
+        ["Code: 27", "Code: 53", "Code: 62", "Code: 16", "Code: 33"]
+            .iter()
+            .any(|code| message.contains(code))
     }
 }
 

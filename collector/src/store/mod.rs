@@ -2,6 +2,7 @@
 //! the spool into ClickHouse.
 
 mod client;
+pub mod queries;
 mod rows;
 mod schema;
 mod writer;

@@ -28,8 +28,15 @@ pub struct Writer {
 }
 
 /// One INSERT of all rows; the server has them when this returns Ok.
-pub async fn insert_rows(client: &clickhouse::Client, url: &str, rows: &[EventRow]) -> Result<(), StoreError> {
-    let err = |source| StoreError::ClickHouse { url: url.to_owned(), source };
+pub async fn insert_rows(
+    client: &clickhouse::Client,
+    url: &str,
+    rows: &[EventRow],
+) -> Result<(), StoreError> {
+    let err = |source| StoreError::ClickHouse {
+        url: url.to_owned(),
+        source,
+    };
     let mut insert = client.insert::<EventRow>(EVENTS_TABLE).await.map_err(err)?;
     for row in rows {
         insert.write(row).await.map_err(err)?;
@@ -38,7 +45,9 @@ pub async fn insert_rows(client: &clickhouse::Client, url: &str, rows: &[EventRo
 }
 
 fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// Decodes spool records into rows; undecodable records and invalid events are counted and skipped.
@@ -59,8 +68,19 @@ fn decode(records: Vec<Vec<u8>>, rows: &mut Vec<EventRow>) {
 }
 
 impl Writer {
-    pub fn new(client: clickhouse::Client, url: String, config: WriterConfig, reader: SpoolReader) -> Self {
-        Writer { client, url, config, reader: Some(reader), healthy: Arc::new(AtomicBool::new(true)) }
+    pub fn new(
+        client: clickhouse::Client,
+        url: String,
+        config: WriterConfig,
+        reader: SpoolReader,
+    ) -> Self {
+        Writer {
+            client,
+            url,
+            config,
+            reader: Some(reader),
+            healthy: Arc::new(AtomicBool::new(true)),
+        }
     }
 
     /// Runs until `shutdown` turns true; then writes what it holds (one try) and returns.
@@ -70,7 +90,9 @@ impl Writer {
         let mut oldest: Option<Instant> = None;
         loop {
             let stopping = *shutdown.borrow();
-            let Some(mut reader) = self.reader.take() else { return };
+            let Some(mut reader) = self.reader.take() else {
+                return;
+            };
             let (reader, records) = match tokio::task::spawn_blocking(move || {
                 let records = reader.read(RECORDS_PER_READ, 64 << 20);
                 (reader, records)
@@ -120,8 +142,15 @@ impl Writer {
     }
 
     /// Inserts until ClickHouse takes the rows, then commits the spool position.
-    async fn flush(&mut self, rows: &mut Vec<EventRow>, shutdown: &mut watch::Receiver<bool>, once: bool) {
-        let Some(position) = self.reader.as_ref().map(SpoolReader::position) else { return };
+    async fn flush(
+        &mut self,
+        rows: &mut Vec<EventRow>,
+        shutdown: &mut watch::Receiver<bool>,
+        once: bool,
+    ) {
+        let Some(position) = self.reader.as_ref().map(SpoolReader::position) else {
+            return;
+        };
         let mut delay = RETRY_MIN;
         loop {
             let started = Instant::now();
@@ -129,7 +158,8 @@ impl Writer {
                 Ok(()) => {
                     metrics::counter!("meshward_writer_rows_total").increment(rows.len() as u64);
                     metrics::counter!("meshward_writer_inserts_total").increment(1);
-                    metrics::histogram!("meshward_writer_insert_seconds").record(started.elapsed().as_secs_f64());
+                    metrics::histogram!("meshward_writer_insert_seconds")
+                        .record(started.elapsed().as_secs_f64());
                     self.healthy.store(true, Ordering::Relaxed);
                     break;
                 }

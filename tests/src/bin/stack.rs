@@ -1,1 +1,130 @@
-fn main() {}
+//! `meshward-stack`: runs the local stack (ClickHouse, collector, sample API, Envoy with the
+//! filter) for the demo and for exploring. `make demo` and `make up` call it.
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use meshward_e2e::stack::{Stack, StackOptions};
+use meshward_e2e::traffic;
+use std::time::Duration;
+
+/// Run Meshward's local stack: real ClickHouse, collector, and Envoy with the filter in front
+/// of a sample API, all on free loopback ports.
+#[derive(Debug, Parser)]
+#[command(name = "meshward-stack")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Start everything, drive realistic traffic through Envoy, print what landed, stop.
+    Demo {
+        /// Requests to send.
+        #[arg(long, default_value_t = 500)]
+        requests: usize,
+    },
+    /// Start everything and keep it running until interrupted (SIGINT/SIGTERM).
+    Up {
+        /// Write the connection details here as KEY=value lines once the stack is up.
+        #[arg(long)]
+        info_file: Option<std::path::PathBuf>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    match Cli::parse().command {
+        Command::Demo { requests } => demo(requests).await,
+        Command::Up { info_file } => up(info_file).await,
+    }
+}
+
+async fn demo(requests: usize) -> Result<()> {
+    eprintln!(
+        "starting ClickHouse, the collector, the sample API and Envoy with the Meshward filter..."
+    );
+    let stack = Stack::start(StackOptions::new("demo"))
+        .await
+        .context("starting the stack")?;
+    eprintln!(
+        "sending {requests} requests through Envoy at {}",
+        stack.envoy.url()
+    );
+    let bar = ProgressBar::new(requests as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} requests {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut sent = Vec::new();
+    for chunk in traffic::plan(requests, "demo").chunks(50) {
+        sent.extend(traffic::send(&stack.client, &stack.envoy.url(), chunk.to_vec(), 8).await);
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish();
+    let ok = sent.iter().filter(|s| s.status == s.planned.status).count();
+    eprintln!("{ok}/{requests} answered as expected; waiting for the events in ClickHouse...");
+    stack
+        .wait_for_events(requests as u64, Duration::from_secs(60))
+        .await?;
+    println!(
+        "\nEvents per endpoint template and status, read back from ClickHouse ({}.events):\n",
+        stack.db()
+    );
+    println!("{}", stack.summary().await?);
+    println!(
+        "Filter stats: captured {} · acknowledged {} · dropped {}",
+        stack
+            .envoy
+            .stat("wasmcustom.meshward.events_captured")
+            .await?,
+        stack.envoy.stat("wasmcustom.meshward.events_acked").await?,
+        stack
+            .envoy
+            .stat("wasmcustom.meshward.events_dropped_buffer_full")
+            .await?
+    );
+    println!("\nSample body schema of POST /api/orders (field paths and types, no values):");
+    println!(
+        "{}",
+        stack.request_body_fields("POST", "/api/orders").await?
+    );
+    eprintln!(
+        "stopping everything (logs and data stay in {})",
+        stack.dir.display()
+    );
+    Ok(())
+}
+
+async fn up(info_file: Option<std::path::PathBuf>) -> Result<()> {
+    let stack = Stack::start(StackOptions::new("up"))
+        .await
+        .context("starting the stack")?;
+    let info = format!(
+        "ENVOY_URL={envoy}\nENVOY_ADMIN_URL={admin}\nCOLLECTOR_API_URL=http://127.0.0.1:{api}\nCOLLECTOR_GRPC=127.0.0.1:{grpc}\n\
+         CLICKHOUSE_URL={ch}\nCLICKHOUSE_SQL_SHELL=clickhouse-client --host 127.0.0.1 --port {tcp} --database {db}\n\
+         INGEST_TOKEN={token}\nSTACK_DIR={dir}\n",
+        envoy = stack.envoy.url(),
+        admin = stack.envoy.admin_url(),
+        api = stack.collector.api_port,
+        grpc = stack.collector.grpc_port,
+        ch = stack.clickhouse.url(),
+        tcp = stack.clickhouse.tcp_port,
+        db = stack.db(),
+        token = meshward_e2e::TEST_TOKEN,
+        dir = stack.dir.display(),
+    );
+    if let Some(path) = info_file {
+        std::fs::write(&path, &info).with_context(|| format!("writing {}", path.display()))?;
+    }
+    println!("{info}");
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    eprintln!("stopping the stack");
+    drop(stack);
+    Ok(())
+}
