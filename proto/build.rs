@@ -5,7 +5,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     {
         tonic_prost_build::configure()
             .build_client(true)
-            .build_server(true)
+            .build_server(false)
             .compile_protos(&["meshward.proto"], &["."])?;
     }
     #[cfg(not(feature = "grpc"))]

@@ -19,15 +19,15 @@ const ENV_PREFIX: &str = "MESHWARD_";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
+    #[error("cannot read config file {path}: {error}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    #[error("config file {path}: {source}")]
+    #[error("config file {path}: {error}")]
     Parse {
         path: PathBuf,
-        source: serde_yaml::Error,
+        error: serde_yaml::Error,
     },
     #[error("environment variable {name}: {reason}")]
     Env { name: String, reason: String },
@@ -196,9 +196,9 @@ impl Config {
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Config, ConfigError> {
         let text = match path {
-            Some(path) => std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            Some(path) => std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
                 path: path.into(),
-                source,
+                error,
             })?,
             None => String::new(),
         };
@@ -208,20 +208,22 @@ impl Config {
         let mut tree: serde_yaml::Value = if text.trim().is_empty() {
             serde_yaml::Value::Mapping(Default::default())
         } else {
-            serde_yaml::from_str(&text).map_err(|source| ConfigError::Parse {
+            serde_yaml::from_str(&text).map_err(|error| ConfigError::Parse {
                 path: shown.clone(),
-                source,
+                error,
             })?
         };
         for (name, value) in env {
-            if let Some(key) = name.strip_prefix(ENV_PREFIX) {
+            // Only MESHWARD_SECTION__FIELD names are overrides; others (MESHWARD_CONFIG) are not.
+            if let Some(key) = name
+                .strip_prefix(ENV_PREFIX)
+                .filter(|key| key.contains("__"))
+            {
                 apply_override(&mut tree, &name, key, &value)?;
             }
         }
-        let config: Config = serde_yaml::from_value(tree).map_err(|source| ConfigError::Parse {
-            path: shown,
-            source,
-        })?;
+        let config: Config = serde_yaml::from_value(tree)
+            .map_err(|error| ConfigError::Parse { path: shown, error })?;
         config.validate()?;
         Ok(config)
     }
@@ -333,6 +335,7 @@ mod tests {
                 ("MESHWARD_CLICKHOUSE__URL", "http://127.0.0.1:9999"),
                 ("MESHWARD_WRITER__MAX_BATCH_ROWS", "7"),
                 ("OTHER", "x"),
+                ("MESHWARD_CONFIG", "/elsewhere.yaml"),
             ]),
         )
         .unwrap_or_else(|e| panic!("{e}"));

@@ -102,6 +102,10 @@ impl ClickHouse {
         Ok(())
     }
 
+    pub fn pid(&self) -> Option<u32> {
+        self.process.as_ref().and_then(crate::process::Guard::pid)
+    }
+
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.http_port)
     }

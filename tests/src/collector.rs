@@ -153,6 +153,10 @@ impl Collector {
         .await
     }
 
+    pub fn pid(&self) -> Option<u32> {
+        self.process.as_ref().and_then(crate::process::Guard::pid)
+    }
+
     pub fn kill9(&mut self) {
         if let Some(mut p) = self.process.take() {
             p.kill9();

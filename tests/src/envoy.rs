@@ -25,6 +25,8 @@ pub struct EnvoyOptions {
     pub collector_grpc_port: u16,
     pub filter: Filter,
     pub concurrency: u32,
+    /// Pin Envoy to these CPUs (`taskset -c`), for benchmarks.
+    pub cpu_list: Option<String>,
 }
 
 pub struct Envoy {
@@ -169,7 +171,14 @@ impl Envoy {
         let admin_port = free_port()?;
         let config = dir.join("envoy.yaml");
         std::fs::write(&config, bootstrap(options, listen_port, admin_port)?)?;
-        let mut command = Command::new(envoy_binary()?);
+        let mut command = match &options.cpu_list {
+            Some(cpus) => {
+                let mut c = Command::new("taskset");
+                c.arg("-c").arg(cpus).arg(envoy_binary()?);
+                c
+            }
+            None => Command::new(envoy_binary()?),
+        };
         command
             .arg("-c")
             .arg(&config)
@@ -213,6 +222,10 @@ impl Envoy {
 
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.listen_port)
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.process.as_ref().and_then(Guard::pid)
     }
 
     pub fn admin_url(&self) -> String {

@@ -62,6 +62,7 @@ impl Stack {
                     config: options.filter_config.clone(),
                 },
                 concurrency: options.envoy_concurrency,
+                cpu_list: None,
             },
         )
         .await?;

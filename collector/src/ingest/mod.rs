@@ -2,17 +2,18 @@
 //! only then acknowledged.
 
 mod auth;
+mod raw;
 mod validate;
+
+pub use raw::{RawIngest, RawIngestServer, STREAM_PATH};
 
 pub use auth::TokenCheck;
 pub use validate::{validate_batch, BatchError};
 
 use crate::spool::{Spool, SpoolError};
+use bytes::Bytes;
 use futures::StreamExt;
-use meshward_proto::ingest_server::{Ingest, IngestServer};
-use meshward_proto::{ack, Ack, EventBatch};
-use prost::Message;
-use std::pin::Pin;
+use meshward_proto::{ack, Ack};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
@@ -35,21 +36,18 @@ impl IngestService {
         }
     }
 
-    pub fn into_server(self) -> IngestServer<Self> {
-        IngestServer::new(self).max_decoding_message_size(MAX_MESSAGE_BYTES)
+    pub fn into_server(self) -> RawIngestServer<Self> {
+        RawIngestServer::new(self, MAX_MESSAGE_BYTES)
     }
 }
 
-type AckStream = Pin<Box<dyn futures::Stream<Item = Result<Ack, Status>> + Send>>;
-
-#[tonic::async_trait]
-impl Ingest for IngestService {
-    type StreamStream = AckStream;
+impl RawIngest for IngestService {
+    type AckStream = ReceiverStream<Result<Ack, Status>>;
 
     async fn stream(
         &self,
-        request: Request<Streaming<EventBatch>>,
-    ) -> Result<Response<AckStream>, Status> {
+        request: Request<Streaming<Bytes>>,
+    ) -> Result<Response<Self::AckStream>, Status> {
         if !self.token.allows(request.metadata()) {
             metrics::counter!("meshward_ingest_auth_failures_total").increment(1);
             tracing::warn!(peer = ?request.remote_addr(), "ingest stream refused: missing or wrong bearer token");
@@ -70,9 +68,8 @@ impl Ingest for IngestService {
                         break;
                     }
                 };
-                let seq = batch.seq;
                 let reply = match validate_batch(&batch, max_events) {
-                    Err(err) => {
+                    Err((seq, err)) => {
                         metrics::counter!("meshward_ingest_rejected_batches_total").increment(1);
                         tracing::warn!(seq, error = %err, "rejected a batch");
                         Ok(Ack {
@@ -81,7 +78,7 @@ impl Ingest for IngestService {
                             message: err.to_string(),
                         })
                     }
-                    Ok(events) => match spool.append(batch.encode_to_vec()).await {
+                    Ok((seq, events)) => match spool.append(batch.to_vec()).await {
                         Ok(()) => {
                             metrics::counter!("meshward_ingest_batches_total").increment(1);
                             metrics::counter!("meshward_ingest_events_total")
@@ -112,6 +109,6 @@ impl Ingest for IngestService {
                 }
             }
         });
-        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+        Ok(Response::new(ReceiverStream::new(rx)))
     }
 }

@@ -199,7 +199,7 @@ impl Appender {
                         if result.is_ok() {
                             *result = Err(SpoolError::Io {
                                 path: self.dir.clone(),
-                                source: std::io::Error::other("commit failed"),
+                                error: std::io::Error::other("commit failed"),
                             });
                         }
                     }

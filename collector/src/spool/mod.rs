@@ -36,10 +36,10 @@ pub enum SpoolError {
         "spool is full ({used} of {max} bytes); the writer must catch up before more is accepted"
     )]
     Full { used: u64, max: u64 },
-    #[error("spool I/O on {path}: {source}")]
+    #[error("spool I/O on {path}: {error}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("spool is closed")]
     Closed,
@@ -48,7 +48,7 @@ pub enum SpoolError {
 impl SpoolError {
     fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> SpoolError {
         let path = path.into();
-        move |source| SpoolError::Io { path, source }
+        move |error| SpoolError::Io { path, error }
     }
 }
 

@@ -32,12 +32,12 @@ pub(super) fn load_checkpoint(dir: &Path) -> Result<Position, SpoolError> {
                 (Some(Ok(segment)), Some(Ok(offset))) => Ok(Position { segment, offset }),
                 _ => Err(SpoolError::Io {
                     path,
-                    source: std::io::Error::other("checkpoint is not `<segment> <offset>`; remove it to replay the whole spool"),
+                    error: std::io::Error::other("checkpoint is not `<segment> <offset>`; remove it to replay the whole spool"),
                 }),
             }
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Position::default()),
-        Err(source) => Err(SpoolError::Io { path, source }),
+        Err(error) => Err(SpoolError::Io { path, error }),
     }
 }
 
@@ -141,7 +141,7 @@ impl SpoolReader {
                         _ => return Ok(false),
                     }
                 }
-                Err(source) => return Err(SpoolError::Io { path, source }),
+                Err(error) => return Err(SpoolError::Io { path, error }),
             }
         }
     }
@@ -156,6 +156,12 @@ impl SpoolReader {
             offset: 0,
         };
         Ok(())
+    }
+
+    /// Goes back to the checkpoint, to read again what was not stored.
+    pub fn rewind(&mut self) {
+        self.position = self.committed;
+        self.file = None;
     }
 
     /// Records that everything before `position` is stored: persists the checkpoint and

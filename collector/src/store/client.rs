@@ -4,17 +4,17 @@ use crate::config::ClickHouseConfig;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("ClickHouse at {url}: {source}")]
+    #[error("ClickHouse at {url}: {error}")]
     ClickHouse {
         url: String,
-        source: clickhouse::error::Error,
+        error: clickhouse::error::Error,
     },
-    #[error("schema migration {version} ({name}) failed on ClickHouse at {url}: {source}")]
+    #[error("schema migration {version} ({name}) failed on ClickHouse at {url}: {error}")]
     Migration {
         version: u32,
         name: &'static str,
         url: String,
-        source: clickhouse::error::Error,
+        error: clickhouse::error::Error,
     },
 }
 
@@ -22,8 +22,8 @@ impl StoreError {
     /// Type and syntax errors will fail again the same way: retrying them is pointless.
     pub fn is_permanent(&self) -> bool {
         let message = match self {
-            StoreError::ClickHouse { source, .. } | StoreError::Migration { source, .. } => {
-                source.to_string()
+            StoreError::ClickHouse { error, .. } | StoreError::Migration { error, .. } => {
+                error.to_string()
             }
         };
         ["Code: 27", "Code: 53", "Code: 62", "Code: 16", "Code: 33"]

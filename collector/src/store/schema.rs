@@ -96,9 +96,9 @@ pub async fn migrate(config: &ClickHouseConfig) -> Result<u32, StoreError> {
     let db = &config.database;
     // the database may not exist yet: run the bootstrap statements against `default`
     let bootstrap = super::connect(config).with_database("default");
-    let err = |source| StoreError::ClickHouse {
+    let err = |error| StoreError::ClickHouse {
         url: url.clone(),
-        source,
+        error,
     };
     bootstrap
         .query(&format!("CREATE DATABASE IF NOT EXISTS {db}"))
@@ -128,11 +128,11 @@ pub async fn migrate(config: &ClickHouseConfig) -> Result<u32, StoreError> {
                 .query(&sql)
                 .execute()
                 .await
-                .map_err(|source| StoreError::Migration {
+                .map_err(|error| StoreError::Migration {
                     version: migration.version,
                     name: migration.name,
                     url: url.clone(),
-                    source,
+                    error,
                 })?;
         }
         bootstrap

@@ -1,6 +1,11 @@
-//! The writer: drains the spool into ClickHouse in large INSERTs and moves the spool's
-//! checkpoint only after ClickHouse accepted them. While ClickHouse is down it retries with
-//! backoff and holds its rows; the spool keeps taking batches up to its quota.
+//! The writer: drains the spool into ClickHouse and moves the spool's checkpoint only after
+//! ClickHouse accepted everything before it.
+//!
+//! Rows are streamed into an open INSERT as spool records are decoded, so the writer holds no
+//! rows and ClickHouse parses while the next records are read. An INSERT ends when it has
+//! `max_batch_rows` rows, or when no more data is waiting and it is `max_delay_ms` old. If it
+//! fails, the reader rewinds to the checkpoint and the same records are written again after a
+//! backoff; meanwhile the spool keeps taking batches up to its quota.
 
 use super::client::StoreError;
 use super::rows::{event_row, EventRow, EVENTS_TABLE};
@@ -14,7 +19,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::watch;
 
 /// Spool records read per step; each holds one filter batch (hundreds of events).
-const RECORDS_PER_READ: usize = 64;
+const RECORDS_PER_READ: usize = 32;
+const READ_BYTES: usize = 16 << 20;
 const RETRY_MIN: Duration = Duration::from_millis(200);
 const RETRY_MAX: Duration = Duration::from_secs(5);
 
@@ -33,9 +39,9 @@ pub async fn insert_rows(
     url: &str,
     rows: &[EventRow],
 ) -> Result<(), StoreError> {
-    let err = |source| StoreError::ClickHouse {
+    let err = |error| StoreError::ClickHouse {
         url: url.to_owned(),
-        source,
+        error,
     };
     let mut insert = client.insert::<EventRow>(EVENTS_TABLE).await.map_err(err)?;
     for row in rows {
@@ -50,21 +56,10 @@ fn now_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-/// Decodes spool records into rows; undecodable records and invalid events are counted and skipped.
-fn decode(records: Vec<Vec<u8>>, rows: &mut Vec<EventRow>) {
-    let received = now_ms();
-    for record in records {
-        let Ok(batch) = EventBatch::decode(record.as_slice()) else {
-            metrics::counter!("meshward_writer_undecodable_records_total").increment(1);
-            continue;
-        };
-        for event in batch.events {
-            match event_row(event, &batch.source_id, batch.seq, received) {
-                Some(row) => rows.push(row),
-                None => metrics::counter!("meshward_writer_invalid_events_total").increment(1),
-            }
-        }
-    }
+enum Step {
+    /// Data to read, or the INSERT is due.
+    Go,
+    Stop,
 }
 
 impl Writer {
@@ -83,91 +78,39 @@ impl Writer {
         }
     }
 
-    /// Runs until `shutdown` turns true; then writes what it holds (one try) and returns.
+    /// Runs until `shutdown` turns true and the spool has been written out (or one more
+    /// INSERT failed).
     pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
-        let max_delay = Duration::from_millis(self.config.max_delay_ms);
-        let mut rows: Vec<EventRow> = Vec::new();
-        let mut oldest: Option<Instant> = None;
+        let mut delay = RETRY_MIN;
         loop {
             let stopping = *shutdown.borrow();
-            let Some(mut reader) = self.reader.take() else {
-                return;
-            };
-            let (reader, records) = match tokio::task::spawn_blocking(move || {
-                let records = reader.read(RECORDS_PER_READ, 64 << 20);
-                (reader, records)
-            })
-            .await
-            {
-                Ok(result) => result,
-                Err(err) => {
-                    tracing::error!(error = %err, "spool reader task failed; writer stops");
-                    return;
-                }
-            };
-            let more = reader.has_data();
-            self.reader = Some(reader);
-            match records {
-                Ok(records) if !records.is_empty() => {
-                    oldest.get_or_insert_with(Instant::now);
-                    decode(records, &mut rows);
-                }
-                Ok(_) => {}
-                Err(err) => {
-                    tracing::error!(error = %err, "reading the spool failed");
-                    tokio::time::sleep(RETRY_MAX).await;
-                }
-            }
-            let due = oldest.is_some_and(|t| t.elapsed() >= max_delay);
-            if rows.len() >= self.config.max_batch_rows || (due && !more) || (stopping && !more) {
-                if oldest.is_some() {
-                    self.flush(&mut rows, &mut shutdown, stopping).await;
-                    oldest = None;
-                }
+            if !self.has_data() {
                 if stopping {
                     return;
                 }
-                continue;
-            }
-            if !more {
-                let wait = oldest.map_or(max_delay, |t| max_delay.saturating_sub(t.elapsed()));
                 if let Some(reader) = self.reader.as_mut() {
                     tokio::select! {
-                        _ = reader.wait_for_data(wait) => {}
+                        _ = reader.wait_for_data(Duration::from_secs(1)) => {}
                         _ = shutdown.changed() => {}
                     }
                 }
+                continue;
             }
-        }
-    }
-
-    /// Inserts until ClickHouse takes the rows, then commits the spool position.
-    async fn flush(
-        &mut self,
-        rows: &mut Vec<EventRow>,
-        shutdown: &mut watch::Receiver<bool>,
-        once: bool,
-    ) {
-        let Some(position) = self.reader.as_ref().map(SpoolReader::position) else {
-            return;
-        };
-        let mut delay = RETRY_MIN;
-        loop {
-            let started = Instant::now();
-            match insert_rows(&self.client, &self.url, rows).await {
-                Ok(()) => {
-                    metrics::counter!("meshward_writer_rows_total").increment(rows.len() as u64);
-                    metrics::counter!("meshward_writer_inserts_total").increment(1);
-                    metrics::histogram!("meshward_writer_insert_seconds")
-                        .record(started.elapsed().as_secs_f64());
-                    self.healthy.store(true, Ordering::Relaxed);
-                    break;
+            match self.insert_once(&mut shutdown).await {
+                Ok(rows) => {
+                    delay = RETRY_MIN;
+                    if rows > 0 {
+                        self.healthy.store(true, Ordering::Relaxed);
+                    }
                 }
                 Err(err) => {
                     metrics::counter!("meshward_writer_insert_failures_total").increment(1);
                     self.healthy.store(false, Ordering::Relaxed);
-                    tracing::warn!(error = %err, rows = rows.len(), retry_in_ms = delay.as_millis() as u64, "INSERT into ClickHouse failed; the rows stay in the spool");
-                    if once || *shutdown.borrow() {
+                    tracing::warn!(error = %err, retry_in_ms = delay.as_millis() as u64, "INSERT into ClickHouse failed; the rows stay in the spool");
+                    if let Some(reader) = self.reader.as_mut() {
+                        reader.rewind();
+                    }
+                    if stopping {
                         return;
                     }
                     tokio::select! {
@@ -178,11 +121,106 @@ impl Writer {
                 }
             }
         }
-        rows.clear();
+    }
+
+    fn has_data(&self) -> bool {
+        self.reader.as_ref().is_some_and(SpoolReader::has_data)
+    }
+
+    /// Reads records off the spool (blocking I/O, so on the blocking pool).
+    async fn read(&mut self) -> Vec<Vec<u8>> {
+        let Some(mut reader) = self.reader.take() else {
+            return Vec::new();
+        };
+        let joined = tokio::task::spawn_blocking(move || {
+            let records = reader.read(RECORDS_PER_READ, READ_BYTES);
+            (reader, records)
+        })
+        .await;
+        match joined {
+            Ok((reader, records)) => {
+                self.reader = Some(reader);
+                records.unwrap_or_else(|err| {
+                    tracing::error!(error = %err, "reading the spool failed");
+                    Vec::new()
+                })
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "spool reader task failed");
+                Vec::new()
+            }
+        }
+    }
+
+    /// Waits until more data arrives, the INSERT is due, or shutdown.
+    async fn wait(&mut self, until: Instant, shutdown: &mut watch::Receiver<bool>) -> Step {
+        let Some(reader) = self.reader.as_mut() else {
+            return Step::Stop;
+        };
+        tokio::select! {
+            _ = reader.wait_for_data(until.saturating_duration_since(Instant::now())) => Step::Go,
+            _ = shutdown.changed() => Step::Stop,
+        }
+    }
+
+    /// One INSERT: streams rows until it is full or due, ends it, commits the spool position.
+    async fn insert_once(
+        &mut self,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Result<usize, StoreError> {
+        let url = self.url.clone();
+        let err = |error| StoreError::ClickHouse {
+            url: url.clone(),
+            error,
+        };
+        let mut insert = self
+            .client
+            .insert::<EventRow>(EVENTS_TABLE)
+            .await
+            .map_err(err)?;
+        let started = Instant::now();
+        let due = started + Duration::from_millis(self.config.max_delay_ms);
+        let mut rows = 0usize;
+        while rows < self.config.max_batch_rows {
+            let records = self.read().await;
+            if records.is_empty() {
+                if Instant::now() >= due || *shutdown.borrow() {
+                    break;
+                }
+                if let Step::Stop = self.wait(due, shutdown).await {
+                    break;
+                }
+                continue;
+            }
+            let received = now_ms();
+            for record in records {
+                let Ok(batch) = EventBatch::decode(record.as_slice()) else {
+                    metrics::counter!("meshward_writer_undecodable_records_total").increment(1);
+                    continue;
+                };
+                for event in batch.events {
+                    match event_row(event, &batch.source_id, batch.seq, received) {
+                        Some(row) => {
+                            insert.write(&row).await.map_err(err)?;
+                            rows += 1;
+                        }
+                        None => {
+                            metrics::counter!("meshward_writer_invalid_events_total").increment(1)
+                        }
+                    }
+                }
+            }
+        }
+        insert.end().await.map_err(err)?;
+        metrics::counter!("meshward_writer_rows_total").increment(rows as u64);
+        metrics::counter!("meshward_writer_inserts_total").increment(1);
+        metrics::histogram!("meshward_writer_insert_seconds")
+            .record(started.elapsed().as_secs_f64());
         if let Some(reader) = self.reader.as_mut() {
-            if let Err(err) = reader.commit(position) {
+            if let Err(err) = reader.commit(reader.position()) {
                 tracing::error!(error = %err, "saving the spool checkpoint failed; rows may be written again after a restart");
             }
         }
+        Ok(rows)
     }
 }
