@@ -45,15 +45,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let config = load(config)?;
             crate::server::serve(config).await
         }
-        Command::Config {
-            command: ConfigCommand::Example,
-        } => {
+        Command::Config { command: ConfigCommand::Example } => {
             print!("{EXAMPLE}");
             Ok(())
         }
-        Command::Config {
-            command: ConfigCommand::Check { config },
-        } => {
+        Command::Config { command: ConfigCommand::Check { config } } => {
             let config = load(config)?;
             println!(
                 "ok: ingest {} · api {} · clickhouse {} database {} · spool {}",

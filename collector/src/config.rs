@@ -20,15 +20,9 @@ const ENV_PREFIX: &str = "MESHWARD_";
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {error}")]
-    Read {
-        path: PathBuf,
-        error: std::io::Error,
-    },
+    Read { path: PathBuf, error: std::io::Error },
     #[error("config file {path}: {error}")]
-    Parse {
-        path: PathBuf,
-        error: serde_yaml::Error,
-    },
+    Parse { path: PathBuf, error: serde_yaml::Error },
     #[error("environment variable {name}: {reason}")]
     Env { name: String, reason: String },
     #[error("invalid config: {0}")]
@@ -127,8 +121,7 @@ pub enum LogFormat {
 }
 
 fn addr(s: &str) -> SocketAddr {
-    s.parse()
-        .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    s.parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
 }
 
 impl Default for IngestConfig {
@@ -165,65 +158,44 @@ impl Default for ClickHouseConfig {
 
 impl Default for WriterConfig {
     fn default() -> Self {
-        WriterConfig {
-            max_batch_rows: DEFAULT_WRITER_BATCH_ROWS,
-            max_delay_ms: DEFAULT_WRITER_MAX_DELAY_MS,
-        }
+        WriterConfig { max_batch_rows: DEFAULT_WRITER_BATCH_ROWS, max_delay_ms: DEFAULT_WRITER_MAX_DELAY_MS }
     }
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
-        ApiConfig {
-            listen: addr(DEFAULT_API_LISTEN),
-        }
+        ApiConfig { listen: addr(DEFAULT_API_LISTEN) }
     }
 }
 
 impl Default for LogConfig {
     fn default() -> Self {
-        LogConfig {
-            format: LogFormat::Auto,
-            level: "info".into(),
-        }
+        LogConfig { format: LogFormat::Auto, level: "info".into() }
     }
 }
 
 impl Config {
     /// Reads the file (if any), applies `MESHWARD_*` overrides from `env`, validates.
-    pub fn load(
-        path: Option<&Path>,
-        env: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<Config, ConfigError> {
+    pub fn load(path: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Config, ConfigError> {
         let text = match path {
-            Some(path) => std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
-                path: path.into(),
-                error,
-            })?,
+            Some(path) => {
+                std::fs::read_to_string(path).map_err(|error| ConfigError::Read { path: path.into(), error })?
+            }
             None => String::new(),
         };
-        let shown = path
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from("<defaults>"));
+        let shown = path.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("<defaults>"));
         let mut tree: serde_yaml::Value = if text.trim().is_empty() {
             serde_yaml::Value::Mapping(Default::default())
         } else {
-            serde_yaml::from_str(&text).map_err(|error| ConfigError::Parse {
-                path: shown.clone(),
-                error,
-            })?
+            serde_yaml::from_str(&text).map_err(|error| ConfigError::Parse { path: shown.clone(), error })?
         };
         for (name, value) in env {
             // Only MESHWARD_SECTION__FIELD names are overrides; others (MESHWARD_CONFIG) are not.
-            if let Some(key) = name
-                .strip_prefix(ENV_PREFIX)
-                .filter(|key| key.contains("__"))
-            {
+            if let Some(key) = name.strip_prefix(ENV_PREFIX).filter(|key| key.contains("__")) {
                 apply_override(&mut tree, &name, key, &value)?;
             }
         }
-        let config: Config = serde_yaml::from_value(tree)
-            .map_err(|error| ConfigError::Parse { path: shown, error })?;
+        let config: Config = serde_yaml::from_value(tree).map_err(|error| ConfigError::Parse { path: shown, error })?;
         config.validate()?;
         Ok(config)
     }
@@ -231,7 +203,9 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
         if self.ingest.token.len() < 16 {
-            return invalid("ingest.token must be set to a secret of at least 16 characters (or MESHWARD_INGEST__TOKEN)");
+            return invalid(
+                "ingest.token must be set to a secret of at least 16 characters (or MESHWARD_INGEST__TOKEN)",
+            );
         }
         if self.spool.segment_bytes < 1 << 20 || self.spool.max_bytes < self.spool.segment_bytes {
             return invalid("spool.segment_bytes must be at least 1 MiB and spool.max_bytes at least one segment");
@@ -243,24 +217,15 @@ impl Config {
         if db.is_empty() || !db.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             return invalid("clickhouse.database must be letters, digits and underscores");
         }
-        if !self.clickhouse.url.starts_with("http://")
-            && !self.clickhouse.url.starts_with("https://")
-        {
-            return invalid(
-                "clickhouse.url must be the server's HTTP address, e.g. http://127.0.0.1:8123",
-            );
+        if !self.clickhouse.url.starts_with("http://") && !self.clickhouse.url.starts_with("https://") {
+            return invalid("clickhouse.url must be the server's HTTP address, e.g. http://127.0.0.1:8123");
         }
         Ok(())
     }
 }
 
 /// `INGEST__TOKEN=x` sets `ingest.token: x`; the value is read as a YAML scalar.
-fn apply_override(
-    tree: &mut serde_yaml::Value,
-    name: &str,
-    key: &str,
-    value: &str,
-) -> Result<(), ConfigError> {
+fn apply_override(tree: &mut serde_yaml::Value, name: &str, key: &str, value: &str) -> Result<(), ConfigError> {
     let path: Vec<String> = key.split("__").map(str::to_ascii_lowercase).collect();
     if path.iter().any(String::is_empty) {
         return Err(ConfigError::Env {
@@ -282,19 +247,14 @@ fn apply_override(
     let mut node = tree;
     for (i, part) in path.iter().enumerate() {
         let serde_yaml::Value::Mapping(map) = node else {
-            return Err(ConfigError::Env {
-                name: name.into(),
-                reason: format!("`{part}` is not inside a section"),
-            });
+            return Err(ConfigError::Env { name: name.into(), reason: format!("`{part}` is not inside a section") });
         };
         let key = serde_yaml::Value::String(part.clone());
         if i + 1 == path.len() {
             map.insert(key, parsed);
             return Ok(());
         }
-        node = map
-            .entry(key)
-            .or_insert_with(|| serde_yaml::Value::Mapping(Default::default()));
+        node = map.entry(key).or_insert_with(|| serde_yaml::Value::Mapping(Default::default()));
     }
     Ok(())
 }
@@ -307,10 +267,7 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -318,10 +275,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let path = dir.path().join("c.yaml");
         std::fs::write(&path, EXAMPLE).unwrap_or_else(|e| panic!("{e}"));
-        let config = Config::load(
-            Some(&path),
-            env(&[("MESHWARD_INGEST__TOKEN", "0123456789abcdef0123")]),
-        );
+        let config = Config::load(Some(&path), env(&[("MESHWARD_INGEST__TOKEN", "0123456789abcdef0123")]));
         let config = config.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(config.clickhouse.database, "meshward");
     }
@@ -346,26 +300,18 @@ mod tests {
 
     #[test]
     fn errors_say_what_to_fix() {
-        let err = Config::load(None, env(&[]))
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let err = Config::load(None, env(&[])).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.contains("ingest.token"), "{err}");
         let err = Config::load(
             None,
-            env(&[
-                ("MESHWARD_INGEST__TOKEN", "1234567890123456"),
-                ("MESHWARD_SPOOL__FSYNC", "sometimes"),
-            ]),
+            env(&[("MESHWARD_INGEST__TOKEN", "1234567890123456"), ("MESHWARD_SPOOL__FSYNC", "sometimes")]),
         )
         .err()
         .map(|e| e.to_string())
         .unwrap_or_default();
         assert!(err.contains("unknown variant `sometimes`"), "{err}");
-        let err = Config::load(None, env(&[("MESHWARD_INGEST__TOKN", "x")]))
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let err =
+            Config::load(None, env(&[("MESHWARD_INGEST__TOKN", "x")])).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.contains("unknown field `tokn`"), "{err}");
     }
 }

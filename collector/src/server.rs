@@ -20,12 +20,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     // Ingest starts at once, even with ClickHouse down: the spool takes the batches.
     let schema_ready = Arc::new(AtomicBool::new(false));
     let client = store::connect(&config.clickhouse);
-    let writer = Writer::new(
-        client,
-        config.clickhouse.url.clone(),
-        config.writer.clone(),
-        reader,
-    );
+    let writer = Writer::new(client, config.clickhouse.url.clone(), config.writer.clone(), reader);
     let store_healthy = writer.healthy.clone();
     let writer_task = {
         let schema_ready = schema_ready.clone();
@@ -38,11 +33,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         })
     };
 
-    let ingest = IngestService::new(
-        spool.clone(),
-        TokenCheck::new(&config.ingest.token),
-        config.ingest.max_batch_events,
-    );
+    let ingest =
+        IngestService::new(spool.clone(), TokenCheck::new(&config.ingest.token), config.ingest.max_batch_events);
     let grpc_listener = tokio::net::TcpListener::bind(config.ingest.listen)
         .await
         .with_context(|| format!("binding ingest.listen {}", config.ingest.listen))?;
@@ -54,21 +46,14 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 
     let grpc = {
         let mut shutdown = shutdown.clone();
-        tonic::transport::Server::builder()
-            .add_service(ingest.into_server())
-            .serve_with_incoming_shutdown(
-                tokio_stream::wrappers::TcpListenerStream::new(grpc_listener),
-                async move {
-                    let _ = shutdown.wait_for(|s| *s).await;
-                },
-            )
+        tonic::transport::Server::builder().add_service(ingest.into_server()).serve_with_incoming_shutdown(
+            tokio_stream::wrappers::TcpListenerStream::new(grpc_listener),
+            async move {
+                let _ = shutdown.wait_for(|s| *s).await;
+            },
+        )
     };
-    let state = ApiState {
-        metrics,
-        schema_ready,
-        store_healthy,
-        spool,
-    };
+    let state = ApiState { metrics, schema_ready, store_healthy, spool };
     let http = {
         let mut shutdown = shutdown.clone();
         axum::serve(api_listener, api::router(state)).with_graceful_shutdown(async move {
@@ -117,9 +102,7 @@ async fn wait_for_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        if let Ok(mut term) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             tokio::select! {
                 _ = ctrl_c => {}
                 _ = term.recv() => {}

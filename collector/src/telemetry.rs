@@ -6,26 +6,17 @@ use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
 pub fn init_logs(config: &LogConfig) {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.level));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.level));
     let json = match config.format {
         LogFormat::Json => true,
         LogFormat::Text => false,
         LogFormat::Auto => !std::io::stderr().is_terminal(),
     };
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = if json {
-        builder.json().flatten_event(true).try_init()
-    } else {
-        builder.try_init()
-    };
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if json { builder.json().flatten_event(true).try_init() } else { builder.try_init() };
 }
 
 /// Installs the global metrics recorder; `/metrics` renders from the handle.
 pub fn init_metrics() -> anyhow::Result<PrometheusHandle> {
-    PrometheusBuilder::new()
-        .install_recorder()
-        .map_err(|e| anyhow::anyhow!("installing the Prometheus recorder: {e}"))
+    PrometheusBuilder::new().install_recorder().map_err(|e| anyhow::anyhow!("installing the Prometheus recorder: {e}"))
 }

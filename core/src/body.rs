@@ -3,8 +3,13 @@
 //! `{"user":{"email":"a@b.c","tags":["x"]}}` gives `$.user: object`, `$.user.email: string`,
 //! `$.user.tags: array`, `$.user.tags[*]: string`. Array elements share one `[*]` path, so the
 //! output grows with the shape of the body, not its length; it is capped anyway.
+//!
+//! The walk is a serde visitor over serde_json's parser: it records each field as the parser
+//! passes it and never builds a `Value` tree (building one cost most of the filter's body time
+//! in Envoy). A truncated or invalid body yields the fields seen before the error.
 
-use serde_json::Value;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use std::fmt;
 
 /// JSON type of a field, as OpenAPI names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -31,27 +36,12 @@ impl FieldType {
         }
     }
 
-    fn of(value: &Value) -> Self {
-        match value {
-            Value::Null => FieldType::Null,
-            Value::Bool(_) => FieldType::Boolean,
-            Value::Number(n) if n.is_i64() || n.is_u64() => FieldType::Integer,
-            Value::Number(_) => FieldType::Number,
-            Value::String(_) => FieldType::String,
-            Value::Array(_) => FieldType::Array,
-            Value::Object(_) => FieldType::Object,
-        }
-    }
-
     /// The type two observations of one path share: integer and number make number.
     fn merge(self, other: FieldType) -> FieldType {
         match (self, other) {
             (a, b) if a == b => a,
-            (FieldType::Integer, FieldType::Number) | (FieldType::Number, FieldType::Integer) => {
-                FieldType::Number
-            }
+            (FieldType::Integer, FieldType::Number) | (FieldType::Number, FieldType::Integer) => FieldType::Number,
             (FieldType::Null, b) => b,
-            (a, FieldType::Null) => a,
             (a, _) => a,
         }
     }
@@ -73,86 +63,165 @@ pub struct WalkLimits {
 
 impl Default for WalkLimits {
     fn default() -> Self {
-        WalkLimits {
-            max_fields: 256,
-            max_depth: 16,
-        }
+        WalkLimits { max_fields: 256, max_depth: 16 }
     }
 }
 
-/// Parses a JSON body and returns its field paths; `None` when it is not valid JSON
-/// (truncated bodies included).
-pub fn json_fields(body: &[u8], limits: WalkLimits) -> Option<Vec<BodyFieldOut>> {
-    let value: Value = serde_json::from_slice(body).ok()?;
-    let mut out = Vec::new();
-    let mut path = String::from("$");
-    walk(&value, &mut path, 0, limits, &mut out);
-    Some(out)
+/// What a walk found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Walk {
+    pub fields: Vec<BodyFieldOut>,
+    /// False when the body ended early or was not valid JSON; `fields` holds what came before.
+    pub complete: bool,
 }
 
-fn walk(
-    value: &Value,
-    path: &mut String,
-    depth: usize,
+/// Walks a JSON body and returns its field paths.
+pub fn json_fields(body: &[u8], limits: WalkLimits) -> Walk {
+    let mut state = State { fields: Vec::new(), path: String::from("$"), limits };
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let parsed = Node { state: &mut state, depth: 0 }.deserialize(&mut deserializer);
+    let complete = parsed.is_ok() && deserializer.end().is_ok();
+    Walk { fields: state.fields, complete }
+}
+
+struct State {
+    fields: Vec<BodyFieldOut>,
+    path: String,
     limits: WalkLimits,
-    out: &mut Vec<BodyFieldOut>,
-) {
-    if depth >= limits.max_depth {
-        return;
+}
+
+impl State {
+    fn record(&mut self, field_type: FieldType) {
+        // Few fields per body: a linear scan beats hashing at this size.
+        if let Some(existing) = self.fields.iter_mut().find(|f| f.path == self.path) {
+            existing.field_type = existing.field_type.merge(field_type);
+        } else if self.fields.len() < self.limits.max_fields {
+            self.fields.push(BodyFieldOut { path: self.path.clone(), field_type });
+        }
     }
-    match value {
-        Value::Object(map) => {
-            for (key, child) in map {
-                let len = path.len();
-                push_key(path, key);
-                record(path, FieldType::of(child), limits, out);
-                walk(child, path, depth + 1, limits, out);
-                path.truncate(len);
+
+    fn push_key(&mut self, key: &str) {
+        let plain = !key.is_empty()
+            && key.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+            && !key.as_bytes()[0].is_ascii_digit();
+        if plain {
+            self.path.push('.');
+            self.path.push_str(key);
+        } else {
+            self.path.push_str("['");
+            for c in key.chars() {
+                if c == '\'' || c == '\\' {
+                    self.path.push('\\');
+                }
+                self.path.push(c);
             }
+            self.path.push_str("']");
         }
-        Value::Array(items) => {
-            let len = path.len();
-            path.push_str("[*]");
-            for child in items {
-                record(path, FieldType::of(child), limits, out);
-                walk(child, path, depth + 1, limits, out);
-            }
-            path.truncate(len);
-        }
-        _ => {}
     }
 }
 
-fn record(path: &str, field_type: FieldType, limits: WalkLimits, out: &mut Vec<BodyFieldOut>) {
-    // Few fields per body: a linear scan beats hashing at this size.
-    if let Some(existing) = out.iter_mut().find(|f| f.path == path) {
-        existing.field_type = existing.field_type.merge(field_type);
-    } else if out.len() < limits.max_fields {
-        out.push(BodyFieldOut {
-            path: path.to_owned(),
-            field_type,
-        });
+/// A value at the current path: returns its type, records its children.
+struct Node<'s> {
+    state: &'s mut State,
+    depth: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for Node<'_> {
+    type Value = FieldType;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<FieldType, D::Error> {
+        deserializer.deserialize_any(self)
     }
 }
 
-fn push_key(path: &mut String, key: &str) {
-    let plain = !key.is_empty()
-        && key
-            .bytes()
-            .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
-        && !key.as_bytes()[0].is_ascii_digit();
-    if plain {
-        path.push('.');
-        path.push_str(key);
-    } else {
-        path.push_str("['");
-        for c in key.chars() {
-            if c == '\'' || c == '\\' {
-                path.push('\\');
-            }
-            path.push(c);
+/// An object key: appended to the path as it is read (no allocation for plain keys).
+struct Key<'s> {
+    state: &'s mut State,
+}
+
+impl<'de> DeserializeSeed<'de> for Key<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Key<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_str<E>(self, key: &str) -> Result<(), E> {
+        self.state.push_key(key);
+        Ok(())
+    }
+}
+
+impl<'de> Visitor<'de> for Node<'_> {
+    type Value = FieldType;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<FieldType, E> {
+        Ok(FieldType::Boolean)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<FieldType, E> {
+        Ok(FieldType::Integer)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<FieldType, E> {
+        Ok(FieldType::Integer)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<FieldType, E> {
+        Ok(FieldType::Number)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<FieldType, E> {
+        Ok(FieldType::String)
+    }
+    fn visit_unit<E>(self) -> Result<FieldType, E> {
+        Ok(FieldType::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<FieldType, A::Error> {
+        let state = self.state;
+        if self.depth + 1 >= state.limits.max_depth {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            return Ok(FieldType::Array);
         }
-        path.push_str("']");
+        let len = state.path.len();
+        state.path.push_str("[*]");
+        while let Some(item) = seq.next_element_seed(Node { state: &mut *state, depth: self.depth + 1 })? {
+            state.record(item);
+        }
+        state.path.truncate(len);
+        Ok(FieldType::Array)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<FieldType, A::Error> {
+        let state = self.state;
+        if self.depth + 1 >= state.limits.max_depth {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            return Ok(FieldType::Object);
+        }
+        let len = state.path.len();
+        while map.next_key_seed(Key { state: &mut *state })?.is_some() {
+            let value = map.next_value_seed(Node { state: &mut *state, depth: self.depth + 1 });
+            match value {
+                Ok(field_type) => {
+                    state.record(field_type);
+                    state.path.truncate(len);
+                }
+                Err(err) => {
+                    state.path.truncate(len);
+                    return Err(err);
+                }
+            }
+        }
+        Ok(FieldType::Object)
     }
 }
 
@@ -162,7 +231,7 @@ mod tests {
 
     fn fields(body: &str) -> Vec<(String, &'static str)> {
         json_fields(body.as_bytes(), WalkLimits::default())
-            .unwrap_or_default()
+            .fields
             .into_iter()
             .map(|f| (f.path, f.field_type.as_str()))
             .collect()
@@ -198,45 +267,50 @@ mod tests {
 
     #[test]
     fn odd_keys_are_quoted() {
-        assert_eq!(
-            fields(r#"{"a b":1}"#),
-            vec![("$['a b']".to_string(), "integer")]
-        );
+        assert_eq!(fields(r#"{"a b":1}"#), vec![("$['a b']".to_string(), "integer")]);
     }
 
     #[test]
-    fn invalid_or_truncated_json_gives_none() {
-        assert!(json_fields(br#"{"a": [1, 2"#, WalkLimits::default()).is_none());
-        assert!(json_fields(&[0xff, 0xfe], WalkLimits::default()).is_none());
+    fn truncated_json_keeps_what_came_before() {
+        let walk = json_fields(br#"{"id": 7, "user": {"email": "a@b.c", "tags": [1, 2"#, WalkLimits::default());
+        assert!(!walk.complete);
+        let paths: Vec<&str> = walk.fields.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, vec!["$.id", "$.user.email", "$.user.tags[*]"]);
+        let walk = json_fields(&[0xff, 0xfe], WalkLimits::default());
+        assert!(!walk.complete && walk.fields.is_empty());
+        assert!(!json_fields(br#"{"a":1} trailing"#, WalkLimits::default()).complete);
+        assert!(json_fields(br#"{"a":1}"#, WalkLimits::default()).complete);
     }
 
     #[test]
     fn limits_hold() {
         let deep = "[".repeat(100) + &"]".repeat(100);
-        let got = json_fields(
-            deep.as_bytes(),
-            WalkLimits {
-                max_fields: 1000,
-                max_depth: 5,
-            },
-        )
-        .unwrap_or_default();
-        assert_eq!(got.len(), 5);
-        let wide: String = format!(
-            "{{{}}}",
-            (0..500)
-                .map(|i| format!("\"k{i}\":1"))
-                .collect::<Vec<_>>()
-                .join(",")
-        );
-        let got = json_fields(
-            wide.as_bytes(),
-            WalkLimits {
-                max_fields: 10,
-                max_depth: 5,
-            },
-        )
-        .unwrap_or_default();
+        let got = json_fields(deep.as_bytes(), WalkLimits { max_fields: 1000, max_depth: 5 }).fields;
+        assert_eq!(got.len(), 4);
+        let very_deep = "[".repeat(100_000);
+        assert!(!json_fields(very_deep.as_bytes(), WalkLimits::default()).complete);
+        let wide: String = format!("{{{}}}", (0..500).map(|i| format!("\"k{i}\":1")).collect::<Vec<_>>().join(","));
+        let got = json_fields(wide.as_bytes(), WalkLimits { max_fields: 10, max_depth: 5 }).fields;
         assert_eq!(got.len(), 10);
+    }
+
+    proptest::proptest! {
+        /// Any bytes, any cut: no panic, and the output respects the limits.
+        #[test]
+        fn arbitrary_input_is_bounded(body in proptest::collection::vec(proptest::num::u8::ANY, 0..512), cut in 0usize..512) {
+            let limits = WalkLimits { max_fields: 8, max_depth: 4 };
+            let walk = json_fields(&body[..cut.min(body.len())], limits);
+            proptest::prop_assert!(walk.fields.len() <= 8);
+        }
+
+        #[test]
+        fn cut_json_is_a_prefix_of_whole(cut in 0usize..120) {
+            let body = br#"{"a":1,"b":{"c":"x","d":[true,null,{"e":2.5}]},"f":"g"}"#;
+            let whole = json_fields(body, WalkLimits::default());
+            let part = json_fields(&body[..cut.min(body.len())], WalkLimits::default());
+            for field in &part.fields {
+                proptest::prop_assert!(whole.fields.iter().any(|w| w.path == field.path));
+            }
+        }
     }
 }

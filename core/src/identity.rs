@@ -55,31 +55,19 @@ pub fn caller_identity(
         let credentials = credentials.trim();
         if scheme.eq_ignore_ascii_case("bearer") && !credentials.is_empty() {
             if let Some(subject) = jwt_subject(credentials) {
-                return Some(CallerIdentity {
-                    id: key.hash_hex("jwt_sub", subject.as_bytes()),
-                    source: "jwt_sub",
-                });
+                return Some(CallerIdentity { id: key.hash_hex("jwt_sub", subject.as_bytes()), source: "jwt_sub" });
             }
-            return Some(CallerIdentity {
-                id: key.hash_hex("bearer", credentials.as_bytes()),
-                source: "bearer",
-            });
+            return Some(CallerIdentity { id: key.hash_hex("bearer", credentials.as_bytes()), source: "bearer" });
         }
         if scheme.eq_ignore_ascii_case("basic") {
             if let Ok(decoded) = STANDARD.decode(credentials) {
                 let user = decoded.split(|b| *b == b':').next().unwrap_or_default();
-                return Some(CallerIdentity {
-                    id: key.hash_hex("basic", user),
-                    source: "basic",
-                });
+                return Some(CallerIdentity { id: key.hash_hex("basic", user), source: "basic" });
             }
         }
     }
     let api_key = api_key.map(str::trim).filter(|k| !k.is_empty())?;
-    Some(CallerIdentity {
-        id: key.hash_hex("api_key", api_key.as_bytes()),
-        source: "api_key",
-    })
+    Some(CallerIdentity { id: key.hash_hex("api_key", api_key.as_bytes()), source: "api_key" })
 }
 
 /// `iss` + `sub` of a JWT, without verifying it (we identify, we do not authenticate).
@@ -116,18 +104,14 @@ mod tests {
 
     #[test]
     fn bearer_token_is_hashed_not_kept() {
-        let id = caller_identity(&key(), Some("Bearer s3cr3t-token-value"), None)
-            .unwrap_or_else(|| panic!("no identity"));
+        let id =
+            caller_identity(&key(), Some("Bearer s3cr3t-token-value"), None).unwrap_or_else(|| panic!("no identity"));
         assert_eq!(id.source, "bearer");
         assert_eq!(id.id.len(), 32);
         assert!(!id.id.contains("s3cr3t"));
         let again = caller_identity(&key(), Some("bearer s3cr3t-token-value"), None);
         assert_eq!(again.map(|i| i.id), Some(id.id.clone()));
-        let other_key = caller_identity(
-            &IdentityKey::derive("other"),
-            Some("Bearer s3cr3t-token-value"),
-            None,
-        );
+        let other_key = caller_identity(&IdentityKey::derive("other"), Some("Bearer s3cr3t-token-value"), None);
         assert_ne!(other_key.map(|i| i.id), Some(id.id));
     }
 
@@ -135,26 +119,15 @@ mod tests {
     fn jwt_identified_by_subject() {
         let payload = URL_SAFE_NO_PAD.encode(r#"{"sub":"user-42","iss":"auth","exp":1}"#);
         let payload2 = URL_SAFE_NO_PAD.encode(r#"{"sub":"user-42","iss":"auth","exp":2}"#);
-        let a = caller_identity(
-            &key(),
-            Some(&format!("Bearer eyJhbGciOiJIUzI1NiJ9.{payload}.sig")),
-            None,
-        );
-        let b = caller_identity(
-            &key(),
-            Some(&format!("Bearer eyJhbGciOiJIUzI1NiJ9.{payload2}.other")),
-            None,
-        );
+        let a = caller_identity(&key(), Some(&format!("Bearer eyJhbGciOiJIUzI1NiJ9.{payload}.sig")), None);
+        let b = caller_identity(&key(), Some(&format!("Bearer eyJhbGciOiJIUzI1NiJ9.{payload2}.other")), None);
         assert_eq!(a.as_ref().map(|i| i.source), Some("jwt_sub"));
         assert_eq!(a, b);
     }
 
     #[test]
     fn api_key_and_basic() {
-        assert_eq!(
-            caller_identity(&key(), None, Some("k-123")).map(|i| i.source),
-            Some("api_key")
-        );
+        assert_eq!(caller_identity(&key(), None, Some("k-123")).map(|i| i.source), Some("api_key"));
         let basic = format!("Basic {}", STANDARD.encode("alice:pw"));
         let basic2 = format!("Basic {}", STANDARD.encode("alice:other"));
         let a = caller_identity(&key(), Some(&basic), None);

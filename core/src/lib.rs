@@ -8,7 +8,7 @@ pub mod outbox;
 pub mod query;
 pub mod template;
 
-pub use body::{json_fields, BodyFieldOut, FieldType};
+pub use body::{json_fields, BodyFieldOut, FieldType, Walk};
 pub use identity::{CallerIdentity, IdentityKey};
 pub use query::{forwarded_for, query_param_names, split_path_query};
 pub use template::template_path;

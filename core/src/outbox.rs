@@ -109,8 +109,7 @@ impl Outbox {
 
     /// Whether enough is queued to fill a batch.
     pub fn batch_ready(&self) -> bool {
-        self.queue.len() >= self.limits.max_batch_events
-            || self.queued_bytes >= self.limits.max_batch_bytes
+        self.queue.len() >= self.limits.max_batch_events || self.queued_bytes >= self.limits.max_batch_bytes
     }
 
     /// Whether there is anything to send now (queued events or unsent batches).
@@ -151,8 +150,7 @@ impl Outbox {
         let mut count = 0;
         let mut bytes = 0;
         for event in &self.queue {
-            if count == self.limits.max_batch_events
-                || (count > 0 && bytes + event.len() > self.limits.max_batch_bytes)
+            if count == self.limits.max_batch_events || (count > 0 && bytes + event.len() > self.limits.max_batch_bytes)
             {
                 break;
             }
@@ -165,13 +163,7 @@ impl Outbox {
         self.next_seq += 1;
         let payload = encode(seq, &events);
         self.pending_bytes += payload.len();
-        self.pending.push_back(Pending {
-            seq,
-            events: count,
-            payload,
-            sent: false,
-            attempts: 0,
-        });
+        self.pending.push_back(Pending { seq, events: count, payload, sent: false, attempts: 0 });
         self.pending.back().map(|p| (p.seq, p.payload.as_slice()))
     }
 

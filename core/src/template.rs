@@ -77,8 +77,7 @@ fn is_long_hex(b: &[u8]) -> bool {
 /// Tokens of 16+ URL-safe characters that mix letters and digits (base64, ULID, KSUID, ...).
 fn is_mixed_token(b: &[u8]) -> bool {
     b.len() >= 16
-        && b.iter()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'=' | b'.' | b'~'))
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'=' | b'.' | b'~'))
         && b.iter().any(u8::is_ascii_digit)
         && b.iter().any(u8::is_ascii_alphabetic)
 }
@@ -113,10 +112,7 @@ fn is_date(b: &[u8]) -> bool {
 fn is_email(s: &str) -> bool {
     match s.split_once('@') {
         Some((local, domain)) => {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
         }
         None => false,
     }

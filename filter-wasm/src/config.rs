@@ -9,15 +9,8 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
 pub const DEFAULT_MAX_BODY_FIELDS: usize = 256;
 
 /// Header names whose values are safe and useful to keep.
-pub const DEFAULT_HEADER_VALUE_ALLOWLIST: &[&str] = &[
-    "content-type",
-    "user-agent",
-    "accept",
-    "content-length",
-    "content-encoding",
-    "x-request-id",
-    "host",
-];
+pub const DEFAULT_HEADER_VALUE_ALLOWLIST: &[&str] =
+    &["content-type", "user-agent", "accept", "content-length", "content-encoding", "x-request-id", "host"];
 /// Headers that carry an API key; their values are hashed into the caller identity.
 pub const DEFAULT_API_KEY_HEADERS: &[&str] = &["x-api-key", "api-key", "apikey"];
 
@@ -73,14 +66,8 @@ impl Default for FilterConfig {
             capture_bodies: true,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_body_fields: DEFAULT_MAX_BODY_FIELDS,
-            header_value_allowlist: DEFAULT_HEADER_VALUE_ALLOWLIST
-                .iter()
-                .map(|s| (*s).to_owned())
-                .collect(),
-            api_key_headers: DEFAULT_API_KEY_HEADERS
-                .iter()
-                .map(|s| (*s).to_owned())
-                .collect(),
+            header_value_allowlist: DEFAULT_HEADER_VALUE_ALLOWLIST.iter().map(|s| (*s).to_owned()).collect(),
+            api_key_headers: DEFAULT_API_KEY_HEADERS.iter().map(|s| (*s).to_owned()).collect(),
         }
     }
 }
@@ -91,8 +78,8 @@ impl FilterConfig {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(FilterConfig::default());
         }
-        let config: FilterConfig = serde_json::from_slice(bytes)
-            .map_err(|e| format!("invalid filter configuration: {e}"))?;
+        let config: FilterConfig =
+            serde_json::from_slice(bytes).map_err(|e| format!("invalid filter configuration: {e}"))?;
         config.validate()?;
         Ok(config)
     }
@@ -107,12 +94,8 @@ impl FilterConfig {
         if self.max_batch_events == 0 || self.max_queued_events == 0 {
             return Err("max_batch_events and max_queued_events must be at least 1".into());
         }
-        if self.max_batch_bytes > self.max_unacked_bytes
-            || self.max_batch_bytes > self.max_queued_bytes
-        {
-            return Err(
-                "max_batch_bytes must not exceed max_queued_bytes or max_unacked_bytes".into(),
-            );
+        if self.max_batch_bytes > self.max_unacked_bytes || self.max_batch_bytes > self.max_queued_bytes {
+            return Err("max_batch_bytes must not exceed max_queued_bytes or max_unacked_bytes".into());
         }
         Ok(())
     }
@@ -140,13 +123,9 @@ mod tests {
 
     #[test]
     fn bad_config_says_what_is_wrong() {
-        let err = FilterConfig::parse(br#"{"flush_interval":5}"#)
-            .err()
-            .unwrap_or_default();
+        let err = FilterConfig::parse(br#"{"flush_interval":5}"#).err().unwrap_or_default();
         assert!(err.contains("unknown field `flush_interval`"), "{err}");
-        let err = FilterConfig::parse(br#"{"flush_interval_ms":0}"#)
-            .err()
-            .unwrap_or_default();
+        let err = FilterConfig::parse(br#"{"flush_interval_ms":0}"#).err().unwrap_or_default();
         assert!(err.contains("flush_interval_ms"), "{err}");
     }
 }

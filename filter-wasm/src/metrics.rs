@@ -57,14 +57,8 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn define() -> Self {
-        let ids = NAMES
-            .iter()
-            .map(|name| hostcalls::define_metric(MetricType::Counter, name).ok())
-            .collect();
-        Metrics {
-            ids,
-            reported: Counts::default(),
-        }
+        let ids = NAMES.iter().map(|name| hostcalls::define_metric(MetricType::Counter, name).ok()).collect();
+        Metrics { ids, reported: Counts::default() }
     }
 
     /// Pushes the increase since the last call.

@@ -18,13 +18,7 @@ pub struct Root {
 
 impl Root {
     pub fn new() -> Self {
-        Root {
-            shared: Rc::new(RefCell::new(Shared::new(
-                FilterConfig::default(),
-                random_seed(),
-            ))),
-            metrics: None,
-        }
+        Root { shared: Rc::new(RefCell::new(Shared::new(FilterConfig::default(), random_seed()))), metrics: None }
     }
 }
 
@@ -58,11 +52,7 @@ fn property_string(path: Vec<&str>) -> Option<String> {
 /// Node metadata: `xds.node.*` in Envoy 1.40 (measured), `node.*` in older releases.
 fn node_property(tail: &[&str]) -> Option<String> {
     ["xds", ""].iter().find_map(|prefix| {
-        let mut path: Vec<&str> = if prefix.is_empty() {
-            vec!["node"]
-        } else {
-            vec![prefix, "node"]
-        };
+        let mut path: Vec<&str> = if prefix.is_empty() { vec!["node"] } else { vec![prefix, "node"] };
         path.extend_from_slice(tail);
         property_string(path)
     })
@@ -74,17 +64,12 @@ fn node_info() -> NodeInfo {
         .or_else(|| node_property(&["id"]))
         .unwrap_or_default();
     let namespace = node_property(&["metadata", "NAMESPACE"]).unwrap_or_default();
-    NodeInfo {
-        workload,
-        namespace,
-    }
+    NodeInfo { workload, namespace }
 }
 
 impl Context for Root {
     fn on_grpc_stream_message(&mut self, _token_id: u32, message_size: usize) {
-        let message = hostcalls::get_buffer(BufferType::GrpcReceiveBuffer, 0, message_size)
-            .ok()
-            .flatten();
+        let message = hostcalls::get_buffer(BufferType::GrpcReceiveBuffer, 0, message_size).ok().flatten();
         if let (Some(message), Ok(mut shared)) = (message, self.shared.try_borrow_mut()) {
             shared.on_ack(&message);
         }
@@ -99,14 +84,10 @@ impl Context for Root {
 
 impl RootContext for Root {
     fn on_configure(&mut self, plugin_configuration_size: usize) -> bool {
-        let bytes = hostcalls::get_buffer(
-            BufferType::PluginConfiguration,
-            0,
-            plugin_configuration_size,
-        )
-        .ok()
-        .flatten()
-        .unwrap_or_default();
+        let bytes = hostcalls::get_buffer(BufferType::PluginConfiguration, 0, plugin_configuration_size)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
         let Ok(mut shared) = self.shared.try_borrow_mut() else {
             return true;
         };

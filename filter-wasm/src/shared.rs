@@ -113,9 +113,7 @@ impl Shared {
         let source_id = self.ids.source_id();
         let stats = self.filter_stats();
         loop {
-            let next = self
-                .outbox
-                .next_payload(|seq, events| encode_batch(seq, &source_id, events, &stats));
+            let next = self.outbox.next_payload(|seq, events| encode_batch(seq, &source_id, events, &stats));
             let Some((seq, payload)) = next else { break };
             match hostcalls::send_grpc_stream_message(token, Some(payload), false) {
                 Ok(()) => self.outbox.mark_sent(seq),
@@ -133,18 +131,11 @@ impl Shared {
 
     fn open_stream(&mut self) -> Option<u32> {
         let auth = format!("Bearer {}", self.config.collector_token);
-        let metadata: Vec<(&str, &[u8])> = if self.config.collector_token.is_empty() {
-            Vec::new()
-        } else {
-            vec![("authorization", auth.as_bytes())]
-        };
-        let token = hostcalls::open_grpc_stream(
-            &self.config.collector_cluster,
-            INGEST_SERVICE,
-            INGEST_METHOD,
-            metadata,
-        )
-        .ok()?;
+        let metadata: Vec<(&str, &[u8])> =
+            if self.config.collector_token.is_empty() { Vec::new() } else { vec![("authorization", auth.as_bytes())] };
+        let token =
+            hostcalls::open_grpc_stream(&self.config.collector_cluster, INGEST_SERVICE, INGEST_METHOD, metadata)
+                .ok()?;
         self.stream = Some(token);
         Some(token)
     }
@@ -225,19 +216,9 @@ mod tests {
     #[test]
     fn hand_encoded_batch_decodes() {
         let events: Vec<Vec<u8>> = (0..3)
-            .map(|i| {
-                HttpEvent {
-                    method: "GET".into(),
-                    status: 200 + i,
-                    ..Default::default()
-                }
-                .encode_to_vec()
-            })
+            .map(|i| HttpEvent { method: "GET".into(), status: 200 + i, ..Default::default() }.encode_to_vec())
             .collect();
-        let stats = FilterStats {
-            dropped_buffer_full: 7,
-            ..Default::default()
-        };
+        let stats = FilterStats { dropped_buffer_full: 7, ..Default::default() };
         let bytes = encode_batch(42, "abc", &events, &stats);
         let batch = EventBatch::decode(bytes.as_slice()).unwrap_or_default();
         assert_eq!(batch.seq, 42);

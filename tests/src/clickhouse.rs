@@ -63,40 +63,21 @@ impl ClickHouse {
 
     async fn launch(&mut self) -> Result<()> {
         let config = self.dir.join("config.xml");
-        std::fs::write(
-            &config,
-            config_xml(&self.dir, self.http_port, self.tcp_port),
-        )?;
+        std::fs::write(&config, config_xml(&self.dir, self.http_port, self.tcp_port))?;
         let mut command = Command::new(server_binary());
-        command
-            .arg(format!("--config-file={}", config.display()))
-            .current_dir(&self.dir);
+        command.arg(format!("--config-file={}", config.display())).current_dir(&self.dir);
         let mut guard = Guard::spawn("clickhouse-server", command, &self.dir.join("stdout.log"))
             .context("clickhouse-server not found: run `make setup`")?;
         let url = format!("{}/ping", self.url());
         let http = self.http.clone();
-        let ready = wait_for(
-            "ClickHouse to answer /ping",
-            Duration::from_secs(60),
-            || {
-                let (http, url) = (http.clone(), url.clone());
-                async move {
-                    http.get(&url)
-                        .send()
-                        .await
-                        .ok()
-                        .filter(|r| r.status().is_success())
-                        .map(|_| ())
-                }
-            },
-        )
+        let ready = wait_for("ClickHouse to answer /ping", Duration::from_secs(60), || {
+            let (http, url) = (http.clone(), url.clone());
+            async move { http.get(&url).send().await.ok().filter(|r| r.status().is_success()).map(|_| ()) }
+        })
         .await;
         if let Err(err) = ready {
             let why = guard.exited().unwrap_or_default();
-            bail!(
-                "{err}\n{why}\n{}",
-                crate::process::tail(&self.dir.join("server.err.log"), 20)
-            );
+            bail!("{err}\n{why}\n{}", crate::process::tail(&self.dir.join("server.err.log"), 20));
         }
         self.process = Some(guard);
         Ok(())
@@ -125,13 +106,7 @@ impl ClickHouse {
 
     /// Runs a query and returns the body (TSV unless the query says otherwise).
     pub async fn query(&self, sql: &str) -> Result<String> {
-        let response = self
-            .http
-            .post(self.url())
-            .body(sql.to_owned())
-            .send()
-            .await
-            .context("querying ClickHouse")?;
+        let response = self.http.post(self.url()).body(sql.to_owned()).send().await.context("querying ClickHouse")?;
         let status = response.status();
         let body = response.text().await?;
         if !status.is_success() {
@@ -143,8 +118,6 @@ impl ClickHouse {
     /// A single number, e.g. `SELECT count() FROM ...`.
     pub async fn count(&self, sql: &str) -> Result<u64> {
         let body = self.query(sql).await?;
-        body.trim()
-            .parse()
-            .with_context(|| format!("`{sql}` did not return a number: {body:?}"))
+        body.trim().parse().with_context(|| format!("`{sql}` did not return a number: {body:?}"))
     }
 }

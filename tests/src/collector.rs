@@ -53,10 +53,7 @@ pub fn collector_binary() -> Result<PathBuf> {
             return Ok(path);
         }
     }
-    bail!(
-        "no meshward binary under {}: run `make build` (or set MESHWARD_BIN)",
-        target.display()
-    )
+    bail!("no meshward binary under {}: run `make build` (or set MESHWARD_BIN)", target.display())
 }
 
 impl Collector {
@@ -97,36 +94,18 @@ impl Collector {
         let config = self.dir.join("meshward.yaml");
         std::fs::write(&config, self.config())?;
         let mut command = Command::new(collector_binary()?);
-        command
-            .arg("serve")
-            .arg("--config")
-            .arg(&config)
-            .env_remove("RUST_LOG");
+        command.arg("serve").arg("--config").arg(&config).env_remove("RUST_LOG");
         let log = self.dir.join(format!(
             "collector-{}.log",
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_millis())
-                .unwrap_or(0)
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0)
         ));
         let mut guard = Guard::spawn("meshward", command, &log)?;
         let url = format!("http://127.0.0.1:{}/healthz", self.api_port);
         let http = self.http.clone();
-        let up = wait_for(
-            "the collector to answer /healthz",
-            Duration::from_secs(30),
-            || {
-                let (http, url) = (http.clone(), url.clone());
-                async move {
-                    http.get(&url)
-                        .send()
-                        .await
-                        .ok()
-                        .filter(|r| r.status().is_success())
-                        .map(|_| ())
-                }
-            },
-        )
+        let up = wait_for("the collector to answer /healthz", Duration::from_secs(30), || {
+            let (http, url) = (http.clone(), url.clone());
+            async move { http.get(&url).send().await.ok().filter(|r| r.status().is_success()).map(|_| ()) }
+        })
         .await;
         if let Err(err) = up {
             bail!("{err}\n{}", guard.exited().unwrap_or_default());
@@ -141,14 +120,7 @@ impl Collector {
         let http = self.http.clone();
         wait_for("the collector to be ready", Duration::from_secs(60), || {
             let (http, url) = (http.clone(), url.clone());
-            async move {
-                http.get(&url)
-                    .send()
-                    .await
-                    .ok()
-                    .filter(|r| r.status().is_success())
-                    .map(|_| ())
-            }
+            async move { http.get(&url).send().await.ok().filter(|r| r.status().is_success()).map(|_| ()) }
         })
         .await
     }
@@ -181,12 +153,6 @@ impl Collector {
 
     pub async fn metrics(&self) -> Result<String> {
         let url = format!("http://127.0.0.1:{}/metrics", self.api_port);
-        self.http
-            .get(url)
-            .send()
-            .await?
-            .text()
-            .await
-            .context("reading collector metrics")
+        self.http.get(url).send().await?.text().await.context("reading collector metrics")
     }
 }

@@ -49,17 +49,12 @@ pub fn envoy_binary() -> Result<PathBuf> {
 }
 
 fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| crate::workspace_root().join("target"))
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| crate::workspace_root().join("target"))
 }
 
 /// The built filter (`make build` puts it there).
 pub fn meshward_wasm() -> Result<PathBuf> {
-    let path = target_dir()
-        .join("wasm32-wasip1")
-        .join("wasm")
-        .join("meshward_filter.wasm");
+    let path = target_dir().join("wasm32-wasip1").join("wasm").join("meshward_filter.wasm");
     if !path.exists() {
         bail!("no filter at {}: run `make build`", path.display());
     }
@@ -67,10 +62,7 @@ pub fn meshward_wasm() -> Result<PathBuf> {
 }
 
 pub fn noop_wasm() -> Result<PathBuf> {
-    let path = target_dir()
-        .join("wasm32-wasip1")
-        .join("wasm")
-        .join("meshward_noop_filter.wasm");
+    let path = target_dir().join("wasm32-wasip1").join("wasm").join("meshward_noop_filter.wasm");
     if !path.exists() {
         bail!("no no-op filter at {}: run `make build`", path.display());
     }
@@ -112,9 +104,7 @@ fn bootstrap(options: &EnvoyOptions, listen_port: u16, admin_port: u16) -> Resul
     let filter = match &options.filter {
         Filter::None => String::new(),
         Filter::Noop => wasm_filter("noop", &noop_wasm()?, ""),
-        Filter::Meshward { config } => {
-            wasm_filter("meshward", &meshward_wasm()?, &config.to_string())
-        }
+        Filter::Meshward { config } => wasm_filter("meshward", &meshward_wasm()?, &config.to_string()),
     };
     Ok(format!(
         r#"node:
@@ -193,31 +183,13 @@ impl Envoy {
         let ready_url = format!("http://127.0.0.1:{admin_port}/ready");
         let ready = wait_for("Envoy to be ready", Duration::from_secs(60), || {
             let (http, url) = (http.clone(), ready_url.clone());
-            async move {
-                http.get(&url)
-                    .send()
-                    .await
-                    .ok()
-                    .filter(|r| r.status().is_success())
-                    .map(|_| ())
-            }
+            async move { http.get(&url).send().await.ok().filter(|r| r.status().is_success()).map(|_| ()) }
         })
         .await;
         if let Err(err) = ready {
-            bail!(
-                "{err}\n{}",
-                guard
-                    .exited()
-                    .unwrap_or_else(|| crate::process::tail(&guard.log, 30))
-            );
+            bail!("{err}\n{}", guard.exited().unwrap_or_else(|| crate::process::tail(&guard.log, 30)));
         }
-        Ok(Envoy {
-            dir: dir.to_path_buf(),
-            listen_port,
-            admin_port,
-            process: Some(guard),
-            http,
-        })
+        Ok(Envoy { dir: dir.to_path_buf(), listen_port, admin_port, process: Some(guard), http })
     }
 
     pub fn url(&self) -> String {
@@ -234,19 +206,8 @@ impl Envoy {
 
     /// A counter from `/stats`, e.g. `wasmcustom.meshward.events_acked`; 0 when absent.
     pub async fn stat(&self, name: &str) -> Result<u64> {
-        let url = format!(
-            "{}/stats?filter=^{}$",
-            self.admin_url(),
-            name.replace('.', "\\.")
-        );
-        let body = self
-            .http
-            .get(url)
-            .send()
-            .await?
-            .text()
-            .await
-            .context("reading Envoy stats")?;
+        let url = format!("{}/stats?filter=^{}$", self.admin_url(), name.replace('.', "\\."));
+        let body = self.http.get(url).send().await?.text().await.context("reading Envoy stats")?;
         Ok(body
             .lines()
             .find_map(|line| line.strip_prefix(&format!("{name}: ")))

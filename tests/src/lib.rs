@@ -20,9 +20,7 @@ pub fn workspace_root() -> PathBuf {
 
 /// Where harness runs keep their folders: `build/` in the workspace, or `MESHWARD_BUILD_DIR`.
 pub fn build_dir() -> PathBuf {
-    std::env::var_os("MESHWARD_BUILD_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("build"))
+    std::env::var_os("MESHWARD_BUILD_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("build"))
 }
 
 /// Shared-secret used by the harness for ingest.

@@ -16,8 +16,7 @@ pub struct Guard {
 impl Guard {
     /// Starts `command` with stdout and stderr into `log`.
     pub fn spawn(name: &str, mut command: Command, log: &Path) -> Result<Guard> {
-        let out =
-            std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
+        let out = std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
         let err = out.try_clone()?;
         let child = command
             .stdin(Stdio::null())
@@ -25,11 +24,7 @@ impl Guard {
             .stderr(Stdio::from(err))
             .spawn()
             .with_context(|| format!("starting {name} ({command:?})"))?;
-        Ok(Guard {
-            name: name.to_owned(),
-            child: Some(child),
-            log: log.to_path_buf(),
-        })
+        Ok(Guard { name: name.to_owned(), child: Some(child), log: log.to_path_buf() })
     }
 
     pub fn pid(&self) -> Option<u32> {
@@ -49,10 +44,7 @@ impl Guard {
         let Some(mut child) = self.child.take() else {
             return;
         };
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(child.id().to_string())
-            .status();
+        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
         let deadline = Instant::now() + grace;
         while Instant::now() < deadline {
             if let Ok(Some(_)) = child.try_wait() {
@@ -68,11 +60,7 @@ impl Guard {
     pub fn exited(&mut self) -> Option<String> {
         let child = self.child.as_mut()?;
         match child.try_wait() {
-            Ok(Some(status)) => Some(format!(
-                "{} exited with {status}; log tail:\n{}",
-                self.name,
-                tail(&self.log, 30)
-            )),
+            Ok(Some(status)) => Some(format!("{} exited with {status}; log tail:\n{}", self.name, tail(&self.log, 30))),
             _ => None,
         }
     }
@@ -120,10 +108,7 @@ pub fn fresh_dir(name: &str) -> Result<PathBuf> {
     let unique = format!(
         "{name}-{}-{}",
         std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0)
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
     );
     let dir = crate::build_dir().join("runs").join(unique);
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;

@@ -50,18 +50,12 @@ pub fn router() -> Router {
 }
 
 fn authorized(headers: &HeaderMap) -> bool {
-    headers
-        .get("authorization")
-        .is_some_and(|v| v.as_bytes().starts_with(b"Bearer "))
+    headers.get("authorization").is_some_and(|v| v.as_bytes().starts_with(b"Bearer "))
         || headers.contains_key("x-api-key")
 }
 
 fn unauthorized() -> Response {
-    (
-        StatusCode::UNAUTHORIZED,
-        Json(json!({"error": "missing credentials"})),
-    )
-        .into_response()
+    (StatusCode::UNAUTHORIZED, Json(json!({"error": "missing credentials"}))).into_response()
 }
 
 fn user_json(id: u64) -> Value {
@@ -79,14 +73,9 @@ fn user_json(id: u64) -> Value {
 async fn login(Json(body): Json<Value>) -> Response {
     let user = body.get("username").and_then(Value::as_str).unwrap_or("");
     if body.get("password").and_then(Value::as_str) == Some(PASSWORD) && !user.is_empty() {
-        Json(json!({"token": format!("sk_live_{user}_5f2b9c0e7a1d4c3b"), "expires_in": 3600}))
-            .into_response()
+        Json(json!({"token": format!("sk_live_{user}_5f2b9c0e7a1d4c3b"), "expires_in": 3600})).into_response()
     } else {
-        (
-            StatusCode::UNAUTHORIZED,
-            Json(json!({"error": "invalid credentials"})),
-        )
-            .into_response()
+        (StatusCode::UNAUTHORIZED, Json(json!({"error": "invalid credentials"}))).into_response()
     }
 }
 
@@ -102,11 +91,7 @@ async fn user(headers: HeaderMap, Path(id): Path<u64>) -> Response {
         return unauthorized();
     }
     if id > 1000 {
-        return (
-            StatusCode::NOT_FOUND,
-            Json(json!({"error": "no such user"})),
-        )
-            .into_response();
+        return (StatusCode::NOT_FOUND, Json(json!({"error": "no such user"}))).into_response();
     }
     Json(user_json(id)).into_response()
 }
@@ -126,21 +111,10 @@ async fn create_order(headers: HeaderMap, Json(body): Json<Value>) -> Response {
     if !authorized(&headers) {
         return unauthorized();
     }
-    if body
-        .get("items")
-        .and_then(Value::as_array)
-        .is_none_or(|items| items.is_empty())
-    {
-        return (
-            StatusCode::BAD_REQUEST,
-            Json(json!({"error": "items required"})),
-        )
-            .into_response();
+    if body.get("items").and_then(Value::as_array).is_none_or(|items| items.is_empty()) {
+        return (StatusCode::BAD_REQUEST, Json(json!({"error": "items required"}))).into_response();
     }
-    (
-        StatusCode::CREATED,
-        Json(json!({"id": "9b2f6c1e-3d4a-4b5c-8d7e-0f1a2b3c4d5e", "status": "created"})),
-    )
+    (StatusCode::CREATED, Json(json!({"id": "9b2f6c1e-3d4a-4b5c-8d7e-0f1a2b3c4d5e", "status": "created"})))
         .into_response()
 }
 
@@ -148,8 +122,7 @@ async fn order(headers: HeaderMap, Path(id): Path<String>) -> Response {
     if !authorized(&headers) {
         return unauthorized();
     }
-    Json(json!({"id": id, "status": "shipped", "total": 42.0, "shipping": {"city": "Springfield"}}))
-        .into_response()
+    Json(json!({"id": id, "status": "shipped", "total": 42.0, "shipping": {"city": "Springfield"}})).into_response()
 }
 
 async fn delete_order(headers: HeaderMap, Path(_id): Path<String>) -> Response {
@@ -168,8 +141,7 @@ async fn products(Query(query): Query<HashMap<String, String>>) -> Response {
 }
 
 async fn product(Path(sku): Path<String>) -> Response {
-    Json(json!({"sku": sku, "name": "Widget", "price": 9.99, "tags": ["tools", "home"]}))
-        .into_response()
+    Json(json!({"sku": sku, "name": "Widget", "price": 9.99, "tags": ["tools", "home"]})).into_response()
 }
 
 /// 1 KiB JSON for the benchmarks.

@@ -22,10 +22,7 @@ impl StackOptions {
     pub fn new(name: &str) -> Self {
         StackOptions {
             name: name.to_owned(),
-            database: format!(
-                "meshward_{}",
-                name.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
-            ),
+            database: format!("meshward_{}", name.replace(|c: char| !c.is_ascii_alphanumeric(), "_")),
             envoy_concurrency: 2,
             filter_config: default_filter_config(),
             writer_max_delay_ms: 200,
@@ -58,26 +55,14 @@ impl Stack {
             &EnvoyOptions {
                 upstream_port: api.port,
                 collector_grpc_port: collector.grpc_port,
-                filter: Filter::Meshward {
-                    config: options.filter_config.clone(),
-                },
+                filter: Filter::Meshward { config: options.filter_config.clone() },
                 concurrency: options.envoy_concurrency,
                 cpu_list: None,
             },
         )
         .await?;
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()?;
-        Ok(Stack {
-            dir,
-            options,
-            envoy,
-            collector,
-            api,
-            clickhouse,
-            client,
-        })
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?;
+        Ok(Stack { dir, options, envoy, collector, api, clickhouse, client })
     }
 
     pub fn db(&self) -> &str {
@@ -86,9 +71,7 @@ impl Stack {
 
     /// Events as queries see them: each once.
     pub async fn event_count(&self) -> Result<u64> {
-        self.clickhouse
-            .count(&format!("SELECT count() FROM {}.events", self.db()))
-            .await
+        self.clickhouse.count(&format!("SELECT count() FROM {}.events", self.db())).await
     }
 
     /// Waits until exactly-once counting sees `n` events.
@@ -114,9 +97,7 @@ impl Stack {
     /// Events per endpoint template and status, as the demo prints them.
     pub async fn summary(&self) -> Result<String> {
         let sql = queries::render(queries::EVENTS_BY_ENDPOINT, self.db(), &[]);
-        self.clickhouse
-            .query(&format!("{sql} FORMAT PrettyCompactMonoBlock"))
-            .await
+        self.clickhouse.query(&format!("{sql} FORMAT PrettyCompactMonoBlock")).await
     }
 
     /// `$.path: type` lines of an endpoint's request bodies.
@@ -131,37 +112,19 @@ pub fn render_table(tsv: &str) -> String {
     let rows: Vec<Vec<&str>> = tsv.lines().map(|l| l.split('\t').collect()).collect();
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..columns)
-        .map(|c| {
-            rows.iter()
-                .filter_map(|r| r.get(c))
-                .map(|v| v.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
+        .map(|c| rows.iter().filter_map(|r| r.get(c)).map(|v| v.chars().count()).max().unwrap_or(0))
         .collect();
     let mut out = String::new();
     for (i, row) in rows.iter().enumerate() {
         let cells: Vec<String> = row
             .iter()
             .zip(&widths)
-            .map(|(v, w)| {
-                if i > 0 && v.parse::<f64>().is_ok() {
-                    format!("{v:>w$}")
-                } else {
-                    format!("{v:<w$}")
-                }
-            })
+            .map(|(v, w)| if i > 0 && v.parse::<f64>().is_ok() { format!("{v:>w$}") } else { format!("{v:<w$}") })
             .collect();
         out.push_str(cells.join("  ").trim_end());
         out.push('\n');
         if i == 0 {
-            out.push_str(
-                &widths
-                    .iter()
-                    .map(|w| "-".repeat(*w))
-                    .collect::<Vec<_>>()
-                    .join("  "),
-            );
+            out.push_str(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  "));
             out.push('\n');
         }
     }

@@ -82,12 +82,7 @@ pub fn plan(n: usize, tag: &str) -> Vec<Planned> {
 }
 
 /// Sends the plan through `base_url` with `concurrency` requests in flight.
-pub async fn send(
-    client: &reqwest::Client,
-    base_url: &str,
-    plan: Vec<Planned>,
-    concurrency: usize,
-) -> Vec<Sent> {
+pub async fn send(client: &reqwest::Client, base_url: &str, plan: Vec<Planned>, concurrency: usize) -> Vec<Sent> {
     stream::iter(plan)
         .map(|planned| {
             let client = client.clone();
@@ -98,9 +93,8 @@ pub async fn send(
                     "DELETE" => client.delete(&url),
                     _ => client.get(&url),
                 };
-                request = request
-                    .header("x-request-id", &planned.request_id)
-                    .header("user-agent", "meshward-traffic/1.0");
+                request =
+                    request.header("x-request-id", &planned.request_id).header("user-agent", "meshward-traffic/1.0");
                 if let Some(token) = &planned.bearer {
                     request = request.bearer_auth(token);
                 }

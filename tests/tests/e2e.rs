@@ -9,27 +9,15 @@ use std::time::Duration;
 const WAIT: Duration = Duration::from_secs(60);
 
 fn tsv_rows(body: &str) -> Vec<Vec<String>> {
-    body.lines()
-        .map(|l| l.split('\t').map(str::to_owned).collect())
-        .collect()
+    body.lines().map(|l| l.split('\t').map(str::to_owned).collect()).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_request_becomes_one_row_with_its_details() -> anyhow::Result<()> {
     let stack = Stack::start(StackOptions::new("rows")).await?;
-    let sent = traffic::send(
-        &stack.client,
-        &stack.envoy.url(),
-        traffic::plan(300, "rows"),
-        8,
-    )
-    .await;
+    let sent = traffic::send(&stack.client, &stack.envoy.url(), traffic::plan(300, "rows"), 8).await;
     for s in &sent {
-        assert_eq!(
-            s.status, s.planned.status,
-            "{} {} answered {}",
-            s.planned.method, s.planned.path, s.status
-        );
+        assert_eq!(s.status, s.planned.status, "{} {} answered {}", s.planned.method, s.planned.path, s.status);
     }
     stack.wait_for_events(300, WAIT).await?;
     let body = stack
@@ -40,28 +28,18 @@ async fn every_request_becomes_one_row_with_its_details() -> anyhow::Result<()> 
             stack.db()
         ))
         .await?;
-    let rows: HashMap<String, Vec<String>> = tsv_rows(&body)
-        .into_iter()
-        .map(|r| (r[0].clone(), r))
-        .collect();
+    let rows: HashMap<String, Vec<String>> = tsv_rows(&body).into_iter().map(|r| (r[0].clone(), r)).collect();
     assert_eq!(rows.len(), 300, "one row per request");
     assert_eq!(stack.event_count().await?, 300);
     for s in &sent {
         let p = &s.planned;
-        let row = rows
-            .get(&p.request_id)
-            .ok_or_else(|| anyhow::anyhow!("no row for {}", p.request_id))?;
+        let row = rows.get(&p.request_id).ok_or_else(|| anyhow::anyhow!("no row for {}", p.request_id))?;
         assert_eq!(row[1], p.method, "{}", p.request_id);
         assert_eq!(row[2], p.template, "{} {}", p.request_id, p.path);
         assert_eq!(row[3], p.status.to_string(), "{}", p.request_id);
         let fields: Vec<&str> = row[4].split(',').collect();
         for want in p.request_fields {
-            assert!(
-                fields.contains(want),
-                "{} {}: {want} missing from {fields:?}",
-                p.method,
-                p.path
-            );
+            assert!(fields.contains(want), "{} {}: {want} missing from {fields:?}", p.method, p.path);
         }
         assert_eq!((row[5].as_str(), row[8].as_str()), ("sample-api", "demo"));
         if p.bearer.is_some() {
@@ -76,33 +54,13 @@ async fn every_request_becomes_one_row_with_its_details() -> anyhow::Result<()> 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn raw_tokens_and_api_keys_never_reach_clickhouse() -> anyhow::Result<()> {
     let stack = Stack::start(StackOptions::new("secrets")).await?;
-    let sent = traffic::send(
-        &stack.client,
-        &stack.envoy.url(),
-        traffic::plan(100, "secrets"),
-        4,
-    )
-    .await;
+    let sent = traffic::send(&stack.client, &stack.envoy.url(), traffic::plan(100, "secrets"), 4).await;
     assert!(sent.iter().all(|s| s.status == s.planned.status));
     stack.wait_for_events(100, WAIT).await?;
-    let dump = stack
-        .clickhouse
-        .query(&format!(
-            "SELECT * FROM {}.http_events FORMAT TSV",
-            stack.db()
-        ))
-        .await?;
+    let dump = stack.clickhouse.query(&format!("SELECT * FROM {}.http_events FORMAT TSV", stack.db())).await?;
     assert!(dump.lines().count() >= 100);
-    for secret in [
-        SECRET_TOKEN,
-        SECRET_API_KEY,
-        &SECRET_TOKEN[8..],
-        "correct-horse-battery",
-    ] {
-        assert!(
-            !dump.contains(secret),
-            "a raw secret reached ClickHouse: {secret}"
-        );
+    for secret in [SECRET_TOKEN, SECRET_API_KEY, &SECRET_TOKEN[8..], "correct-horse-battery"] {
+        assert!(!dump.contains(secret), "a raw secret reached ClickHouse: {secret}");
     }
     Ok(())
 }
@@ -110,29 +68,14 @@ async fn raw_tokens_and_api_keys_never_reach_clickhouse() -> anyhow::Result<()> 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn collector_outage_keeps_traffic_flowing_and_events_arrive_later() -> anyhow::Result<()> {
     let mut stack = Stack::start(StackOptions::new("collector_down")).await?;
-    let before = traffic::send(
-        &stack.client,
-        &stack.envoy.url(),
-        traffic::plan(50, "before"),
-        4,
-    )
-    .await;
+    let before = traffic::send(&stack.client, &stack.envoy.url(), traffic::plan(50, "before"), 4).await;
     assert!(before.iter().all(|s| s.status == s.planned.status));
     stack.wait_for_events(50, WAIT).await?;
 
     stack.collector.stop();
-    let during = traffic::send(
-        &stack.client,
-        &stack.envoy.url(),
-        traffic::plan(200, "during"),
-        4,
-    )
-    .await;
+    let during = traffic::send(&stack.client, &stack.envoy.url(), traffic::plan(200, "during"), 4).await;
     for s in &during {
-        assert_eq!(
-            s.status, s.planned.status,
-            "Envoy must keep answering with the collector down"
-        );
+        assert_eq!(s.status, s.planned.status, "Envoy must keep answering with the collector down");
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
     stack.collector.start_again().await?;
@@ -147,29 +90,13 @@ async fn kill_9_after_acknowledgement_loses_nothing() -> anyhow::Result<()> {
     // Hold rows in the spool long enough that the kill surely lands before the INSERT.
     options.writer_max_delay_ms = 30_000;
     let mut stack = Stack::start(options).await?;
-    let sent = traffic::send(
-        &stack.client,
-        &stack.envoy.url(),
-        traffic::plan(400, "kill9"),
-        8,
-    )
-    .await;
+    let sent = traffic::send(&stack.client, &stack.envoy.url(), traffic::plan(400, "kill9"), 8).await;
     assert!(sent.iter().all(|s| s.status == s.planned.status));
     meshward_e2e::process::wait_for("the collector to acknowledge 400 events", WAIT, || async {
-        (stack
-            .envoy
-            .stat("wasmcustom.meshward.events_acked")
-            .await
-            .ok()?
-            >= 400)
-            .then_some(())
+        (stack.envoy.stat("wasmcustom.meshward.events_acked").await.ok()? >= 400).then_some(())
     })
     .await?;
-    assert_eq!(
-        stack.event_count().await?,
-        0,
-        "rows must still be in the spool only"
-    );
+    assert_eq!(stack.event_count().await?, 0, "rows must still be in the spool only");
     stack.collector.kill9();
     stack.collector.options.writer_max_delay_ms = 200;
     stack.collector.start_again().await?;
@@ -182,25 +109,13 @@ async fn kill_9_after_acknowledgement_loses_nothing() -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clickhouse_outage_of_ten_seconds_loses_and_duplicates_nothing() -> anyhow::Result<()> {
     let mut stack = Stack::start(StackOptions::new("ch_down")).await?;
-    let first = traffic::send(
-        &stack.client,
-        &stack.envoy.url(),
-        traffic::plan(100, "first"),
-        4,
-    )
-    .await;
+    let first = traffic::send(&stack.client, &stack.envoy.url(), traffic::plan(100, "first"), 4).await;
     assert!(first.iter().all(|s| s.status == s.planned.status));
     stack.wait_for_events(100, WAIT).await?;
 
     stack.clickhouse.kill9();
     let started = std::time::Instant::now();
-    let during = traffic::send(
-        &stack.client,
-        &stack.envoy.url(),
-        traffic::plan(300, "during"),
-        4,
-    )
-    .await;
+    let during = traffic::send(&stack.client, &stack.envoy.url(), traffic::plan(300, "during"), 4).await;
     assert!(during.iter().all(|s| s.status == s.planned.status));
     tokio::time::sleep(Duration::from_secs(10).saturating_sub(started.elapsed())).await;
     stack.clickhouse.restart().await?;
@@ -209,14 +124,8 @@ async fn clickhouse_outage_of_ten_seconds_loses_and_duplicates_nothing() -> anyh
     tokio::time::sleep(Duration::from_secs(2)).await;
     let db = stack.db();
     assert_eq!(stack.event_count().await?, 400);
-    let distinct = stack
-        .clickhouse
-        .count(&format!("SELECT uniqExact(event_id) FROM {db}.events"))
-        .await?;
-    let ids = stack
-        .clickhouse
-        .count(&format!("SELECT uniqExact(request_id) FROM {db}.events"))
-        .await?;
+    let distinct = stack.clickhouse.count(&format!("SELECT uniqExact(event_id) FROM {db}.events")).await?;
+    let ids = stack.clickhouse.count(&format!("SELECT uniqExact(request_id) FROM {db}.events")).await?;
     assert_eq!((distinct, ids), (400, 400));
     Ok(())
 }

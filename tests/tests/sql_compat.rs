@@ -9,11 +9,7 @@ const DB: &str = "meshward_compat";
 
 fn all_statements() -> Vec<String> {
     let mut all = statements(DB);
-    all.extend(
-        queries::ALL
-            .iter()
-            .map(|q| queries::render(q, DB, &["GET", "/x"])),
-    );
+    all.extend(queries::ALL.iter().map(|q| queries::render(q, DB, &["GET", "/x"])));
     all
 }
 
@@ -24,10 +20,7 @@ async fn statements_run_on_clickhouse_18_16() -> anyhow::Result<()> {
     server.query(&format!("CREATE DATABASE {DB}")).await?;
     let version = server.query("SELECT version()").await?;
     for sql in all_statements() {
-        server
-            .query(&sql)
-            .await
-            .map_err(|e| anyhow::anyhow!("on ClickHouse {}: {e}", version.trim()))?;
+        server.query(&sql).await.map_err(|e| anyhow::anyhow!("on ClickHouse {}: {e}", version.trim()))?;
     }
     Ok(())
 }
@@ -41,15 +34,9 @@ fn statements_run_on_current_clickhouse() -> anyhow::Result<()> {
     let mut text = format!("CREATE DATABASE {DB}\n;;\n");
     text.push_str(&all_statements().join("\n;;\n"));
     std::fs::write(&file, text)?;
-    let output = Command::new(python)
-        .arg(meshward_e2e::workspace_root().join("scripts/chdb_run.py"))
-        .arg(&file)
-        .output()?;
+    let output =
+        Command::new(python).arg(meshward_e2e::workspace_root().join("scripts/chdb_run.py")).arg(&file).output()?;
     let report = String::from_utf8_lossy(&output.stdout);
-    anyhow::ensure!(
-        output.status.success(),
-        "{report}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    anyhow::ensure!(output.status.success(), "{report}{}", String::from_utf8_lossy(&output.stderr));
     Ok(())
 }

@@ -38,14 +38,7 @@ async fn readyz(State(state): State<ApiState>) -> (StatusCode, Json<serde_json::
         "spool_bytes": state.spool.bytes_used(),
         "spool_full": spool_full,
     });
-    (
-        if ready {
-            StatusCode::OK
-        } else {
-            StatusCode::SERVICE_UNAVAILABLE
-        },
-        Json(body),
-    )
+    (if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }, Json(body))
 }
 
 async fn metrics(State(state): State<ApiState>) -> String {

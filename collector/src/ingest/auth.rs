@@ -16,9 +16,7 @@ impl std::fmt::Debug for TokenCheck {
 
 impl TokenCheck {
     pub fn new(token: &str) -> Self {
-        TokenCheck {
-            token: token.as_bytes().to_vec(),
-        }
+        TokenCheck { token: token.as_bytes().to_vec() }
     }
 
     /// Whether `authorization: Bearer <token>` matches. The comparison takes the same time
@@ -27,19 +25,14 @@ impl TokenCheck {
         let Some(value) = metadata.get("authorization").and_then(|v| v.to_str().ok()) else {
             return false;
         };
-        let Some(presented) = value
-            .strip_prefix("Bearer ")
-            .or_else(|| value.strip_prefix("bearer "))
-        else {
+        let Some(presented) = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) else {
             return false;
         };
         self.matches(presented.trim().as_bytes())
     }
 
     pub fn matches(&self, presented: &[u8]) -> bool {
-        !self.token.is_empty()
-            && presented.len() == self.token.len()
-            && bool::from(presented.ct_eq(&self.token))
+        !self.token.is_empty() && presented.len() == self.token.len() && bool::from(presented.ct_eq(&self.token))
     }
 }
 

@@ -29,11 +29,7 @@ pub struct IngestService {
 
 impl IngestService {
     pub fn new(spool: Spool, token: TokenCheck, max_batch_events: usize) -> Self {
-        IngestService {
-            spool,
-            token,
-            max_batch_events,
-        }
+        IngestService { spool, token, max_batch_events }
     }
 
     pub fn into_server(self) -> RawIngestServer<Self> {
@@ -44,16 +40,11 @@ impl IngestService {
 impl RawIngest for IngestService {
     type AckStream = ReceiverStream<Result<Ack, Status>>;
 
-    async fn stream(
-        &self,
-        request: Request<Streaming<Bytes>>,
-    ) -> Result<Response<Self::AckStream>, Status> {
+    async fn stream(&self, request: Request<Streaming<Bytes>>) -> Result<Response<Self::AckStream>, Status> {
         if !self.token.allows(request.metadata()) {
             metrics::counter!("meshward_ingest_auth_failures_total").increment(1);
             tracing::warn!(peer = ?request.remote_addr(), "ingest stream refused: missing or wrong bearer token");
-            return Err(Status::unauthenticated(
-                "missing or wrong bearer token (filter config collector_token)",
-            ));
+            return Err(Status::unauthenticated("missing or wrong bearer token (filter config collector_token)"));
         }
         let mut inbound = request.into_inner();
         let spool = self.spool.clone();
@@ -72,22 +63,13 @@ impl RawIngest for IngestService {
                     Err((seq, err)) => {
                         metrics::counter!("meshward_ingest_rejected_batches_total").increment(1);
                         tracing::warn!(seq, error = %err, "rejected a batch");
-                        Ok(Ack {
-                            seq,
-                            code: ack::Code::Rejected as i32,
-                            message: err.to_string(),
-                        })
+                        Ok(Ack { seq, code: ack::Code::Rejected as i32, message: err.to_string() })
                     }
                     Ok((seq, events)) => match spool.append(batch.to_vec()).await {
                         Ok(()) => {
                             metrics::counter!("meshward_ingest_batches_total").increment(1);
-                            metrics::counter!("meshward_ingest_events_total")
-                                .increment(events as u64);
-                            Ok(Ack {
-                                seq,
-                                code: ack::Code::Ok as i32,
-                                message: String::new(),
-                            })
+                            metrics::counter!("meshward_ingest_events_total").increment(events as u64);
+                            Ok(Ack { seq, code: ack::Code::Ok as i32, message: String::new() })
                         }
                         Err(SpoolError::Full { used, max }) => {
                             metrics::counter!("meshward_ingest_refused_full_total").increment(1);
@@ -97,9 +79,7 @@ impl RawIngest for IngestService {
                         }
                         Err(err) => {
                             tracing::error!(error = %err, "spool append failed");
-                            Err(Status::unavailable(format!(
-                                "collector cannot store batches: {err}"
-                            )))
+                            Err(Status::unavailable(format!("collector cannot store batches: {err}")))
                         }
                     },
                 };

@@ -48,8 +48,7 @@ impl Encoder for AckEncoder {
     type Error = Status;
 
     fn encode(&mut self, item: Ack, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
-        item.encode(dst)
-            .map_err(|e| Status::internal(format!("encoding an ack: {e}")))
+        item.encode(dst).map_err(|e| Status::internal(format!("encoding an ack: {e}")))
     }
 }
 
@@ -80,19 +79,13 @@ pub struct RawIngestServer<T> {
 
 impl<T> Clone for RawIngestServer<T> {
     fn clone(&self) -> Self {
-        RawIngestServer {
-            inner: self.inner.clone(),
-            max_message_bytes: self.max_message_bytes,
-        }
+        RawIngestServer { inner: self.inner.clone(), max_message_bytes: self.max_message_bytes }
     }
 }
 
 impl<T: RawIngest> RawIngestServer<T> {
     pub fn new(inner: T, max_message_bytes: usize) -> Self {
-        RawIngestServer {
-            inner: Arc::new(inner),
-            max_message_bytes,
-        }
+        RawIngestServer { inner: Arc::new(inner), max_message_bytes }
     }
 }
 
@@ -136,8 +129,7 @@ where
         let inner = self.inner.clone();
         let limit = self.max_message_bytes;
         Box::pin(async move {
-            let mut grpc =
-                Grpc::new(RawBatchCodec).apply_max_message_size_config(Some(limit), None);
+            let mut grpc = Grpc::new(RawBatchCodec).apply_max_message_size_config(Some(limit), None);
             Ok(grpc.streaming(StreamCall(inner), request).await)
         })
     }

@@ -43,29 +43,14 @@ pub fn validate_batch(bytes: &[u8], max_events: usize) -> Result<(u64, usize), (
         return Err((0, BatchError::NoSequence));
     }
     if batch.events.len() > max_events {
-        return Err((
-            seq,
-            BatchError::TooManyEvents(batch.events.len(), max_events),
-        ));
+        return Err((seq, BatchError::TooManyEvents(batch.events.len(), max_events)));
     }
     for (index, event) in batch.events.iter().enumerate() {
         if event.event_id.len() != 16 {
-            return Err((
-                seq,
-                BatchError::BadEventId {
-                    index,
-                    len: event.event_id.len(),
-                },
-            ));
+            return Err((seq, BatchError::BadEventId { index, len: event.event_id.len() }));
         }
         if event.status > 999 {
-            return Err((
-                seq,
-                BatchError::BadStatus {
-                    index,
-                    status: event.status,
-                },
-            ));
+            return Err((seq, BatchError::BadStatus { index, status: event.status }));
         }
     }
     Ok((seq, batch.events.len()))
@@ -82,67 +67,24 @@ mod tests {
 
     #[test]
     fn checks() {
-        let good = HttpEvent {
-            event_id: vec![0; 16],
-            status: 200,
-            method: "GET".into(),
-            ..Default::default()
-        };
-        let batch = EventBatch {
-            seq: 7,
-            events: vec![good.clone(), good.clone()],
-            ..Default::default()
-        };
+        let good = HttpEvent { event_id: vec![0; 16], status: 200, method: "GET".into(), ..Default::default() };
+        let batch = EventBatch { seq: 7, events: vec![good.clone(), good.clone()], ..Default::default() };
         assert_eq!(validate_batch(&encode(&batch), 10), Ok((7, 2)));
         assert_eq!(
-            validate_batch(
-                &encode(&EventBatch {
-                    seq: 0,
-                    ..batch.clone()
-                }),
-                10
-            ),
+            validate_batch(&encode(&EventBatch { seq: 0, ..batch.clone() }), 10),
             Err((0, BatchError::NoSequence))
         );
-        assert!(matches!(
-            validate_batch(&encode(&batch), 1),
-            Err((7, BatchError::TooManyEvents(2, 1)))
-        ));
-        let bad = EventBatch {
-            seq: 1,
-            events: vec![HttpEvent {
-                event_id: vec![1],
-                ..good.clone()
-            }],
-            ..Default::default()
-        };
-        assert_eq!(
-            validate_batch(&encode(&bad), 10),
-            Err((1, BatchError::BadEventId { index: 0, len: 1 }))
-        );
-        let bad = EventBatch {
-            seq: 1,
-            events: vec![HttpEvent {
-                status: 1000,
-                ..good
-            }],
-            ..Default::default()
-        };
-        assert!(matches!(
-            validate_batch(&encode(&bad), 10),
-            Err((1, BatchError::BadStatus { .. }))
-        ));
+        assert!(matches!(validate_batch(&encode(&batch), 1), Err((7, BatchError::TooManyEvents(2, 1)))));
+        let bad =
+            EventBatch { seq: 1, events: vec![HttpEvent { event_id: vec![1], ..good.clone() }], ..Default::default() };
+        assert_eq!(validate_batch(&encode(&bad), 10), Err((1, BatchError::BadEventId { index: 0, len: 1 })));
+        let bad = EventBatch { seq: 1, events: vec![HttpEvent { status: 1000, ..good }], ..Default::default() };
+        assert!(matches!(validate_batch(&encode(&bad), 10), Err((1, BatchError::BadStatus { .. }))));
     }
 
     #[test]
     fn garbage_is_rejected_not_panicked_on() {
-        assert!(matches!(
-            validate_batch(&[0xff, 0xff, 0xff], 10),
-            Err((0, BatchError::Malformed(_)))
-        ));
-        assert!(matches!(
-            validate_batch(&[0x1a, 0x05, 0x0a], 10),
-            Err((0, BatchError::Malformed(_)))
-        ));
+        assert!(matches!(validate_batch(&[0xff, 0xff, 0xff], 10), Err((0, BatchError::Malformed(_)))));
+        assert!(matches!(validate_batch(&[0x1a, 0x05, 0x0a], 10), Err((0, BatchError::Malformed(_)))));
     }
 }

@@ -55,28 +55,17 @@ impl Spool {
                 std::fs::remove_file(&path).map_err(SpoolError::io(&path))?;
                 continue;
             }
-            let len = std::fs::metadata(&path)
-                .map_err(SpoolError::io(&path))?
-                .len();
+            let len = std::fs::metadata(&path).map_err(SpoolError::io(&path))?.len();
             usage.add(len);
         }
-        let mut last = ids
-            .iter()
-            .copied()
-            .filter(|id| *id >= checkpoint.segment)
-            .max();
+        let mut last = ids.iter().copied().filter(|id| *id >= checkpoint.segment).max();
         if let Some(id) = last {
             let path = segment_path(&dir, id);
-            let len = std::fs::metadata(&path)
-                .map_err(SpoolError::io(&path))?
-                .len();
+            let len = std::fs::metadata(&path).map_err(SpoolError::io(&path))?.len();
             let valid = valid_length(&path)?;
             if valid < len {
                 tracing::warn!(segment = %path.display(), valid, len, "cutting a torn record off the spool's tail");
-                let file = OpenOptions::new()
-                    .write(true)
-                    .open(&path)
-                    .map_err(SpoolError::io(&path))?;
+                let file = OpenOptions::new().write(true).open(&path).map_err(SpoolError::io(&path))?;
                 file.set_len(valid).map_err(SpoolError::io(&path))?;
                 file.sync_all().map_err(SpoolError::io(&path))?;
                 usage.sub(len - valid);
@@ -90,13 +79,8 @@ impl Spool {
         let id = last.map_or(checkpoint.segment.max(1), |id| id + 1);
         let head = match last {
             Some(last) if last >= checkpoint.segment => {
-                let len = std::fs::metadata(segment_path(&dir, last))
-                    .map(|m| m.len())
-                    .unwrap_or(0);
-                Position {
-                    segment: last,
-                    offset: len,
-                }
+                let len = std::fs::metadata(segment_path(&dir, last)).map(|m| m.len()).unwrap_or(0);
+                Position { segment: last, offset: len }
             }
             _ => checkpoint,
         };
@@ -121,30 +105,17 @@ impl Spool {
             .name("meshward-spool".into())
             .spawn(move || appender.run(rx, head_tx))
             .map_err(SpoolError::io(&config.dir))?;
-        Ok((
-            Spool {
-                tx,
-                usage,
-                max_bytes: config.max_bytes,
-            },
-            head_rx,
-        ))
+        Ok((Spool { tx, usage, max_bytes: config.max_bytes }, head_rx))
     }
 
     /// Appends one record; returns once it is durable per the fsync policy.
     pub async fn append(&self, payload: Vec<u8>) -> Result<(), SpoolError> {
         let used = self.usage.get();
         if used + payload.len() as u64 > self.max_bytes {
-            return Err(SpoolError::Full {
-                used,
-                max: self.max_bytes,
-            });
+            return Err(SpoolError::Full { used, max: self.max_bytes });
         }
         let (done, result) = oneshot::channel();
-        self.tx
-            .send(AppendRequest { payload, done })
-            .await
-            .map_err(|_| SpoolError::Closed)?;
+        self.tx.send(AppendRequest { payload, done }).await.map_err(|_| SpoolError::Closed)?;
         result.await.map_err(|_| SpoolError::Closed)?
     }
 
@@ -159,18 +130,12 @@ impl Spool {
 
 fn create_segment(dir: &Path, id: u64) -> Result<(File, PathBuf), SpoolError> {
     let path = segment_path(dir, id);
-    let file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .map_err(SpoolError::io(&path))?;
+    let file = OpenOptions::new().create(true).append(true).open(&path).map_err(SpoolError::io(&path))?;
     Ok((file, path))
 }
 
 fn sync_dir(dir: &Path) -> Result<(), SpoolError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(SpoolError::io(dir))
+    File::open(dir).and_then(|d| d.sync_all()).map_err(SpoolError::io(dir))
 }
 
 impl Appender {
@@ -204,10 +169,7 @@ impl Appender {
                         }
                     }
                 } else {
-                    head.send_replace(Position {
-                        segment: self.id,
-                        offset: self.len,
-                    });
+                    head.send_replace(Position { segment: self.id, offset: self.len });
                 }
             }
             metrics::counter!("meshward_spool_commits_total").increment(1);
@@ -221,21 +183,14 @@ impl Appender {
         let size = super::segment::HEADER_LEN + payload.len() as u64;
         let used = self.usage.get();
         if used + size > self.max_bytes {
-            return Err(SpoolError::Full {
-                used,
-                max: self.max_bytes,
-            });
+            return Err(SpoolError::Full { used, max: self.max_bytes });
         }
         if self.len > 0 && self.len + size > self.segment_bytes {
             self.roll()?;
         }
         let path = segment_path(&self.dir, self.id);
-        self.file
-            .write_all(&encode_header(payload))
-            .map_err(SpoolError::io(&path))?;
-        self.file
-            .write_all(payload)
-            .map_err(SpoolError::io(&path))?;
+        self.file.write_all(&encode_header(payload)).map_err(SpoolError::io(&path))?;
+        self.file.write_all(payload).map_err(SpoolError::io(&path))?;
         self.len += size;
         self.usage.add(size);
         Ok(())
@@ -245,10 +200,7 @@ impl Appender {
         let path = segment_path(&self.dir, self.id);
         self.file.flush().map_err(SpoolError::io(&path))?;
         if self.fsync == FsyncPolicy::Always {
-            self.file
-                .get_ref()
-                .sync_data()
-                .map_err(SpoolError::io(&path))?;
+            self.file.get_ref().sync_data().map_err(SpoolError::io(&path))?;
         }
         Ok(())
     }

@@ -32,15 +32,10 @@ use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SpoolError {
-    #[error(
-        "spool is full ({used} of {max} bytes); the writer must catch up before more is accepted"
-    )]
+    #[error("spool is full ({used} of {max} bytes); the writer must catch up before more is accepted")]
     Full { used: u64, max: u64 },
     #[error("spool I/O on {path}: {error}")]
-    Io {
-        path: PathBuf,
-        error: std::io::Error,
-    },
+    Io { path: PathBuf, error: std::io::Error },
     #[error("spool is closed")]
     Closed,
 }
@@ -62,11 +57,7 @@ impl Usage {
         metrics::gauge!("meshward_spool_bytes").set(self.get() as f64);
     }
     fn sub(&self, n: u64) {
-        let _ = self
-            .0
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
-                Some(v.saturating_sub(n))
-            });
+        let _ = self.0.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| Some(v.saturating_sub(n)));
         metrics::gauge!("meshward_spool_bytes").set(self.get() as f64);
     }
     pub(crate) fn get(&self) -> u64 {

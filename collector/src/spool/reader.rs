@@ -32,7 +32,9 @@ pub(super) fn load_checkpoint(dir: &Path) -> Result<Position, SpoolError> {
                 (Some(Ok(segment)), Some(Ok(offset))) => Ok(Position { segment, offset }),
                 _ => Err(SpoolError::Io {
                     path,
-                    error: std::io::Error::other("checkpoint is not `<segment> <offset>`; remove it to replay the whole spool"),
+                    error: std::io::Error::other(
+                        "checkpoint is not `<segment> <offset>`; remove it to replay the whole spool",
+                    ),
                 }),
             }
         }
@@ -42,20 +44,8 @@ pub(super) fn load_checkpoint(dir: &Path) -> Result<Position, SpoolError> {
 }
 
 impl SpoolReader {
-    pub(super) fn new(
-        dir: PathBuf,
-        checkpoint: Position,
-        head: watch::Receiver<Position>,
-        usage: Arc<Usage>,
-    ) -> Self {
-        SpoolReader {
-            dir,
-            committed: checkpoint,
-            position: checkpoint,
-            head,
-            usage,
-            file: None,
-        }
+    pub(super) fn new(dir: PathBuf, checkpoint: Position, head: watch::Receiver<Position>, usage: Arc<Usage>) -> Self {
+        SpoolReader { dir, committed: checkpoint, position: checkpoint, head, usage, file: None }
     }
 
     /// Position after the last record handed out.
@@ -75,11 +65,7 @@ impl SpoolReader {
 
     /// Reads durable records from the current position, up to `max_records` or `max_bytes`.
     /// Blocking file I/O: call it from a blocking context.
-    pub fn read(
-        &mut self,
-        max_records: usize,
-        max_bytes: usize,
-    ) -> Result<Vec<Vec<u8>>, SpoolError> {
+    pub fn read(&mut self, max_records: usize, max_bytes: usize) -> Result<Vec<Vec<u8>>, SpoolError> {
         let mut records = Vec::new();
         let mut bytes = 0usize;
         while records.len() < max_records && bytes < max_bytes {
@@ -122,22 +108,14 @@ impl SpoolReader {
             let path = segment_path(&self.dir, self.position.segment);
             match File::open(&path) {
                 Ok(mut file) => {
-                    file.seek(SeekFrom::Start(self.position.offset))
-                        .map_err(SpoolError::io(&path))?;
+                    file.seek(SeekFrom::Start(self.position.offset)).map_err(SpoolError::io(&path))?;
                     self.file = Some(BufReader::with_capacity(1 << 20, file));
                     return Ok(true);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    let next = list_segments(&self.dir)?
-                        .into_iter()
-                        .find(|id| *id > self.position.segment);
+                    let next = list_segments(&self.dir)?.into_iter().find(|id| *id > self.position.segment);
                     match next {
-                        Some(id) if id <= head.segment => {
-                            self.position = Position {
-                                segment: id,
-                                offset: 0,
-                            }
-                        }
+                        Some(id) if id <= head.segment => self.position = Position { segment: id, offset: 0 },
                         _ => return Ok(false),
                     }
                 }
@@ -148,13 +126,8 @@ impl SpoolReader {
 
     fn next_segment(&mut self) -> Result<(), SpoolError> {
         self.file = None;
-        let next = list_segments(&self.dir)?
-            .into_iter()
-            .find(|id| *id > self.position.segment);
-        self.position = Position {
-            segment: next.unwrap_or(self.position.segment + 1),
-            offset: 0,
-        };
+        let next = list_segments(&self.dir)?.into_iter().find(|id| *id > self.position.segment);
+        self.position = Position { segment: next.unwrap_or(self.position.segment + 1), offset: 0 };
         Ok(())
     }
 

@@ -27,11 +27,7 @@ pub fn list_segments(dir: &Path) -> Result<Vec<u64>, SpoolError> {
         let entry = entry.map_err(SpoolError::io(dir))?;
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
-        if let Some(id) = name
-            .strip_prefix("seg-")
-            .and_then(|n| n.strip_suffix(".log"))
-            .and_then(|n| n.parse().ok())
-        {
+        if let Some(id) = name.strip_prefix("seg-").and_then(|n| n.strip_suffix(".log")).and_then(|n| n.parse().ok()) {
             ids.push(id);
         }
     }

@@ -5,30 +5,18 @@ use crate::config::ClickHouseConfig;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("ClickHouse at {url}: {error}")]
-    ClickHouse {
-        url: String,
-        error: clickhouse::error::Error,
-    },
+    ClickHouse { url: String, error: clickhouse::error::Error },
     #[error("schema migration {version} ({name}) failed on ClickHouse at {url}: {error}")]
-    Migration {
-        version: u32,
-        name: &'static str,
-        url: String,
-        error: clickhouse::error::Error,
-    },
+    Migration { version: u32, name: &'static str, url: String, error: clickhouse::error::Error },
 }
 
 impl StoreError {
     /// Type and syntax errors will fail again the same way: retrying them is pointless.
     pub fn is_permanent(&self) -> bool {
         let message = match self {
-            StoreError::ClickHouse { error, .. } | StoreError::Migration { error, .. } => {
-                error.to_string()
-            }
+            StoreError::ClickHouse { error, .. } | StoreError::Migration { error, .. } => error.to_string(),
         };
-        ["Code: 27", "Code: 53", "Code: 62", "Code: 16", "Code: 33"]
-            .iter()
-            .any(|code| message.contains(code))
+        ["Code: 27", "Code: 53", "Code: 62", "Code: 16", "Code: 33"].iter().any(|code| message.contains(code))
     }
 }
 

@@ -8,8 +8,7 @@ pub const EVENTS_BY_ENDPOINT: &str = "SELECT method, path_template, status, coun
      FROM {db}.events GROUP BY method, path_template, status ORDER BY path_template, method, status";
 
 /// Request body schema of one endpoint: `$.path: type` lines. Binds: method, template.
-pub const REQUEST_BODY_FIELDS: &str =
-    "SELECT DISTINCT arrayJoin(arrayMap((p, t) -> concat(p, ': ', t), \
+pub const REQUEST_BODY_FIELDS: &str = "SELECT DISTINCT arrayJoin(arrayMap((p, t) -> concat(p, ': ', t), \
      request_body_fields.path, request_body_fields.type)) AS field \
      FROM {db}.events WHERE method = ? AND path_template = ? ORDER BY field";
 

@@ -89,9 +89,7 @@ fn ip_of(address: &str) -> String {
         return rest.split(']').next().unwrap_or_default().to_owned();
     }
     match address.rsplit_once(':') {
-        Some((ip, port)) if !ip.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => {
-            ip.to_owned()
-        }
+        Some((ip, port)) if !ip.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => ip.to_owned(),
         _ => address.to_owned(),
     }
 }
@@ -101,39 +99,18 @@ fn small(v: u32) -> u8 {
 }
 
 /// Converts one event; returns `None` for an event without a valid 16-byte id.
-pub fn event_row(
-    event: HttpEvent,
-    source_id: &str,
-    batch_seq: u64,
-    received_ms: u64,
-) -> Option<EventRow> {
+pub fn event_row(event: HttpEvent, source_id: &str, batch_seq: u64, received_ms: u64) -> Option<EventRow> {
     let event_id: [u8; 16] = event.event_id.as_slice().try_into().ok()?;
-    let (request_header_names, request_header_values) = event
-        .request_headers
-        .into_iter()
-        .map(|h| (h.name, h.value.unwrap_or_default()))
-        .unzip();
-    let (response_header_names, response_header_values) = event
-        .response_headers
-        .into_iter()
-        .map(|h| (h.name, h.value.unwrap_or_default()))
-        .unzip();
-    let (request_field_paths, request_field_types) = event
-        .request_body_fields
-        .into_iter()
-        .map(|f| (f.path, f.r#type))
-        .unzip();
-    let (response_field_paths, response_field_types) = event
-        .response_body_fields
-        .into_iter()
-        .map(|f| (f.path, f.r#type))
-        .unzip();
+    let (request_header_names, request_header_values) =
+        event.request_headers.into_iter().map(|h| (h.name, h.value.unwrap_or_default())).unzip();
+    let (response_header_names, response_header_values) =
+        event.response_headers.into_iter().map(|h| (h.name, h.value.unwrap_or_default())).unzip();
+    let (request_field_paths, request_field_types) =
+        event.request_body_fields.into_iter().map(|f| (f.path, f.r#type)).unzip();
+    let (response_field_paths, response_field_types) =
+        event.response_body_fields.into_iter().map(|f| (f.path, f.r#type)).unzip();
     let source_ip = ip_of(&event.source_address);
-    let client_ip = event
-        .forwarded_for
-        .first()
-        .cloned()
-        .unwrap_or_else(|| source_ip.clone());
+    let client_ip = event.forwarded_for.first().cloned().unwrap_or_else(|| source_ip.clone());
     let sensitive = event.sensitive;
     let attacks = event.attacks;
     Some(EventRow {
@@ -176,10 +153,7 @@ pub fn event_row(
         response_content_type: event.response_content_type,
         protocol: event.protocol,
         sensitive_class: sensitive.iter().map(|s| s.class.clone()).collect(),
-        sensitive_direction: sensitive
-            .iter()
-            .map(|s| small(s.direction as u32))
-            .collect(),
+        sensitive_direction: sensitive.iter().map(|s| small(s.direction as u32)).collect(),
         sensitive_part: sensitive.iter().map(|s| s.part.clone()).collect(),
         sensitive_location: sensitive.iter().map(|s| s.location.clone()).collect(),
         sensitive_confidence: sensitive.iter().map(|s| s.confidence).collect(),

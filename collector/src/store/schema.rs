@@ -84,10 +84,7 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
 
 /// All statements of all migrations for a database, in order (for portability checks).
 pub fn statements(database: &str) -> Vec<String> {
-    MIGRATIONS
-        .iter()
-        .flat_map(|m| m.statements.iter().map(|s| s.replace("{db}", database)))
-        .collect()
+    MIGRATIONS.iter().flat_map(|m| m.statements.iter().map(|s| s.replace("{db}", database))).collect()
 }
 
 /// Creates the database if needed and applies the migrations it has not seen yet.
@@ -96,15 +93,8 @@ pub async fn migrate(config: &ClickHouseConfig) -> Result<u32, StoreError> {
     let db = &config.database;
     // the database may not exist yet: run the bootstrap statements against `default`
     let bootstrap = super::connect(config).with_database("default");
-    let err = |error| StoreError::ClickHouse {
-        url: url.clone(),
-        error,
-    };
-    bootstrap
-        .query(&format!("CREATE DATABASE IF NOT EXISTS {db}"))
-        .execute()
-        .await
-        .map_err(err)?;
+    let err = |error| StoreError::ClickHouse { url: url.clone(), error };
+    bootstrap.query(&format!("CREATE DATABASE IF NOT EXISTS {db}")).execute().await.map_err(err)?;
     bootstrap
         .query(&format!(
             "CREATE TABLE IF NOT EXISTS {db}.schema_migrations (version UInt32, name String, applied_at DateTime) \
@@ -114,9 +104,7 @@ pub async fn migrate(config: &ClickHouseConfig) -> Result<u32, StoreError> {
         .await
         .map_err(err)?;
     let applied: Vec<u32> = bootstrap
-        .query(&format!(
-            "SELECT version FROM {db}.schema_migrations ORDER BY version"
-        ))
+        .query(&format!("SELECT version FROM {db}.schema_migrations ORDER BY version"))
         .fetch_all()
         .await
         .map_err(err)?;
@@ -124,31 +112,21 @@ pub async fn migrate(config: &ClickHouseConfig) -> Result<u32, StoreError> {
     for migration in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
         for statement in migration.statements {
             let sql = statement.replace("{db}", db);
-            bootstrap
-                .query(&sql)
-                .execute()
-                .await
-                .map_err(|error| StoreError::Migration {
-                    version: migration.version,
-                    name: migration.name,
-                    url: url.clone(),
-                    error,
-                })?;
+            bootstrap.query(&sql).execute().await.map_err(|error| StoreError::Migration {
+                version: migration.version,
+                name: migration.name,
+                url: url.clone(),
+                error,
+            })?;
         }
         bootstrap
-            .query(&format!(
-                "INSERT INTO {db}.schema_migrations (version, name, applied_at) VALUES (?, ?, now())"
-            ))
+            .query(&format!("INSERT INTO {db}.schema_migrations (version, name, applied_at) VALUES (?, ?, now())"))
             .bind(migration.version)
             .bind(migration.name)
             .execute()
             .await
             .map_err(err)?;
-        tracing::info!(
-            version = migration.version,
-            name = migration.name,
-            "applied schema migration"
-        );
+        tracing::info!(version = migration.version, name = migration.name, "applied schema migration");
         current = migration.version;
     }
     Ok(current)

@@ -34,15 +34,8 @@ pub struct Writer {
 }
 
 /// One INSERT of all rows; the server has them when this returns Ok.
-pub async fn insert_rows(
-    client: &clickhouse::Client,
-    url: &str,
-    rows: &[EventRow],
-) -> Result<(), StoreError> {
-    let err = |error| StoreError::ClickHouse {
-        url: url.to_owned(),
-        error,
-    };
+pub async fn insert_rows(client: &clickhouse::Client, url: &str, rows: &[EventRow]) -> Result<(), StoreError> {
+    let err = |error| StoreError::ClickHouse { url: url.to_owned(), error };
     let mut insert = client.insert::<EventRow>(EVENTS_TABLE).await.map_err(err)?;
     for row in rows {
         insert.write(row).await.map_err(err)?;
@@ -51,9 +44,7 @@ pub async fn insert_rows(
 }
 
 fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
 enum Step {
@@ -63,19 +54,8 @@ enum Step {
 }
 
 impl Writer {
-    pub fn new(
-        client: clickhouse::Client,
-        url: String,
-        config: WriterConfig,
-        reader: SpoolReader,
-    ) -> Self {
-        Writer {
-            client,
-            url,
-            config,
-            reader: Some(reader),
-            healthy: Arc::new(AtomicBool::new(true)),
-        }
+    pub fn new(client: clickhouse::Client, url: String, config: WriterConfig, reader: SpoolReader) -> Self {
+        Writer { client, url, config, reader: Some(reader), healthy: Arc::new(AtomicBool::new(true)) }
     }
 
     /// Runs until `shutdown` turns true and the spool has been written out (or one more
@@ -164,20 +144,10 @@ impl Writer {
     }
 
     /// One INSERT: streams rows until it is full or due, ends it, commits the spool position.
-    async fn insert_once(
-        &mut self,
-        shutdown: &mut watch::Receiver<bool>,
-    ) -> Result<usize, StoreError> {
+    async fn insert_once(&mut self, shutdown: &mut watch::Receiver<bool>) -> Result<usize, StoreError> {
         let url = self.url.clone();
-        let err = |error| StoreError::ClickHouse {
-            url: url.clone(),
-            error,
-        };
-        let mut insert = self
-            .client
-            .insert::<EventRow>(EVENTS_TABLE)
-            .await
-            .map_err(err)?;
+        let err = |error| StoreError::ClickHouse { url: url.clone(), error };
+        let mut insert = self.client.insert::<EventRow>(EVENTS_TABLE).await.map_err(err)?;
         let started = Instant::now();
         let due = started + Duration::from_millis(self.config.max_delay_ms);
         let mut rows = 0usize;
@@ -204,9 +174,7 @@ impl Writer {
                             insert.write(&row).await.map_err(err)?;
                             rows += 1;
                         }
-                        None => {
-                            metrics::counter!("meshward_writer_invalid_events_total").increment(1)
-                        }
+                        None => metrics::counter!("meshward_writer_invalid_events_total").increment(1),
                     }
                 }
             }
@@ -214,8 +182,7 @@ impl Writer {
         insert.end().await.map_err(err)?;
         metrics::counter!("meshward_writer_rows_total").increment(rows as u64);
         metrics::counter!("meshward_writer_inserts_total").increment(1);
-        metrics::histogram!("meshward_writer_insert_seconds")
-            .record(started.elapsed().as_secs_f64());
+        metrics::histogram!("meshward_writer_insert_seconds").record(started.elapsed().as_secs_f64());
         if let Some(reader) = self.reader.as_mut() {
             if let Err(err) = reader.commit(reader.position()) {
                 tracing::error!(error = %err, "saving the spool checkpoint failed; rows may be written again after a restart");

@@ -25,17 +25,11 @@ fn batches_in_order_and_acks_free_them() {
     for i in 0..3u8 {
         assert_eq!(outbox.push(vec![i; 5]), Ok(()));
     }
-    let (seq, payload) = outbox
-        .next_payload(encode)
-        .map(|(s, p)| (s, p.to_vec()))
-        .unwrap_or_default();
+    let (seq, payload) = outbox.next_payload(encode).map(|(s, p)| (s, p.to_vec())).unwrap_or_default();
     assert_eq!(seq, 1);
     assert_eq!(payload.len(), 8 + 10);
     outbox.mark_sent(1);
-    let (seq2, _) = outbox
-        .next_payload(encode)
-        .map(|(s, p)| (s, p.len()))
-        .unwrap_or_default();
+    let (seq2, _) = outbox.next_payload(encode).map(|(s, p)| (s, p.len())).unwrap_or_default();
     assert_eq!(seq2, 2);
     outbox.mark_sent(2);
     assert!(outbox.next_payload(encode).is_none());

@@ -22,13 +22,7 @@ fn replaces_id_like_segments() {
 
 #[test]
 fn keeps_literal_words() {
-    for path in [
-        "/users/me",
-        "/users/search",
-        "/v2/orders",
-        "/api/v1/health",
-        "/static/app.js",
-    ] {
+    for path in ["/users/me", "/users/search", "/v2/orders", "/api/v1/health", "/static/app.js"] {
         assert_eq!(template_path(path), path);
     }
 }

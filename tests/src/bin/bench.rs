@@ -23,10 +23,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "meshward-bench",
-    about = "Meshward benchmarks: filter throughput and collector ingest"
-)]
+#[command(name = "meshward-bench", about = "Meshward benchmarks: filter throughput and collector ingest")]
 struct Cli {
     /// Seconds per wrk run.
     #[arg(long, default_value_t = 8)]
@@ -34,9 +31,9 @@ struct Cli {
     /// Interleaved rounds per filter configuration (the median is reported).
     #[arg(long, default_value_t = 3)]
     rounds: usize,
-    /// wrk connections.
-    #[arg(long, default_value_t = 16)]
-    connections: u32,
+    /// wrk connection counts to measure at, comma-separated (1 is latency-bound, 16 saturates Envoy).
+    #[arg(long, value_delimiter = ',', default_values_t = [1u32, 16])]
+    connections: Vec<u32>,
     /// Events for the ingest benchmark.
     #[arg(long, default_value_t = 1_000_000)]
     events: usize,
@@ -52,6 +49,9 @@ struct Cli {
     /// Skip the ingest benchmark.
     #[arg(long)]
     skip_ingest: bool,
+    /// Extra Meshward filter settings (JSON object merged over the defaults), for experiments.
+    #[arg(long)]
+    filter_config: Option<String>,
 }
 
 struct FilterResult {
@@ -59,6 +59,8 @@ struct FilterResult {
     rps: Vec<f64>,
     p99_ms: Vec<f64>,
     rss_mb: f64,
+    /// Envoy CPU microseconds per request, per round.
+    cpu_us: Vec<f64>,
 }
 
 fn median(values: &[f64]) -> f64 {
@@ -75,16 +77,8 @@ fn rss_mb(pid: Option<u32>) -> f64 {
     let Some(pid) = pid else { return 0.0 };
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .map(str::to_owned)
-        })
-        .and_then(|l| {
-            l.split_whitespace()
-                .nth(1)
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(str::to_owned))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
@@ -102,10 +96,7 @@ fn wrk(url: &str, script: &Path, seconds: u64, connections: u32) -> Result<(f64,
         .context("running wrk (make bench installs it)")?;
     let text = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {
-        bail!(
-            "wrk failed: {text}{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        bail!("wrk failed: {text}{}", String::from_utf8_lossy(&output.stderr));
     }
     if text.contains("Non-2xx") {
         bail!("wrk saw non-2xx answers:\n{text}");
@@ -115,11 +106,8 @@ fn wrk(url: &str, script: &Path, seconds: u64, connections: u32) -> Result<(f64,
         .find_map(|l| l.strip_prefix("Requests/sec:"))
         .and_then(|v| v.trim().parse().ok())
         .with_context(|| format!("no Requests/sec in wrk output:\n{text}"))?;
-    let p99 = text
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("99%"))
-        .map(|v| parse_latency_ms(v.trim()))
-        .unwrap_or(0.0);
+    let p99 =
+        text.lines().find_map(|l| l.trim().strip_prefix("99%")).map(|v| parse_latency_ms(v.trim())).unwrap_or(0.0);
     Ok((rps, p99))
 }
 
@@ -136,17 +124,21 @@ fn parse_latency_ms(value: &str) -> f64 {
     number.parse::<f64>().map_or(0.0, |n| n * factor)
 }
 
-async fn filter_bench(
-    cli: &Cli,
-    dir: &Path,
-    clickhouse: &ClickHouse,
-    report: &mut String,
-) -> Result<()> {
-    let collector = Collector::start(
-        &dir.join("collector-filter"),
-        CollectorOptions::new(&clickhouse.url(), "bench_filter"),
-    )
-    .await?;
+fn meshward_config(cli: &Cli) -> Result<serde_json::Value> {
+    let mut config = default_filter_config();
+    if let Some(extra) = &cli.filter_config {
+        let extra: serde_json::Value = serde_json::from_str(extra).context("--filter-config must be a JSON object")?;
+        if let (Some(base), Some(extra)) = (config.as_object_mut(), extra.as_object()) {
+            base.extend(extra.clone());
+        }
+    }
+    Ok(config)
+}
+
+async fn filter_bench(cli: &Cli, dir: &Path, clickhouse: &ClickHouse, report: &mut String) -> Result<()> {
+    let collector =
+        Collector::start(&dir.join("collector-filter"), CollectorOptions::new(&clickhouse.url(), "bench_filter"))
+            .await?;
     collector.wait_ready().await?;
     let api = SampleApi::start().await?;
     let script = dir.join("post.lua");
@@ -160,12 +152,7 @@ async fn filter_bench(
     let configs: [(&'static str, Filter); 3] = [
         ("Envoy, no filter", Filter::None),
         ("Envoy + no-op wasm filter", Filter::Noop),
-        (
-            "Envoy + Meshward filter",
-            Filter::Meshward {
-                config: default_filter_config(),
-            },
-        ),
+        ("Envoy + Meshward filter", Filter::Meshward { config: meshward_config(cli)? }),
     ];
     let mut envoys = Vec::new();
     for (i, (name, filter)) in configs.iter().enumerate() {
@@ -178,88 +165,86 @@ async fn filter_bench(
         };
         let envoy = Envoy::start(&dir.join(format!("envoy-{i}")), &options).await?;
         // warm up (V8 compiles lazily)
-        wrk(
-            &format!("{}/bench", envoy.url()),
-            &script,
-            2,
-            cli.connections,
-        )?;
+        wrk(&format!("{}/bench", envoy.url()), &script, 2, 8)?;
         envoys.push((*name, envoy));
     }
-    let mut results: Vec<FilterResult> = envoys
-        .iter()
-        .map(|(name, _)| FilterResult {
-            name,
-            rps: Vec::new(),
-            p99_ms: Vec::new(),
-            rss_mb: 0.0,
-        })
-        .collect();
-    for round in 0..cli.rounds {
-        for (i, (name, envoy)) in envoys.iter().enumerate() {
-            let (rps, p99) = wrk(
-                &format!("{}/bench", envoy.url()),
-                &script,
-                cli.duration,
-                cli.connections,
-            )?;
-            eprintln!(
-                "round {}: {name}: {rps:.0} req/s, p99 {p99:.2} ms",
-                round + 1
-            );
-            results[i].rps.push(rps);
-            results[i].p99_ms.push(p99);
+    writeln!(report, "## Envoy with and without the filter\n")?;
+    writeln!(
+        report,
+        "Envoy 1.40, `--concurrency 1` pinned to CPU 1; wrk (1 thread, {} s per run) and the upstream on CPU 0; \
+         `POST /bench` with a 1 KiB JSON body answered by 1 KiB of JSON; {} interleaved rounds per load, median shown. \
+         The Meshward filter ships every event to a real collector and ClickHouse, which also run on CPU 0. \
+         *Envoy CPU/request* is Envoy's user+system CPU time over the run divided by the requests served: the cost \
+         the filter adds, independent of what else the machine does.\n",
+        cli.duration, cli.rounds
+    )?;
+    for &connections in &cli.connections {
+        let mut results: Vec<FilterResult> = envoys
+            .iter()
+            .map(|(name, _)| FilterResult {
+                name,
+                rps: Vec::new(),
+                p99_ms: Vec::new(),
+                rss_mb: 0.0,
+                cpu_us: Vec::new(),
+            })
+            .collect();
+        for round in 0..cli.rounds {
+            for (i, (name, envoy)) in envoys.iter().enumerate() {
+                let cpu_before = cpu_seconds(envoy.pid());
+                let (rps, p99) = wrk(&format!("{}/bench", envoy.url()), &script, cli.duration, connections)?;
+                let cpu_us = (cpu_seconds(envoy.pid()) - cpu_before) * 1e6 / (rps * cli.duration as f64).max(1.0);
+                eprintln!(
+                    "c={connections} round {}: {name}: {rps:.0} req/s, p99 {p99:.2} ms, Envoy CPU {cpu_us:.1} µs/request",
+                    round + 1
+                );
+                results[i].cpu_us.push(cpu_us);
+                results[i].rps.push(rps);
+                results[i].p99_ms.push(p99);
+            }
         }
-    }
-    for (i, (_, envoy)) in envoys.iter().enumerate() {
-        results[i].rss_mb = rss_mb(envoy.pid());
+        for (i, (_, envoy)) in envoys.iter().enumerate() {
+            results[i].rss_mb = rss_mb(envoy.pid());
+        }
+        let none = median(&results[0].rps);
+        let noop = median(&results[1].rps);
+        let noop_cpu = median(&results[1].cpu_us);
+        let load = if connections == 1 { "one connection (latency-bound)" } else { "saturating Envoy's core" };
+        writeln!(report, "### {connections} connection(s): {load}\n")?;
+        writeln!(
+            report,
+            "| configuration | req/s (median) | runs | p99 ms | vs no filter | vs no-op wasm | Envoy CPU µs/request | added vs no-op | Envoy RSS MB |"
+        )?;
+        writeln!(report, "|---|---:|---|---:|---:|---:|---:|---:|---:|")?;
+        for r in &results {
+            let m = median(&r.rps);
+            let cpu = median(&r.cpu_us);
+            writeln!(
+                report,
+                "| {} | {:.0} | {} | {:.2} | {:.2} | {:.2} | {:.1} | {:+.1} | {:.0} |",
+                r.name,
+                m,
+                r.rps.iter().map(|v| format!("{v:.0}")).collect::<Vec<_>>().join(" / "),
+                median(&r.p99_ms),
+                m / none,
+                m / noop,
+                cpu,
+                cpu - noop_cpu,
+                r.rss_mb
+            )?;
+        }
+        writeln!(report)?;
     }
     let meshward = &envoys[2].1;
     let captured = meshward.stat("wasmcustom.meshward.events_captured").await?;
-    let dropped = meshward
-        .stat("wasmcustom.meshward.events_dropped_buffer_full")
-        .await?;
+    let dropped = meshward.stat("wasmcustom.meshward.events_dropped_buffer_full").await?;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let acked = meshward.stat("wasmcustom.meshward.events_acked").await?;
-    let stored = clickhouse
-        .count("SELECT count() FROM bench_filter.events")
-        .await
-        .unwrap_or(0);
-
-    let none = median(&results[0].rps);
-    let noop = median(&results[1].rps);
-    writeln!(report, "## Envoy throughput with and without the filter\n")?;
+    let stored = clickhouse.count("SELECT count() FROM bench_filter.events").await.unwrap_or(0);
     writeln!(
         report,
-        "Envoy 1.40, `--concurrency 1` pinned to CPU 1; wrk (1 thread, {} connections, {} s per run) and the upstream \
-         on CPU 0; `POST /bench` with a 1 KiB JSON body answered by 1 KiB of JSON; {} interleaved rounds, median shown. \
-         The Meshward filter ships every event to a real collector and ClickHouse running on the same machine (CPU 0).\n",
-        cli.connections, cli.duration, cli.rounds
-    )?;
-    writeln!(report, "| configuration | req/s (median) | runs | p99 ms (median) | vs no filter | vs no-op wasm | Envoy RSS MB |")?;
-    writeln!(report, "|---|---:|---|---:|---:|---:|---:|")?;
-    for r in &results {
-        let m = median(&r.rps);
-        writeln!(
-            report,
-            "| {} | {:.0} | {} | {:.2} | {:.2} | {:.2} | {:.0} |",
-            r.name,
-            m,
-            r.rps
-                .iter()
-                .map(|v| format!("{v:.0}"))
-                .collect::<Vec<_>>()
-                .join(" / "),
-            median(&r.p99_ms),
-            m / none,
-            m / noop,
-            r.rss_mb
-        )?;
-    }
-    writeln!(
-        report,
-        "\nDuring the run the Meshward filter captured {captured} events, dropped {dropped} for a full buffer, had {acked} \
-         acknowledged; ClickHouse holds {stored}.\n"
+        "Over all runs the Meshward filter captured {captured} events, dropped {dropped} for a full buffer, had {acked} \
+         acknowledged (read 3 s later); ClickHouse holds {stored}.\n"
     )?;
     Ok(())
 }
@@ -268,15 +253,8 @@ async fn filter_bench(
 fn sample_event(i: u64) -> HttpEvent {
     let mut id = vec![0xab; 8];
     id.extend_from_slice(&i.to_be_bytes());
-    let header = |n: &str, v: Option<&str>| Header {
-        name: n.into(),
-        value: v.map(str::to_owned),
-    };
-    let field = |p: &str, t: &str| BodyField {
-        path: p.into(),
-        r#type: t.into(),
-        sensitive_classes: Vec::new(),
-    };
+    let header = |n: &str, v: Option<&str>| Header { name: n.into(), value: v.map(str::to_owned) };
+    let field = |p: &str, t: &str| BodyField { path: p.into(), r#type: t.into(), sensitive_classes: Vec::new() };
     HttpEvent {
         event_id: id,
         start_time_ms: 1_790_000_000_000 + i / 10,
@@ -293,11 +271,8 @@ fn sample_event(i: u64) -> HttpEvent {
             header("authorization", None),
             header("x-request-id", Some("6f1c2b9e-1f3a-4c7d-9e2b-5a8d7c6b4e3f")),
         ],
-        response_headers: vec![
-            header("content-type", Some("application/json")),
-            header("date", None),
-        ],
-        status: if i % 17 == 0 { 404 } else { 200 },
+        response_headers: vec![header("content-type", Some("application/json")), header("date", None)],
+        status: if i.is_multiple_of(17) { 404 } else { 200 },
         request_body_bytes: 1024,
         response_body_bytes: 1024,
         request_total_bytes: 1300,
@@ -315,11 +290,7 @@ fn sample_event(i: u64) -> HttpEvent {
             field("$.items[*].sku", "string"),
             field("$.items[*].qty", "integer"),
         ],
-        response_body_fields: vec![
-            field("$.id", "string"),
-            field("$.status", "string"),
-            field("$.total", "number"),
-        ],
+        response_body_fields: vec![field("$.id", "string"), field("$.status", "string"), field("$.total", "number")],
         request_content_type: "application/json".into(),
         response_content_type: "application/json".into(),
         protocol: "HTTP/1.1".into(),
@@ -340,26 +311,17 @@ async fn wait_count(clickhouse: &ClickHouse, sql: &str, n: u64, timeout: Duratio
     }
 }
 
-async fn ingest_bench(
-    cli: &Cli,
-    dir: &Path,
-    clickhouse: &ClickHouse,
-    report: &mut String,
-) -> Result<()> {
+async fn ingest_bench(cli: &Cli, dir: &Path, clickhouse: &ClickHouse, report: &mut String) -> Result<()> {
     const BATCH: usize = 500;
     let n = cli.events;
     // Direct-insert ceiling: the same rows, straight into ClickHouse in 50k-row INSERTs.
     let direct_db = "bench_direct";
-    let ch_config = meshward::config::ClickHouseConfig {
-        url: clickhouse.url(),
-        database: direct_db.into(),
-        ..Default::default()
-    };
+    let ch_config =
+        meshward::config::ClickHouseConfig { url: clickhouse.url(), database: direct_db.into(), ..Default::default() };
     meshward::store::migrate(&ch_config).await?;
     let client = meshward::store::connect(&ch_config);
-    let rows: Vec<EventRow> = (0..n as u64)
-        .filter_map(|i| event_row(sample_event(i), "bench", i / 500 + 1, 0))
-        .collect();
+    let rows: Vec<EventRow> =
+        (0..n as u64).filter_map(|i| event_row(sample_event(i), "bench", i / 500 + 1, 0)).collect();
     let started = Instant::now();
     for chunk in rows.chunks(50_000) {
         insert_rows(&client, &ch_config.url, chunk).await?;
@@ -377,9 +339,7 @@ async fn ingest_bench(
         .map(|b| EventBatch {
             seq: b as u64 + 1,
             source_id: format!("bench-{}", b % cli.streams),
-            events: (b * BATCH..((b + 1) * BATCH).min(n))
-                .map(|i| sample_event(i as u64))
-                .collect(),
+            events: (b * BATCH..((b + 1) * BATCH).min(n)).map(|i| sample_event(i as u64)).collect(),
             stats: None,
         })
         .collect();
@@ -388,25 +348,17 @@ async fn ingest_bench(
         per_stream[i % cli.streams].push(batch);
     }
     let endpoint = format!("http://127.0.0.1:{}", collector.grpc_port);
-    let cpu_before = (
-        cpu_seconds(collector.pid()),
-        cpu_seconds(clickhouse.pid()),
-        cpu_seconds(Some(std::process::id())),
-    );
+    let cpu_before =
+        (cpu_seconds(collector.pid()), cpu_seconds(clickhouse.pid()), cpu_seconds(Some(std::process::id())));
     let started = Instant::now();
     let mut tasks = Vec::new();
     for batches in per_stream {
         let endpoint = endpoint.clone();
         tasks.push(tokio::spawn(async move {
-            let mut client = IngestClient::connect(endpoint)
-                .await?
-                .max_decoding_message_size(16 << 20);
+            let mut client = IngestClient::connect(endpoint).await?.max_decoding_message_size(16 << 20);
             let count = batches.len();
             let mut request = tonic::Request::new(futures::stream::iter(batches));
-            request.metadata_mut().insert(
-                "authorization",
-                format!("Bearer {}", meshward_e2e::TEST_TOKEN).parse()?,
-            );
+            request.metadata_mut().insert("authorization", format!("Bearer {}", meshward_e2e::TEST_TOKEN).parse()?);
             let mut acks = client.stream(request).await?.into_inner();
             let mut acked = 0;
             while let Some(ack) = acks.next().await {
@@ -423,13 +375,7 @@ async fn ingest_bench(
         task.await??;
     }
     let acked_secs = started.elapsed().as_secs_f64();
-    wait_count(
-        clickhouse,
-        "SELECT count() FROM bench_ingest.http_events",
-        n as u64,
-        Duration::from_secs(600),
-    )
-    .await?;
+    wait_count(clickhouse, "SELECT count() FROM bench_ingest.http_events", n as u64, Duration::from_secs(600)).await?;
     let stored_secs = started.elapsed().as_secs_f64();
     let cpu = (
         cpu_seconds(collector.pid()) - cpu_before.0,
@@ -451,17 +397,18 @@ async fn ingest_bench(
     )?;
     writeln!(report, "| path | seconds | events/s | vs direct insert |")?;
     writeln!(report, "|---|---:|---:|---:|")?;
-    writeln!(
-        report,
-        "| direct INSERT (ceiling) | {direct_secs:.2} | {direct_rate:.0} | 1.00 |"
-    )?;
+    writeln!(report, "| direct INSERT (ceiling) | {direct_secs:.2} | {direct_rate:.0} | 1.00 |")?;
     writeln!(
         report,
         "| collector: all batches acknowledged (durable in spool) | {acked_secs:.2} | {:.0} | {:.2} |",
         n as f64 / acked_secs,
         (n as f64 / acked_secs) / direct_rate
     )?;
-    writeln!(report, "| collector: end to end, all rows in ClickHouse | {stored_secs:.2} | {e2e_rate:.0} | {:.2} |\n", e2e_rate / direct_rate)?;
+    writeln!(
+        report,
+        "| collector: end to end, all rows in ClickHouse | {stored_secs:.2} | {e2e_rate:.0} | {:.2} |\n",
+        e2e_rate / direct_rate
+    )?;
     writeln!(
         report,
         "CPU used during the end-to-end run: collector {:.2} s ({:.1} µs/event), ClickHouse {:.2} s, load generator {:.2} s, \
@@ -483,14 +430,8 @@ fn cpu_seconds(pid: Option<u32>) -> f64 {
     // fields after the parenthesised command name; utime and stime are the 12th and 13th of them
     let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
     let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks: f64 = fields
-        .get(11)
-        .and_then(|v| v.parse::<f64>().ok())
-        .unwrap_or(0.0)
-        + fields
-            .get(12)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0);
+    let ticks: f64 = fields.get(11).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)
+        + fields.get(12).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
     ticks / 100.0
 }
 
@@ -498,14 +439,10 @@ fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+            s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
         })
         .unwrap_or_default();
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(0);
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
     format!("{cores} vCPUs ({cpu})")
 }
 
@@ -521,7 +458,12 @@ async fn main() -> Result<()> {
         "Written by `make bench` (`target/release/meshward-bench`) on {}, {}. Every figure in a table comes from \
          the same run, side by side, because these machines are noisy: compare ratios, not absolute numbers.\n",
         machine(),
-        std::process::Command::new("date").arg("-u").arg("+%Y-%m-%d").output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned()).unwrap_or_default()
+        std::process::Command::new("date")
+            .arg("-u")
+            .arg("+%Y-%m-%d")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .unwrap_or_default()
     )?;
     if !cli.skip_filter {
         filter_bench(&cli, &dir, &clickhouse, &mut report).await?;
@@ -532,8 +474,7 @@ async fn main() -> Result<()> {
     println!("{report}");
     if let Some(path) = &cli.write {
         let method = include_str!("../../../docs/benchmark-method.md");
-        std::fs::write(path, format!("{report}{method}"))
-            .with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(path, format!("{report}{method}")).with_context(|| format!("writing {}", path.display()))?;
         eprintln!("wrote {}", path.display());
     }
     Ok(())

@@ -42,16 +42,9 @@ async fn main() -> Result<()> {
 }
 
 async fn demo(requests: usize) -> Result<()> {
-    eprintln!(
-        "starting ClickHouse, the collector, the sample API and Envoy with the Meshward filter..."
-    );
-    let stack = Stack::start(StackOptions::new("demo"))
-        .await
-        .context("starting the stack")?;
-    eprintln!(
-        "sending {requests} requests through Envoy at {}",
-        stack.envoy.url()
-    );
+    eprintln!("starting ClickHouse, the collector, the sample API and Envoy with the Meshward filter...");
+    let stack = Stack::start(StackOptions::new("demo")).await.context("starting the stack")?;
+    eprintln!("sending {requests} requests through Envoy at {}", stack.envoy.url());
     let bar = ProgressBar::new(requests as u64);
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} requests {elapsed}")
@@ -65,42 +58,23 @@ async fn demo(requests: usize) -> Result<()> {
     bar.finish();
     let ok = sent.iter().filter(|s| s.status == s.planned.status).count();
     eprintln!("{ok}/{requests} answered as expected; waiting for the events in ClickHouse...");
-    stack
-        .wait_for_events(requests as u64, Duration::from_secs(60))
-        .await?;
-    println!(
-        "\nEvents per endpoint template and status, read back from ClickHouse ({}.events):\n",
-        stack.db()
-    );
+    stack.wait_for_events(requests as u64, Duration::from_secs(60)).await?;
+    println!("\nEvents per endpoint template and status, read back from ClickHouse ({}.events):\n", stack.db());
     println!("{}", stack.summary().await?);
     println!(
         "Filter stats: captured {} · acknowledged {} · dropped {}",
-        stack
-            .envoy
-            .stat("wasmcustom.meshward.events_captured")
-            .await?,
+        stack.envoy.stat("wasmcustom.meshward.events_captured").await?,
         stack.envoy.stat("wasmcustom.meshward.events_acked").await?,
-        stack
-            .envoy
-            .stat("wasmcustom.meshward.events_dropped_buffer_full")
-            .await?
+        stack.envoy.stat("wasmcustom.meshward.events_dropped_buffer_full").await?
     );
     println!("\nSample body schema of POST /api/orders (field paths and types, no values):");
-    println!(
-        "{}",
-        stack.request_body_fields("POST", "/api/orders").await?
-    );
-    eprintln!(
-        "stopping everything (logs and data stay in {})",
-        stack.dir.display()
-    );
+    println!("{}", stack.request_body_fields("POST", "/api/orders").await?);
+    eprintln!("stopping everything (logs and data stay in {})", stack.dir.display());
     Ok(())
 }
 
 async fn up(info_file: Option<std::path::PathBuf>) -> Result<()> {
-    let stack = Stack::start(StackOptions::new("up"))
-        .await
-        .context("starting the stack")?;
+    let stack = Stack::start(StackOptions::new("up")).await.context("starting the stack")?;
     let info = format!(
         "ENVOY_URL={envoy}\nENVOY_ADMIN_URL={admin}\nCOLLECTOR_API_URL=http://127.0.0.1:{api}\nCOLLECTOR_GRPC=127.0.0.1:{grpc}\n\
          CLICKHOUSE_URL={ch}\nCLICKHOUSE_SQL_SHELL=clickhouse-client --host 127.0.0.1 --port {tcp} --database {db}\n\
