@@ -83,7 +83,7 @@ impl Exchange {
             if name.starts_with(':') {
                 continue;
             }
-            let keep_value = self.config.header_value_allowlist.iter().any(|allowed| *allowed == name);
+            let keep_value = self.config.header_value_allowlist.contains(&name);
             let value = keep_value.then(|| {
                 String::from_utf8(value).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
             });
