@@ -1,6 +1,6 @@
 //! A ClickHouse server of our own: own config, data folder and ports (never the system service).
 
-use crate::process::{free_port, wait_for, Guard};
+use crate::process::{free_port, wait_http_ok, Guard};
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -69,12 +69,7 @@ impl ClickHouse {
         let mut guard = Guard::spawn("clickhouse-server", command, &self.dir.join("stdout.log"))
             .context("clickhouse-server not found: run `make setup`")?;
         let url = format!("{}/ping", self.url());
-        let http = self.http.clone();
-        let ready = wait_for("ClickHouse to answer /ping", Duration::from_secs(60), || {
-            let (http, url) = (http.clone(), url.clone());
-            async move { http.get(&url).send().await.ok().filter(|r| r.status().is_success()).map(|_| ()) }
-        })
-        .await;
+        let ready = wait_http_ok(&self.http, &url, "ClickHouse to answer /ping", Duration::from_secs(60)).await;
         if let Err(err) = ready {
             let why = guard.exited().unwrap_or_default();
             bail!("{err}\n{why}\n{}", crate::process::tail(&self.dir.join("server.err.log"), 20));

@@ -1,6 +1,6 @@
 //! The real `meshward` collector binary, with its own config, spool folder and ports.
 
-use crate::process::{free_port, wait_for, Guard};
+use crate::process::{free_port, wait_http_ok, Guard};
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -44,9 +44,7 @@ pub fn collector_binary() -> Result<PathBuf> {
     if let Some(path) = std::env::var_os("MESHWARD_BIN") {
         return Ok(PathBuf::from(path));
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| crate::workspace_root().join("target"));
+    let target = crate::target_dir();
     for profile in ["debug", "release"] {
         let path = target.join(profile).join("meshward");
         if path.exists() {
@@ -101,12 +99,7 @@ impl Collector {
         ));
         let mut guard = Guard::spawn("meshward", command, &log)?;
         let url = format!("http://127.0.0.1:{}/healthz", self.api_port);
-        let http = self.http.clone();
-        let up = wait_for("the collector to answer /healthz", Duration::from_secs(30), || {
-            let (http, url) = (http.clone(), url.clone());
-            async move { http.get(&url).send().await.ok().filter(|r| r.status().is_success()).map(|_| ()) }
-        })
-        .await;
+        let up = wait_http_ok(&self.http, &url, "the collector to answer /healthz", Duration::from_secs(30)).await;
         if let Err(err) = up {
             bail!("{err}\n{}", guard.exited().unwrap_or_default());
         }
@@ -117,12 +110,7 @@ impl Collector {
     /// Waits until `/readyz` says the schema is in place and writes work.
     pub async fn wait_ready(&self) -> Result<()> {
         let url = format!("http://127.0.0.1:{}/readyz", self.api_port);
-        let http = self.http.clone();
-        wait_for("the collector to be ready", Duration::from_secs(60), || {
-            let (http, url) = (http.clone(), url.clone());
-            async move { http.get(&url).send().await.ok().filter(|r| r.status().is_success()).map(|_| ()) }
-        })
-        .await
+        wait_http_ok(&self.http, &url, "the collector to be ready", Duration::from_secs(60)).await
     }
 
     pub fn pid(&self) -> Option<u32> {

@@ -1,7 +1,7 @@
 //! A real Envoy 1.40 (from `make setup`) with a generated bootstrap: one listener in front of
 //! an upstream, optionally with a wasm filter, and a cluster for the collector's gRPC ingest.
 
-use crate::process::{free_port, wait_for, Guard};
+use crate::process::{free_port, wait_http_ok, Guard};
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -48,13 +48,9 @@ pub fn envoy_binary() -> Result<PathBuf> {
     Ok(path)
 }
 
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| crate::workspace_root().join("target"))
-}
-
 /// The built filter (`make build` puts it there).
 pub fn meshward_wasm() -> Result<PathBuf> {
-    let path = target_dir().join("wasm32-wasip1").join("wasm").join("meshward_filter.wasm");
+    let path = crate::target_dir().join("wasm32-wasip1").join("wasm").join("meshward_filter.wasm");
     if !path.exists() {
         bail!("no filter at {}: run `make build`", path.display());
     }
@@ -62,7 +58,7 @@ pub fn meshward_wasm() -> Result<PathBuf> {
 }
 
 pub fn noop_wasm() -> Result<PathBuf> {
-    let path = target_dir().join("wasm32-wasip1").join("wasm").join("meshward_noop_filter.wasm");
+    let path = crate::target_dir().join("wasm32-wasip1").join("wasm").join("meshward_noop_filter.wasm");
     if !path.exists() {
         bail!("no no-op filter at {}: run `make build`", path.display());
     }
@@ -181,11 +177,7 @@ impl Envoy {
         let mut guard = Guard::spawn("envoy", command, &dir.join("envoy.log"))?;
         let http = reqwest::Client::new();
         let ready_url = format!("http://127.0.0.1:{admin_port}/ready");
-        let ready = wait_for("Envoy to be ready", Duration::from_secs(60), || {
-            let (http, url) = (http.clone(), ready_url.clone());
-            async move { http.get(&url).send().await.ok().filter(|r| r.status().is_success()).map(|_| ()) }
-        })
-        .await;
+        let ready = wait_http_ok(&http, &ready_url, "Envoy to be ready", Duration::from_secs(60)).await;
         if let Err(err) = ready {
             bail!("{err}\n{}", guard.exited().unwrap_or_else(|| crate::process::tail(&guard.log, 30)));
         }

@@ -103,6 +103,14 @@ where
     }
 }
 
+/// Waits until `url` answers a 2xx, or fails after `timeout` naming `what`.
+pub async fn wait_http_ok(http: &reqwest::Client, url: &str, what: &str, timeout: Duration) -> Result<()> {
+    wait_for(what, timeout, || async move {
+        http.get(url).send().await.ok().filter(|r| r.status().is_success()).map(|_| ())
+    })
+    .await
+}
+
 /// A fresh folder under the build folder for one run of one component.
 pub fn fresh_dir(name: &str) -> Result<PathBuf> {
     let unique = format!(

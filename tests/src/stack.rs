@@ -65,6 +65,22 @@ impl Stack {
         Ok(Stack { dir, options, envoy, collector, api, clickhouse, client })
     }
 
+    /// Sends `n` planned requests through Envoy and checks each got the status it should.
+    pub async fn send_expecting(&self, n: usize, tag: &str, concurrency: usize) -> Result<Vec<crate::traffic::Sent>> {
+        let sent =
+            crate::traffic::send(&self.client, &self.envoy.url(), crate::traffic::plan(n, tag), concurrency).await;
+        if let Some(bad) = sent.iter().find(|s| s.status != s.planned.status) {
+            anyhow::bail!(
+                "{} {} answered {} through Envoy, expected {}",
+                bad.planned.method,
+                bad.planned.path,
+                bad.status,
+                bad.planned.status
+            );
+        }
+        Ok(sent)
+    }
+
     pub fn db(&self) -> &str {
         &self.options.database
     }

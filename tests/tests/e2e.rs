@@ -2,7 +2,7 @@
 //! Each test starts its own stack (own ports, folders and database) and stops it.
 
 use meshward_e2e::stack::{Stack, StackOptions};
-use meshward_e2e::traffic::{self, SECRET_API_KEY, SECRET_TOKEN};
+use meshward_e2e::traffic::{SECRET_API_KEY, SECRET_TOKEN};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -15,10 +15,7 @@ fn tsv_rows(body: &str) -> Vec<Vec<String>> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_request_becomes_one_row_with_its_details() -> anyhow::Result<()> {
     let stack = Stack::start(StackOptions::new("rows")).await?;
-    let sent = traffic::send(&stack.client, &stack.envoy.url(), traffic::plan(300, "rows"), 8).await;
-    for s in &sent {
-        assert_eq!(s.status, s.planned.status, "{} {} answered {}", s.planned.method, s.planned.path, s.status);
-    }
+    let sent = stack.send_expecting(300, "rows", 8).await?;
     stack.wait_for_events(300, WAIT).await?;
     let body = stack
         .clickhouse
@@ -54,8 +51,7 @@ async fn every_request_becomes_one_row_with_its_details() -> anyhow::Result<()> 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn raw_tokens_and_api_keys_never_reach_clickhouse() -> anyhow::Result<()> {
     let stack = Stack::start(StackOptions::new("secrets")).await?;
-    let sent = traffic::send(&stack.client, &stack.envoy.url(), traffic::plan(100, "secrets"), 4).await;
-    assert!(sent.iter().all(|s| s.status == s.planned.status));
+    stack.send_expecting(100, "secrets", 4).await?;
     stack.wait_for_events(100, WAIT).await?;
     let dump = stack.clickhouse.query(&format!("SELECT * FROM {}.http_events FORMAT TSV", stack.db())).await?;
     assert!(dump.lines().count() >= 100);
@@ -68,15 +64,12 @@ async fn raw_tokens_and_api_keys_never_reach_clickhouse() -> anyhow::Result<()> 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn collector_outage_keeps_traffic_flowing_and_events_arrive_later() -> anyhow::Result<()> {
     let mut stack = Stack::start(StackOptions::new("collector_down")).await?;
-    let before = traffic::send(&stack.client, &stack.envoy.url(), traffic::plan(50, "before"), 4).await;
-    assert!(before.iter().all(|s| s.status == s.planned.status));
+    stack.send_expecting(50, "before", 4).await?;
     stack.wait_for_events(50, WAIT).await?;
 
     stack.collector.stop();
-    let during = traffic::send(&stack.client, &stack.envoy.url(), traffic::plan(200, "during"), 4).await;
-    for s in &during {
-        assert_eq!(s.status, s.planned.status, "Envoy must keep answering with the collector down");
-    }
+    // Envoy must keep answering with the collector down
+    stack.send_expecting(200, "during", 4).await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     stack.collector.start_again().await?;
     stack.wait_for_events(250, WAIT).await?;
@@ -90,8 +83,7 @@ async fn kill_9_after_acknowledgement_loses_nothing() -> anyhow::Result<()> {
     // Hold rows in the spool long enough that the kill surely lands before the INSERT.
     options.writer_max_delay_ms = 30_000;
     let mut stack = Stack::start(options).await?;
-    let sent = traffic::send(&stack.client, &stack.envoy.url(), traffic::plan(400, "kill9"), 8).await;
-    assert!(sent.iter().all(|s| s.status == s.planned.status));
+    stack.send_expecting(400, "kill9", 8).await?;
     meshward_e2e::process::wait_for("the collector to acknowledge 400 events", WAIT, || async {
         (stack.envoy.stat("wasmcustom.meshward.events_acked").await.ok()? >= 400).then_some(())
     })
@@ -109,14 +101,12 @@ async fn kill_9_after_acknowledgement_loses_nothing() -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clickhouse_outage_of_ten_seconds_loses_and_duplicates_nothing() -> anyhow::Result<()> {
     let mut stack = Stack::start(StackOptions::new("ch_down")).await?;
-    let first = traffic::send(&stack.client, &stack.envoy.url(), traffic::plan(100, "first"), 4).await;
-    assert!(first.iter().all(|s| s.status == s.planned.status));
+    stack.send_expecting(100, "first", 4).await?;
     stack.wait_for_events(100, WAIT).await?;
 
     stack.clickhouse.kill9();
     let started = std::time::Instant::now();
-    let during = traffic::send(&stack.client, &stack.envoy.url(), traffic::plan(300, "during"), 4).await;
-    assert!(during.iter().all(|s| s.status == s.planned.status));
+    stack.send_expecting(300, "during", 4).await?;
     tokio::time::sleep(Duration::from_secs(10).saturating_sub(started.elapsed())).await;
     stack.clickhouse.restart().await?;
 
