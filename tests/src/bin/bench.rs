@@ -149,16 +149,24 @@ async fn filter_bench(cli: &Cli, dir: &Path, clickhouse: &ClickHouse, report: &m
             serde_json::to_string(&bench_body())?
         ),
     )?;
-    let configs: [(&'static str, Filter); 3] = [
-        ("Envoy, no filter", Filter::None),
-        ("Envoy + no-op wasm filter", Filter::Noop),
-        ("Envoy + Meshward filter", Filter::Meshward { config: meshward_config(cli)? }),
+    // Nothing listens on this port: the filter captures and encodes every event, then drops it
+    // when its outbox is full, so the collector's CPU is out of the picture.
+    let nowhere = meshward_e2e::process::free_port()?;
+    let configs: [(&'static str, Filter, u16); 4] = [
+        ("Envoy, no filter", Filter::None, collector.grpc_port),
+        ("Envoy + no-op wasm filter", Filter::Noop, collector.grpc_port),
+        ("Envoy + Meshward filter", Filter::Meshward { config: meshward_config(cli)? }, collector.grpc_port),
+        (
+            "Envoy + Meshward filter, no collector (capture only)",
+            Filter::Meshward { config: meshward_config(cli)? },
+            nowhere,
+        ),
     ];
     let mut envoys = Vec::new();
-    for (i, (name, filter)) in configs.iter().enumerate() {
+    for (i, (name, filter, grpc_port)) in configs.iter().enumerate() {
         let options = EnvoyOptions {
             upstream_port: api.port,
-            collector_grpc_port: collector.grpc_port,
+            collector_grpc_port: *grpc_port,
             filter: filter.clone(),
             concurrency: 1,
             cpu_list: Some("1".into()),
@@ -173,7 +181,9 @@ async fn filter_bench(cli: &Cli, dir: &Path, clickhouse: &ClickHouse, report: &m
         report,
         "Envoy 1.40, `--concurrency 1` pinned to CPU 1; wrk (1 thread, {} s per run) and the upstream on CPU 0; \
          `POST /bench` with a 1 KiB JSON body answered by 1 KiB of JSON; {} interleaved rounds per load, median shown. \
-         The Meshward filter ships every event to a real collector and ClickHouse, which also run on CPU 0. \
+         The Meshward filter ships every event to a real collector and ClickHouse, which also run on CPU 0 and so \
+         compete with the load generator; the *capture only* row runs the same filter with no collector listening \
+         (events are captured and encoded, then dropped once the outbox is full), to separate the two. \
          *Envoy CPU/request* is Envoy's user+system CPU time over the run divided by the requests served: the cost \
          the filter adds, independent of what else the machine does.\n",
         cli.duration, cli.rounds
