@@ -53,8 +53,9 @@ bench: setup
 	@bash scripts/setup.sh wrk
 	$(CARGO) build --target $(WASM_TARGET) --profile wasm -p meshward-filter -p meshward-noop-filter
 	$(CARGO) build --release -p meshward -p meshward-e2e --bins
-	MESHWARD_BIN=target/release/meshward target/release/meshward-bench --write BENCHMARKS.md
-	$(CARGO) bench -p meshward-core --bench core -- --noplot
+	@mkdir -p build
+	$(CARGO) bench -p meshward-core --bench core -- --noplot | tee build/core-bench.txt
+	MESHWARD_BIN=target/release/meshward target/release/meshward-bench --core-bench build/core-bench.txt --write BENCHMARKS.md
 
 clean:
 	rm -rf build target/wasm32-wasip1

@@ -14,6 +14,7 @@ pub struct CollectorOptions {
     pub writer_max_delay_ms: u64,
     pub writer_max_batch_rows: usize,
     pub spool_max_bytes: u64,
+    pub spool_segment_bytes: u64,
     pub fsync: &'static str,
 }
 
@@ -25,6 +26,7 @@ impl CollectorOptions {
             writer_max_delay_ms: 200,
             writer_max_batch_rows: 50_000,
             spool_max_bytes: 1 << 30,
+            spool_segment_bytes: 64 << 20,
             fsync: "always",
         }
     }
@@ -72,13 +74,14 @@ impl Collector {
     fn config(&self) -> String {
         let o = &self.options;
         format!(
-            "ingest:\n  listen: 127.0.0.1:{grpc}\n  token: {token}\nspool:\n  dir: {spool}\n  max_bytes: {max}\n  fsync: {fsync}\n\
+            "ingest:\n  listen: 127.0.0.1:{grpc}\n  token: {token}\nspool:\n  dir: {spool}\n  max_bytes: {max}\n  segment_bytes: {segment}\n  fsync: {fsync}\n\
              clickhouse:\n  url: {url}\n  database: {db}\nwriter:\n  max_batch_rows: {rows}\n  max_delay_ms: {delay}\n\
              api:\n  listen: 127.0.0.1:{api}\nlog:\n  format: json\n  level: info\n",
             grpc = self.grpc_port,
             token = crate::TEST_TOKEN,
             spool = self.dir.join("spool").display(),
             max = o.spool_max_bytes,
+            segment = o.spool_segment_bytes,
             fsync = o.fsync,
             url = o.clickhouse_url,
             db = o.database,

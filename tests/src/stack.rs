@@ -16,6 +16,9 @@ pub struct StackOptions {
     pub envoy_concurrency: u32,
     pub filter_config: serde_json::Value,
     pub writer_max_delay_ms: u64,
+    /// Spool quota and segment size of the collector (bytes).
+    pub spool_max_bytes: u64,
+    pub spool_segment_bytes: u64,
 }
 
 impl StackOptions {
@@ -26,6 +29,8 @@ impl StackOptions {
             envoy_concurrency: 2,
             filter_config: default_filter_config(),
             writer_max_delay_ms: 200,
+            spool_max_bytes: 1 << 30,
+            spool_segment_bytes: 64 << 20,
         }
     }
 }
@@ -47,6 +52,8 @@ impl Stack {
         let clickhouse = ClickHouse::start(&dir.join("clickhouse")).await?;
         let mut collector_options = CollectorOptions::new(&clickhouse.url(), &options.database);
         collector_options.writer_max_delay_ms = options.writer_max_delay_ms;
+        collector_options.spool_max_bytes = options.spool_max_bytes;
+        collector_options.spool_segment_bytes = options.spool_segment_bytes;
         let collector = Collector::start(&dir.join("collector"), collector_options).await?;
         collector.wait_ready().await?;
         let api = SampleApi::start().await?;

@@ -119,3 +119,42 @@ async fn clickhouse_outage_of_ten_seconds_loses_and_duplicates_nothing() -> anyh
     assert_eq!((distinct, ids), (400, 400));
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_spool_pushes_back_and_loses_nothing() -> anyhow::Result<()> {
+    let mut options = StackOptions::new("spool_full");
+    options.spool_segment_bytes = 1 << 20;
+    options.spool_max_bytes = 2 << 20;
+    let mut stack = Stack::start(options).await?;
+    stack.clickhouse.kill9();
+    // ~6,000 events (about 3 MB) are more than the 2 MiB spool holds while ClickHouse is down
+    stack.send_expecting(6000, "full", 16).await?;
+    meshward_e2e::process::wait_for("the collector to refuse a batch for a full spool", WAIT, || async {
+        let metrics = stack.collector.metrics().await.ok()?;
+        metrics
+            .lines()
+            .any(|l| l.starts_with("meshward_ingest_refused_full_total ") && !l.ends_with(" 0"))
+            .then_some(())
+    })
+    .await?;
+    stack.clickhouse.restart().await?;
+    stack.wait_for_events(6000, Duration::from_secs(90)).await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(stack.event_count().await?, 6000);
+    assert_eq!(stack.envoy.stat("wasmcustom.meshward.events_dropped_buffer_full").await?, 0);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_filter_configuration_fails_open() -> anyhow::Result<()> {
+    let mut options = StackOptions::new("bad_config");
+    options.filter_config = serde_json::json!({"flush_interval": 5, "collector_token": meshward_e2e::TEST_TOKEN});
+    let stack = Stack::start(options).await?;
+    stack.send_expecting(50, "badcfg", 4).await?;
+    meshward_e2e::process::wait_for("the filter to count its configuration error", WAIT, || async {
+        (stack.envoy.stat("wasmcustom.meshward.config_errors").await.ok()? >= 1).then_some(())
+    })
+    .await?;
+    assert!(stack.envoy.log_tail().contains("unknown field `flush_interval`"), "the log says what is wrong");
+    Ok(())
+}

@@ -40,6 +40,9 @@ struct Cli {
     /// Concurrent gRPC streams in the ingest benchmark (filters are one stream per worker).
     #[arg(long, default_value_t = 4)]
     streams: usize,
+    /// Criterion output of `cargo bench -p meshward-core` to summarise in the report.
+    #[arg(long)]
+    core_bench: Option<PathBuf>,
     /// Write the results as Markdown here.
     #[arg(long)]
     write: Option<PathBuf>,
@@ -445,6 +448,22 @@ fn cpu_seconds(pid: Option<u32>) -> f64 {
     ticks / 100.0
 }
 
+/// The medians of criterion's `name  time: [low median high]` lines as a table.
+fn core_section(path: &Path, report: &mut String) -> Result<()> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    writeln!(report, "## Core functions, native (criterion, per call)\n")?;
+    writeln!(report, "| function | median |")?;
+    writeln!(report, "|---|---:|")?;
+    for line in text.lines() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if let [name, "time:", _low, _low_unit, median, unit, ..] = fields.as_slice() {
+            writeln!(report, "| `{name}` | {median} {unit} |")?;
+        }
+    }
+    writeln!(report)?;
+    Ok(())
+}
+
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -481,9 +500,14 @@ async fn main() -> Result<()> {
     if !cli.skip_ingest {
         ingest_bench(&cli, &dir, &clickhouse, &mut report).await?;
     }
+    if let Some(path) = &cli.core_bench {
+        core_section(path, &mut report)?;
+    }
     println!("{report}");
     if let Some(path) = &cli.write {
-        let method = include_str!("../../../docs/benchmark-method.md");
+        let method_path = meshward_e2e::workspace_root().join("docs/benchmark-method.md");
+        let method =
+            std::fs::read_to_string(&method_path).with_context(|| format!("reading {}", method_path.display()))?;
         std::fs::write(path, format!("{report}{method}")).with_context(|| format!("writing {}", path.display()))?;
         eprintln!("wrote {}", path.display());
     }
