@@ -1,8 +1,11 @@
-//! Path templating: `/users/123/orders/9f1c...` -> `/users/{id}/orders/{id}`.
+//! Path templating: `/users/123/orders/9f1c...` -> `/users/{user_id}/orders/{order_id}`.
 //!
 //! A per-request first pass that looks at one segment at a time. It replaces segments that
 //! look like identifiers (integers, UUIDs, long hex, long mixed tokens, prefixed IDs such as
-//! `cus_9Xk2...`, dates, emails) and keeps words (`me`, `search`, `v2`) literal.
+//! `cus_9Xk2...`, dates, emails) and keeps words (`me`, `search`, `v2`) literal. A parameter is
+//! named after the collection before it (`orders` -> `order_id`), else `id`; names repeat
+//! with a suffix (`id_2`) so a template never names two parameters alike. Word-like IDs
+//! (`/users/alice`) are left to cross-request discovery.
 
 /// Placeholder for an identifier-like segment.
 pub const ID: &str = "{id}";
@@ -15,17 +18,80 @@ pub const MAX_PATH_LEN: usize = 4096;
 /// Templates a path (without query string).
 pub fn template_path(path: &str) -> String {
     let path = truncate_to_char_boundary(path, MAX_PATH_LEN);
-    let mut out = String::with_capacity(path.len());
+    let mut out = String::with_capacity(path.len() + 16);
+    let mut previous: Option<&str> = None;
+    // where each parameter name sits in `out`, to keep names unique without allocating
+    let mut names: Vec<(usize, usize)> = Vec::new();
     for (i, segment) in path.split('/').enumerate() {
         if i > 0 {
             out.push('/');
         }
-        out.push_str(classify_segment(segment).unwrap_or(segment));
+        match classify_segment(segment) {
+            Some(ID) => {
+                push_param(&mut out, previous, &mut names);
+                previous = None;
+            }
+            Some(placeholder) => {
+                out.push_str(placeholder);
+                previous = None;
+            }
+            None => {
+                out.push_str(segment);
+                previous = Some(segment);
+            }
+        }
     }
     if out.is_empty() {
         out.push('/');
     }
     out
+}
+
+/// Appends `{name}`: `users` -> `{user_id}`, `payment-methods` -> `{payment_method_id}`, and
+/// `{id}` when the segment before is not a plain word (a version like `v2`, a parameter,
+/// nothing); a name already used in this template gets `_2`, `_3`, ...
+fn push_param(out: &mut String, previous: Option<&str>, names: &mut Vec<(usize, usize)>) {
+    out.push('{');
+    let start = out.len();
+    let word = previous.filter(|w| {
+        w.len() >= 2 && w.len() <= 40 && w.bytes().all(|c| c.is_ascii_alphabetic() || c == b'-' || c == b'_')
+    });
+    match word {
+        Some(word) => {
+            let (stem, suffix) = singular(word);
+            out.extend(stem.chars().map(|c| if c == '-' { '_' } else { c.to_ascii_lowercase() }));
+            out.push_str(suffix);
+            out.push_str("_id");
+        }
+        None => out.push_str("id"),
+    }
+    let base_end = out.len();
+    let mut n = 2;
+    while names.iter().any(|&(s, e)| out[s..e] == out[start..]) {
+        out.truncate(base_end);
+        out.push('_');
+        out.push_str(&n.to_string());
+        n += 1;
+    }
+    names.push((start, out.len()));
+    out.push('}');
+}
+
+/// A rough English singular, enough for API collection names (`categories`, `addresses`,
+/// `boxes`, `users`), as a stem of the word plus a suffix; unknown words stay as they are.
+fn singular(word: &str) -> (&str, &'static str) {
+    let lower_ends =
+        |suffix: &str| word.len() > suffix.len() && word[word.len() - suffix.len()..].eq_ignore_ascii_case(suffix);
+    if lower_ends("ies") && word.len() >= 5 {
+        return (&word[..word.len() - 3], "y");
+    }
+    if ["sses", "xes", "ches", "shes"].iter().any(|suffix| lower_ends(suffix)) {
+        return (&word[..word.len() - 2], "");
+    }
+    if word.len() > 3 && lower_ends("s") && !lower_ends("ss") && !lower_ends("us") {
+        return (&word[..word.len() - 1], "");
+    }
+    (word, "")
 }
 
 /// Returns the placeholder for an ID-like segment, `None` for a literal.
@@ -74,29 +140,114 @@ fn is_long_hex(b: &[u8]) -> bool {
     b.len() >= 16 && b.iter().all(u8::is_ascii_hexdigit) && b.iter().any(u8::is_ascii_digit)
 }
 
-/// Tokens of 16+ URL-safe characters that mix letters and digits (base64, ULID, KSUID, ...).
+/// Tokens of 16+ URL-safe characters that look random (base64, ULID, KSUID, ...): either
+/// their character class (digit, lower, upper) changes every few characters, or they hold a long
+/// digit run beside letters. Words (`droplets_http_response_time_50p`) and camelCase
+/// (`getUserProfileSettings`) change class rarely and stay literal.
 fn is_mixed_token(b: &[u8]) -> bool {
-    b.len() >= 16
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'=' | b'.' | b'~'))
-        && b.iter().any(u8::is_ascii_digit)
-        && b.iter().any(u8::is_ascii_alphabetic)
+    if b.len() < 16 || !b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'=' | b'.' | b'~')) {
+        return false;
+    }
+    let shape = Shape::of(b);
+    shape.has_alpha && (shape.looks_random() || shape.longest_digit_run >= 4)
 }
 
-/// `cus_9Xk2LmQ8`, `ord-000123`, `CR0123456`: a short alphabetic prefix then 6+ characters
-/// that contain digits.
+/// `cus_9Xk2LmQ8aa`, `acct_DmYpIkHxBljSJP`, `ord-000123`, `CR0123456`: a short alphabetic prefix,
+/// then 6+ alphanumerics with 3+ digits, or 10+ that look random.
 fn is_prefixed_id(b: &[u8]) -> bool {
     let prefix_len = b.iter().take_while(|c| c.is_ascii_alphabetic()).count();
     if prefix_len == 0 || prefix_len > 8 {
         return false;
     }
     let mut rest = &b[prefix_len..];
+    let mut separated = false;
     if let Some((first, tail)) = rest.split_first() {
         if matches!(first, b'_' | b'-') {
             rest = tail;
+            separated = true;
         }
     }
+    if rest.len() < 6 || !rest.iter().all(u8::is_ascii_alphanumeric) {
+        return false;
+    }
     let digits = rest.iter().filter(|c| c.is_ascii_digit()).count();
-    rest.len() >= 6 && digits >= 3 && rest.iter().all(u8::is_ascii_alphanumeric)
+    // after an explicit `prefix_`, a rest that merely changes case often is random enough
+    // (about one random base62 id in ten has no digit at all)
+    let shape = Shape::of(rest);
+    digits >= 3 || (rest.len() >= 10 && (shape.looks_random() || (separated && shape.changes_often())))
+}
+
+/// Character-class statistics of a token, separators ignored.
+struct Shape {
+    chars: usize,
+    transitions: usize,
+    longest_digit_run: usize,
+    has_alpha: bool,
+    has_digit: bool,
+    /// Lowercase runs of a single letter (`DmYpIk`): rare in camelCase words, common at random.
+    single_lower_runs: usize,
+}
+
+impl Shape {
+    fn of(b: &[u8]) -> Shape {
+        let class = |c: u8| match c {
+            b'0'..=b'9' => 0,
+            b'a'..=b'z' => 1,
+            b'A'..=b'Z' => 2,
+            _ => 3,
+        };
+        let mut shape = Shape {
+            chars: 0,
+            transitions: 0,
+            longest_digit_run: 0,
+            has_alpha: false,
+            has_digit: false,
+            single_lower_runs: 0,
+        };
+        let (mut previous, mut run) = (None, 0usize);
+        let close_run = |shape: &mut Shape, class: Option<u8>, run: usize| {
+            if class == Some(1) && run == 1 {
+                shape.single_lower_runs += 1;
+            }
+            if class == Some(0) {
+                shape.longest_digit_run = shape.longest_digit_run.max(run);
+            }
+        };
+        for &c in b {
+            let k = class(c);
+            if k == 3 {
+                close_run(&mut shape, previous, run);
+                previous = None;
+                run = 0;
+                continue;
+            }
+            shape.chars += 1;
+            shape.has_alpha |= k != 0;
+            shape.has_digit |= k == 0;
+            if previous == Some(k) {
+                run += 1;
+            } else {
+                if previous.is_some() {
+                    shape.transitions += 1;
+                }
+                close_run(&mut shape, previous, run);
+                run = 1;
+            }
+            previous = Some(k);
+        }
+        close_run(&mut shape, previous, run);
+        shape
+    }
+
+    /// Random tokens change class often (3+ times, runs under 3 characters on average) and mix
+    /// in digits or one-letter lowercase runs, which camelCase words do not.
+    fn looks_random(&self) -> bool {
+        self.changes_often() && (self.has_digit || self.single_lower_runs >= 3)
+    }
+
+    fn changes_often(&self) -> bool {
+        self.transitions >= 3 && self.chars < 3 * (self.transitions + 1)
+    }
 }
 
 /// `2024-01-31` or `20240131`.

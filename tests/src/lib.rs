@@ -4,6 +4,7 @@
 
 pub mod clickhouse;
 pub mod collector;
+pub mod corpus;
 pub mod envoy;
 pub mod process;
 pub mod sample_api;

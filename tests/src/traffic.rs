@@ -59,8 +59,8 @@ pub fn plan(n: usize, tag: &str) -> Vec<Planned> {
                     request_fields: &["$.username", "$.password"],
                     ..base
                 },
-                1 | 2 => Planned { path: format!("/api/users/{user}"), bearer, template: "/api/users/{id}", ..base },
-                3 => Planned { path: format!("/api/users/{user}/orders"), bearer, template: "/api/users/{id}/orders", ..base },
+                1 | 2 => Planned { path: format!("/api/users/{user}"), bearer, template: "/api/users/{user_id}", ..base },
+                3 => Planned { path: format!("/api/users/{user}/orders"), bearer, template: "/api/users/{user_id}/orders", ..base },
                 4 => Planned {
                     method: "POST",
                     path: "/api/orders".into(),
@@ -71,11 +71,11 @@ pub fn plan(n: usize, tag: &str) -> Vec<Planned> {
                     request_fields: &["$.items", "$.items[*]", "$.items[*].sku", "$.items[*].qty", "$.shipping.city"],
                     ..base
                 },
-                5 => Planned { path: format!("/api/orders/3fa85f64-5717-4562-b3fc-{i:012}"), bearer, template: "/api/orders/{id}", ..base },
+                5 => Planned { path: format!("/api/orders/3fa85f64-5717-4562-b3fc-{i:012}"), bearer, template: "/api/orders/{order_id}", ..base },
                 6 => Planned { path: format!("/api/products?category=tools&page={}", i % 5 + 1), template: "/api/products", ..base },
-                7 => Planned { path: format!("/api/products/SKU-{:06}", i % 97), template: "/api/products/{id}", ..base },
+                7 => Planned { path: format!("/api/products/SKU-{:06}", i % 97), template: "/api/products/{product_id}", ..base },
                 8 => Planned { path: "/api/users/me".into(), bearer, template: "/api/users/me", ..base },
-                _ => Planned { path: format!("/api/users/{user}"), template: "/api/users/{id}", status: 401, ..base },
+                _ => Planned { path: format!("/api/users/{user}"), template: "/api/users/{user_id}", status: 401, ..base },
             }
         })
         .collect()

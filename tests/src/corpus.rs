@@ -1,0 +1,229 @@
+//! Concrete API traffic generated from the public OpenAPI path corpora in
+//! `../shared/corpora/openapi/` (Stripe, DigitalOcean, GitHub), to measure path templating.
+//!
+//! Each path template becomes several concrete paths: parameters are filled from their example,
+//! enum, format or type, or, when the spec says nothing (GitHub), from the value shapes those APIs
+//! really use (`octocat`, `hello-world`, `cus_...`). Literal siblings (`/customers/search` beside
+//! `/customers/{customer}`) come along because they are templates of their own.
+
+use anyhow::{Context, Result};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// One path template of a spec and the concrete paths generated from it.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    pub template: String,
+    pub paths: Vec<String>,
+}
+
+/// The corpora folder: `MESHWARD_CORPORA`, or `../shared/corpora` beside the workspace.
+pub fn corpora_dir() -> PathBuf {
+    std::env::var_os("MESHWARD_CORPORA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::workspace_root().join("..").join("shared").join("corpora"))
+}
+
+/// Deterministic xorshift, so every run generates the same traffic.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[(self.next() % items.len() as u64) as usize]
+    }
+
+    fn chars(&mut self, alphabet: &[u8], n: usize) -> String {
+        (0..n).map(|_| alphabet[(self.next() % alphabet.len() as u64) as usize] as char).collect()
+    }
+}
+
+const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const HEX: &[u8] = b"0123456789abcdef";
+const LOGINS: &[&str] = &[
+    "octocat",
+    "mona",
+    "hubot",
+    "acme-corp",
+    "torvalds",
+    "rust-lang",
+    "kubernetes",
+    "jdoe",
+    "ana-maria",
+    "devops-team",
+];
+const REPOS: &[&str] = &[
+    "hello-world",
+    "linux",
+    "meshward",
+    "api-gateway",
+    "docs",
+    "infra",
+    "web-app",
+    "cli",
+    "sdk-go",
+    "terraform-modules",
+];
+const WORDS: &[&str] =
+    &["production", "staging", "primary", "backup", "frontend", "billing", "analytics", "default", "blue", "canary"];
+
+/// Stripe-style object prefixes by parameter name.
+fn stripe_prefix(name: &str) -> &'static str {
+    match name {
+        "customer" => "cus",
+        "account" => "acct",
+        "charge" => "ch",
+        "invoice" => "in",
+        "intent" => "pi",
+        "session" => "cs",
+        "quote" => "qt",
+        "reader" => "tmr",
+        "transaction" => "txn",
+        "card" => "card",
+        "source" => "src",
+        "refund" => "re",
+        "payment_method" => "pm",
+        "subscription" | "subscription_exposed_id" => "sub",
+        "product" => "prod",
+        "price" => "price",
+        "plan" => "plan",
+        "coupon" => "co",
+        "person" => "person",
+        _ => "obj",
+    }
+}
+
+fn uuid(rng: &mut Rng) -> String {
+    let h = rng.chars(HEX, 32);
+    format!("{}-{}-4{}-a{}-{}", &h[..8], &h[8..12], &h[13..16], &h[17..20], &h[20..32])
+}
+
+/// A value for one path parameter; `i` varies it between samples.
+fn value(api: &str, name: &str, param: &Value, rng: &mut Rng, i: usize) -> String {
+    let schema = param.get("schema").cloned().unwrap_or(Value::Null);
+    if let Some(values) = schema.get("enum").and_then(Value::as_array) {
+        if let Some(v) = values.get(i % values.len().max(1)) {
+            return v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string());
+        }
+    }
+    let format = schema.get("format").and_then(Value::as_str).unwrap_or("");
+    let kind = schema.get("type").and_then(Value::as_str).unwrap_or("");
+    match format {
+        "uuid" => return uuid(rng),
+        "ipv4" => return format!("203.0.113.{}", rng.next() % 250 + 1),
+        "ipv6" => return format!("2001:db8::{:x}", rng.next() % 65535),
+        "date" => return format!("2024-{:02}-{:02}", rng.next() % 12 + 1, rng.next() % 28 + 1),
+        _ => {}
+    }
+    if kind == "integer" {
+        return (rng.next() % 90_000_000 + 1000).to_string();
+    }
+    let example = param.get("example").filter(|e| !e.is_null());
+    match example {
+        Some(Value::Number(_)) => return (rng.next() % 90_000_000 + 1000).to_string(),
+        Some(Value::String(s)) if s.len() == 36 && s.matches('-').count() == 4 => return uuid(rng),
+        Some(Value::String(s)) if i == 0 => return s.clone(),
+        Some(Value::String(_)) => return format!("{}-{}", rng.pick(WORDS), i),
+        _ => {}
+    }
+    if api == "stripe" {
+        let len = 14 + (rng.next() % 10) as usize;
+        return format!("{}_{}", stripe_prefix(name), rng.chars(BASE62, len));
+    }
+    // GitHub: no schemas; use the shapes the API really has
+    match name {
+        "owner" | "org" | "username" | "enterprise" => rng.pick(LOGINS).to_owned(),
+        "repo" => rng.pick(REPOS).to_owned(),
+        "ref" | "branch" | "basehead" => rng.pick(&["main", "develop", "release-1.2", "feature/login"]).to_owned(),
+        "commit_sha" | "sha" | "tree_sha" | "file_sha" => rng.chars(HEX, 40),
+        n if n.ends_with("_id") || n.ends_with("_number") || n == "id" => (rng.next() % 9_000_000 + 1).to_string(),
+        n if n.ends_with("_slug") || n.ends_with("_name") || n == "name" => {
+            format!("{}-{}", rng.pick(WORDS), rng.next() % 100)
+        }
+        _ => format!("{}-{}", rng.pick(WORDS), rng.next() % 100),
+    }
+}
+
+/// Reads one corpus file (`stripe`, `digitalocean`, `github_rest`) and generates `per_template`
+/// concrete paths for each template.
+pub fn generate(dir: &Path, api: &str, per_template: usize) -> Result<Vec<Sample>> {
+    let file = dir.join("openapi").join(format!("{api}.jsonl"));
+    let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ api.len() as u64);
+    let mut samples = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let row: Value = serde_json::from_str(line).with_context(|| format!("a line of {}", file.display()))?;
+        let Some(template) = row.get("path").and_then(Value::as_str) else { continue };
+        let params = row.get("path_params").cloned().unwrap_or(Value::Null);
+        let paths = (0..per_template)
+            .map(|i| {
+                template
+                    .split('/')
+                    .map(|segment| match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                        Some(name) => value(api, name, params.get(name).unwrap_or(&Value::Null), &mut rng, i),
+                        None => segment.to_owned(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join("/")
+            })
+            .collect();
+        samples.push(Sample { template: template.to_owned(), paths });
+    }
+    Ok(samples)
+}
+
+/// A template with parameter names erased: `/a/{x}/b` -> `/a/{}/b`.
+pub fn shape(template: &str) -> String {
+    template
+        .split('/')
+        .map(|s| if s.starts_with('{') && s.ends_with('}') { "{}" } else { s })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// How well per-request templating recovers one API's templates.
+#[derive(Debug, Default, Clone)]
+pub struct Accuracy {
+    pub templates: usize,
+    pub exact: usize,
+    /// Templates where a literal segment became a parameter (a literal sibling swallowed).
+    pub wrong_merges: usize,
+    /// Templates where a parameter stayed literal (one endpoint split into many).
+    pub missed_params: usize,
+    pub examples: Vec<String>,
+}
+
+/// Templates every generated path with `template` and compares shapes with the spec.
+pub fn measure(samples: &[Sample], template: impl Fn(&str) -> String) -> Accuracy {
+    let mut accuracy = Accuracy { templates: samples.len(), ..Default::default() };
+    for sample in samples {
+        let want = shape(&sample.template);
+        let want_segments: Vec<&str> = want.split('/').collect();
+        let mut ok = true;
+        let (mut merged, mut missed) = (false, false);
+        for path in &sample.paths {
+            let got = shape(&template(path));
+            if got == want {
+                continue;
+            }
+            ok = false;
+            for (g, w) in got.split('/').zip(want_segments.iter()) {
+                merged |= g == "{}" && *w != "{}";
+                missed |= g != "{}" && *w == "{}";
+            }
+            if accuracy.examples.len() < 12 {
+                accuracy.examples.push(format!("`{path}` -> `{got}` (spec `{}`)", sample.template));
+            }
+        }
+        accuracy.exact += usize::from(ok);
+        accuracy.wrong_merges += usize::from(merged);
+        accuracy.missed_params += usize::from(missed);
+    }
+    accuracy
+}
