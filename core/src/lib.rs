@@ -3,12 +3,14 @@
 //! Nothing here does I/O, allocates without a bound, or panics on input.
 
 pub mod body;
+pub mod discovery;
 pub mod identity;
 pub mod outbox;
 pub mod query;
 pub mod template;
 
 pub use body::{json_fields, BodyFieldOut, FieldType, Walk};
+pub use discovery::{Discovery, DiscoveryConfig};
 pub use identity::{CallerIdentity, IdentityKey};
 pub use query::{forwarded_for, query_param_names, split_path_query};
 pub use template::template_path;

@@ -9,6 +9,8 @@
 
 /// Placeholder for an identifier-like segment.
 pub const ID: &str = "{id}";
+/// How every placeholder in a template starts.
+pub const PARAM_PREFIX: &str = "{";
 const DATE: &str = "{date}";
 const EMAIL: &str = "{email}";
 
@@ -50,7 +52,7 @@ pub fn template_path(path: &str) -> String {
 /// Appends `{name}`: `users` -> `{user_id}`, `payment-methods` -> `{payment_method_id}`, and
 /// `{id}` when the segment before is not a plain word (a version like `v2`, a parameter,
 /// nothing); a name already used in this template gets `_2`, `_3`, ...
-fn push_param(out: &mut String, previous: Option<&str>, names: &mut Vec<(usize, usize)>) {
+pub(crate) fn push_param(out: &mut String, previous: Option<&str>, names: &mut Vec<(usize, usize)>) {
     out.push('{');
     let start = out.len();
     let word = previous.filter(|w| {

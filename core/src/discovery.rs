@@ -1,0 +1,281 @@
+//! Cross-request endpoint discovery: turns path positions whose values are many and each rare
+//! into parameters, even when every value looks like a word (`/users/alice`, `/orgs/acme-corp`).
+//!
+//! Input: paths after per-request templating (`core::template`), each with how often it was
+//! seen. The paths form a tree of segments. Walking it from the root, at each node:
+//! - children that are already parameters (`{user_id}`, `{id}`) are one parameter;
+//! - when a node has at least `min_distinct` literal children and most of them are rare (seen
+//!   on at most `rare_max` distinct paths), the rare ones become values of that parameter and
+//!   their subtrees are merged under it;
+//! - a frequent literal beside that parameter joins it when it has the parameter's shape (two
+//!   or more children, most of them children of the parameter too: `octocat` among logins);
+//!   the others (`me`, `search`) stay literal.
+//!
+//! The signal is the one that tells identifiers from names of resources: the set of resource
+//! names under a node saturates and each recurs, while identifiers keep coming and each is seen
+//! on few paths. `resolve` then maps any path to its discovered template. Memory is bounded by
+//! the caller, who feeds distinct templates (not raw paths) with counts.
+
+use crate::template::{push_param, PARAM_PREFIX};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Tuning of the discovery.
+#[derive(Debug, Clone, Copy)]
+pub struct DiscoveryConfig {
+    /// A node needs at least this many distinct literal children before any becomes a parameter.
+    pub min_distinct: usize,
+    /// A child seen on at most this many distinct paths counts as rare.
+    pub rare_max: u64,
+    /// Share of rare children (0..=1) above which the rare ones are parameter values.
+    pub rare_share: f64,
+    /// A frequent literal beside a parameter is one of its values when at least this share of
+    /// its children (two or more) are children of the parameter too.
+    pub shape_share: f64,
+}
+
+impl Default for DiscoveryConfig {
+    fn default() -> Self {
+        DiscoveryConfig { min_distinct: 5, rare_max: 2, rare_share: 0.5, shape_share: 0.8 }
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+struct Node {
+    /// Distinct paths through this node.
+    paths: u64,
+    children: BTreeMap<String, Node>,
+}
+
+impl Node {
+    fn insert(&mut self, segments: &[&str]) {
+        self.paths += 1;
+        if let Some((first, rest)) = segments.split_first() {
+            self.children.entry((*first).to_owned()).or_default().insert(rest);
+        }
+    }
+
+    fn absorb(&mut self, other: Node) {
+        self.paths += other.paths;
+        for (key, child) in other.children {
+            self.children.entry(key).or_default().absorb(child);
+        }
+    }
+}
+
+/// The discovered tree: literal children, and at most one parameter child per node.
+#[derive(Debug, Default, Clone)]
+struct Merged {
+    literals: BTreeMap<String, Merged>,
+    param: Option<Box<Merged>>,
+}
+
+/// Collects templated paths, then discovers parameters across them.
+#[derive(Debug, Default, Clone)]
+pub struct Discovery {
+    config: DiscoveryConfig,
+    root: Node,
+    merged: Option<Merged>,
+}
+
+impl Discovery {
+    pub fn new(config: DiscoveryConfig) -> Self {
+        Discovery { config, root: Node::default(), merged: None }
+    }
+
+    /// Records one distinct (per-request templated) path.
+    pub fn observe(&mut self, templated_path: &str) {
+        let segments: Vec<&str> = templated_path.split('/').collect();
+        self.root.insert(&segments);
+        self.merged = None;
+    }
+
+    /// The discovered template of a path (templated per request first).
+    pub fn resolve(&mut self, templated_path: &str) -> String {
+        let config = self.config;
+        let merged = self.merged.get_or_insert_with(|| merge(self.root.clone(), &config));
+        let mut out = String::with_capacity(templated_path.len() + 8);
+        let mut node = Some(&*merged);
+        let mut previous: Option<&str> = None;
+        let mut names = Vec::new();
+        for (i, segment) in templated_path.split('/').enumerate() {
+            if i > 0 {
+                out.push('/');
+            }
+            let literal = node.and_then(|n| n.literals.get(segment));
+            let is_param = segment.starts_with(PARAM_PREFIX);
+            match (literal, node.and_then(|n| n.param.as_deref())) {
+                (Some(next), _) if !is_param => {
+                    out.push_str(segment);
+                    previous = Some(segment);
+                    node = Some(next);
+                }
+                (_, Some(next)) => {
+                    push_param(&mut out, previous, &mut names);
+                    previous = None;
+                    node = Some(next);
+                }
+                _ => {
+                    out.push_str(segment);
+                    previous = if is_param { None } else { Some(segment) };
+                    node = None;
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Whether `literal` has the shape of `param`: two or more of its children (or, one level
+/// down with the level between ignored, of its grandchildren) and most of them shared.
+fn same_shape(literal: &Node, param: &Node, share: f64) -> bool {
+    overlap(&child_keys(literal), &child_keys(param), share)
+        || overlap(&grandchild_keys(literal), &grandchild_keys(param), share)
+}
+
+/// The shape (see `shape_of`) shared by the largest group of siblings, if that group has at least
+/// `min` members and its shape at least two keys: many siblings with the same sub-resources
+/// (`/repos/<owner>/<repo>/{issues,pulls,...}`) are values of one parameter.
+fn shape_cluster(literals: &[(String, Node)], min: usize) -> Option<BTreeSet<String>> {
+    if literals.len() < min {
+        return None;
+    }
+    let mut groups: BTreeMap<Vec<&str>, usize> = BTreeMap::new();
+    for (_, child) in literals {
+        let shape: Vec<&str> = shape_of(child).into_iter().collect();
+        if shape.len() >= 2 {
+            *groups.entry(shape).or_default() += 1;
+        }
+    }
+    let (shape, count) = groups.into_iter().max_by_key(|(_, count)| *count)?;
+    (count >= min).then(|| shape.into_iter().map(str::to_owned).collect())
+}
+
+/// What lies below a node: its grandchildren (the level between may be values), or its
+/// children when it has no grandchildren.
+fn shape_of(node: &Node) -> BTreeSet<&str> {
+    let below = grandchild_keys(node);
+    if below.is_empty() {
+        child_keys(node)
+    } else {
+        below
+    }
+}
+
+fn child_keys(node: &Node) -> BTreeSet<&str> {
+    node.children.keys().map(String::as_str).collect()
+}
+
+fn grandchild_keys(node: &Node) -> BTreeSet<&str> {
+    node.children.values().flat_map(|c| c.children.keys().map(String::as_str)).collect()
+}
+
+fn overlap(mine: &BTreeSet<&str>, theirs: &BTreeSet<&str>, share: f64) -> bool {
+    mine.len() >= 2 && mine.iter().filter(|k| theirs.contains(*k)).count() as f64 >= share * mine.len() as f64
+}
+
+fn merge(node: Node, config: &DiscoveryConfig) -> Merged {
+    let mut param: Option<Node> = None;
+    let mut literals: Vec<(String, Node)> = Vec::new();
+    for (key, child) in node.children {
+        if key.starts_with(PARAM_PREFIX) {
+            param.get_or_insert_with(Node::default).absorb(child);
+        } else {
+            literals.push((key, child));
+        }
+    }
+    let rare = literals.iter().filter(|(_, c)| c.paths <= config.rare_max).count();
+    let values_here = literals.len() >= config.min_distinct && rare as f64 > config.rare_share * literals.len() as f64;
+    let cluster = shape_cluster(&literals, config.min_distinct);
+    let mut merged = Merged::default();
+    let mut frequent = Vec::new();
+    for (key, child) in literals {
+        let rare_value = values_here && child.paths <= config.rare_max;
+        let in_cluster = cluster.as_ref().is_some_and(|shape| {
+            let mine = shape_of(&child);
+            mine.len() == shape.len() && mine.iter().all(|k| shape.contains(*k))
+        });
+        if rare_value || in_cluster {
+            param.get_or_insert_with(Node::default).absorb(child);
+        } else {
+            frequent.push((key, child));
+        }
+    }
+    for (key, child) in frequent {
+        // A value seen often (`octocat` among many rare logins) still has the parameter's shape:
+        // most of its children are children of the parameter too. A leaf (`search`) or a
+        // one-child literal (`me/profile`) is never taken for one.
+        let looks_like_value = param.as_ref().is_some_and(|p| same_shape(&child, p, config.shape_share));
+        if looks_like_value {
+            param.get_or_insert_with(Node::default).absorb(child);
+        } else {
+            merged.literals.insert(key, merge(child, config));
+        }
+    }
+    merged.param = param.map(|p| Box::new(merge(p, config)));
+    merged
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::template_path;
+
+    fn discover(paths: &[String]) -> Discovery {
+        let mut discovery = Discovery::default();
+        for path in paths {
+            discovery.observe(&template_path(path));
+        }
+        discovery
+    }
+
+    #[test]
+    fn word_like_ids_become_parameters_and_frequent_siblings_stay() {
+        let mut paths: Vec<String> = (0..40).map(|i| format!("/users/name{}x/profile", i * 7919 % 1000)).collect();
+        for _ in 0..5 {
+            paths.push("/users/me/profile".into());
+            paths.push("/users/search".into());
+        }
+        paths.extend(
+            ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"].iter().map(|n| format!("/users/{n}")),
+        );
+        let mut discovery = discover(&paths);
+        assert_eq!(discovery.resolve(&template_path("/users/zed/profile")), "/users/{user_id}/profile");
+        assert_eq!(discovery.resolve(&template_path("/users/alice")), "/users/{user_id}");
+        assert_eq!(discovery.resolve("/users/me/profile"), "/users/me/profile");
+        assert_eq!(discovery.resolve("/users/search"), "/users/search");
+        assert_eq!(discovery.resolve(&template_path("/users/42")), "/users/{user_id}");
+    }
+
+    #[test]
+    fn few_literal_resources_are_not_merged() {
+        let mut paths = Vec::new();
+        for resource in ["issues", "pulls", "commits", "branches", "tags", "releases", "hooks", "labels", "milestones"]
+        {
+            for i in 0..5 {
+                paths.push(format!("/repos/{resource}/{}", i + 1));
+            }
+        }
+        let mut discovery = discover(&paths);
+        assert_eq!(discovery.resolve(&template_path("/repos/issues/9")), "/repos/issues/{issue_id}");
+        assert_eq!(discovery.resolve(&template_path("/repos/hooks/9")), "/repos/hooks/{hook_id}");
+    }
+
+    /// Found on the GitHub corpus: a login seen often (`octocat`) must join the parameter
+    /// instead of staying literal and having its own sub-resources taken for values.
+    #[test]
+    fn frequent_value_with_the_parameter_shape_joins_it() {
+        let resources = ["issues", "pulls", "actions", "hooks", "labels"];
+        let mut paths = Vec::new();
+        for i in 0..30 {
+            let owner = if i % 3 == 0 { "octocat".to_owned() } else { format!("user{}x", i * 37 % 1000) };
+            let repo = format!("repo{}", i * 11 % 1000);
+            for resource in resources {
+                paths.push(format!("/repos/{owner}/{repo}/{resource}"));
+            }
+        }
+        let mut discovery = discover(&paths);
+        let got = discovery.resolve("/repos/octocat/repo0/issues");
+        assert_eq!(got, "/repos/{repo_id}/{id}/issues");
+        assert_eq!(discovery.resolve("/repos/someone/else/hooks"), "/repos/{repo_id}/{id}/hooks");
+    }
+}
