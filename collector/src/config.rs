@@ -15,6 +15,7 @@ pub const DEFAULT_SPOOL_MAX_BYTES: u64 = 10 << 30;
 pub const DEFAULT_MAX_BATCH_EVENTS: usize = 10_000;
 pub const DEFAULT_WRITER_BATCH_ROWS: usize = 50_000;
 pub const DEFAULT_WRITER_MAX_DELAY_MS: u64 = 1_000;
+pub const DEFAULT_RETENTION_DAYS: u32 = 30;
 const ENV_PREFIX: &str = "MESHWARD_";
 
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +85,9 @@ pub struct ClickHouseConfig {
     pub database: String,
     pub user: String,
     pub password: String,
+    /// Days of events to keep; 0 keeps everything. Uses a table TTL where the server has one,
+    /// else drops old daily partitions every hour.
+    pub retention_days: u32,
 }
 
 /// The writer that drains the spool into ClickHouse.
@@ -152,6 +156,7 @@ impl Default for ClickHouseConfig {
             database: DEFAULT_DATABASE.into(),
             user: "default".into(),
             password: String::new(),
+            retention_days: DEFAULT_RETENTION_DAYS,
         }
     }
 }

@@ -28,6 +28,14 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         let shutdown = shutdown.clone();
         tokio::spawn(async move {
             if wait_for_schema(&clickhouse, &schema_ready, shutdown.clone()).await {
+                let retention = store::retention::run(
+                    store::connect(&clickhouse),
+                    clickhouse.url.clone(),
+                    clickhouse.database.clone(),
+                    clickhouse.retention_days,
+                    shutdown.clone(),
+                );
+                tokio::spawn(retention);
                 writer.run(shutdown).await;
             }
         })

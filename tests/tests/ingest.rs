@@ -86,3 +86,40 @@ async fn ingest_refuses_wrong_tokens_and_rejects_bad_batches() -> anyhow::Result
     }
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_drops_partitions_older_than_configured_on_clickhouse_18() -> anyhow::Result<()> {
+    let dir = meshward_e2e::process::fresh_dir("retention")?;
+    let clickhouse = ClickHouse::start(&dir.join("clickhouse")).await?;
+    let mut collector =
+        Collector::start(&dir.join("collector"), CollectorOptions::new(&clickhouse.url(), "meshward_retention"))
+            .await?;
+    collector.wait_ready().await?;
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis() as u64;
+    let day_ms = 86_400_000;
+    let at = |i: u8, age_days: u64| HttpEvent { start_time_ms: now_ms - age_days * day_ms, ..event(i) };
+    // two events 60 and 45 days old (past the default 30), two recent ones
+    let batch = EventBatch {
+        seq: 1,
+        source_id: "r".into(),
+        events: vec![at(1, 60), at(2, 45), at(3, 1), at(4, 0)],
+        ..Default::default()
+    };
+    let acks = stream(collector.grpc_port, meshward_e2e::TEST_TOKEN, vec![batch]).await?;
+    assert_eq!(acks.len(), 1);
+    let count = |sql: &'static str| async { clickhouse.count(sql).await.ok() };
+    meshward_e2e::process::wait_for("4 events stored", Duration::from_secs(30), || async {
+        (count("SELECT count() FROM meshward_retention.events").await? == 4).then_some(())
+    })
+    .await?;
+    // retention runs when the collector starts (then hourly)
+    collector.restart().await?;
+    meshward_e2e::process::wait_for("the expired partitions to be dropped", Duration::from_secs(30), || async {
+        (count("SELECT count() FROM meshward_retention.events").await? == 2).then_some(())
+    })
+    .await?;
+    let left = clickhouse.query("SELECT hex(event_id) FROM meshward_retention.events ORDER BY 1 FORMAT TSV").await?;
+    assert_eq!(left.lines().count(), 2);
+    assert!(left.starts_with("03030303"), "the recent events stay: {left}");
+    Ok(())
+}

@@ -1,7 +1,7 @@
 //! Every SQL statement Meshward ships (schema migrations and documented queries) runs on the
 //! ClickHouse 18.16 server from Debian and on current ClickHouse (chDB 26.x, in-process).
 
-use meshward::store::{queries, statements};
+use meshward::store::{queries, retention, statements};
 use meshward_e2e::clickhouse::ClickHouse;
 use std::process::Command;
 
@@ -10,6 +10,8 @@ const DB: &str = "meshward_compat";
 fn all_statements() -> Vec<String> {
     let mut all = statements(DB);
     all.extend(queries::ALL.iter().map(|q| queries::render(q, DB, &["GET", "/x"])));
+    all.push(queries::render(&retention::expired_partitions_sql(30), DB, &[DB, "http_events"]));
+    all.push(retention::drop_partition_sql(DB, 20000101));
     all
 }
 
@@ -33,6 +35,8 @@ fn statements_run_on_current_clickhouse() -> anyhow::Result<()> {
     let file = dir.join("statements.sql");
     let mut text = format!("CREATE DATABASE {DB}\n;;\n");
     text.push_str(&all_statements().join("\n;;\n"));
+    // current servers take the table TTL (18.16 does not: the collector drops partitions there)
+    text.push_str(&format!("\n;;\n{}", retention::ttl_sql(DB, 30)));
     std::fs::write(&file, text)?;
     let output =
         Command::new(python).arg(meshward_e2e::workspace_root().join("scripts/chdb_run.py")).arg(&file).output()?;

@@ -3,6 +3,7 @@
 
 mod client;
 pub mod queries;
+pub mod retention;
 mod rows;
 mod schema;
 mod writer;
