@@ -27,6 +27,33 @@ pub struct EnvoyOptions {
     pub concurrency: u32,
     /// Pin Envoy to these CPUs (`taskset -c`), for benchmarks.
     pub cpu_list: Option<String>,
+    /// Serve TLS on the listener and require client certificates signed by this CA (mTLS).
+    pub mtls: Option<MtlsFiles>,
+}
+
+/// PEM files for an mTLS listener.
+#[derive(Debug, Clone)]
+pub struct MtlsFiles {
+    pub server_cert: PathBuf,
+    pub server_key: PathBuf,
+    pub client_ca: PathBuf,
+}
+
+fn transport_socket(mtls: &MtlsFiles) -> String {
+    format!(
+        r#"      transport_socket:
+        name: envoy.transport_sockets.tls
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext
+          require_client_certificate: true
+          common_tls_context:
+            tls_certificates: [ {{ certificate_chain: {{ filename: "{}" }}, private_key: {{ filename: "{}" }} }} ]
+            validation_context: {{ trusted_ca: {{ filename: "{}" }} }}
+"#,
+        mtls.server_cert.display(),
+        mtls.server_key.display(),
+        mtls.client_ca.display()
+    )
 }
 
 pub struct Envoy {
@@ -127,7 +154,7 @@ static_resources:
           http_filters:
 {filter}          - name: envoy.filters.http.router
             typed_config: {{ "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }}
-  clusters:
+{tls}  clusters:
   - name: app
     type: STATIC
     connect_timeout: 1s
@@ -147,6 +174,7 @@ static_resources:
 "#,
         upstream = options.upstream_port,
         grpc = options.collector_grpc_port,
+        tls = options.mtls.as_ref().map(transport_socket).unwrap_or_default(),
     ))
 }
 

@@ -19,6 +19,8 @@ pub struct StackOptions {
     /// Spool quota and segment size of the collector (bytes).
     pub spool_max_bytes: u64,
     pub spool_segment_bytes: u64,
+    /// Serve Envoy's listener with mTLS.
+    pub mtls: Option<crate::envoy::MtlsFiles>,
 }
 
 impl StackOptions {
@@ -31,6 +33,7 @@ impl StackOptions {
             writer_max_delay_ms: 200,
             spool_max_bytes: 1 << 30,
             spool_segment_bytes: 64 << 20,
+            mtls: None,
         }
     }
 }
@@ -65,6 +68,7 @@ impl Stack {
                 filter: Filter::Meshward { config: options.filter_config.clone() },
                 concurrency: options.envoy_concurrency,
                 cpu_list: None,
+                mtls: options.mtls.clone(),
             },
         )
         .await?;

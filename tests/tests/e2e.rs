@@ -158,3 +158,33 @@ async fn bad_filter_configuration_fails_open() -> anyhow::Result<()> {
     assert!(stack.envoy.log_tail().contains("unknown field `flush_interval`"), "the log says what is wrong");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mtls_peer_principal_is_recorded() -> anyhow::Result<()> {
+    let certs = meshward_e2e::certs::make(&meshward_e2e::process::fresh_dir("certs")?)?;
+    let mut options = StackOptions::new("mtls");
+    options.mtls = Some(certs.envoy_files());
+    let stack = Stack::start(options).await?;
+    let port = stack.envoy.listen_port;
+    let output = std::process::Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "--resolve", &format!("localhost:{port}:127.0.0.1")])
+        .arg("--cacert")
+        .arg(&certs.ca)
+        .arg("--cert")
+        .arg(&certs.client_cert)
+        .arg("--key")
+        .arg(&certs.client_key)
+        .args(["-H", "x-request-id: mtls-1", &format!("https://localhost:{port}/api/products/SKU-000001")])
+        .output()?;
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "200", "{}", String::from_utf8_lossy(&output.stderr));
+    stack.wait_for_events(1, WAIT).await?;
+    let row = stack
+        .clickhouse
+        .query(&format!(
+            "SELECT scheme, peer_principal, path_template FROM {}.events WHERE request_id = 'mtls-1' FORMAT TSV",
+            stack.db()
+        ))
+        .await?;
+    assert_eq!(row.trim(), format!("https\t{}\t/api/products/{{product_id}}", meshward_e2e::certs::CLIENT_SPIFFE_ID));
+    Ok(())
+}

@@ -176,6 +176,7 @@ async fn filter_bench(cli: &Cli, dir: &Path, clickhouse: &ClickHouse, report: &m
             filter: filter.clone(),
             concurrency: 1,
             cpu_list: Some("1".into()),
+            mtls: None,
         };
         let envoy = Envoy::start(&dir.join(format!("envoy-{i}")), &options).await?;
         // warm up (V8 compiles lazily)
