@@ -124,7 +124,9 @@ impl Stack {
     /// Events per endpoint template and status, as the demo prints them.
     pub async fn summary(&self) -> Result<String> {
         let sql = queries::render(queries::EVENTS_BY_ENDPOINT, self.db(), &[]);
-        self.clickhouse.query(&format!("{sql} FORMAT PrettyCompactMonoBlock")).await
+        // TSV rendered here: 18.16's Pretty formats carry terminal colour codes even over HTTP
+        let tsv = self.clickhouse.query(&format!("{sql} FORMAT TSVWithNames")).await?;
+        Ok(render_table(&tsv))
     }
 
     /// `$.path: type` lines of an endpoint's request bodies.

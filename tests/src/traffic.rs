@@ -37,7 +37,7 @@ pub fn plan(n: usize, tag: &str) -> Vec<Planned> {
             let request_id = format!("{tag}-{i:06}");
             let user = (i * 7 % 300) as u64 + 1;
             // one token per user among 20, so callers differ
-            let bearer = Some(format!("{SECRET_TOKEN}{:02}", user % 20));
+            let bearer = Some(format!("{SECRET_TOKEN}{:02}", (i / 10) % 20));
             let base = Planned {
                 request_id,
                 method: "GET",
