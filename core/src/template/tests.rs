@@ -38,7 +38,8 @@ fn keeps_literal_words() {
         "/v2/orders",
         "/api/v1/health",
         "/static/app.js",
-        // found by the OpenAPI corpus benchmark: words with a number, camelCase
+        // found by the OpenAPI corpus benchmark (DigitalOcean OpenAPI, Apache-2.0; see NOTICE):
+        // words with a number; and camelCase
         "/v2/monitoring/metrics/load_balancer/droplets_http_response_time_50p",
         "/api/getUserProfileSettings",
         "/api/listAllUsersForAnOrg",
