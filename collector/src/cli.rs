@@ -21,6 +21,18 @@ pub enum Command {
         #[arg(long, short, env = "MESHWARD_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// List the API inventory: each host's endpoints seen in traffic, with word-like path
+    /// parameters discovered across requests.
+    Endpoints {
+        #[arg(long, short, env = "MESHWARD_CONFIG")]
+        config: Option<PathBuf>,
+        /// Only this host (the request authority).
+        #[arg(long)]
+        host: Option<String>,
+        /// Print JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Work with configuration files.
     Config {
         #[command(subcommand)]
@@ -45,6 +57,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let config = load(config)?;
             crate::server::serve(config).await
         }
+        Command::Endpoints { config, host, json } => {
+            let config = load_for_queries(config)?;
+            let client = crate::store::connect(&config.clickhouse);
+            let stats = crate::inventory::template_stats(&client, &config.clickhouse.url, &config.clickhouse.database)
+                .await
+                .context("reading the inventory from ClickHouse")?;
+            let endpoints: Vec<_> = crate::inventory::build(stats, meshward_core::DiscoveryConfig::default())
+                .into_iter()
+                .filter(|e| host.as_ref().is_none_or(|h| *h == e.host))
+                .collect();
+            print_endpoints(&endpoints, json)
+        }
         Command::Config { command: ConfigCommand::Example } => {
             print!("{EXAMPLE}");
             Ok(())
@@ -62,6 +86,54 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Loads a configuration for commands that only query ClickHouse: no ingest token needed.
+fn load_for_queries(path: Option<PathBuf>) -> anyhow::Result<Config> {
+    let placeholder = [("MESHWARD_INGEST__TOKEN".to_owned(), "not-used-by-query-commands".to_owned())];
+    let env = placeholder.into_iter().chain(std::env::vars());
+    Config::load(path.as_deref(), env).context("loading the configuration")
+}
+
+fn print_endpoints(endpoints: &[crate::inventory::Endpoint], json: bool) -> anyhow::Result<()> {
+    if json {
+        for endpoint in endpoints {
+            println!("{}", serde_json::to_string(endpoint)?);
+        }
+        return Ok(());
+    }
+    let time = |ms: u64| {
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
+        humantime::format_rfc3339_seconds(at).to_string()
+    };
+    let rows: Vec<[String; 8]> = endpoints
+        .iter()
+        .map(|e| {
+            [
+                e.host.clone(),
+                e.method.clone(),
+                e.template.clone(),
+                e.calls.to_string(),
+                e.callers.to_string(),
+                e.statuses.iter().map(u16::to_string).collect::<Vec<_>>().join(","),
+                time(e.first_seen_ms),
+                time(e.last_seen_ms),
+            ]
+        })
+        .collect();
+    let header = ["HOST", "METHOD", "ENDPOINT", "CALLS", "CALLERS", "STATUSES", "FIRST SEEN", "LAST SEEN"];
+    let widths: Vec<usize> =
+        (0..8).map(|i| rows.iter().map(|r| r[i].len()).chain([header[i].len()]).max().unwrap_or(0)).collect();
+    let line =
+        |cells: Vec<&str>| cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect::<Vec<_>>().join("  ");
+    println!("{}", line(header.to_vec()).trim_end());
+    for row in &rows {
+        println!("{}", line(row.iter().map(String::as_str).collect()).trim_end());
+    }
+    if rows.is_empty() {
+        eprintln!("no endpoints yet: no events in ClickHouse (is traffic reaching the collector?)");
+    }
+    Ok(())
 }
 
 fn load(path: Option<PathBuf>) -> anyhow::Result<Config> {

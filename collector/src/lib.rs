@@ -5,6 +5,7 @@ pub mod api;
 pub mod cli;
 pub mod config;
 pub mod ingest;
+pub mod inventory;
 pub mod server;
 pub mod spool;
 pub mod store;

@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, BTreeSet};
 pub struct DiscoveryConfig {
     /// A node needs at least this many distinct literal children before any becomes a parameter.
     pub min_distinct: usize,
-    /// A child seen on at most this many distinct paths counts as rare.
+    /// A child seen on at most this many distinct paths (or this much weight) counts as rare.
     pub rare_max: u64,
     /// Share of rare children (0..=1) above which the rare ones are parameter values.
     pub rare_share: f64,
@@ -41,16 +41,16 @@ impl Default for DiscoveryConfig {
 
 #[derive(Debug, Default, Clone)]
 struct Node {
-    /// Distinct paths through this node.
+    /// Distinct paths through this node (or their summed weights).
     paths: u64,
     children: BTreeMap<String, Node>,
 }
 
 impl Node {
-    fn insert(&mut self, segments: &[&str]) {
-        self.paths += 1;
+    fn insert(&mut self, segments: &[&str], weight: u64) {
+        self.paths += weight;
         if let Some((first, rest)) = segments.split_first() {
-            self.children.entry((*first).to_owned()).or_default().insert(rest);
+            self.children.entry((*first).to_owned()).or_default().insert(rest, weight);
         }
     }
 
@@ -84,8 +84,14 @@ impl Discovery {
 
     /// Records one distinct (per-request templated) path.
     pub fn observe(&mut self, templated_path: &str) {
+        self.observe_weighted(templated_path, 1);
+    }
+
+    /// Records a path with how much evidence it carries: in live traffic, the number of
+    /// distinct callers (a literal like `/users/me` is shared by many, an id by few).
+    pub fn observe_weighted(&mut self, templated_path: &str, weight: u64) {
         let segments: Vec<&str> = templated_path.split('/').collect();
-        self.root.insert(&segments);
+        self.root.insert(&segments, weight.max(1));
         self.merged = None;
     }
 

@@ -188,3 +188,43 @@ async fn mtls_peer_principal_is_recorded() -> anyhow::Result<()> {
     assert_eq!(row.trim(), format!("https\t{}\t/api/products/{{product_id}}", meshward_e2e::certs::CLIENT_SPIFFE_ID));
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endpoints_command_lists_the_inventory() -> anyhow::Result<()> {
+    let stack = Stack::start(StackOptions::new("inventory")).await?;
+    stack.send_expecting(200, "inv", 4).await?;
+    stack.wait_for_events(200, WAIT).await?;
+    let config = stack.collector.dir.join("meshward.yaml");
+    let run = |extra: &[&str]| -> anyhow::Result<String> {
+        let output = std::process::Command::new(meshward_e2e::collector::collector_binary()?)
+            .arg("endpoints")
+            .arg("--config")
+            .arg(&config)
+            .args(extra)
+            .output()?;
+        anyhow::ensure!(
+            output.status.success(),
+            "meshward endpoints failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        Ok(String::from_utf8(output.stdout)?)
+    };
+    let table = run(&[])?;
+    for endpoint in
+        ["/api/users/{user_id}", "/api/users/{user_id}/orders", "/api/users/me", "/api/orders/{order_id}", "/api/login"]
+    {
+        assert!(
+            table.lines().any(|l| l.split_whitespace().nth(2) == Some(endpoint)),
+            "{endpoint} missing from:\n{table}"
+        );
+    }
+    let users: Vec<serde_json::Value> = run(&["--json"])?
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|e: &serde_json::Value| e["template"] == "/api/users/{user_id}" && e["method"] == "GET")
+        .collect();
+    assert_eq!(users.len(), 1);
+    assert_eq!(users[0]["calls"], 60, "40 authorised and 20 refused calls in 200 planned requests");
+    assert_eq!(users[0]["statuses"], serde_json::json!([200, 401]));
+    Ok(())
+}

@@ -12,6 +12,7 @@ fn all_statements() -> Vec<String> {
     all.extend(queries::ALL.iter().map(|q| queries::render(q, DB, &["GET", "/x"])));
     all.push(queries::render(&retention::expired_partitions_sql(30), DB, &[DB, "http_events"]));
     all.push(retention::drop_partition_sql(DB, 20000101));
+    all.push(meshward::inventory::TEMPLATE_STATS.replace("{db}", DB));
     all
 }
 

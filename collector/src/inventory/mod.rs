@@ -1,0 +1,126 @@
+//! The API inventory: which endpoints each host serves, from the events in ClickHouse, with
+//! word-like path parameters found by `core::discovery` (weighted by distinct callers).
+
+use crate::store::StoreError;
+use clickhouse::Row;
+use meshward_core::{Discovery, DiscoveryConfig};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Calls per host, method and per-request template (one row per group). `{db}`: the database.
+pub const TEMPLATE_STATS: &str = "SELECT authority, method, path_template, count() AS calls, \
+     min(ts_ms) AS first_seen_ms, max(ts_ms) AS last_seen_ms, groupUniqArray(status) AS statuses, \
+     uniqExact(if(caller_id != '', caller_id, client_ip)) AS callers \
+     FROM {db}.events GROUP BY authority, method, path_template";
+
+#[derive(Debug, Clone, Row, Deserialize)]
+pub struct TemplateStats {
+    pub authority: String,
+    pub method: String,
+    pub path_template: String,
+    pub calls: u64,
+    pub first_seen_ms: u64,
+    pub last_seen_ms: u64,
+    pub statuses: Vec<u16>,
+    pub callers: u64,
+}
+
+/// One endpoint of the inventory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Endpoint {
+    pub host: String,
+    pub method: String,
+    pub template: String,
+    pub calls: u64,
+    pub first_seen_ms: u64,
+    pub last_seen_ms: u64,
+    pub statuses: Vec<u16>,
+    /// Distinct callers, summed over the per-request templates merged into this endpoint.
+    pub callers: u64,
+}
+
+/// Reads the per-template statistics from ClickHouse.
+pub async fn template_stats(
+    client: &clickhouse::Client,
+    url: &str,
+    database: &str,
+) -> Result<Vec<TemplateStats>, StoreError> {
+    client
+        .query(&TEMPLATE_STATS.replace("{db}", database))
+        .fetch_all()
+        .await
+        .map_err(|error| StoreError::ClickHouse { url: url.to_owned(), error })
+}
+
+/// Merges per-request templates into endpoints, host by host.
+pub fn build(stats: Vec<TemplateStats>, config: DiscoveryConfig) -> Vec<Endpoint> {
+    let mut by_host: BTreeMap<String, Vec<TemplateStats>> = BTreeMap::new();
+    for row in stats {
+        by_host.entry(row.authority.clone()).or_default().push(row);
+    }
+    let mut endpoints: BTreeMap<(String, String, String), Endpoint> = BTreeMap::new();
+    for (host, rows) in by_host {
+        let mut discovery = Discovery::new(config);
+        for row in &rows {
+            discovery.observe_weighted(&row.path_template, row.callers);
+        }
+        for row in rows {
+            let template = discovery.resolve(&row.path_template);
+            let key = (host.clone(), template.clone(), row.method.clone());
+            let endpoint = endpoints.entry(key).or_insert_with(|| Endpoint {
+                host: host.clone(),
+                method: row.method.clone(),
+                template,
+                calls: 0,
+                first_seen_ms: u64::MAX,
+                last_seen_ms: 0,
+                statuses: Vec::new(),
+                callers: 0,
+            });
+            endpoint.calls += row.calls;
+            endpoint.first_seen_ms = endpoint.first_seen_ms.min(row.first_seen_ms);
+            endpoint.last_seen_ms = endpoint.last_seen_ms.max(row.last_seen_ms);
+            endpoint.callers += row.callers;
+            for status in row.statuses {
+                if !endpoint.statuses.contains(&status) {
+                    endpoint.statuses.push(status);
+                }
+            }
+            endpoint.statuses.sort_unstable();
+        }
+    }
+    endpoints.into_values().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(template: &str, calls: u64, callers: u64) -> TemplateStats {
+        TemplateStats {
+            authority: "api.example.com".into(),
+            method: "GET".into(),
+            path_template: template.into(),
+            calls,
+            first_seen_ms: calls,
+            last_seen_ms: calls * 10,
+            statuses: vec![200],
+            callers,
+        }
+    }
+
+    #[test]
+    fn word_like_ids_merge_and_shared_literals_stay() {
+        let mut stats: Vec<TemplateStats> = ["alice", "bob", "carol", "dave", "erin", "frank", "grace"]
+            .iter()
+            .map(|n| row(&format!("/users/{n}"), 3, 1))
+            .collect();
+        stats.push(row("/users/me", 500, 40));
+        stats.push(row("/users/{user_id}", 100, 30));
+        let endpoints = build(stats, DiscoveryConfig::default());
+        let listed: Vec<(&str, u64)> = endpoints.iter().map(|e| (e.template.as_str(), e.calls)).collect();
+        assert_eq!(listed, vec![("/users/me", 500), ("/users/{user_id}", 121)]);
+        let users = &endpoints[1];
+        assert_eq!((users.first_seen_ms, users.last_seen_ms, users.callers), (3, 1000, 37));
+    }
+}
