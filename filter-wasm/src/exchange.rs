@@ -5,7 +5,7 @@
 //! reads at the end. Body byte counts come from the body callbacks, not from properties.
 
 use crate::config::FilterConfig;
-use crate::root::now_ms;
+use crate::host::{now_ms, now_us, property_string, property_u64};
 use crate::shared::Shared;
 use meshward_core::body::WalkLimits;
 use meshward_core::identity::caller_identity;
@@ -17,7 +17,6 @@ use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::{Action, BufferType, MapType};
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::time::UNIX_EPOCH;
 
 /// HTTP/1-style framing bytes per header line (`: ` and CRLF), for the size estimate.
 const HEADER_LINE_OVERHEAD: u64 = 4;
@@ -127,31 +126,6 @@ fn is_json(content_type: &str) -> bool {
     mime.eq_ignore_ascii_case("application/json") || mime.to_ascii_lowercase().ends_with("+json")
 }
 
-fn now_us() -> u64 {
-    hostcalls::get_current_time()
-        .ok()
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_micros() as u64)
-}
-
-fn property_string(path: Vec<&str>) -> String {
-    match hostcalls::get_property(path) {
-        Ok(Some(bytes)) => String::from_utf8(bytes).unwrap_or_default(),
-        _ => String::new(),
-    }
-}
-
-fn property_u64(path: Vec<&str>) -> u64 {
-    match hostcalls::get_property(path) {
-        Ok(Some(bytes)) if bytes.len() == 8 => {
-            let mut raw = [0u8; 8];
-            raw.copy_from_slice(&bytes);
-            u64::try_from(i64::from_le_bytes(raw)).unwrap_or(0)
-        }
-        _ => 0,
-    }
-}
-
 impl Context for Exchange {}
 
 impl HttpContext for Exchange {
@@ -233,8 +207,8 @@ impl HttpContext for Exchange {
         event.response_body_bytes = self.response_body.seen;
         event.request_total_bytes = self.request_header_bytes + self.request_body.seen;
         event.response_total_bytes = self.response_header_bytes + self.response_body.seen;
-        event.source_address = property_string(vec!["source", "address"]);
-        event.peer_principal = property_string(vec!["connection", "uri_san_peer_certificate"]);
+        event.source_address = property_string(vec!["source", "address"]).unwrap_or_default();
+        event.peer_principal = property_string(vec!["connection", "uri_san_peer_certificate"]).unwrap_or_default();
         let Ok(mut shared) = self.shared.try_borrow_mut() else { return };
         event.event_id = shared.ids.next_id();
         event.workload.clone_from(&shared.node.workload);

@@ -7,6 +7,7 @@
 
 mod config;
 mod exchange;
+mod host;
 mod metrics;
 mod root;
 mod shared;

@@ -2,6 +2,7 @@
 
 use crate::config::FilterConfig;
 use crate::exchange::Exchange;
+use crate::host::{now_ms, property_string, since_epoch};
 use crate::metrics::Metrics;
 use crate::shared::{NodeInfo, Shared};
 use proxy_wasm::hostcalls;
@@ -9,7 +10,7 @@ use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{BufferType, ContextType};
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 pub struct Root {
     shared: Rc<RefCell<Shared>>,
@@ -22,31 +23,13 @@ impl Root {
     }
 }
 
-/// Milliseconds since the epoch from Envoy's clock (0 if the host cannot say).
-pub fn now_ms() -> u64 {
-    hostcalls::get_current_time()
-        .ok()
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
 fn random_seed() -> [u8; 16] {
     let mut seed = [0u8; 16];
     if getrandom::fill(&mut seed).is_err() {
         // No entropy from the host: fall back to the clock, still unique per VM start in practice.
-        let nanos = hostcalls::get_current_time()
-            .ok()
-            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos());
-        seed = nanos.to_le_bytes();
+        seed = since_epoch().map_or(0, |d| d.as_nanos()).to_le_bytes();
     }
     seed
-}
-
-fn property_string(path: Vec<&str>) -> Option<String> {
-    let bytes = hostcalls::get_property(path).ok().flatten()?;
-    let value = String::from_utf8_lossy(&bytes).into_owned();
-    (!value.is_empty()).then_some(value)
 }
 
 /// Node metadata: `xds.node.*` in Envoy 1.40 (measured), `node.*` in older releases.
