@@ -65,7 +65,7 @@ impl RawIngest for IngestService {
                         tracing::warn!(seq, error = %err, "rejected a batch");
                         Ok(Ack { seq, code: ack::Code::Rejected as i32, message: err.to_string() })
                     }
-                    Ok((seq, events)) => match spool.append(batch.to_vec()).await {
+                    Ok((seq, events)) => match spool.append(batch).await {
                         Ok(()) => {
                             metrics::counter!("meshward_ingest_batches_total").increment(1);
                             metrics::counter!("meshward_ingest_events_total").increment(events as u64);

@@ -3,6 +3,7 @@
 use super::segment::{encode_header, list_segments, segment_path, valid_length, Position};
 use super::{SpoolError, Usage};
 use crate::config::{FsyncPolicy, SpoolConfig};
+use bytes::Bytes;
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -15,7 +16,7 @@ const QUEUE_DEPTH: usize = 1024;
 const MAX_GROUP: usize = 512;
 
 struct AppendRequest {
-    payload: Vec<u8>,
+    payload: Bytes,
     done: oneshot::Sender<Result<(), SpoolError>>,
 }
 
@@ -108,8 +109,10 @@ impl Spool {
         Ok((Spool { tx, usage, max_bytes: config.max_bytes }, head_rx))
     }
 
-    /// Appends one record; returns once it is durable per the fsync policy.
-    pub async fn append(&self, payload: Vec<u8>) -> Result<(), SpoolError> {
+    /// Appends one record; returns once it is durable per the fsync policy. Takes anything that
+    /// becomes `Bytes` without a copy (ingest hands over the gRPC message as received).
+    pub async fn append(&self, payload: impl Into<Bytes>) -> Result<(), SpoolError> {
+        let payload = payload.into();
         let used = self.usage.get();
         if used + payload.len() as u64 > self.max_bytes {
             return Err(SpoolError::Full { used, max: self.max_bytes });
