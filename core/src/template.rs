@@ -175,8 +175,11 @@ fn is_prefixed_id(b: &[u8]) -> bool {
     let digits = rest.iter().filter(|c| c.is_ascii_digit()).count();
     // after an explicit `prefix_`, a rest that merely changes case often is random enough
     // (about one random base62 id in ten has no digit at all)
-    let shape = Shape::of(rest);
-    digits >= 3 || (rest.len() >= 10 && (shape.looks_random() || (separated && shape.changes_often())))
+    digits >= 3
+        || (rest.len() >= 10 && {
+            let shape = Shape::of(rest);
+            shape.looks_random() || (separated && shape.changes_often())
+        })
 }
 
 /// Character-class statistics of a token, separators ignored.

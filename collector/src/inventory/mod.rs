@@ -81,15 +81,15 @@ pub fn build(stats: Vec<TemplateStats>, config: DiscoveryConfig) -> Vec<Endpoint
             endpoint.first_seen_ms = endpoint.first_seen_ms.min(row.first_seen_ms);
             endpoint.last_seen_ms = endpoint.last_seen_ms.max(row.last_seen_ms);
             endpoint.callers += row.callers;
-            for status in row.statuses {
-                if !endpoint.statuses.contains(&status) {
-                    endpoint.statuses.push(status);
-                }
-            }
-            endpoint.statuses.sort_unstable();
+            endpoint.statuses.extend(row.statuses);
         }
     }
-    endpoints.into_values().collect()
+    let mut endpoints: Vec<Endpoint> = endpoints.into_values().collect();
+    for endpoint in &mut endpoints {
+        endpoint.statuses.sort_unstable();
+        endpoint.statuses.dedup();
+    }
+    endpoints
 }
 
 #[cfg(test)]
