@@ -49,8 +49,8 @@ down:
 	  rm -f $(STACK_PID) $(STACK_INFO); echo "stack stopped"; else echo "no stack running"; fi
 
 ## bench: release builds, filter and collector benchmarks side by side; writes BENCHMARKS.md
-bench: setup
-	@bash scripts/setup.sh wrk
+bench:
+	@bash scripts/setup.sh wrk  # everything `make setup` installs, plus the load generator
 	$(CARGO) build --target $(WASM_TARGET) --profile wasm -p meshward-filter -p meshward-noop-filter
 	$(CARGO) build --release -p meshward -p meshward-e2e --bins
 	@mkdir -p build
