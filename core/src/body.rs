@@ -77,20 +77,64 @@ pub struct Walk {
 
 /// Walks a JSON body and returns its field paths.
 pub fn json_fields(body: &[u8], limits: WalkLimits) -> Walk {
-    let mut state = State { fields: Vec::new(), path: String::from("$"), limits };
+    walk(body, limits, None)
+}
+
+/// Walks a JSON body, returns its field paths and hands every scalar value to `sink` as
+/// `(path, key, value)`: strings as they are, numbers in their decimal form, so detectors can
+/// see card numbers sent as JSON numbers. `key` is the last object key on the path (for an
+/// array element, the array's key).
+pub fn json_walk(body: &[u8], limits: WalkLimits, sink: &mut dyn FnMut(&str, &str, &str)) -> Walk {
+    walk(body, limits, Some(sink))
+}
+
+/// Receives `(path, key, value)` for each scalar.
+type ValueSink<'k> = &'k mut dyn FnMut(&str, &str, &str);
+
+fn walk(body: &[u8], limits: WalkLimits, sink: Option<ValueSink<'_>>) -> Walk {
+    let mut state = State { fields: Vec::new(), path: String::from("$"), limits, sink };
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let parsed = Node { state: &mut state, depth: 0 }.deserialize(&mut deserializer);
     let complete = parsed.is_ok() && deserializer.end().is_ok();
     Walk { fields: state.fields, complete }
 }
 
-struct State {
+struct State<'k> {
     fields: Vec<BodyFieldOut>,
     path: String,
     limits: WalkLimits,
+    sink: Option<ValueSink<'k>>,
 }
 
-impl State {
+/// The last key of a path: `number` for `$.cards[*].number`, `a b` for `$['a b']`.
+pub fn last_key(path: &str) -> &str {
+    let mut rest = path;
+    while let Some(stripped) = rest.strip_suffix("[*]") {
+        rest = stripped;
+    }
+    if let Some(stripped) = rest.strip_suffix("']") {
+        return stripped.rfind("['").map(|i| &stripped[i + 2..]).unwrap_or_default();
+    }
+    match rest.rfind('.') {
+        Some(i) => &rest[i + 1..],
+        None => "",
+    }
+}
+
+impl State<'_> {
+    fn value(&mut self, value: &str) {
+        if let Some(sink) = self.sink.as_mut() {
+            sink(&self.path, last_key(&self.path), value);
+        }
+    }
+
+    fn number(&mut self, value: impl fmt::Display) {
+        if self.sink.is_some() {
+            let text = value.to_string();
+            self.value(&text);
+        }
+    }
+
     fn record(&mut self, field_type: FieldType) {
         // Few fields per body: a linear scan beats hashing at this size.
         if let Some(existing) = self.fields.iter_mut().find(|f| f.path == self.path) {
@@ -121,12 +165,12 @@ impl State {
 }
 
 /// A value at the current path: returns its type, records its children.
-struct Node<'s> {
-    state: &'s mut State,
+struct Node<'s, 'k> {
+    state: &'s mut State<'k>,
     depth: usize,
 }
 
-impl<'de> DeserializeSeed<'de> for Node<'_> {
+impl<'de> DeserializeSeed<'de> for Node<'_, '_> {
     type Value = FieldType;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<FieldType, D::Error> {
@@ -135,11 +179,11 @@ impl<'de> DeserializeSeed<'de> for Node<'_> {
 }
 
 /// An object key: appended to the path as it is read (no allocation for plain keys).
-struct Key<'s> {
-    state: &'s mut State,
+struct Key<'s, 'k> {
+    state: &'s mut State<'k>,
 }
 
-impl<'de> DeserializeSeed<'de> for Key<'_> {
+impl<'de> DeserializeSeed<'de> for Key<'_, '_> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -147,7 +191,7 @@ impl<'de> DeserializeSeed<'de> for Key<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for Key<'_> {
+impl<'de> Visitor<'de> for Key<'_, '_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -160,7 +204,7 @@ impl<'de> Visitor<'de> for Key<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for Node<'_> {
+impl<'de> Visitor<'de> for Node<'_, '_> {
     type Value = FieldType;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -170,16 +214,20 @@ impl<'de> Visitor<'de> for Node<'_> {
     fn visit_bool<E>(self, _: bool) -> Result<FieldType, E> {
         Ok(FieldType::Boolean)
     }
-    fn visit_i64<E>(self, _: i64) -> Result<FieldType, E> {
+    fn visit_i64<E>(self, v: i64) -> Result<FieldType, E> {
+        self.state.number(v);
         Ok(FieldType::Integer)
     }
-    fn visit_u64<E>(self, _: u64) -> Result<FieldType, E> {
+    fn visit_u64<E>(self, v: u64) -> Result<FieldType, E> {
+        self.state.number(v);
         Ok(FieldType::Integer)
     }
-    fn visit_f64<E>(self, _: f64) -> Result<FieldType, E> {
+    fn visit_f64<E>(self, v: f64) -> Result<FieldType, E> {
+        self.state.number(v);
         Ok(FieldType::Number)
     }
-    fn visit_str<E>(self, _: &str) -> Result<FieldType, E> {
+    fn visit_str<E>(self, v: &str) -> Result<FieldType, E> {
+        self.state.value(v);
         Ok(FieldType::String)
     }
     fn visit_unit<E>(self) -> Result<FieldType, E> {
@@ -258,6 +306,16 @@ mod tests {
         got.sort();
         want.sort();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn values_reach_the_sink_with_path_and_key() {
+        let mut seen = Vec::new();
+        let body = br#"{"cards":[{"number":4111111111111111}],"a b":"x","tags":["t"],"n":null}"#;
+        let walk = json_walk(body, WalkLimits::default(), &mut |p, k, v| seen.push(format!("{p}|{k}|{v}")));
+        assert!(walk.complete);
+        assert_eq!(seen, vec!["$.cards[*].number|number|4111111111111111", "$['a b']|a b|x", "$.tags[*]|tags|t"]);
+        assert_eq!(last_key("$"), "");
     }
 
     #[test]

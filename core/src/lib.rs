@@ -1,15 +1,18 @@
 //! Pure request-analysis logic shared by the Meshward filter (wasm32) and collector (native):
-//! path templating, body schema walking, caller identity hashing, query and header parsing.
+//! path templating, body schema walking, sensitive-data and attack detection, caller identity
+//! hashing, query and header parsing.
 //! Nothing here does I/O, allocates without a bound, or panics on input.
 
 pub mod body;
+pub mod detect;
 pub mod discovery;
 pub mod identity;
 pub mod outbox;
 pub mod query;
 pub mod template;
 
-pub use body::{json_fields, BodyFieldOut, FieldType, Walk};
+pub use body::{json_fields, json_walk, BodyFieldOut, FieldType, Walk};
+pub use detect::{DetectConfig, Detector, Finding, Findings};
 pub use discovery::{Discovery, DiscoveryConfig};
 pub use identity::{CallerIdentity, IdentityKey};
 pub use query::{forwarded_for, query_param_names, split_path_query};

@@ -2,12 +2,14 @@
 //! loopback ports with their own folders, a sample API, and a traffic driver. Used by the
 //! end-to-end tests, `meshward-stack` (demo, up) and `meshward-bench`.
 
+pub mod benign;
 pub mod certs;
 pub mod clickhouse;
 pub mod collector;
 pub mod corpus;
 pub mod envoy;
 pub mod process;
+pub mod quality;
 pub mod sample_api;
 pub mod stack;
 pub mod traffic;

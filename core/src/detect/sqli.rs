@@ -1,0 +1,908 @@
+//! SQL injection by tokenizing, in the spirit of libinjection (written for this project): the
+//! value is tokenized as SQL three times, as if it were placed bare, inside `'...'` and inside
+//! `"..."`, and the token sequence is checked for the structures an injection needs (breaking
+//! out of a string and adding a condition, a UNION, a stacked statement, a time-delay or file
+//! function) rather than for SQL words alone, so prose that mentions "select" stays quiet.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kw {
+    Union,
+    Select,
+    From,
+    Logic,
+    /// like, between, in, is, regexp, sounds
+    Expr,
+    /// statements that can follow a `;`
+    Stmt,
+    Order,
+    Group,
+    By,
+    Having,
+    Limit,
+    Into,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FuncKind {
+    /// delay, file and error-based functions: injections, almost never prose
+    Strong,
+    /// `version()`, `user()`, `database()`: information functions, common words
+    Info,
+    /// other SQL functions (`concat`, `substr`, `ascii`, ...)
+    Sql,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tok {
+    /// quoted string; `closed` when its closing quote was seen
+    Str {
+        closed: bool,
+    },
+    Num,
+    Ident,
+    Kw(Kw),
+    /// identifier followed by `(`
+    Func(FuncKind),
+    Var,
+    Op,
+    Cmp,
+    Comment,
+    LParen,
+    RParen,
+    Comma,
+    Semi,
+    Dot,
+    Other,
+}
+
+const KEYWORDS: &[(&str, Kw)] = &[
+    ("union", Kw::Union),
+    ("select", Kw::Select),
+    ("from", Kw::From),
+    ("and", Kw::Logic),
+    ("or", Kw::Logic),
+    ("xor", Kw::Logic),
+    ("not", Kw::Logic),
+    ("like", Kw::Expr),
+    ("rlike", Kw::Expr),
+    ("regexp", Kw::Expr),
+    ("between", Kw::Expr),
+    ("in", Kw::Expr),
+    ("is", Kw::Expr),
+    ("sounds", Kw::Expr),
+    ("div", Kw::Expr),
+    ("mod", Kw::Expr),
+    ("drop", Kw::Stmt),
+    ("insert", Kw::Stmt),
+    ("update", Kw::Stmt),
+    ("delete", Kw::Stmt),
+    ("exec", Kw::Stmt),
+    ("execute", Kw::Stmt),
+    ("declare", Kw::Stmt),
+    ("shutdown", Kw::Stmt),
+    ("truncate", Kw::Stmt),
+    ("alter", Kw::Stmt),
+    ("create", Kw::Stmt),
+    ("waitfor", Kw::Stmt),
+    ("set", Kw::Stmt),
+    ("order", Kw::Order),
+    ("group", Kw::Group),
+    ("by", Kw::By),
+    ("having", Kw::Having),
+    ("limit", Kw::Limit),
+    ("into", Kw::Into),
+    ("where", Kw::Other),
+    ("all", Kw::Other),
+    ("distinct", Kw::Other),
+    ("values", Kw::Other),
+    ("table", Kw::Other),
+    ("null", Kw::Other),
+    ("true", Kw::Other),
+    ("false", Kw::Other),
+    ("delay", Kw::Other),
+    ("procedure", Kw::Other),
+    ("outfile", Kw::Other),
+    ("dumpfile", Kw::Other),
+    ("case", Kw::Other),
+    ("when", Kw::Other),
+    ("then", Kw::Other),
+    ("else", Kw::Other),
+    ("end", Kw::Other),
+    ("exists", Kw::Other),
+    ("top", Kw::Other),
+    ("offset", Kw::Other),
+    ("database", Kw::Other),
+    ("collate", Kw::Other),
+];
+
+/// Functions used for blind, error-based and file-reading injection; almost never in prose.
+const DANGEROUS_FUNCS: &[&str] = &[
+    "sleep",
+    "benchmark",
+    "pg_sleep",
+    "load_file",
+    "extractvalue",
+    "updatexml",
+    "xp_cmdshell",
+    "sp_executesql",
+    "sp_oacreate",
+    "name_const",
+    "randomblob",
+    "dbms_pipe.receive_message",
+    "utl_inaddr.get_host_address",
+    "utl_http.request",
+    "dbms_lock.sleep",
+    "pg_read_file",
+    "pg_ls_dir",
+    "lo_import",
+    "xp_dirtree",
+    "xp_regread",
+    "geometrycollection",
+    "multipoint",
+    "polygon",
+    "linestring",
+    "exp",
+    "gtid_subset",
+    "json_keys",
+    "ctxsys.drithsx.sn",
+    "sys_eval",
+    "sys_exec",
+];
+
+const INFO_FUNCS: &[&str] = &[
+    "version",
+    "database",
+    "user",
+    "current_user",
+    "system_user",
+    "session_user",
+    "schema",
+    "db_name",
+    "schema_name",
+    "user_name",
+    "suser_name",
+    "host_name",
+    "connection_id",
+    "last_insert_id",
+    "current_database",
+    "sysdate",
+];
+
+/// Common SQL functions: a value that *is* a call of one (`concat('a',0x3a)`) is an injection probe.
+const SQL_FUNCS: &[&str] = &[
+    "concat",
+    "concat_ws",
+    "group_concat",
+    "substr",
+    "substring",
+    "mid",
+    "ascii",
+    "ord",
+    "hex",
+    "unhex",
+    "char",
+    "chr",
+    "cast",
+    "convert",
+    "coalesce",
+    "ifnull",
+    "nullif",
+    "iif",
+    "if",
+    "md5",
+    "sha1",
+    "sha2",
+    "compress",
+    "uncompress",
+    "decode",
+    "encode",
+    "xmltype",
+    "rand",
+    "floor",
+    "pow",
+    "power",
+    "sin",
+    "cos",
+    "trim",
+    "rtrim",
+    "ltrim",
+    "strcmp",
+    "find_in_set",
+    "make_set",
+    "elt",
+    "now",
+    "len",
+    "length",
+    "lower",
+    "upper",
+    "replace",
+    "reverse",
+    "instr",
+    "locate",
+    "position",
+    "count",
+    "round",
+    "abs",
+    "log",
+    "char_length",
+    "bin",
+    "oct",
+    "conv",
+    "field",
+    "insert",
+    "lpad",
+    "rpad",
+    "space",
+    "repeat",
+    "left",
+    "right",
+    "quote",
+    "soundex",
+    "unistr",
+    "starts_with",
+    "json_extract",
+    "json_value",
+    "to_char",
+    "to_number",
+    "utl_raw.cast_to_varchar2",
+    "dbms_xmlgen.getxml",
+    "openrowset",
+    "opendatasource",
+];
+
+/// Objects whose names alone give an injection away.
+const SCHEMA_NAMES: &[&str] = &[
+    "information_schema",
+    "sysobjects",
+    "syscolumns",
+    "sysdatabases",
+    "sysusers",
+    "msysobjects",
+    "msysaccessobjects",
+    "pg_catalog",
+    "pg_shadow",
+    "pg_user",
+    "pg_database",
+    "sqlite_master",
+    "sqlite_schema",
+    "all_tables",
+    "user_tables",
+    "all_tab_columns",
+    "user_objects",
+    "mysql.user",
+    "mysql.db",
+    "master..sysdatabases",
+    "dual",
+    "sys.objects",
+    "sys.tables",
+    "sys.databases",
+    "v$version",
+    "tempdb",
+    "msdb",
+    "northwind",
+    "xp_cmdshell",
+    "sp_executesql",
+    "sp_oacreate",
+    "sp_password",
+    "xp_regread",
+    "xp_dirtree",
+    "sp_makewebtask",
+];
+
+struct Tokens {
+    toks: Vec<Tok>,
+    words: Vec<(usize, usize)>,
+    /// a MySQL executable comment (`/*!50000 ... */`) was seen
+    executable_comment: bool,
+}
+
+const MAX_TOKENS: usize = 64;
+
+fn is_word_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c == b'.' || c >= 0x80
+}
+
+/// Tokenizes `s` (lower case); `quote` puts the start of `s` inside a string of that quote.
+fn tokenize(s: &[u8], quote: Option<u8>) -> Tokens {
+    let mut t = Tokens { toks: Vec::with_capacity(16), words: Vec::with_capacity(16), executable_comment: false };
+    let mut i = 0;
+    if let Some(q) = quote {
+        let (end, closed) = string_end(s, 0, q);
+        t.toks.push(Tok::Str { closed });
+        t.words.push((0, end));
+        i = if closed { end + 1 } else { end };
+    }
+    while i < s.len() && t.toks.len() < MAX_TOKENS {
+        let c = s[i];
+        let start = i;
+        let tok = match c {
+            b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0xa0 => {
+                i += 1;
+                continue;
+            }
+            b'\'' | b'"' => {
+                let (end, closed) = string_end(s, i + 1, c);
+                i = if closed { end + 1 } else { end };
+                Tok::Str { closed }
+            }
+            b'`' => {
+                let end = s[i + 1..].iter().position(|&x| x == b'`').map_or(s.len(), |p| i + 1 + p);
+                i = (end + 1).min(s.len());
+                Tok::Ident
+            }
+            b'0'..=b'9' => {
+                i = number_end(s, i);
+                Tok::Num
+            }
+            b'-' if s.get(i + 1) == Some(&b'-') => {
+                i = s[i..].iter().position(|&x| x == b'\n').map_or(s.len(), |p| i + p);
+                Tok::Comment
+            }
+            b'#' => {
+                i = s[i..].iter().position(|&x| x == b'\n').map_or(s.len(), |p| i + p);
+                Tok::Comment
+            }
+            b'/' if s.get(i + 1) == Some(&b'*') => {
+                if s.get(i + 2) == Some(&b'!') {
+                    // MySQL runs the inside of /*! ... */ as code: skip the marker and version
+                    t.executable_comment = true;
+                    i += 3;
+                    while i < s.len() && s[i].is_ascii_digit() {
+                        i += 1;
+                    }
+                    continue;
+                }
+                let end = s[i + 2..].windows(2).position(|w| w == b"*/").map_or(s.len(), |p| i + 2 + p + 2);
+                i = end;
+                Tok::Comment
+            }
+            b'*' if s.get(i + 1) == Some(&b'/') => {
+                i += 2;
+                continue;
+            }
+            b'@' => {
+                i += 1;
+                while i < s.len() && (is_word_byte(s[i]) || s[i] == b'@') {
+                    i += 1;
+                }
+                Tok::Var
+            }
+            b'(' => {
+                i += 1;
+                Tok::LParen
+            }
+            b')' => {
+                i += 1;
+                Tok::RParen
+            }
+            b',' => {
+                i += 1;
+                Tok::Comma
+            }
+            b';' => {
+                i += 1;
+                Tok::Semi
+            }
+            b'|' if s.get(i + 1) == Some(&b'|') => {
+                i += 2;
+                Tok::Kw(Kw::Logic)
+            }
+            b'&' if s.get(i + 1) == Some(&b'&') => {
+                i += 2;
+                Tok::Kw(Kw::Logic)
+            }
+            b'=' | b'<' | b'>' | b'!' => {
+                while i < s.len() && matches!(s[i], b'=' | b'<' | b'>' | b'!') {
+                    i += 1;
+                }
+                if &s[start..i] == b"!" {
+                    Tok::Kw(Kw::Logic)
+                } else {
+                    Tok::Cmp
+                }
+            }
+            b'+' | b'-' | b'*' | b'/' | b'%' | b'^' | b'|' | b'&' | b'~' | b':' => {
+                i += 1;
+                Tok::Op
+            }
+            b'.' if s.get(i + 1).is_some_and(u8::is_ascii_digit) => {
+                i = number_end(s, i + 1);
+                Tok::Num
+            }
+            b'.' => {
+                i += 1;
+                Tok::Dot
+            }
+            c if is_word_byte(c) => {
+                while i < s.len() && is_word_byte(s[i]) {
+                    i += 1;
+                }
+                word_token(s, start, i)
+            }
+            _ => {
+                i += 1;
+                Tok::Other
+            }
+        };
+        t.toks.push(tok);
+        t.words.push((start, i));
+    }
+    t
+}
+
+fn string_end(s: &[u8], from: usize, q: u8) -> (usize, bool) {
+    let mut i = from;
+    while i < s.len() {
+        if s[i] == b'\\' {
+            i += 2;
+            continue;
+        }
+        if s[i] == q {
+            // a doubled quote is an escaped quote inside the string
+            if s.get(i + 1) == Some(&q) {
+                i += 2;
+                continue;
+            }
+            return (i, true);
+        }
+        i += 1;
+    }
+    (s.len(), false)
+}
+
+fn number_end(s: &[u8], mut i: usize) -> usize {
+    if s[i] == b'0' && matches!(s.get(i + 1), Some(b'x' | b'b')) {
+        i += 2;
+        while i < s.len() && s[i].is_ascii_hexdigit() {
+            i += 1;
+        }
+        return i;
+    }
+    while i < s.len() && (s[i].is_ascii_digit() || s[i] == b'.') {
+        i += 1;
+    }
+    if i < s.len() && s[i] == b'e' && s.get(i + 1).is_some_and(|c| c.is_ascii_digit() || *c == b'-' || *c == b'+') {
+        i += 2;
+        while i < s.len() && s[i].is_ascii_digit() {
+            i += 1;
+        }
+    }
+    i
+}
+
+fn word_token(s: &[u8], start: usize, end: usize) -> Tok {
+    let word = &s[start..end];
+    let mut j = end;
+    while j < s.len() && s[j].is_ascii_whitespace() {
+        j += 1;
+    }
+    // a block comment between a function name and its `(` still makes it a call
+    if s[j..].starts_with(b"/*") {
+        if let Some(p) = s[j + 2..].windows(2).position(|w| w == b"*/") {
+            j += 2 + p + 2;
+            while j < s.len() && s[j].is_ascii_whitespace() {
+                j += 1;
+            }
+        }
+    }
+    let call = s.get(j) == Some(&b'(');
+    if let Some((_, kw)) = KEYWORDS.iter().find(|(k, _)| k.as_bytes() == word) {
+        let also_function = matches!(word, b"insert" | b"database" | b"exists" | b"values" | b"mod");
+        if !(call && also_function) {
+            return Tok::Kw(*kw);
+        }
+    }
+    if call {
+        let name = std::str::from_utf8(word).unwrap_or_default();
+        let base = name.rsplit('.').next().unwrap_or(name);
+        let known = |list: &[&str]| list.contains(&name) || list.contains(&base);
+        let kind = if known(DANGEROUS_FUNCS) {
+            FuncKind::Strong
+        } else if known(INFO_FUNCS) {
+            FuncKind::Info
+        } else if known(SQL_FUNCS) {
+            FuncKind::Sql
+        } else {
+            FuncKind::Other
+        };
+        return Tok::Func(kind);
+    }
+    Tok::Ident
+}
+
+fn operand(t: Tok) -> bool {
+    matches!(t, Tok::Str { .. } | Tok::Num | Tok::Ident | Tok::Var | Tok::Func(_) | Tok::Kw(Kw::Other))
+}
+
+/// Checks a value (lower case, decoded); returns why it is SQL injection.
+pub fn detect(s: &str) -> Option<&'static str> {
+    let b = s.as_bytes();
+    if b.len() < 2 {
+        return None;
+    }
+    if let Some(reason) = schema_names(s) {
+        return Some(reason);
+    }
+    let bare = tokenize(b, None);
+    if let Some(reason) = check(&bare, b, false) {
+        return Some(reason);
+    }
+    for q in [b'\'', b'"'] {
+        if b.contains(&q) {
+            let t = tokenize(b, Some(q));
+            if let Some(reason) = check(&t, b, true) {
+                return Some(reason);
+            }
+        }
+    }
+    None
+}
+
+fn schema_names(s: &str) -> Option<&'static str> {
+    for name in SCHEMA_NAMES {
+        if let Some(pos) = s.find(name) {
+            let before = s[..pos].bytes().next_back();
+            let after = s[pos + name.len()..].bytes().next();
+            let bounded = |c: Option<u8>| c.is_none_or(|c| !c.is_ascii_alphanumeric() && c != b'_');
+            if bounded(before) && bounded(after) && *name != "dual" {
+                return Some("system catalog name");
+            }
+            if *name == "dual" && s[pos..].starts_with("dual") && s[..pos].trim_end().ends_with("from") {
+                return Some("select from dual");
+            }
+        }
+    }
+    None
+}
+
+fn check(t: &Tokens, s: &[u8], quoted: bool) -> Option<&'static str> {
+    let all = &t.toks;
+    // comments out of the way for structure checks, but remember where they were
+    let code: Vec<Tok> = all.iter().copied().filter(|x| *x != Tok::Comment).collect();
+    let n = code.len();
+    let kw_count = code.iter().filter(|x| matches!(x, Tok::Kw(_))).count();
+    if t.executable_comment && kw_count > 0 {
+        return Some("MySQL executable comment");
+    }
+    for i in 0..n {
+        match code[i] {
+            Tok::Kw(Kw::Union) => {
+                let mut j = i + 1;
+                while j < n && matches!(code[j], Tok::LParen | Tok::Kw(Kw::Other)) {
+                    j += 1;
+                }
+                if j < n && code[j] == Tok::Kw(Kw::Select) {
+                    return Some("UNION SELECT");
+                }
+            }
+            Tok::Kw(Kw::Select)
+                if select_from(&code[i..], i == 0 || quoted || matches!(code[i - 1], Tok::Semi | Tok::LParen)) =>
+            {
+                return Some("SELECT ... FROM");
+            }
+            Tok::Func(FuncKind::Strong) => {
+                let arg = code.get(i + 2).copied();
+                let call_shaped = matches!(
+                    arg,
+                    None | Some(
+                        Tok::Num
+                            | Tok::Str { .. }
+                            | Tok::Func(_)
+                            | Tok::Var
+                            | Tok::RParen
+                            | Tok::Kw(_)
+                            | Tok::Ident
+                            | Tok::LParen
+                    )
+                );
+                if call_shaped {
+                    return Some("delay, file or error-based function");
+                }
+            }
+            Tok::Func(FuncKind::Info) => {
+                // `version()`, `user(`: an empty or cut-off call, not `user(s)`
+                if matches!(code.get(i + 2), None | Some(Tok::RParen)) {
+                    return Some("information function call");
+                }
+            }
+            Tok::Func(FuncKind::Sql) if i == 0 => {
+                // a value that is a SQL function call with SQL-looking arguments, or cut off
+                // right after the parenthesis as scanners probe
+                let args = &code[(i + 2).min(n)..];
+                let sqlish = args.is_empty()
+                    || args.iter().any(|t| matches!(t, Tok::Str { .. } | Tok::Func(_) | Tok::Var | Tok::Kw(_)))
+                    || (args.first() == Some(&Tok::Num) && args.get(1) == Some(&Tok::Comma));
+                if sqlish {
+                    return Some("SQL function call");
+                }
+            }
+            Tok::Kw(Kw::Stmt) => {
+                let word = |k: usize| -> &[u8] {
+                    let idx = index_in_all(all, k);
+                    t.words.get(idx).map(|&(a, b)| &s[a..b.min(s.len())]).unwrap_or_default()
+                };
+                let this = word(i);
+                let next = word(i + 1);
+                if this == b"waitfor" && matches!(next, b"delay" | b"time") {
+                    return Some("WAITFOR DELAY");
+                }
+                if matches!(this, b"exec" | b"execute")
+                    && (next.starts_with(b"xp_") || next.starts_with(b"sp_") || next.starts_with(b"master."))
+                {
+                    return Some("stored procedure execution");
+                }
+            }
+            Tok::Kw(Kw::Into) => {
+                let idx = index_in_all(all, i + 1);
+                let next = t.words.get(idx).map(|&(a, b)| &s[a..b.min(s.len())]).unwrap_or_default();
+                if matches!(next, b"outfile" | b"dumpfile") {
+                    return Some("INTO OUTFILE");
+                }
+            }
+            Tok::Semi => {
+                if let Some(reason) = stacked(&code[i + 1..], t, i + 1, s) {
+                    return Some(reason);
+                }
+            }
+            Tok::Op if i + 1 < n && code[i + 1] == Tok::Op && i > 0 => {
+                // `::json` casts in PostgreSQL JSON injection
+                if let Some(&(ws, we)) = t.words.get(index_in_all(all, i + 2)) {
+                    let w = &s[ws..we.min(s.len())];
+                    if w.starts_with(b"json") {
+                        return Some("PostgreSQL JSON cast");
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    // the structures below need a value that starts the injection: a closed string (the
+    // value broke out of quotes), or a number or word as in `id=1 or 1=1`
+    // a sign before a number (`-1 or 1=1`) belongs to the number
+    let code: Vec<Tok> =
+        if code.len() > 1 && code[0] == Tok::Op && code[1] == Tok::Num { code[1..].to_vec() } else { code };
+    let n = code.len();
+    let first = *code.first()?;
+    // a statement as the whole value (`create table x (...)`, `drop table users`)
+    if !quoted && matches!(first, Tok::Kw(Kw::Stmt)) {
+        if let Some(reason) = stacked(&code, t, 0, s) {
+            return Some(reason);
+        }
+    }
+    // a value that starts with the rest of a condition, as appended to a parameter
+    // (` or 1=1`, ` order by 5--`, ` having 1=1#`): an operand before it is implied
+    let appended = !quoted && matches!(first, Tok::Kw(Kw::Logic | Kw::Order | Kw::Group | Kw::Having | Kw::Expr));
+    let breaks = match first {
+        Tok::Str { closed } => quoted && closed,
+        Tok::Num | Tok::Ident | Tok::Var => true,
+        _ => appended,
+    };
+    if !breaks {
+        return None;
+    }
+    let mut i = if appended { 0 } else { 1 };
+    while i < n && code[i] == Tok::RParen {
+        i += 1;
+    }
+    let closed_parens = i > 1;
+    let in_quotes = matches!(first, Tok::Str { .. });
+    // `admin'--`, `1)#`, `x'; --`
+    if in_quotes || closed_parens {
+        let first_code_index = index_in_all(all, i);
+        let mut k = index_in_all(all, i - 1) + 1;
+        while k < all.len() && all[k] == Tok::Semi {
+            k += 1;
+        }
+        if all.get(k) == Some(&Tok::Comment) && (first_code_index >= all.len() || k < first_code_index) {
+            return Some("string or parenthesis closed, rest commented out");
+        }
+    }
+    if i >= n {
+        return None;
+    }
+    match code[i] {
+        Tok::Kw(Kw::Logic) => condition(&code[i + 1..], all.last() == Some(&Tok::Comment), in_quotes),
+        Tok::Kw(Kw::Order | Kw::Group) if code.get(i + 1) == Some(&Tok::Kw(Kw::By)) => {
+            let next = code.get(i + 2).copied();
+            (matches!(next, Some(Tok::Num | Tok::Func(_))) || (in_quotes && next.is_some()))
+                .then_some("ORDER/GROUP BY after a break")
+        }
+        Tok::Kw(Kw::Having) | Tok::Kw(Kw::Limit) if in_quotes || closed_parens || appended => {
+            Some("clause after a break")
+        }
+        Tok::Kw(Kw::Into) if in_quotes => Some("INTO after a break"),
+        Tok::Kw(Kw::Stmt) if in_quotes || closed_parens => {
+            stacked(&code[i..], t, i, s).map(|_| "statement after a break")
+        }
+        Tok::Kw(Kw::Expr) if in_quotes && i + 1 < n && operand(code[i + 1]) => Some("comparison after a break"),
+        Tok::Cmp
+            if in_quotes && i + 1 < n && operand(code[i + 1]) && (i + 2 >= n || !matches!(code[i + 2], Tok::Ident)) =>
+        {
+            // `'='`, `' = 'x` only with more SQL after it
+            (kw_count > 0
+                || all.last() == Some(&Tok::Comment)
+                || (i + 2 < n && matches!(code[i + 2], Tok::Kw(_) | Tok::Cmp)))
+            .then_some("comparison after a break")
+        }
+        Tok::Op if in_quotes && matches!(code.get(i + 1), Some(Tok::Func(_) | Tok::Kw(Kw::Select))) => {
+            Some("concatenated expression after a break")
+        }
+        _ => None,
+    }
+}
+
+/// Index in the token list with comments of the `code_index`-th code token.
+fn index_in_all(all: &[Tok], code_index: usize) -> usize {
+    let mut seen = 0;
+    for (i, t) in all.iter().enumerate() {
+        if *t == Tok::Comment {
+            continue;
+        }
+        if seen == code_index {
+            return i;
+        }
+        seen += 1;
+    }
+    all.len()
+}
+
+/// After `or` / `and`: a comparison, a function call, a subquery, or a bare operand that ends
+/// the input (with a comment, or inside quotes).
+fn condition(rest: &[Tok], ends_with_comment: bool, in_quotes: bool) -> Option<&'static str> {
+    let mut i = 0;
+    while i < rest.len() && matches!(rest[i], Tok::LParen | Tok::Kw(Kw::Logic) | Tok::Op) {
+        i += 1;
+    }
+    let first = *rest.get(i)?;
+    if matches!(first, Tok::Func(_)) {
+        return Some("condition with a function call after a break");
+    }
+    if first == Tok::Kw(Kw::Select) {
+        return Some("subquery after a break");
+    }
+    if !operand(first) {
+        return None;
+    }
+    let mut j = i + 1;
+    while j < rest.len() && rest[j] == Tok::RParen {
+        j += 1;
+    }
+    match rest.get(j) {
+        Some(Tok::Cmp) | Some(Tok::Kw(Kw::Expr)) => {
+            let mut k = j + 1;
+            while k < rest.len() && matches!(rest[k], Tok::LParen | Tok::Kw(Kw::Expr) | Tok::Kw(Kw::Logic) | Tok::Op) {
+                k += 1;
+            }
+            rest.get(k)
+                .copied()
+                .filter(|t| operand(*t) || *t == Tok::Kw(Kw::Select))
+                .map(|_| "tautology or condition after a break")
+        }
+        Some(Tok::Op) if matches!(rest.get(j + 1), Some(t) if operand(*t)) && in_quotes => {
+            Some("arithmetic condition after a break")
+        }
+        None if (ends_with_comment || in_quotes) && first != Tok::Ident => Some("always-true condition after a break"),
+        None if ends_with_comment => Some("condition after a break, rest commented out"),
+        _ => None,
+    }
+}
+
+fn select_from(rest: &[Tok], statement_start: bool) -> bool {
+    let item = rest.get(1).copied();
+    let item_ok = matches!(
+        item,
+        Some(Tok::Num | Tok::Str { .. } | Tok::Var | Tok::Func(_) | Tok::Op | Tok::LParen | Tok::Kw(Kw::Other))
+    ) || (item == Some(Tok::Ident)
+        && matches!(rest.get(2), Some(Tok::Comma | Tok::Kw(Kw::From) | Tok::Dot)));
+    if !item_ok {
+        return false;
+    }
+    let Some(from) = rest.iter().take(24).position(|t| *t == Tok::Kw(Kw::From)) else {
+        // `select @@version`, `select 1,2,3`, `select load_file(`
+        return statement_start
+            && (rest.len() <= 2
+                || matches!(rest.get(2), Some(Tok::Comma | Tok::LParen | Tok::Op))
+                || matches!(item, Some(Tok::Var | Tok::Func(_))));
+    };
+    match rest.get(from + 1) {
+        Some(Tok::Ident | Tok::Var | Tok::LParen | Tok::Func(_)) => !matches!(rest.get(from + 2), Some(Tok::Ident)),
+        None => statement_start,
+        _ => false,
+    }
+}
+
+fn stacked(rest: &[Tok], t: &Tokens, code_start: usize, s: &[u8]) -> Option<&'static str> {
+    let first = *rest.first()?;
+    let word = |k: usize| -> &[u8] {
+        let idx = index_in_all(&t.toks, code_start + k);
+        t.words.get(idx).map(|&(a, b)| &s[a..b.min(s.len())]).unwrap_or_default()
+    };
+    let next = rest.get(1).copied();
+    let ok = match first {
+        Tok::Kw(Kw::Select) => select_from(rest, true),
+        Tok::Kw(Kw::Stmt) => match word(0) {
+            b"drop" | b"create" | b"alter" | b"truncate" => {
+                matches!(
+                    word(1),
+                    b"table"
+                        | b"database"
+                        | b"procedure"
+                        | b"function"
+                        | b"view"
+                        | b"user"
+                        | b"index"
+                        | b"schema"
+                        | b"login"
+                )
+            }
+            b"insert" => word(1) == b"into" && matches!(rest.get(3), Some(Tok::LParen | Tok::Kw(_))),
+            b"delete" => word(1) == b"from",
+            b"update" => next == Some(Tok::Ident) && rest.get(2).is_some_and(|_| word(2) == b"set"),
+            b"exec" | b"execute" => {
+                matches!(next, Some(Tok::Ident | Tok::Func(_) | Tok::Var | Tok::LParen | Tok::Str { .. }))
+            }
+            b"declare" | b"set" => next == Some(Tok::Var),
+            b"shutdown" => next.is_none(),
+            b"waitfor" => matches!(word(1), b"delay" | b"time"),
+            _ => false,
+        },
+        Tok::Func(FuncKind::Strong | FuncKind::Info) => true,
+        _ => false,
+    };
+    ok.then_some("stacked query")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::detect;
+
+    #[test]
+    fn injections() {
+        for s in [
+            "1' or '1'='1",
+            "' or 1=1--",
+            "admin'--",
+            "1 union all select null,null--",
+            "1; drop table users",
+            "1' and sleep(5)#",
+            "-1 or 1=1",
+            "' union select username, password from users--",
+            "1) or (1=1",
+            "'; exec master..xp_cmdshell 'dir'--",
+            "1 and (select count(*) from information_schema.tables)>0",
+            "' or ''='",
+            "1' order by 3--",
+            "\" or \"x\"=\"x",
+            "1/*!50000union*/ select 1",
+            "benchmark(10000000,md5(1))",
+            "x' and extractvalue(1,concat(0x7e,version()))--",
+        ] {
+            assert!(detect(s).is_some(), "missed {s}");
+        }
+    }
+
+    #[test]
+    fn prose_and_data_stay_quiet() {
+        for s in [
+            "o'reilly and sons",
+            "rock 'n' roll or something",
+            "please select a date from the calendar",
+            "1 or 2 items",
+            "it's 5 o'clock",
+            "john's order by phone",
+            "select the best option",
+            "drop me a line; update later",
+            "\"quoted\" text",
+            "a--b",
+            "#hashtag",
+            "1-2-3",
+            "and",
+            "2024-01-15",
+            "union station",
+        ] {
+            assert!(detect(s).is_none(), "flagged {s}: {:?}", detect(s));
+        }
+    }
+}

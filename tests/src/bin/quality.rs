@@ -1,0 +1,34 @@
+//! `make quality`: measures detection on the labelled corpora and writes `DETECTION.md`.
+
+use clap::Parser;
+
+#[derive(Parser)]
+#[command(about = "Measure Meshward's attack and sensitive-data detection on the public corpora")]
+struct Args {
+    /// Write the report to this file (prints it otherwise)
+    #[arg(long)]
+    write: Option<std::path::PathBuf>,
+    /// Print every miss of one corpus and class instead (`"CRS PL1:sqli"`, `"fp:generated"`,
+    /// `"presidio:phone"`, `"gitleaks:api_key"`)
+    #[arg(long)]
+    misses: Option<String>,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    if let Some(which) = args.misses {
+        for miss in meshward_e2e::quality::misses(&which)? {
+            println!("{miss}");
+        }
+        return Ok(());
+    }
+    let report = meshward_e2e::quality::report()?;
+    match args.write {
+        Some(path) => {
+            std::fs::write(&path, &report).map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+            println!("wrote {}", path.display());
+        }
+        None => print!("{report}"),
+    }
+    Ok(())
+}
