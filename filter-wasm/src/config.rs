@@ -1,5 +1,6 @@
 //! The filter's configuration: JSON in the plugin configuration, every field optional.
 
+use meshward_core::detect::{DetectConfig, Detector};
 use meshward_core::outbox::OutboxLimits;
 use serde::Deserialize;
 
@@ -48,6 +49,9 @@ pub struct FilterConfig {
     pub header_value_allowlist: Vec<String>,
     /// Lower-case header names that carry API keys (hashed into the caller identity).
     pub api_key_headers: Vec<String>,
+    /// Sensitive-data and attack detection: on/off per detector, classes to skip, custom
+    /// classes, masked samples (off by default).
+    pub detection: DetectConfig,
 }
 
 impl Default for FilterConfig {
@@ -68,6 +72,7 @@ impl Default for FilterConfig {
             max_body_fields: DEFAULT_MAX_BODY_FIELDS,
             header_value_allowlist: DEFAULT_HEADER_VALUE_ALLOWLIST.iter().map(|s| (*s).to_owned()).collect(),
             api_key_headers: DEFAULT_API_KEY_HEADERS.iter().map(|s| (*s).to_owned()).collect(),
+            detection: DetectConfig::default(),
         }
     }
 }
@@ -97,7 +102,12 @@ impl FilterConfig {
         if self.max_batch_bytes > self.max_unacked_bytes || self.max_batch_bytes > self.max_queued_bytes {
             return Err("max_batch_bytes must not exceed max_queued_bytes or max_unacked_bytes".into());
         }
-        Ok(())
+        self.detector().map(|_| ())
+    }
+
+    /// The compiled detector of `detection`.
+    pub fn detector(&self) -> Result<Detector, String> {
+        Detector::new(self.detection.clone()).map_err(|e| format!("invalid detection configuration: {e}"))
     }
 
     pub fn outbox_limits(&self) -> OutboxLimits {
@@ -127,5 +137,11 @@ mod tests {
         assert!(err.contains("unknown field `flush_interval`"), "{err}");
         let err = FilterConfig::parse(br#"{"flush_interval_ms":0}"#).err().unwrap_or_default();
         assert!(err.contains("flush_interval_ms"), "{err}");
+        let err = FilterConfig::parse(br#"{"detection":{"disabled_classes":["sqlx"]}}"#).err().unwrap_or_default();
+        assert!(err.contains("unknown class \"sqlx\""), "{err}");
+        let ok = FilterConfig::parse(
+            br#"{"detection":{"attacks":false,"custom_classes":[{"name":"emp","regex":"EMP-\\d+"}]}}"#,
+        );
+        assert!(ok.is_ok(), "{ok:?}");
     }
 }

@@ -1,4 +1,6 @@
-//! One HTTP exchange: records what the request and response carry into an `HttpEvent`.
+//! One HTTP exchange: records what the request and response carry into an `HttpEvent`, with
+//! the sensitive data and attacks `core::detect` finds in them (class and location only; raw
+//! values stay in the sidecar).
 //!
 //! Host calls are the filter's main cost (measured in BENCHMARKS.md), so each exchange makes
 //! few: one header-map read per direction, one body read per chunk it keeps, two property
@@ -8,9 +10,10 @@ use crate::config::FilterConfig;
 use crate::host::{now_ms, now_us, property_string, property_u64};
 use crate::shared::Shared;
 use meshward_core::body::WalkLimits;
+use meshward_core::detect::{self, Detector, Findings, Kind};
 use meshward_core::identity::caller_identity;
-use meshward_core::{forwarded_for, json_fields, query_param_names, split_path_query, template_path};
-use meshward_proto::{BodyField, Header, HttpEvent};
+use meshward_core::{forwarded_for, query_param_names, split_path_query, template_path};
+use meshward_proto::{AttackFinding, BodyField, Header, HttpEvent, SensitiveFinding};
 use prost::Message;
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext};
@@ -49,6 +52,8 @@ impl BodyCapture {
 pub struct Exchange {
     shared: Rc<RefCell<Shared>>,
     config: Rc<FilterConfig>,
+    detector: Rc<Detector>,
+    findings: Findings,
     event: Option<HttpEvent>,
     start_us: u64,
     request_header_bytes: u64,
@@ -59,10 +64,14 @@ pub struct Exchange {
 
 impl Exchange {
     pub fn new(shared: Rc<RefCell<Shared>>) -> Self {
-        let config = shared.try_borrow().map(|s| s.config.clone()).unwrap_or_default();
+        let (config, detector) =
+            shared.try_borrow().map(|s| (s.config.clone(), s.detector.clone())).unwrap_or_default();
+        let findings = Findings::new(config.detection.max_findings);
         Exchange {
             shared,
             config,
+            detector,
+            findings,
             event: None,
             start_us: 0,
             request_header_bytes: 0,
@@ -91,16 +100,53 @@ impl Exchange {
         (recorded, bytes)
     }
 
-    fn wants_body(&self, content_type: &str) -> bool {
-        self.config.capture_bodies && self.config.max_body_bytes > 0 && is_json(content_type)
+    /// JSON bodies are read for their schema; with detection on, every body a detector can
+    /// read (forms, multipart, XML, text, and requests without a content type) is read too.
+    fn wants_body(&self, content_type: &str, direction: detect::Direction) -> bool {
+        if !self.config.capture_bodies || self.config.max_body_bytes == 0 {
+            return false;
+        }
+        if is_json(content_type) {
+            return true;
+        }
+        let detection = &self.config.detection;
+        let scanning = detection.sensitive || (detection.attacks && direction == detect::Direction::Request);
+        scanning && is_scannable(content_type, direction)
     }
 
-    /// Field paths of a captured body and whether it was cut at the cap.
-    fn body_fields(&self, body: &BodyCapture, unparsed: &mut u64) -> (Vec<BodyField>, bool) {
+    /// Scans the headers of one direction for findings (values are read in place).
+    fn scan_headers(&mut self, direction: detect::Direction, headers: &HeaderMap) {
+        let detection = &self.config.detection;
+        if !detection.sensitive && !(detection.attacks && direction == detect::Direction::Request) {
+            return;
+        }
+        for (name, value) in headers {
+            if name.starts_with(':') {
+                continue;
+            }
+            let value = String::from_utf8_lossy(value);
+            self.detector.scan_header(direction, name, &value, &mut self.findings);
+        }
+        if direction == detect::Direction::Request {
+            let text = headers.iter().map(|(n, v)| (n.as_str(), std::str::from_utf8(v).unwrap_or("\u{0}")));
+            self.detector.scan_protocol(text, &mut self.findings);
+        }
+    }
+
+    /// Field paths of a captured body (scanned for findings on the way) and whether it was cut
+    /// at the cap.
+    fn scan_body(
+        &mut self,
+        direction: detect::Direction,
+        content_type: &str,
+        unparsed: &mut u64,
+    ) -> (Vec<BodyField>, bool) {
+        let body = if direction == detect::Direction::Request { &self.request_body } else { &self.response_body };
         let Some(kept) = body.kept.as_ref().filter(|b| !b.is_empty()) else { return (Vec::new(), false) };
         let truncated = body.seen > kept.len() as u64;
         let limits = WalkLimits { max_fields: self.config.max_body_fields, ..WalkLimits::default() };
-        let walk = json_fields(kept, limits);
+        let walk = self.detector.scan_body(direction, content_type, kept, limits, &mut self.findings);
+        let Some(walk) = walk else { return (Vec::new(), truncated) };
         if !walk.complete && !truncated {
             *unparsed += 1;
         }
@@ -117,6 +163,51 @@ impl Exchange {
     }
 }
 
+/// Moves the findings into the event: attacks and sensitive data by location, and the
+/// sensitive classes onto the body fields they were found in.
+fn record_findings(event: &mut HttpEvent, findings: Findings, counts: &mut crate::metrics::Counts) {
+    for f in findings.items {
+        counts.finding(f.kind == Kind::Attack, &f.class);
+        let direction = match f.direction {
+            detect::Direction::Request => meshward_proto::Direction::Request,
+            detect::Direction::Response => meshward_proto::Direction::Response,
+        } as i32;
+        let part = f.part.as_str().to_owned();
+        match f.kind {
+            Kind::Attack => event.attacks.push(AttackFinding {
+                class: f.class,
+                direction,
+                part,
+                location: f.field,
+                reason: f.reason.to_owned(),
+                severity: u32::from(f.severity),
+            }),
+            Kind::Sensitive => {
+                if f.part == detect::Part::Body {
+                    let fields = if f.direction == detect::Direction::Request {
+                        &mut event.request_body_fields
+                    } else {
+                        &mut event.response_body_fields
+                    };
+                    if let Some(field) = fields.iter_mut().find(|b| b.path == f.field) {
+                        if !field.sensitive_classes.contains(&f.class) {
+                            field.sensitive_classes.push(f.class.clone());
+                        }
+                    }
+                }
+                event.sensitive.push(SensitiveFinding {
+                    class: f.class,
+                    direction,
+                    part,
+                    location: f.field,
+                    confidence: f.confidence,
+                    masked_sample: f.masked_sample,
+                });
+            }
+        }
+    }
+}
+
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.iter().find(|(n, _)| n == name).and_then(|(_, v)| std::str::from_utf8(v).ok())
 }
@@ -124,6 +215,17 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 fn is_json(content_type: &str) -> bool {
     let mime = content_type.split(';').next().unwrap_or_default().trim();
     mime.eq_ignore_ascii_case("application/json") || mime.to_ascii_lowercase().ends_with("+json")
+}
+
+/// Bodies the detectors read besides JSON; binary bodies (images, archives, protobuf) are not.
+fn is_scannable(content_type: &str, direction: detect::Direction) -> bool {
+    let mime = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    (mime.is_empty() && direction == detect::Direction::Request)
+        || mime == "application/x-www-form-urlencoded"
+        || mime == "multipart/form-data"
+        || mime.ends_with("/xml")
+        || mime.ends_with("+xml")
+        || mime.starts_with("text/")
 }
 
 impl Context for Exchange {}
@@ -142,8 +244,12 @@ impl HttpContext for Exchange {
             .ok()
             .and_then(|shared| caller_identity(&shared.identity_key, header(&headers, "authorization"), api_key));
         let (caller_id, caller_id_source) = identity.map(|i| (i.id, i.source.to_owned())).unwrap_or_default();
-        if self.wants_body(&content_type) {
+        if self.wants_body(&content_type, detect::Direction::Request) {
             self.request_body.kept = Some(Vec::new());
+        }
+        if self.config.detection.attacks || self.config.detection.sensitive {
+            let detector = self.detector.clone();
+            detector.scan_path_and_query(path, query, &mut self.findings);
         }
         let mut event = HttpEvent {
             start_time_ms: self.start_us / 1000,
@@ -160,6 +266,7 @@ impl HttpContext for Exchange {
             caller_id_source,
             ..HttpEvent::default()
         };
+        self.scan_headers(detect::Direction::Request, &headers);
         (event.request_headers, self.request_header_bytes) = self.record_headers(headers);
         self.event = Some(event);
         Action::Continue
@@ -173,9 +280,10 @@ impl HttpContext for Exchange {
     fn on_http_response_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
         let headers: HeaderMap = hostcalls::get_map_bytes(MapType::HttpResponseHeaders).unwrap_or_default();
         let content_type = header(&headers, "content-type").unwrap_or_default().to_owned();
-        if self.wants_body(&content_type) {
+        if self.wants_body(&content_type, detect::Direction::Response) {
             self.response_body.kept = Some(Vec::new());
         }
+        self.scan_headers(detect::Direction::Response, &headers);
         let status = header(&headers, ":status").and_then(|s| s.parse().ok()).unwrap_or(0);
         let (recorded, bytes) = self.record_headers(headers);
         self.response_header_bytes = bytes;
@@ -195,9 +303,12 @@ impl HttpContext for Exchange {
     fn on_log(&mut self) {
         let Some(mut event) = self.event.take() else { return };
         let mut unparsed = 0;
-        (event.request_body_fields, event.request_body_truncated) = self.body_fields(&self.request_body, &mut unparsed);
+        let request_type = event.request_content_type.clone();
+        let response_type = event.response_content_type.clone();
+        (event.request_body_fields, event.request_body_truncated) =
+            self.scan_body(detect::Direction::Request, &request_type, &mut unparsed);
         (event.response_body_fields, event.response_body_truncated) =
-            self.body_fields(&self.response_body, &mut unparsed);
+            self.scan_body(detect::Direction::Response, &response_type, &mut unparsed);
         if event.status == 0 {
             // no response headers passed the filter (a local reply or a reset)
             event.status = property_u64(vec!["response", "code"]) as u32;
@@ -214,6 +325,8 @@ impl HttpContext for Exchange {
         event.workload.clone_from(&shared.node.workload);
         event.namespace.clone_from(&shared.node.namespace);
         shared.counts.body_unparsed += unparsed;
+        let findings = std::mem::take(&mut self.findings);
+        record_findings(&mut event, findings, &mut shared.counts);
         shared.enqueue(event.encode_to_vec());
         if shared.outbox.batch_ready() {
             shared.flush(now_ms(), false);

@@ -1,10 +1,11 @@
 //! The filter's Envoy counters (`wasmcustom.meshward.*` in /stats). Counts accumulate in the
 //! VM and are pushed to Envoy once per tick, so the request path makes no host call for them.
 
+use meshward_core::detect::{ATTACK_CLASSES, SENSITIVE_CLASSES};
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::MetricType;
 
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 pub struct Counts {
     pub captured: u64,
     pub sent: u64,
@@ -16,6 +17,44 @@ pub struct Counts {
     pub stream_failures: u64,
     pub config_errors: u64,
     pub body_unparsed: u64,
+    /// findings per attack class, in `ATTACK_CLASSES` order
+    pub attacks: [u64; ATTACK_CLASSES.len()],
+    /// findings per built-in sensitive class, in `SENSITIVE_CLASSES` order
+    pub sensitive: [u64; SENSITIVE_CLASSES.len()],
+    /// findings of operator-defined classes
+    pub custom: u64,
+}
+
+impl Counts {
+    /// Counts one finding by kind and class.
+    pub fn finding(&mut self, attack: bool, class: &str) {
+        let (names, counts): (&[&str], &mut [u64]) =
+            if attack { (ATTACK_CLASSES, &mut self.attacks) } else { (SENSITIVE_CLASSES, &mut self.sensitive) };
+        match names.iter().position(|c| *c == class) {
+            Some(i) => counts[i] += 1,
+            None => self.custom += 1,
+        }
+    }
+}
+
+impl Default for Counts {
+    fn default() -> Self {
+        Counts {
+            captured: 0,
+            sent: 0,
+            acked: 0,
+            dropped_buffer_full: 0,
+            dropped_too_large: 0,
+            rejected: 0,
+            resent_batches: 0,
+            stream_failures: 0,
+            config_errors: 0,
+            body_unparsed: 0,
+            attacks: [0; ATTACK_CLASSES.len()],
+            sensitive: [0; SENSITIVE_CLASSES.len()],
+            custom: 0,
+        }
+    }
 }
 
 const NAMES: [&str; 10] = [
@@ -32,8 +71,8 @@ const NAMES: [&str; 10] = [
 ];
 
 impl Counts {
-    fn values(&self) -> [u64; 10] {
-        [
+    fn values(&self) -> Vec<u64> {
+        let fixed = [
             self.captured,
             self.sent,
             self.acked,
@@ -44,8 +83,23 @@ impl Counts {
             self.stream_failures,
             self.config_errors,
             self.body_unparsed,
-        ]
+        ];
+        let mut all = fixed.to_vec();
+        all.extend_from_slice(&self.attacks);
+        all.extend_from_slice(&self.sensitive);
+        all.push(self.custom);
+        all
     }
+}
+
+/// `meshward.findings.attack.sqli`, `meshward.findings.sensitive.credit_card`, ...: per-class
+/// counters after the fixed ones, in `Counts::values` order.
+fn metric_names() -> Vec<String> {
+    let mut names: Vec<String> = NAMES.iter().map(|n| (*n).to_owned()).collect();
+    names.extend(ATTACK_CLASSES.iter().map(|c| format!("meshward.findings.attack.{c}")));
+    names.extend(SENSITIVE_CLASSES.iter().map(|c| format!("meshward.findings.sensitive.{c}")));
+    names.push("meshward.findings.sensitive.custom".to_owned());
+    names
 }
 
 /// Envoy metric ids plus what has been reported so far.
@@ -57,7 +111,7 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn define() -> Self {
-        let ids = NAMES.iter().map(|name| hostcalls::define_metric(MetricType::Counter, name).ok()).collect();
+        let ids = metric_names().iter().map(|name| hostcalls::define_metric(MetricType::Counter, name).ok()).collect();
         Metrics { ids, reported: Counts::default() }
     }
 

@@ -3,6 +3,7 @@
 
 use crate::config::FilterConfig;
 use crate::metrics::Counts;
+use meshward_core::detect::Detector;
 use meshward_core::outbox::Outbox;
 use meshward_core::IdentityKey;
 use meshward_proto::{Ack, FilterStats, INGEST_METHOD, INGEST_SERVICE};
@@ -53,6 +54,8 @@ impl EventIds {
 
 pub struct Shared {
     pub config: Rc<FilterConfig>,
+    /// compiled from `config.detection`; shared by every exchange of this VM
+    pub detector: Rc<Detector>,
     pub identity_key: IdentityKey,
     pub node: NodeInfo,
     pub outbox: Outbox,
@@ -66,6 +69,7 @@ pub struct Shared {
 impl Shared {
     pub fn new(config: FilterConfig, seed: [u8; 16]) -> Self {
         Shared {
+            detector: Rc::new(config.detector().unwrap_or_default()),
             identity_key: IdentityKey::derive(&config.identity_hash_key),
             outbox: Outbox::new(config.outbox_limits()),
             config: Rc::new(config),
@@ -84,6 +88,8 @@ impl Shared {
         if config.outbox_limits() != self.config.outbox_limits() {
             self.outbox = Outbox::new(config.outbox_limits());
         }
+        // validated when the configuration was parsed
+        self.detector = Rc::new(config.detector().unwrap_or_default());
         self.config = Rc::new(config);
     }
 

@@ -228,3 +228,75 @@ async fn endpoints_command_lists_the_inventory() -> anyhow::Result<()> {
     assert_eq!(users[0]["statuses"], serde_json::json!([200, 401]));
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn findings_name_card_numbers_and_injections_without_their_values() -> anyhow::Result<()> {
+    let stack = Stack::start(StackOptions::new("detect")).await?;
+    let client = reqwest::Client::new();
+    let card = "4111 1111 1111 1111";
+    let body = serde_json::json!({
+        "items": [{"sku": "SKU-000001", "qty": 1}],
+        "payment": {"card_number": card, "holder": "Ann O'Brien"},
+        "note": "1' OR '1'='1"
+    });
+    let response = client
+        .post(format!("{}/api/orders?coupon=%3Cscript%3Ealert(1)%3C%2Fscript%3E", stack.envoy.url()))
+        .header("authorization", format!("Bearer {SECRET_TOKEN}"))
+        .header("x-request-id", "detect-1")
+        .json(&body)
+        .send()
+        .await?;
+    assert_eq!(response.status().as_u16(), 201);
+    let response = client
+        .get(format!("{}/api/users/7", stack.envoy.url()))
+        .header("authorization", format!("Bearer {SECRET_TOKEN}"))
+        .header("x-request-id", "detect-2")
+        .send()
+        .await?;
+    assert_eq!(response.status().as_u16(), 200);
+    stack.wait_for_events(2, WAIT).await?;
+    let query = |id: &str| {
+        format!(
+            "SELECT arrayStringConcat(arrayMap((c, d, p, l) -> concat(c, ' ', toString(d), ' ', p, ' ', l), \
+             sensitive.class, sensitive.direction, sensitive.part, sensitive.location), ';'), \
+             arrayStringConcat(arrayMap((c, p, l) -> concat(c, ' ', p, ' ', l), attacks.class, attacks.part, attacks.location), ';') \
+             FROM {}.events WHERE request_id = '{id}' FORMAT TSV",
+            stack.db()
+        )
+    };
+    let row = stack.clickhouse.query(&query("detect-1")).await?;
+    let cols: Vec<&str> = row.trim_end().split('\t').collect();
+    assert_eq!(cols.len(), 2, "{row}");
+    let sensitive: Vec<&str> = cols[0].split(';').collect();
+    let attacks: Vec<&str> = cols[1].split(';').collect();
+    assert!(sensitive.contains(&"credit_card 1 body $.payment.card_number"), "{sensitive:?}");
+    assert!(attacks.contains(&"sqli body $.note"), "{attacks:?}");
+    assert!(attacks.contains(&"xss query coupon"), "{attacks:?}");
+    assert_eq!(attacks.len(), 2, "nothing else in this request is an attack: {attacks:?}");
+    // the response of a user lookup carries an email and a phone number
+    let row = stack.clickhouse.query(&query("detect-2")).await?;
+    assert!(row.contains("email 2 body $.email") && row.contains("phone 2 body $.phone"), "{row}");
+    // the body field schema says which classes each field carried
+    let fields = stack
+        .clickhouse
+        .query(&format!(
+            "SELECT arrayStringConcat(arrayMap((p, c) -> concat(p, '=', arrayStringConcat(c, '|')), \
+             request_body_fields.path, request_body_fields.sensitive), ',') FROM {}.events \
+             WHERE request_id = 'detect-1' FORMAT TSV",
+            stack.db()
+        ))
+        .await?;
+    assert!(fields.contains("$.payment.card_number=credit_card"), "{fields}");
+    let dump = stack.clickhouse.query(&format!("SELECT * FROM {}.http_events FORMAT TSV", stack.db())).await?;
+    for raw in [card, "4111111111111111", "1' OR", "alert(1)"] {
+        assert!(!dump.contains(raw), "a raw value reached ClickHouse: {raw}");
+    }
+    // counters reach Envoy on the filter's next tick
+    let deadline = std::time::Instant::now() + WAIT;
+    while stack.envoy.stat("wasmcustom.meshward.findings.attack.sqli").await? < 1 {
+        assert!(std::time::Instant::now() < deadline, "Envoy never counted the SQL injection");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(stack.envoy.stat("wasmcustom.meshward.findings.sensitive.credit_card").await? >= 1);
+    Ok(())
+}

@@ -45,10 +45,14 @@ pub struct EventRow {
     pub request_field_paths: Vec<String>,
     #[serde(rename = "request_body_fields.type")]
     pub request_field_types: Vec<String>,
+    #[serde(rename = "request_body_fields.sensitive")]
+    pub request_field_sensitive: Vec<Vec<String>>,
     #[serde(rename = "response_body_fields.path")]
     pub response_field_paths: Vec<String>,
     #[serde(rename = "response_body_fields.type")]
     pub response_field_types: Vec<String>,
+    #[serde(rename = "response_body_fields.sensitive")]
+    pub response_field_sensitive: Vec<Vec<String>>,
     pub request_body_truncated: u8,
     pub response_body_truncated: u8,
     pub request_content_type: String,
@@ -64,6 +68,8 @@ pub struct EventRow {
     pub sensitive_location: Vec<String>,
     #[serde(rename = "sensitive.confidence")]
     pub sensitive_confidence: Vec<f32>,
+    #[serde(rename = "sensitive.sample")]
+    pub sensitive_sample: Vec<String>,
     #[serde(rename = "attacks.class")]
     pub attack_class: Vec<String>,
     #[serde(rename = "attacks.direction")]
@@ -98,6 +104,19 @@ fn small(v: u32) -> u8 {
     u8::try_from(v).unwrap_or(u8::MAX)
 }
 
+/// The nested `*_body_fields` columns: paths, types and sensitive classes per field.
+type BodyColumns = (Vec<String>, Vec<String>, Vec<Vec<String>>);
+
+fn body_columns(fields: Vec<meshward_proto::BodyField>) -> BodyColumns {
+    let mut columns: BodyColumns = (Vec::with_capacity(fields.len()), Vec::with_capacity(fields.len()), Vec::new());
+    for field in fields {
+        columns.0.push(field.path);
+        columns.1.push(field.r#type);
+        columns.2.push(field.sensitive_classes);
+    }
+    columns
+}
+
 /// Converts one event; returns `None` for an event without a valid 16-byte id.
 pub fn event_row(event: HttpEvent, source_id: &str, batch_seq: u64, received_ms: u64) -> Option<EventRow> {
     let event_id: [u8; 16] = event.event_id.as_slice().try_into().ok()?;
@@ -105,10 +124,9 @@ pub fn event_row(event: HttpEvent, source_id: &str, batch_seq: u64, received_ms:
         event.request_headers.into_iter().map(|h| (h.name, h.value.unwrap_or_default())).unzip();
     let (response_header_names, response_header_values) =
         event.response_headers.into_iter().map(|h| (h.name, h.value.unwrap_or_default())).unzip();
-    let (request_field_paths, request_field_types) =
-        event.request_body_fields.into_iter().map(|f| (f.path, f.r#type)).unzip();
-    let (response_field_paths, response_field_types) =
-        event.response_body_fields.into_iter().map(|f| (f.path, f.r#type)).unzip();
+    let (request_field_paths, request_field_types, request_field_sensitive) = body_columns(event.request_body_fields);
+    let (response_field_paths, response_field_types, response_field_sensitive) =
+        body_columns(event.response_body_fields);
     let source_ip = ip_of(&event.source_address);
     let client_ip = event.forwarded_for.first().cloned().unwrap_or_else(|| source_ip.clone());
     let sensitive = event.sensitive;
@@ -145,8 +163,10 @@ pub fn event_row(event: HttpEvent, source_id: &str, batch_seq: u64, received_ms:
         caller_id_source: event.caller_id_source,
         request_field_paths,
         request_field_types,
+        request_field_sensitive,
         response_field_paths,
         response_field_types,
+        response_field_sensitive,
         request_body_truncated: u8::from(event.request_body_truncated),
         response_body_truncated: u8::from(event.response_body_truncated),
         request_content_type: event.request_content_type,
@@ -157,6 +177,7 @@ pub fn event_row(event: HttpEvent, source_id: &str, batch_seq: u64, received_ms:
         sensitive_part: sensitive.iter().map(|s| s.part.clone()).collect(),
         sensitive_location: sensitive.iter().map(|s| s.location.clone()).collect(),
         sensitive_confidence: sensitive.iter().map(|s| s.confidence).collect(),
+        sensitive_sample: sensitive.iter().map(|s| s.masked_sample.clone().unwrap_or_default()).collect(),
         attack_class: attacks.iter().map(|a| a.class.clone()).collect(),
         attack_direction: attacks.iter().map(|a| small(a.direction as u32)).collect(),
         attack_part: attacks.iter().map(|a| a.part.clone()).collect(),

@@ -12,14 +12,15 @@ pub struct Migration {
     pub statements: &'static [&'static str],
 }
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "http_events",
-    statements: &[
-        // One row per HTTP exchange. ReplacingMergeTree on the event id: a batch that is written
-        // twice (a resend, a replay after a crash) collapses to one row; queries that must count
-        // exactly read it with FINAL or through the `events` view.
-        "CREATE TABLE IF NOT EXISTS {db}.http_events (
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "http_events",
+        statements: &[
+            // One row per HTTP exchange. ReplacingMergeTree on the event id: a batch that is written
+            // twice (a resend, a replay after a crash) collapses to one row; queries that must count
+            // exactly read it with FINAL or through the `events` view.
+            "CREATE TABLE IF NOT EXISTS {db}.http_events (
             event_id FixedString(16),
             ts_ms UInt64,
             ts DateTime,
@@ -77,10 +78,27 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
         ) ENGINE = ReplacingMergeTree()
         PARTITION BY toYYYYMMDD(ts)
         ORDER BY (authority, path_template, method, ts, event_id)",
-        // Each event once, whatever was written twice: the view to query for exact counts.
-        "CREATE VIEW IF NOT EXISTS {db}.events AS SELECT * FROM {db}.http_events FINAL",
-    ],
-}];
+            // Each event once, whatever was written twice: the view to query for exact counts.
+            "CREATE VIEW IF NOT EXISTS {db}.events AS SELECT * FROM {db}.http_events FINAL",
+        ],
+    },
+    Migration {
+        version: 2,
+        name: "body_field_sensitive_classes",
+        statements: &[
+            // the sensitive-data classes found in each body field, beside its path and type
+            "ALTER TABLE {db}.http_events ADD COLUMN `request_body_fields.sensitive` Array(Array(String)) \
+         AFTER `request_body_fields.type`",
+            "ALTER TABLE {db}.http_events ADD COLUMN `response_body_fields.sensitive` Array(Array(String)) \
+         AFTER `response_body_fields.type`",
+            // masked samples of sensitive values, only filled when the operator turns them on
+            "ALTER TABLE {db}.http_events ADD COLUMN `sensitive.sample` Array(String) AFTER `sensitive.confidence`",
+            // old servers expand `*` when a view is created: recreate it to see the new columns
+            "DROP TABLE IF EXISTS {db}.events",
+            "CREATE VIEW IF NOT EXISTS {db}.events AS SELECT * FROM {db}.http_events FINAL",
+        ],
+    },
+];
 
 /// All statements of all migrations for a database, in order (for portability checks).
 pub fn statements(database: &str) -> Vec<String> {
