@@ -117,7 +117,8 @@ impl Exchange {
     /// Scans the headers of one direction for findings (values are read in place).
     fn scan_headers(&mut self, direction: detect::Direction, headers: &HeaderMap) {
         let detection = &self.config.detection;
-        if !detection.sensitive && !(detection.attacks && direction == detect::Direction::Request) {
+        let scanning = detection.sensitive || (detection.attacks && direction == detect::Direction::Request);
+        if !scanning {
             return;
         }
         for (name, value) in headers {
