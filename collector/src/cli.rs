@@ -33,6 +33,20 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Analyze recorded traffic offline: the API inventory and the sensitive data and attacks in
+    /// each exchange, with the same code the filter runs. Reads HAR 1.2 (browsers, Burp,
+    /// proxies) or JSON lines of Meshward events; large files stream with a progress bar.
+    Analyze {
+        /// A .har file, or JSON lines of events (`SELECT * FROM events FORMAT JSONEachRow`).
+        file: PathBuf,
+        /// `table` (endpoints and a findings summary) or `json`
+        /// (`{"entries":[{"index","findings"}],"endpoints":[...],"summary":{...}}`).
+        #[arg(long, value_enum, default_value = "table")]
+        format: crate::analyze::Format,
+        /// Detection classes to skip (repeatable), e.g. `--disable phone`.
+        #[arg(long = "disable")]
+        disabled: Vec<String>,
+    },
     /// Work with configuration files.
     Config {
         #[command(subcommand)]
@@ -69,6 +83,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .collect();
             print_endpoints(&endpoints, json)
         }
+        Command::Analyze { file, format, disabled } => {
+            let detect = meshward_core::detect::DetectConfig { disabled_classes: disabled, ..Default::default() };
+            let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            crate::analyze::run(&file, format, detect, &mut out, progress)?;
+            std::io::Write::flush(&mut out).context("writing the output")?;
+            Ok(())
+        }
         Command::Config { command: ConfigCommand::Example } => {
             print!("{EXAMPLE}");
             Ok(())
@@ -102,35 +125,8 @@ fn print_endpoints(endpoints: &[crate::inventory::Endpoint], json: bool) -> anyh
         }
         return Ok(());
     }
-    let time = |ms: u64| {
-        let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
-        humantime::format_rfc3339_seconds(at).to_string()
-    };
-    let rows: Vec<[String; 8]> = endpoints
-        .iter()
-        .map(|e| {
-            [
-                e.host.clone(),
-                e.method.clone(),
-                e.template.clone(),
-                e.calls.to_string(),
-                e.callers.to_string(),
-                e.statuses.iter().map(u16::to_string).collect::<Vec<_>>().join(","),
-                time(e.first_seen_ms),
-                time(e.last_seen_ms),
-            ]
-        })
-        .collect();
-    let header = ["HOST", "METHOD", "ENDPOINT", "CALLS", "CALLERS", "STATUSES", "FIRST SEEN", "LAST SEEN"];
-    let widths: Vec<usize> =
-        (0..8).map(|i| rows.iter().map(|r| r[i].len()).chain([header[i].len()]).max().unwrap_or(0)).collect();
-    let line =
-        |cells: Vec<&str>| cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect::<Vec<_>>().join("  ");
-    println!("{}", line(header.to_vec()).trim_end());
-    for row in &rows {
-        println!("{}", line(row.iter().map(String::as_str).collect()).trim_end());
-    }
-    if rows.is_empty() {
+    print!("{}", crate::inventory::table(endpoints));
+    if endpoints.is_empty() {
         eprintln!("no endpoints yet: no events in ClickHouse (is traffic reaching the collector?)");
     }
     Ok(())

@@ -1,6 +1,7 @@
 //! Meshward collector: takes event streams from the Envoy filters, spools them to disk, writes
 //! them to ClickHouse, and serves health and metrics. `main.rs` is only the CLI's edge.
 
+pub mod analyze;
 pub mod api;
 pub mod cli;
 pub mod config;

@@ -7,10 +7,20 @@ use meshward_core::{Discovery, DiscoveryConfig};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Calls per host, method and per-request template (one row per group). `{db}`: the database.
+/// Calls per host, method and per-request template (one row per group), with the parameters,
+/// body fields (`path: type`), auth schemes and sensitive data (`request.body.$.ssn: us_ssn`)
+/// seen. `{db}`: the database.
 pub const TEMPLATE_STATS: &str = "SELECT authority, method, path_template, count() AS calls, \
      min(ts_ms) AS first_seen_ms, max(ts_ms) AS last_seen_ms, groupUniqArray(status) AS statuses, \
-     uniqExact(if(caller_id != '', caller_id, client_ip)) AS callers \
+     uniqExact(if(caller_id != '', caller_id, client_ip)) AS callers, \
+     groupUniqArrayArray(query_params) AS query_params, \
+     groupUniqArrayArray(arrayMap((p, t) -> concat(p, ': ', t), request_body_fields.path, request_body_fields.type)) \
+     AS request_fields, \
+     groupUniqArrayArray(arrayMap((p, t) -> concat(p, ': ', t), response_body_fields.path, response_body_fields.type)) \
+     AS response_fields, \
+     groupUniqArray(caller_id_source) AS auth, \
+     groupUniqArrayArray(arrayMap((d, p, l, c) -> concat(if(d = 1, 'request', 'response'), '.', p, '.', l, ': ', c), \
+     sensitive.direction, sensitive.part, sensitive.location, sensitive.class)) AS sensitive \
      FROM {db}.events GROUP BY authority, method, path_template";
 
 #[derive(Debug, Clone, Row, Deserialize)]
@@ -23,6 +33,12 @@ pub struct TemplateStats {
     pub last_seen_ms: u64,
     pub statuses: Vec<u16>,
     pub callers: u64,
+    pub query_params: Vec<String>,
+    pub request_fields: Vec<String>,
+    pub response_fields: Vec<String>,
+    /// caller identity sources (`bearer`, `api_key`, ...); empty for anonymous calls
+    pub auth: Vec<String>,
+    pub sensitive: Vec<String>,
 }
 
 /// One endpoint of the inventory.
@@ -37,6 +53,14 @@ pub struct Endpoint {
     pub statuses: Vec<u16>,
     /// Distinct callers, summed over the per-request templates merged into this endpoint.
     pub callers: u64,
+    pub query_params: Vec<String>,
+    /// request body fields as `path: type`
+    pub request_fields: Vec<String>,
+    pub response_fields: Vec<String>,
+    /// how callers authenticated (`bearer`, `jwt_sub`, `api_key`, `basic`, `none`)
+    pub auth: Vec<String>,
+    /// sensitive data seen, as `response.body.$.email: email`
+    pub sensitive: Vec<String>,
 }
 
 /// Reads the per-template statistics from ClickHouse.
@@ -76,20 +100,77 @@ pub fn build(stats: Vec<TemplateStats>, config: DiscoveryConfig) -> Vec<Endpoint
                 last_seen_ms: 0,
                 statuses: Vec::new(),
                 callers: 0,
+                query_params: Vec::new(),
+                request_fields: Vec::new(),
+                response_fields: Vec::new(),
+                auth: Vec::new(),
+                sensitive: Vec::new(),
             });
             endpoint.calls += row.calls;
             endpoint.first_seen_ms = endpoint.first_seen_ms.min(row.first_seen_ms);
             endpoint.last_seen_ms = endpoint.last_seen_ms.max(row.last_seen_ms);
             endpoint.callers += row.callers;
             endpoint.statuses.extend(row.statuses);
+            endpoint.query_params.extend(row.query_params);
+            endpoint.request_fields.extend(row.request_fields);
+            endpoint.response_fields.extend(row.response_fields);
+            endpoint.auth.extend(row.auth.into_iter().map(|a| if a.is_empty() { "none".to_owned() } else { a }));
+            endpoint.sensitive.extend(row.sensitive);
         }
     }
     let mut endpoints: Vec<Endpoint> = endpoints.into_values().collect();
     for endpoint in &mut endpoints {
         endpoint.statuses.sort_unstable();
         endpoint.statuses.dedup();
+        for list in [
+            &mut endpoint.query_params,
+            &mut endpoint.request_fields,
+            &mut endpoint.response_fields,
+            &mut endpoint.auth,
+            &mut endpoint.sensitive,
+        ] {
+            list.sort_unstable();
+            list.dedup();
+        }
     }
     endpoints
+}
+
+/// The endpoints as an aligned text table.
+pub fn table(endpoints: &[Endpoint]) -> String {
+    let time = |ms: u64| {
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
+        humantime::format_rfc3339_seconds(at).to_string()
+    };
+    let rows: Vec<[String; 9]> = endpoints
+        .iter()
+        .map(|e| {
+            [
+                e.host.clone(),
+                e.method.clone(),
+                e.template.clone(),
+                e.calls.to_string(),
+                e.callers.to_string(),
+                e.statuses.iter().map(u16::to_string).collect::<Vec<_>>().join(","),
+                e.auth.join(","),
+                time(e.first_seen_ms),
+                time(e.last_seen_ms),
+            ]
+        })
+        .collect();
+    let header = ["HOST", "METHOD", "ENDPOINT", "CALLS", "CALLERS", "STATUSES", "AUTH", "FIRST SEEN", "LAST SEEN"];
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| rows.iter().map(|r| r[i].len()).chain([header[i].len()]).max().unwrap_or(0))
+        .collect();
+    let line =
+        |cells: Vec<&str>| cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect::<Vec<_>>().join("  ");
+    let mut out = line(header.to_vec()).trim_end().to_owned();
+    out.push('\n');
+    for row in &rows {
+        out.push_str(line(row.iter().map(String::as_str).collect()).trim_end());
+        out.push('\n');
+    }
+    out
 }
 
 #[cfg(test)]
@@ -106,6 +187,11 @@ mod tests {
             last_seen_ms: calls * 10,
             statuses: vec![200],
             callers,
+            query_params: vec!["page".into()],
+            request_fields: Vec::new(),
+            response_fields: vec!["$.id: integer".into()],
+            auth: vec![String::new()],
+            sensitive: Vec::new(),
         }
     }
 
@@ -122,5 +208,9 @@ mod tests {
         assert_eq!(listed, vec![("/users/me", 500), ("/users/{user_id}", 121)]);
         let users = &endpoints[1];
         assert_eq!((users.first_seen_ms, users.last_seen_ms, users.callers), (3, 1000, 37));
+        assert_eq!(
+            (users.query_params.as_slice(), users.auth.as_slice()),
+            (&["page".to_owned()][..], &["none".to_owned()][..])
+        );
     }
 }
