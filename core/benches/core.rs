@@ -1,5 +1,6 @@
 //! Per-request cost of the core functions the filter calls on every exchange.
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use meshward_core::detect::{Detector, Direction, Findings};
 use meshward_core::{body::WalkLimits, identity::caller_identity, json_fields, template_path, IdentityKey};
 use std::hint::black_box;
 
@@ -22,5 +23,51 @@ fn benches(c: &mut Criterion) {
     });
 }
 
-criterion_group!(core_benches, benches);
+/// A typical JSON API list response: customers with names, contacts, addresses and notes.
+fn customers_json(n: usize) -> String {
+    let items: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                r#"{{"id":{},"uuid":"7c9e6679-7425-40de-944b-{:012}","name":"Customer {} O'Neil","email":"customer{}@example.com","phone":"+1 415 555 {:04}","address":{{"street":"{} Main St","city":"Springfield","zip":"{:05}"}},"created_at":"2024-03-{:02}T12:30:45Z","plan":"pro","active":true,"balance":{}.25,"notes":"Prefers email; called about invoice #{} last week, resolved."}}"#,
+                1000 + i, i, i, i, i % 10_000, i + 1, 10_000 + i, 1 + i % 28, i * 3, 4000 + i
+            )
+        })
+        .collect();
+    format!(r#"{{"data":[{}],"page":1,"has_more":true}}"#, items.join(","))
+}
+
+/// A typical JSON API request: an order with items and free text.
+fn order_json() -> String {
+    let items: Vec<String> =
+        (0..6).map(|i| format!(r#"{{"sku":"SKU-{i:06}","qty":{i},"price":19.99,"gift":false}}"#)).collect();
+    format!(
+        r#"{{"customer_id":"cus_8a7b6c5d4e3f","items":[{}],"shipping":{{"name":"Ann O'Brien","street":"12 Baker St","city":"London","postcode":"NW1 6XE"}},"note":"Please leave it at the door & ring twice; thanks!","coupon":"SPRING-2024"}}"#,
+        items.join(",")
+    )
+}
+
+fn detection(c: &mut Criterion) {
+    let detector = Detector::default();
+    let limits = WalkLimits::default();
+    let response = customers_json(40);
+    let request = order_json();
+    let mut group = c.benchmark_group("scan");
+    for (name, direction, body) in [
+        ("response_json_16k", Direction::Response, response.as_bytes()),
+        ("request_json_1k", Direction::Request, request.as_bytes()),
+    ] {
+        group.throughput(Throughput::Bytes(body.len() as u64));
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let mut out = Findings::new(64);
+                detector.scan_body(direction, "application/json", black_box(body), limits, &mut out);
+                out.items.len()
+            })
+        });
+        group.bench_function(format!("{name}_walk_only"), |b| b.iter(|| json_fields(black_box(body), limits)));
+    }
+    group.finish();
+}
+
+criterion_group!(core_benches, benches, detection);
 criterion_main!(core_benches);

@@ -130,8 +130,15 @@ impl State<'_> {
 
     fn number(&mut self, value: impl fmt::Display) {
         if self.sink.is_some() {
-            let text = value.to_string();
-            self.value(&text);
+            // formatted on the stack: numbers are most of many bodies
+            let mut buf = [0u8; 40];
+            let mut cursor = std::io::Cursor::new(&mut buf[..]);
+            if std::io::Write::write_fmt(&mut cursor, format_args!("{value}")).is_ok() {
+                let len = usize::try_from(cursor.position()).unwrap_or(0);
+                if let Ok(text) = std::str::from_utf8(&buf[..len]) {
+                    self.value(text);
+                }
+            }
         }
     }
 

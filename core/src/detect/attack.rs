@@ -41,14 +41,130 @@ enum Ctx {
 
 struct Rule {
     pattern: &'static str,
+    /// empty for signal words, which only decide which structural checks run
     class: &'static str,
     ctx: Ctx,
     reason: &'static str,
     severity: u8,
+    signal: u32,
 }
 
 const fn rule(pattern: &'static str, class: &'static str, ctx: Ctx, reason: &'static str, severity: u8) -> Rule {
-    Rule { pattern, class, ctx, reason, severity }
+    Rule { pattern, class, ctx, reason, severity, signal: 0 }
+}
+
+const fn signal(pattern: &'static str, signal: u32) -> Rule {
+    Rule { pattern, class: "", ctx: Ctx::WordStart, reason: "", severity: 0, signal }
+}
+
+/// Words that make a check worth running on a value without the characters it needs.
+const SIGNAL_SQL: u32 = 1;
+const SIGNAL_XSS: u32 = 2;
+const SIGNAL_BATCH: u32 = 4;
+const SIGNAL_NOSQL: u32 = 8;
+
+const SIGNALS: [Rule; 43] = [
+    signal("union", SIGNAL_SQL),
+    signal("select", SIGNAL_SQL),
+    signal("order", SIGNAL_SQL),
+    signal("group", SIGNAL_SQL),
+    signal("having", SIGNAL_SQL),
+    signal("waitfor", SIGNAL_SQL),
+    signal("exec", SIGNAL_SQL),
+    signal("drop", SIGNAL_SQL),
+    signal("create", SIGNAL_SQL),
+    signal("alter", SIGNAL_SQL),
+    signal("truncate", SIGNAL_SQL),
+    signal("insert", SIGNAL_SQL),
+    signal("delete", SIGNAL_SQL),
+    signal("update", SIGNAL_SQL),
+    signal("declare", SIGNAL_SQL),
+    signal("shutdown", SIGNAL_SQL),
+    signal("into", SIGNAL_SQL),
+    signal("limit", SIGNAL_SQL),
+    signal("procedure", SIGNAL_SQL),
+    signal("javascript", SIGNAL_XSS),
+    signal("vbscript", SIGNAL_XSS),
+    signal("livescript", SIGNAL_XSS),
+    signal("document", SIGNAL_XSS),
+    signal("window", SIGNAL_XSS),
+    signal("localstorage", SIGNAL_XSS),
+    signal("sessionstorage", SIGNAL_XSS),
+    signal("xmlhttprequest", SIGNAL_XSS),
+    signal("globalthis", SIGNAL_XSS),
+    signal("innerhtml", SIGNAL_XSS),
+    signal("outerhtml", SIGNAL_XSS),
+    signal("fromcharcode", SIGNAL_XSS),
+    signal("location", SIGNAL_XSS),
+    signal("srcdoc", SIGNAL_XSS),
+    signal("formaction", SIGNAL_XSS),
+    signal("xlink", SIGNAL_XSS),
+    signal("expression", SIGNAL_XSS),
+    signal("binding", SIGNAL_XSS),
+    signal("data", SIGNAL_XSS),
+    signal("if", SIGNAL_BATCH),
+    signal("for", SIGNAL_BATCH),
+    signal("db", SIGNAL_NOSQL),
+    signal("return", SIGNAL_NOSQL),
+    signal("this", SIGNAL_NOSQL),
+];
+
+/// Bytes whose presence decides which checks run (one pass over the value).
+mod chars {
+    pub const QUOTE: u32 = 1; // ' " `
+    pub const PAREN: u32 = 2; // ( )
+    pub const COMPARE: u32 = 4; // = < >
+    pub const ANGLE: u32 = 8; // < >
+    pub const SHELL: u32 = 16; // ; | & $ { } \n \r
+    pub const SLASH: u32 = 32; // / \\
+    pub const COLON: u32 = 64;
+    pub const BRACKET: u32 = 128; // [ ]
+    pub const DOLLAR: u32 = 256;
+    pub const BRACE: u32 = 512;
+    pub const STAR: u32 = 1024;
+    pub const NEWLINE: u32 = 2048;
+    pub const PERCENT: u32 = 4096; // % (after decoding: literal percent, e.g. `<%`)
+    pub const AMP: u32 = 8192;
+    pub const COMMENT: u32 = 16384; // # - * ! @ (SQL comments, operators, variables)
+    pub const QUESTION: u32 = 32768;
+    pub const SPACE: u32 = 65536;
+    pub const PLUS: u32 = 131072;
+    pub const PIPE: u32 = 262144;
+    pub const DOT: u32 = 524288;
+    pub const SEMI: u32 = 1048576;
+    pub const BACKTICK: u32 = 2097152;
+}
+
+fn char_mask(b: &[u8]) -> u32 {
+    use chars::*;
+    let mut mask = 0;
+    for &c in b {
+        mask |= match c {
+            b'\'' | b'"' => QUOTE,
+            b'`' => QUOTE | BACKTICK | SHELL,
+            b'(' | b')' => PAREN,
+            b'=' => COMPARE,
+            b'<' | b'>' => COMPARE | ANGLE,
+            b';' => SHELL | SEMI,
+            b'|' => SHELL | PIPE,
+            b'&' => SHELL | AMP,
+            b'$' => SHELL | DOLLAR,
+            b'{' | b'}' => SHELL | BRACE,
+            b'\n' | b'\r' => SHELL | NEWLINE,
+            b'/' | b'\\' => SLASH,
+            b':' => COLON,
+            b'[' | b']' => BRACKET,
+            b'*' => STAR | COMMENT,
+            b'%' => PERCENT,
+            b'#' | b'-' | b'!' | b'@' => COMMENT,
+            b'?' => QUESTION,
+            b' ' | b'\t' => SPACE,
+            b'+' => PLUS,
+            b'.' => DOT,
+            _ => 0,
+        };
+    }
+    mask
 }
 
 macro_rules! rules {
@@ -56,6 +172,15 @@ macro_rules! rules {
         [$(rule($p, $class, Ctx::$ctx, $reason, $severity)),*]
     };
 }
+
+/// System catalogs and procedures whose names give an SQL injection away.
+const SQL_NAMES: [Rule; 35] = rules!("sqli", WordStart, "system catalog or procedure name", 4:
+    "information_schema", "sysobjects", "syscolumns", "sysdatabases", "sysusers", "msysobjects", "msysaccessobjects",
+    "pg_catalog", "pg_shadow", "pg_user", "pg_database", "sqlite_master", "sqlite_schema", "all_tables",
+    "user_tables", "all_tab_columns", "user_objects", "mysql.user", "mysql.db", "master..sysdatabases",
+    "sys.objects", "sys.tables", "sys.databases", "v$version", "tempdb", "msdb", "northwind", "xp_cmdshell",
+    "sp_executesql", "sp_oacreate", "sp_password", "xp_regread", "xp_dirtree", "sp_makewebtask", "schema_name",
+);
 
 const JAVA: [Rule; 59] = rules!("java_injection", WordStart, "Java class or gadget name", 4:
     "org.apache.commons", "java.runtime", "java.processbuilder", "org.omg.corba", "java.lang", "javax.script",
@@ -186,8 +311,8 @@ impl Rules {
             &SSI,
             &SHELL_WORDS,
             &LOG4J,
-            &[],
-            &[],
+            &SIGNALS,
+            &SQL_NAMES,
             &[],
         ];
         let rules: Vec<&'static Rule> = groups.iter().flat_map(|g| g.iter()).collect();
@@ -197,6 +322,7 @@ impl Rules {
 
     /// Scans a normalized value.
     pub fn scan(&self, site: Site<'_>, v: &str, emit: &mut dyn FnMut(&'static str, &'static str, u8)) {
+        use chars::*;
         if v.len() < 2 {
             return;
         }
@@ -209,45 +335,65 @@ impl Rules {
             }
         };
         let b = v.as_bytes();
-        let special = b.iter().any(|c| !c.is_ascii_alphanumeric() && *c != b' ' && *c != b'-' && *c != b'_');
-        if special || b.len() > 12 {
+        let signals = self.keywords(b, &mut once);
+        let mask = char_mask(b);
+        let any = |bits: u32| mask & bits != 0;
+        if any(QUOTE | PAREN | COMPARE | SEMI | COMMENT | PIPE | AMP) || signals & SIGNAL_SQL != 0 {
             if let Some(reason) = sqli::detect(v) {
                 once("sqli", reason, 4);
             }
         }
-        if special {
+        if any(ANGLE | PAREN | BACKTICK | COMPARE | BRACKET | COLON | PLUS) || signals & SIGNAL_XSS != 0 {
             if let Some(reason) = xss::detect(v) {
                 once("xss", reason, 3);
             }
+        }
+        if any(SLASH) || memchr::memmem::find(b, b"0x2e").is_some() {
             if let Some(reason) = traversal(b) {
                 once("path_traversal", reason, 3);
             }
+        }
+        if any(BRACE | PERCENT | BRACKET) {
             if let Some(reason) = template(b) {
                 once("ssti", reason, 4);
             }
+        }
+        if any(PAREN) || (any(STAR) && any(PIPE | AMP)) {
             if let Some(reason) = ldap(b) {
                 once("ldap_injection", reason, 3);
             }
+        }
+        if any(NEWLINE) {
             if let Some(reason) = crlf(b, site.part == Part::Header) {
                 once("crlf_injection", reason, 3);
             }
+        }
+        if any(DOLLAR) && any(BRACE) {
             if let Some(reason) = log4j(v) {
                 once("log4shell", reason, 4);
             }
+        }
+        if any(DOLLAR | PIPE | PAREN | QUOTE) || signals & SIGNAL_NOSQL != 0 {
             if let Some(reason) = nosql(b) {
                 once("nosqli", reason, 4);
             }
+        }
+        if any(AMP | PERCENT) && any(SEMI) {
             if let Some(reason) = entity_reference(b) {
                 once("xxe", reason, 3);
             }
+        }
+        if any(QUESTION | BRACKET | BRACE | COLON | DOLLAR) {
             if let Some(reason) = php_structures(b) {
                 once("php_injection", reason, 4);
             }
+        }
+        if any(COLON | SLASH | QUESTION) {
             if let Some((class, reason)) = url_value(v, site.key) {
                 once(class, reason, 4);
             }
         }
-        if special || b.contains(&b' ') {
+        if any(SHELL | ANGLE | BRACKET) || signals & SIGNAL_BATCH != 0 {
             if let Some(reason) = shell(b) {
                 once("command_injection", reason, 4);
             }
@@ -259,7 +405,6 @@ impl Rules {
                 once(class, reason, 4);
             }
         }
-        self.keywords(b, &mut once);
     }
 
     /// A parameter or JSON key name: prototype pollution and NoSQL operators live there.
@@ -327,14 +472,22 @@ impl Rules {
         }
     }
 
-    fn keywords(&self, b: &[u8], once: &mut dyn FnMut(&'static str, &'static str, u8)) {
-        let Some(automaton) = self.automaton.as_ref() else { return };
+    /// Keyword rules in one pass; returns the signal words seen.
+    fn keywords(&self, b: &[u8], once: &mut dyn FnMut(&'static str, &'static str, u8)) -> u32 {
+        let Some(automaton) = self.automaton.as_ref() else { return u32::MAX };
+        let mut signals = 0;
         for m in automaton.find_overlapping_iter(b) {
             let Some(rule) = self.rules.get(m.pattern().as_usize()) else { continue };
-            if context_ok(b, m.start(), m.end(), rule.ctx) && extra_ok(rule, b, m.start(), m.end()) {
+            if !context_ok(b, m.start(), m.end(), rule.ctx) {
+                continue;
+            }
+            if rule.signal != 0 {
+                signals |= rule.signal;
+            } else if extra_ok(rule, b, m.start(), m.end()) {
                 once(rule.class, rule.reason, rule.severity);
             }
         }
+        signals
     }
 }
 
@@ -423,6 +576,7 @@ fn extra_ok(rule: &Rule, b: &[u8], start: usize, end: usize) -> bool {
             }
         }
         "process.env" | "name()" | "jar:" => start == 0 || !word_byte(b[start - 1]),
+        _ if rule.class == "sqli" => end >= b.len() || !word_byte(b[end]),
         // `${jndi:ldap://...}` is Log4Shell, reported as such
         "ldap://" | "dict://" | "file://" => !b[..start].ends_with(b"jndi:"),
         _ => true,
@@ -973,7 +1127,8 @@ fn shell_start(b: &[u8]) -> Option<&'static str> {
             let arg = rest.split(|c| *c == b' ').next().unwrap_or_default();
             rest.first()
                 .is_some_and(|c| matches!(c, b'-' | b'/' | b'.' | b'$' | b'<' | b'>' | b'\'' | b'"' | b'`' | b'~'))
-                || arg.iter().any(|c| matches!(c, b'.' | b':' | b'/' | b'=' | b'|' | b';'))
+                || arg.iter().any(|c| matches!(c, b':' | b'/' | b'=' | b'|' | b';'))
+                || arg.iter().rposition(|c| *c == b'.').is_some_and(|p| p + 1 < arg.len())
         }
         Some(b'<' | b'>' | b';' | b'|') => true,
         _ => false,

@@ -181,16 +181,37 @@ pub struct Findings {
     pub items: Vec<Finding>,
     pub dropped: u32,
     max: usize,
+    /// what each field name of this message says about its values (names repeat, in arrays of
+    /// objects above all), so each is read once
+    hints: Vec<(String, sensitive::Hint)>,
 }
+
+/// Most distinct field names whose hints are remembered per message.
+const MAX_HINTS: usize = 64;
 
 impl Findings {
     pub fn new(max: usize) -> Self {
-        Findings { items: Vec::new(), dropped: 0, max }
+        Findings { items: Vec::new(), dropped: 0, max, hints: Vec::new() }
+    }
+
+    fn hint(&mut self, key: &str) -> sensitive::Hint {
+        if let Some((_, hint)) = self.hints.iter().find(|(k, _)| k == key) {
+            return *hint;
+        }
+        let hint = sensitive::hint(key);
+        if self.hints.len() < MAX_HINTS {
+            self.hints.push((key.to_owned(), hint));
+        }
+        hint
+    }
+
+    /// One finding per class and field: a list of 500 cards is one exposure, not 500.
+    fn has(&self, class: &str, part: Part, field: &str) -> bool {
+        self.items.iter().any(|f| f.class == class && f.field == field && f.part == part)
     }
 
     fn push(&mut self, finding: Finding) {
-        // one finding per class and field: a list of 500 cards is one exposure, not 500
-        if self.items.iter().any(|f| f.class == finding.class && f.field == finding.field && f.part == finding.part) {
+        if self.has(&finding.class, finding.part, &finding.field) {
             return;
         }
         if self.items.len() >= self.max {
@@ -255,9 +276,10 @@ impl Detector {
             return;
         }
         if self.config.sensitive {
+            let hint = out.hint(site.key);
             let mut emit =
                 |class: &'static str, confidence: f32| self.emit_sensitive(site, class, confidence, value, out);
-            sensitive::scan(&self.secrets, site, value, &mut emit);
+            sensitive::scan(&self.secrets, hint, value, &mut emit);
             for custom in &self.custom {
                 let key_ok = custom.key.as_ref().is_none_or(|k| k.is_match(site.key));
                 if key_ok && custom.value.is_match(value) && self.enabled(&custom.name) {
@@ -266,7 +288,9 @@ impl Detector {
                 }
             }
         }
-        if self.config.attacks && site.direction == Direction::Request {
+        // a number cannot carry an attack
+        let numeric = value.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'+' | b'e' | b'E'));
+        if self.config.attacks && site.direction == Direction::Request && !numeric {
             let normalized = normalize(value);
             self.attacks.scan(site, &normalized, &mut |class, reason, severity| {
                 if self.enabled(class) {
@@ -287,7 +311,7 @@ impl Detector {
     }
 
     fn emit_sensitive(&self, site: Site<'_>, class: &'static str, confidence: f32, value: &str, out: &mut Findings) {
-        if self.enabled(class) {
+        if self.enabled(class) && !out.has(class, site.part, site.field) {
             out.push(self.sensitive_finding(site, class.to_owned(), confidence, value));
         }
     }
@@ -515,7 +539,7 @@ impl Detector {
             if self.config.sensitive {
                 for (key, value) in walk::assignments(&text) {
                     let site = Site { direction, part: Part::Body, field: key, key };
-                    sensitive::scan_key_only(site, value, &mut |class, confidence| {
+                    sensitive::scan_key_only(key, value, &mut |class, confidence| {
                         self.emit_sensitive(site, class, confidence, value, out)
                     });
                 }

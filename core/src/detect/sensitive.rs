@@ -4,7 +4,6 @@
 //! (JWT headers are decoded), and key-based classes (`password`, `passport`, ...) by the name of
 //! the field that holds them. Field names also raise the confidence of value-based matches.
 
-use super::Site;
 use aho_corasick::AhoCorasick;
 use base64::Engine;
 
@@ -43,7 +42,7 @@ pub const SENSITIVE_CLASSES: &[&str] = &[
 
 /// What a field's name says about its value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Hint {
+pub enum Hint {
     None,
     Password,
     Secret,
@@ -62,7 +61,7 @@ enum Hint {
     Iban,
 }
 
-fn hint(key: &str) -> Hint {
+pub fn hint(key: &str) -> Hint {
     if key.is_empty() || key.len() > 64 {
         return Hint::None;
     }
@@ -248,8 +247,8 @@ impl Default for Secrets {
 type Emit<'e> = dyn FnMut(&'static str, f32) + 'e;
 
 /// Scans one value and calls `emit(class, confidence)` for each class found.
-pub fn scan(secrets: &Secrets, site: Site<'_>, value: &str, emit: &mut Emit<'_>) {
-    let hint = hint(site.key);
+/// `hint` is `hint(site.key)`, computed once per key by the caller.
+pub fn scan(secrets: &Secrets, hint: Hint, value: &str, emit: &mut Emit<'_>) {
     let bytes = value.as_bytes();
     by_key(hint, value, emit);
     if bytes.contains(&b'@') {
@@ -264,12 +263,15 @@ pub fn scan(secrets: &Secrets, site: Site<'_>, value: &str, emit: &mut Emit<'_>)
     if bytes.iter().filter(|&&b| b == b':').take(2).count() == 2 {
         ipv6(bytes, emit);
     }
-    vendor_secrets(secrets, bytes, emit);
+    // the shortest secret the prefixes find (`Basic ` and 8 characters) is 14 bytes
+    if bytes.len() >= 14 {
+        vendor_secrets(secrets, bytes, emit);
+    }
 }
 
 /// Only the classes a field name decides (`password`, `api_key`, `passport`, ...).
-pub fn scan_key_only(site: Site<'_>, value: &str, emit: &mut Emit<'_>) {
-    let hint = hint(site.key);
+pub fn scan_key_only(key: &str, value: &str, emit: &mut Emit<'_>) {
+    let hint = hint(key);
     if hint != Hint::None {
         by_key(hint, value, emit);
     }
@@ -378,10 +380,43 @@ fn email(b: &[u8], hint: Hint, emit: &mut Emit<'_>) {
 /// A run of digits with single separators between groups: `4111 1111 1111 1111`,
 /// `(555) 123-4567`, `+44 20 7946 0958`, `192.168.0.1`.
 struct NumberSpan {
-    digits: Vec<u8>,
-    groups: Vec<usize>,
-    separators: Vec<u8>,
+    digits: Small<24>,
+    groups: Small<24>,
+    separators: Small<24>,
     plus: bool,
+}
+
+/// A fixed-size list: number spans are short, and this runs for every value with a digit.
+#[derive(Clone, Copy)]
+struct Small<const N: usize> {
+    items: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> Small<N> {
+    const fn new() -> Self {
+        Small { items: [0; N], len: 0 }
+    }
+    fn push(&mut self, v: u8) {
+        if self.len < N {
+            self.items[self.len] = v;
+            self.len += 1;
+        }
+    }
+    fn as_slice(&self) -> &[u8] {
+        &self.items[..self.len]
+    }
+    fn len(&self) -> usize {
+        self.len
+    }
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    fn bump_last(&mut self) {
+        if self.len > 0 {
+            self.items[self.len - 1] = self.items[self.len - 1].saturating_add(1);
+        }
+    }
 }
 
 fn numbers(b: &[u8], hint: Hint, emit: &mut Emit<'_>) {
@@ -405,7 +440,8 @@ fn numbers(b: &[u8], hint: Hint, emit: &mut Emit<'_>) {
 }
 
 fn read_span(b: &[u8], start: usize) -> (NumberSpan, usize) {
-    let mut span = NumberSpan { digits: Vec::new(), groups: vec![0], separators: Vec::new(), plus: false };
+    let mut span = NumberSpan { digits: Small::new(), groups: Small::new(), separators: Small::new(), plus: false };
+    span.groups.push(0);
     let mut i = start;
     if b[i] == b'+' {
         span.plus = true;
@@ -415,9 +451,7 @@ fn read_span(b: &[u8], start: usize) -> (NumberSpan, usize) {
         let c = b[i];
         if c.is_ascii_digit() {
             span.digits.push(c - b'0');
-            if let Some(g) = span.groups.last_mut() {
-                *g += 1;
-            }
+            span.groups.bump_last();
             i += 1;
             continue;
         }
@@ -439,20 +473,25 @@ fn read_span(b: &[u8], start: usize) -> (NumberSpan, usize) {
         }
         i += sep_len;
     }
-    if span.groups.first() == Some(&0) {
-        span.groups.remove(0);
+    if span.groups.as_slice().first() == Some(&0) {
+        let mut rest = Small::new();
+        for &g in &span.groups.as_slice()[1..] {
+            rest.push(g);
+        }
+        span.groups = rest;
     }
     (span, i)
 }
 
 fn classify(span: &NumberSpan, hint: Hint, emit: &mut Emit<'_>) {
-    let d = &span.digits;
+    let d = span.digits.as_slice();
     let n = d.len();
-    let only = |allowed: &[u8]| span.separators.iter().all(|s| allowed.contains(s));
+    let only = |allowed: &[u8]| span.separators.as_slice().iter().all(|s| allowed.contains(s));
     let groups = span.groups.as_slice();
     if !span.plus && only(b".") && groups.len() == 4 && groups.iter().all(|&g| (1..=3).contains(&g)) {
         let mut idx = 0;
         let ok = groups.iter().all(|&g| {
+            let g = usize::from(g);
             let v = d[idx..idx + g].iter().fold(0u32, |a, &x| a * 10 + u32::from(x));
             let leading_zero = g > 1 && d[idx] == 0;
             idx += g;
@@ -468,7 +507,8 @@ fn classify(span: &NumberSpan, hint: Hint, emit: &mut Emit<'_>) {
         return;
     }
     if !span.plus && n == 9 {
-        let formatted = groups == [3, 2, 4] && only(b"- ") && span.separators.windows(2).all(|w| w[0] == w[1]);
+        let formatted =
+            groups == [3, 2, 4] && only(b"- ") && span.separators.as_slice().windows(2).all(|w| w[0] == w[1]);
         if (formatted || (groups == [9] && hint == Hint::Ssn)) && ssn_valid(d) {
             emit("us_ssn", if hint == Hint::Ssn { 0.99 } else { 0.85 });
             return;
@@ -479,7 +519,7 @@ fn classify(span: &NumberSpan, hint: Hint, emit: &mut Emit<'_>) {
         return;
     }
     if !span.plus && n == 11 {
-        let formatted = groups == [3, 3, 3, 2] && span.separators == b"..-";
+        let formatted = groups == [3, 3, 3, 2] && span.separators.as_slice() == b"..-";
         if (formatted || (groups == [11] && hint == Hint::Cpf)) && cpf_valid(d) {
             emit("br_cpf", 0.9);
             return;
@@ -920,13 +960,11 @@ fn azure_client_secret(b: &[u8], q: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::{Direction, Part};
 
     fn classes(key: &str, value: &str) -> Vec<&'static str> {
         let secrets = Secrets::new();
-        let site = Site { direction: Direction::Response, part: Part::Body, field: key, key };
         let mut out = Vec::new();
-        scan(&secrets, site, value, &mut |c, _| out.push(c));
+        scan(&secrets, hint(key), value, &mut |c, _| out.push(c));
         out.sort_unstable();
         out.dedup();
         out

@@ -252,45 +252,6 @@ const SQL_FUNCS: &[&str] = &[
     "opendatasource",
 ];
 
-/// Objects whose names alone give an injection away.
-const SCHEMA_NAMES: &[&str] = &[
-    "information_schema",
-    "sysobjects",
-    "syscolumns",
-    "sysdatabases",
-    "sysusers",
-    "msysobjects",
-    "msysaccessobjects",
-    "pg_catalog",
-    "pg_shadow",
-    "pg_user",
-    "pg_database",
-    "sqlite_master",
-    "sqlite_schema",
-    "all_tables",
-    "user_tables",
-    "all_tab_columns",
-    "user_objects",
-    "mysql.user",
-    "mysql.db",
-    "master..sysdatabases",
-    "dual",
-    "sys.objects",
-    "sys.tables",
-    "sys.databases",
-    "v$version",
-    "tempdb",
-    "msdb",
-    "northwind",
-    "xp_cmdshell",
-    "sp_executesql",
-    "sp_oacreate",
-    "sp_password",
-    "xp_regread",
-    "xp_dirtree",
-    "sp_makewebtask",
-];
-
 struct Tokens {
     toks: Vec<Tok>,
     words: Vec<(usize, usize)>,
@@ -522,8 +483,10 @@ pub fn detect(s: &str) -> Option<&'static str> {
     if b.len() < 2 {
         return None;
     }
-    if let Some(reason) = schema_names(s) {
-        return Some(reason);
+    if s.contains("dual") {
+        if let Some(reason) = from_dual(s) {
+            return Some(reason);
+        }
     }
     let bare = tokenize(b, None);
     if let Some(reason) = check(&bare, b, false) {
@@ -540,21 +503,12 @@ pub fn detect(s: &str) -> Option<&'static str> {
     None
 }
 
-fn schema_names(s: &str) -> Option<&'static str> {
-    for name in SCHEMA_NAMES {
-        if let Some(pos) = s.find(name) {
-            let before = s[..pos].bytes().next_back();
-            let after = s[pos + name.len()..].bytes().next();
-            let bounded = |c: Option<u8>| c.is_none_or(|c| !c.is_ascii_alphanumeric() && c != b'_');
-            if bounded(before) && bounded(after) && *name != "dual" {
-                return Some("system catalog name");
-            }
-            if *name == "dual" && s[pos..].starts_with("dual") && s[..pos].trim_end().ends_with("from") {
-                return Some("select from dual");
-            }
-        }
-    }
-    None
+/// `select 1 from dual` (Oracle and MySQL's dummy table).
+fn from_dual(s: &str) -> Option<&'static str> {
+    let pos = s.find("dual")?;
+    let after = s[pos + 4..].bytes().next();
+    (s[..pos].trim_end().ends_with("from") && after.is_none_or(|c| !c.is_ascii_alphanumeric()))
+        .then_some("select from dual")
 }
 
 fn check(t: &Tokens, s: &[u8], quoted: bool) -> Option<&'static str> {
@@ -573,7 +527,8 @@ fn check(t: &Tokens, s: &[u8], quoted: bool) -> Option<&'static str> {
                 while j < n && matches!(code[j], Tok::LParen | Tok::Kw(Kw::Other)) {
                     j += 1;
                 }
-                if j < n && code[j] == Tok::Kw(Kw::Select) {
+                // `union select` with something selected (a name like "Union Select" is not)
+                if j < n && code[j] == Tok::Kw(Kw::Select) && j + 1 < n {
                     return Some("UNION SELECT");
                 }
             }
@@ -642,7 +597,7 @@ fn check(t: &Tokens, s: &[u8], quoted: bool) -> Option<&'static str> {
                 }
             }
             Tok::Semi => {
-                if let Some(reason) = stacked(&code[i + 1..], t, i + 1, s) {
+                if let Some(reason) = stacked(&code[i + 1..], t, i + 1, s, true) {
                     return Some(reason);
                 }
             }
@@ -666,8 +621,8 @@ fn check(t: &Tokens, s: &[u8], quoted: bool) -> Option<&'static str> {
     let n = code.len();
     let first = *code.first()?;
     // a statement as the whole value (`create table x (...)`, `drop table users`)
-    if !quoted && matches!(first, Tok::Kw(Kw::Stmt)) {
-        if let Some(reason) = stacked(&code, t, 0, s) {
+    if !quoted && matches!(first, Tok::Kw(Kw::Stmt)) && !matches!(code.get(1), Some(Tok::Ident) if n == 2) {
+        if let Some(reason) = stacked(&code, t, 0, s, false) {
             return Some(reason);
         }
     }
@@ -714,7 +669,7 @@ fn check(t: &Tokens, s: &[u8], quoted: bool) -> Option<&'static str> {
         }
         Tok::Kw(Kw::Into) if in_quotes => Some("INTO after a break"),
         Tok::Kw(Kw::Stmt) if in_quotes || closed_parens => {
-            stacked(&code[i..], t, i, s).map(|_| "statement after a break")
+            stacked(&code[i..], t, i, s, true).map(|_| "statement after a break")
         }
         Tok::Kw(Kw::Expr) if in_quotes && i + 1 < n && operand(code[i + 1]) => Some("comparison after a break"),
         Tok::Cmp
@@ -801,8 +756,11 @@ fn select_from(rest: &[Tok], statement_start: bool) -> bool {
     }
     let Some(from) = rest.iter().take(24).position(|t| *t == Tok::Kw(Kw::From)) else {
         // `select @@version`, `select 1,2,3`, `select load_file(`
+        // a bare item must look like SQL: `select 1`, `select @@version`, not "Select Table"
+        let bare_item =
+            rest.len() <= 2 && matches!(item, Some(Tok::Num | Tok::Var | Tok::Func(_) | Tok::Op | Tok::Str { .. }));
         return statement_start
-            && (rest.len() <= 2
+            && (bare_item
                 || matches!(rest.get(2), Some(Tok::Comma | Tok::LParen | Tok::Op))
                 || matches!(item, Some(Tok::Var | Tok::Func(_))));
     };
@@ -813,7 +771,9 @@ fn select_from(rest: &[Tok], statement_start: bool) -> bool {
     }
 }
 
-fn stacked(rest: &[Tok], t: &Tokens, code_start: usize, s: &[u8]) -> Option<&'static str> {
+/// A statement: after a `;` (or a break out of a string), or as the whole value when
+/// `after_separator` is false, which asks more of it (`exec summary` is prose).
+fn stacked(rest: &[Tok], t: &Tokens, code_start: usize, s: &[u8], after_separator: bool) -> Option<&'static str> {
     let first = *rest.first()?;
     let word = |k: usize| -> &[u8] {
         let idx = index_in_all(&t.toks, code_start + k);
@@ -841,7 +801,10 @@ fn stacked(rest: &[Tok], t: &Tokens, code_start: usize, s: &[u8]) -> Option<&'st
             b"delete" => word(1) == b"from",
             b"update" => next == Some(Tok::Ident) && rest.get(2).is_some_and(|_| word(2) == b"set"),
             b"exec" | b"execute" => {
-                matches!(next, Some(Tok::Ident | Tok::Func(_) | Tok::Var | Tok::LParen | Tok::Str { .. }))
+                let procedure =
+                    word(1).starts_with(b"xp_") || word(1).starts_with(b"sp_") || word(1).starts_with(b"master");
+                matches!(next, Some(Tok::Func(_) | Tok::Var | Tok::LParen | Tok::Str { .. }))
+                    || (next == Some(Tok::Ident) && (after_separator || procedure))
             }
             b"declare" | b"set" => next == Some(Tok::Var),
             b"shutdown" => next.is_none(),
