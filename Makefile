@@ -6,7 +6,7 @@ WASM_DIR := target/$(WASM_TARGET)/wasm
 STACK_INFO := build/stack.env
 STACK_PID := build/stack.pid
 
-.PHONY: setup build wasm test lint unit e2e sql-compat demo up down bench clean
+.PHONY: setup build wasm test lint unit e2e sql-compat demo up down bench quality clean
 
 ## setup: install everything a fresh machine needs (idempotent)
 setup:
@@ -30,6 +30,11 @@ lint: setup
 test: build lint
 	$(CARGO) test --workspace --no-fail-fast
 
+## quality: measure detection on the labelled corpora (../shared/corpora or MESHWARD_CORPORA) into DETECTION.md
+quality:
+	$(CARGO) build --release -p meshward-e2e --bin meshward-quality
+	target/release/meshward-quality --write DETECTION.md
+
 ## demo: start the stack, drive traffic through Envoy, print what landed in ClickHouse, stop
 demo: build
 	$(CARGO) run -q -p meshward-e2e --bin meshward-stack -- demo
@@ -50,7 +55,7 @@ down:
 
 ## bench: release builds, filter and collector benchmarks side by side; writes BENCHMARKS.md
 bench:
-	@bash scripts/setup.sh wrk  # everything `make setup` installs, plus the load generator
+	@bash scripts/setup.sh wrk time  # everything `make setup` installs, plus the load generator and GNU time
 	$(CARGO) build --target $(WASM_TARGET) --profile wasm -p meshward-filter -p meshward-noop-filter
 	$(CARGO) build --release -p meshward -p meshward-e2e --bins
 	@mkdir -p build

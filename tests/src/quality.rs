@@ -58,7 +58,8 @@ fn attack_classes(out: &Findings) -> Vec<&str> {
 /// Which detector classes count as detecting a corpus label.
 fn accepted(label: &str) -> Option<&'static [&'static str]> {
     Some(match label {
-        "sqli" => &["sqli"],
+        // CRS files MongoDB operator injection under SQL injection
+        "sqli" => &["sqli", "nosqli"],
         "xss" => &["xss"],
         "path_traversal" => &["path_traversal"],
         "command_injection" => &["command_injection"],

@@ -47,6 +47,7 @@ pub fn router() -> Router {
         .route("/api/products", get(products))
         .route("/api/products/{sku}", get(product))
         .route("/bench", get(bench_get).post(bench_post))
+        .route("/bench16", post(bench16_post))
 }
 
 fn authorized(headers: &HeaderMap) -> bool {
@@ -160,4 +161,26 @@ async fn bench_post(Json(_body): Json<Value>) -> Json<Value> {
 /// The JSON body the benchmark sends (about 1 KiB).
 pub fn bench_body() -> String {
     kib_json().to_string()
+}
+
+/// About 16 KiB of JSON: a page of customer records, the kind of body detection reads.
+fn json_16k() -> Value {
+    let customers: Vec<Value> = (0..40)
+        .map(|i| {
+            json!({"id": 1000 + i, "name": format!("Customer {i} O'Neil"), "email": format!("customer{i}@example.com"),
+                   "phone": format!("+1 415 555 {:04}", i), "address": {"street": format!("{} Main St", i + 1),
+                   "city": "Springfield", "zip": format!("{:05}", 10_000 + i)}, "plan": "pro", "active": true,
+                   "notes": "Prefers email; called about an invoice last week, resolved."})
+        })
+        .collect();
+    json!({"data": customers, "page": 1, "has_more": true})
+}
+
+async fn bench16_post(Json(_body): Json<Value>) -> Json<Value> {
+    Json(json_16k())
+}
+
+/// The 16 KiB JSON body of the large-body benchmark.
+pub fn bench_body_16k() -> String {
+    json_16k().to_string()
 }

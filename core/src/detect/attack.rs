@@ -174,12 +174,13 @@ macro_rules! rules {
 }
 
 /// System catalogs and procedures whose names give an SQL injection away.
-const SQL_NAMES: [Rule; 35] = rules!("sqli", WordStart, "system catalog or procedure name", 4:
+const SQL_NAMES: [Rule; 41] = rules!("sqli", WordStart, "system catalog or procedure name", 4:
     "information_schema", "sysobjects", "syscolumns", "sysdatabases", "sysusers", "msysobjects", "msysaccessobjects",
     "pg_catalog", "pg_shadow", "pg_user", "pg_database", "sqlite_master", "sqlite_schema", "all_tables",
     "user_tables", "all_tab_columns", "user_objects", "mysql.user", "mysql.db", "master..sysdatabases",
     "sys.objects", "sys.tables", "sys.databases", "v$version", "tempdb", "msdb", "northwind", "xp_cmdshell",
     "sp_executesql", "sp_oacreate", "sp_password", "xp_regread", "xp_dirtree", "sp_makewebtask", "schema_name",
+    "pg_sleep", "load_file", "dbms_pipe", "dbms_lock", "utl_http", "utl_inaddr",
 );
 
 const JAVA: [Rule; 59] = rules!("java_injection", WordStart, "Java class or gadget name", 4:

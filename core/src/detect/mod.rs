@@ -336,21 +336,21 @@ impl Detector {
         if self.config.attacks {
             let site = Site { direction: Direction::Request, part: Part::Path, field: "", key: "" };
             let normalized = normalize(path);
-            self.attacks.scan_path(&normalized, &mut |class, reason, severity| {
+            let mut emit = |class: &'static str, reason: &'static str, severity: u8| {
                 if self.enabled(class) {
-                    out.push(Finding {
-                        kind: Kind::Attack,
-                        class: class.to_owned(),
-                        direction: site.direction,
-                        part: site.part,
-                        field: String::new(),
-                        confidence: 0.9,
-                        reason,
-                        severity,
-                        masked_sample: None,
-                    });
+                    out.push(attack_finding(Direction::Request, Part::Path, "", class, reason, severity));
                 }
-            });
+            };
+            self.attacks.scan_path(&normalized, &mut emit);
+            // segments with more than name characters get the value checks (`/if(now()=sysdate(),
+            // sleep(12),0)`, `/users/1'or'1'='1`)
+            for segment in normalized.split('/') {
+                let plain =
+                    segment.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'~'));
+                if !plain {
+                    self.attacks.scan(site, segment, &mut emit);
+                }
+            }
         }
         self.scan_pairs(Direction::Request, Part::Query, query, out);
     }
@@ -485,6 +485,9 @@ impl Detector {
     ) -> Option<Walk> {
         let mime = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
         let scanning = self.config.sensitive || (self.config.attacks && direction == Direction::Request);
+        if (mime == "application/json" || mime.ends_with("+json")) && !scanning {
+            return Some(crate::body::json_fields(body, limits));
+        }
         if mime == "application/json" || mime.ends_with("+json") {
             let mut last_key_scanned = String::new();
             let mut sink = |path: &str, key: &str, value: &str| {

@@ -20,6 +20,7 @@ enum Kw {
     Having,
     Limit,
     Into,
+    As,
     Other,
 }
 
@@ -103,6 +104,7 @@ const KEYWORDS: &[(&str, Kw)] = &[
     ("false", Kw::Other),
     ("delay", Kw::Other),
     ("procedure", Kw::Other),
+    ("analyse", Kw::Other),
     ("outfile", Kw::Other),
     ("dumpfile", Kw::Other),
     ("case", Kw::Other),
@@ -115,6 +117,7 @@ const KEYWORDS: &[(&str, Kw)] = &[
     ("offset", Kw::Other),
     ("database", Kw::Other),
     ("collate", Kw::Other),
+    ("as", Kw::As),
 ];
 
 /// Functions used for blind, error-based and file-reading injection; almost never in prose.
@@ -522,13 +525,58 @@ fn check(t: &Tokens, s: &[u8], quoted: bool) -> Option<&'static str> {
     }
     for i in 0..n {
         match code[i] {
+            Tok::Kw(Kw::As) if i > 0 && matches!(code[i - 1], Tok::Str { .. } | Tok::Ident | Tok::Num) => {
+                // `x AS "alias" FROM t`: a select list continued
+                if matches!(code.get(i + 1), Some(Tok::Str { .. } | Tok::Ident))
+                    && code.get(i + 2) == Some(&Tok::Kw(Kw::From))
+                {
+                    return Some("aliased column FROM");
+                }
+            }
+            Tok::Kw(Kw::Other) if word_at(t, all, s, i) == b"case" => {
+                let when = code.get(i + 1).is_some_and(|_| word_at(t, all, s, i + 1) == b"when");
+                if when && (i + 2..n.min(i + 12)).any(|k| word_at(t, all, s, k) == b"then") {
+                    return Some("CASE WHEN");
+                }
+            }
+            Tok::Kw(Kw::Other) if word_at(t, all, s, i) == b"procedure" && word_at(t, all, s, i + 1) == b"analyse" => {
+                return Some("PROCEDURE ANALYSE");
+            }
+            Tok::Op if i > 0 && code.get(i + 1) == Some(&Tok::Op) && word_at(t, all, s, i) == b":" => {
+                // PostgreSQL casts: `password::int`, `f(x)::text`
+                const TYPES: &[&[u8]] = &[
+                    b"int",
+                    b"integer",
+                    b"bigint",
+                    b"smallint",
+                    b"text",
+                    b"varchar",
+                    b"char",
+                    b"double",
+                    b"numeric",
+                    b"real",
+                    b"float",
+                    b"bool",
+                    b"boolean",
+                    b"date",
+                    b"bytea",
+                    b"regclass",
+                    b"oid",
+                ];
+                let ty = word_at(t, all, s, i + 2);
+                if TYPES.contains(&ty) && matches!(code[i - 1], Tok::Ident | Tok::RParen | Tok::Str { .. } | Tok::Num) {
+                    return Some("PostgreSQL cast");
+                }
+            }
             Tok::Kw(Kw::Union) => {
                 let mut j = i + 1;
                 while j < n && matches!(code[j], Tok::LParen | Tok::Kw(Kw::Other)) {
                     j += 1;
                 }
-                // `union select` with something selected (a name like "Union Select" is not)
-                if j < n && code[j] == Tok::Kw(Kw::Select) && j + 1 < n {
+                // `union select` with something selected, or after something it continues (a
+                // name like "Union Select" is neither)
+                let continues = i > 0 && matches!(code[i - 1], Tok::Str { .. } | Tok::Num | Tok::RParen);
+                if j < n && code[j] == Tok::Kw(Kw::Select) && (j + 1 < n || continues) {
                     return Some("UNION SELECT");
                 }
             }
@@ -568,7 +616,7 @@ fn check(t: &Tokens, s: &[u8], quoted: bool) -> Option<&'static str> {
                 let args = &code[(i + 2).min(n)..];
                 let sqlish = args.is_empty()
                     || args.iter().any(|t| matches!(t, Tok::Str { .. } | Tok::Func(_) | Tok::Var | Tok::Kw(_)))
-                    || (args.first() == Some(&Tok::Num) && args.get(1) == Some(&Tok::Comma));
+                    || (args.first() == Some(&Tok::Num) && matches!(args.get(1), Some(Tok::Comma | Tok::Cmp)));
                 if sqlish {
                     return Some("SQL function call");
                 }
@@ -628,7 +676,24 @@ fn check(t: &Tokens, s: &[u8], quoted: bool) -> Option<&'static str> {
     }
     // a value that starts with the rest of a condition, as appended to a parameter
     // (` or 1=1`, ` order by 5--`, ` having 1=1#`): an operand before it is implied
-    let appended = !quoted && matches!(first, Tok::Kw(Kw::Logic | Kw::Order | Kw::Group | Kw::Having | Kw::Expr));
+    // `, find_in_set('22', x)`: a function call appended to a list
+    if !quoted
+        && first == Tok::Comma
+        && matches!(code.get(1), Some(Tok::Func(FuncKind::Sql | FuncKind::Strong | FuncKind::Info)))
+    {
+        let args = &code[(3).min(n)..];
+        if args.iter().any(|t| matches!(t, Tok::Str { .. } | Tok::Func(_) | Tok::Var)) {
+            return Some("SQL function call appended to a list");
+        }
+    }
+    // `/create table x`, `-drop table y`
+    if !quoted && first == Tok::Op && matches!(code.get(1), Some(Tok::Kw(Kw::Stmt))) {
+        if let Some(reason) = stacked(&code[1..], t, 1, s, false) {
+            return Some(reason);
+        }
+    }
+    let appended =
+        !quoted && matches!(first, Tok::Kw(Kw::Logic | Kw::Order | Kw::Group | Kw::Having | Kw::Expr) | Tok::RParen);
     let breaks = match first {
         Tok::Str { closed } => quoted && closed,
         Tok::Num | Tok::Ident | Tok::Var => true,
@@ -651,7 +716,19 @@ fn check(t: &Tokens, s: &[u8], quoted: bool) -> Option<&'static str> {
             k += 1;
         }
         if all.get(k) == Some(&Tok::Comment) && (first_code_index >= all.len() || k < first_code_index) {
-            return Some("string or parenthesis closed, rest commented out");
+            // `admin'--`, `x'# `, `1)/*`: a comment that ends the query; `7" #2 needle` is text
+            let text = t.words.get(k).map(|&(a, b)| &s[a.min(s.len())..b.min(s.len())]).unwrap_or_default();
+            let rest = text.strip_prefix(b"--").or_else(|| text.strip_prefix(b"#"));
+            let ends_query = match rest {
+                Some(rest) => {
+                    rest.iter().all(|c| c.is_ascii_whitespace() || *c == b'-' || *c == b'+')
+                        || rest.first().is_some_and(|c| c.is_ascii_whitespace()) && text.starts_with(b"--")
+                }
+                None => true,
+            };
+            if ends_query {
+                return Some("string or parenthesis closed, rest commented out");
+            }
         }
     }
     if i >= n {
@@ -667,11 +744,27 @@ fn check(t: &Tokens, s: &[u8], quoted: bool) -> Option<&'static str> {
         Tok::Kw(Kw::Having) | Tok::Kw(Kw::Limit) if in_quotes || closed_parens || appended => {
             Some("clause after a break")
         }
-        Tok::Kw(Kw::Into) if in_quotes => Some("INTO after a break"),
+        Tok::Kw(Kw::Into)
+            if in_quotes
+                && (matches!(word_at(t, all, s, i + 1), b"outfile" | b"dumpfile")
+                    || code.get(i + 1) == Some(&Tok::Var)) =>
+        {
+            Some("INTO after a break")
+        }
+        Tok::Kw(Kw::Select) if in_quotes && select_from(&code[i..], true) => Some("SELECT after a break"),
         Tok::Kw(Kw::Stmt) if in_quotes || closed_parens => {
             stacked(&code[i..], t, i, s, true).map(|_| "statement after a break")
         }
-        Tok::Kw(Kw::Expr) if in_quotes && i + 1 < n && operand(code[i + 1]) => Some("comparison after a break"),
+        // `' like '%a`, `' between 1 and 2`; not `' like a robot`
+        Tok::Kw(Kw::Expr)
+            if in_quotes
+                && matches!(
+                    code.get(i + 1),
+                    Some(Tok::Str { .. } | Tok::Num | Tok::Var | Tok::Func(_) | Tok::LParen)
+                ) =>
+        {
+            Some("comparison after a break")
+        }
         Tok::Cmp
             if in_quotes && i + 1 < n && operand(code[i + 1]) && (i + 2 >= n || !matches!(code[i + 2], Tok::Ident)) =>
         {
@@ -686,6 +779,12 @@ fn check(t: &Tokens, s: &[u8], quoted: bool) -> Option<&'static str> {
         }
         _ => None,
     }
+}
+
+/// The text of the `code_index`-th code token.
+fn word_at<'s>(t: &Tokens, all: &[Tok], s: &'s [u8], code_index: usize) -> &'s [u8] {
+    let idx = index_in_all(all, code_index);
+    t.words.get(idx).map(|&(a, b)| &s[a.min(s.len())..b.min(s.len())]).unwrap_or_default()
 }
 
 /// Index in the token list with comments of the `code_index`-th code token.
@@ -739,6 +838,7 @@ fn condition(rest: &[Tok], ends_with_comment: bool, in_quotes: bool) -> Option<&
             Some("arithmetic condition after a break")
         }
         None if (ends_with_comment || in_quotes) && first != Tok::Ident => Some("always-true condition after a break"),
+        None if first == Tok::Kw(Kw::Other) => Some("boolean condition after a break"),
         None if ends_with_comment => Some("condition after a break, rest commented out"),
         _ => None,
     }
@@ -750,9 +850,15 @@ fn select_from(rest: &[Tok], statement_start: bool) -> bool {
         item,
         Some(Tok::Num | Tok::Str { .. } | Tok::Var | Tok::Func(_) | Tok::Op | Tok::LParen | Tok::Kw(Kw::Other))
     ) || (item == Some(Tok::Ident)
-        && matches!(rest.get(2), Some(Tok::Comma | Tok::Kw(Kw::From) | Tok::Dot)));
+        && matches!(rest.get(2), Some(Tok::Comma | Tok::Kw(Kw::From | Kw::Group | Kw::Having | Kw::Order) | Tok::Dot)));
     if !item_ok {
         return false;
+    }
+    // `select x group by y having count(id) >= 9`
+    let clause =
+        rest.iter().take(24).skip(2).any(|t| matches!(t, Tok::Kw(Kw::Group | Kw::Having | Kw::Order | Kw::Limit)));
+    if clause && statement_start {
+        return true;
     }
     let Some(from) = rest.iter().take(24).position(|t| *t == Tok::Kw(Kw::From)) else {
         // `select @@version`, `select 1,2,3`, `select load_file(`
@@ -781,7 +887,8 @@ fn stacked(rest: &[Tok], t: &Tokens, code_start: usize, s: &[u8], after_separato
     };
     let next = rest.get(1).copied();
     let ok = match first {
-        Tok::Kw(Kw::Select) => select_from(rest, true),
+        // after a `;` any selected item will do (`'; select p`)
+        Tok::Kw(Kw::Select) => select_from(rest, true) || (after_separator && rest.len() >= 2),
         Tok::Kw(Kw::Stmt) => match word(0) {
             b"drop" | b"create" | b"alter" | b"truncate" => {
                 matches!(

@@ -14,7 +14,7 @@ use meshward_e2e::clickhouse::ClickHouse;
 use meshward_e2e::collector::{Collector, CollectorOptions};
 use meshward_e2e::envoy::{default_filter_config, Envoy, EnvoyOptions, Filter};
 use meshward_e2e::process::fresh_dir;
-use meshward_e2e::sample_api::{bench_body, SampleApi};
+use meshward_e2e::sample_api::{bench_body, bench_body_16k, SampleApi};
 use meshward_proto::ingest_client::IngestClient;
 use meshward_proto::{BodyField, EventBatch, Header, HttpEvent};
 use std::fmt::Write as _;
@@ -55,6 +55,12 @@ struct Cli {
     /// Skip the ingest benchmark.
     #[arg(long)]
     skip_ingest: bool,
+    /// Skip the `meshward analyze` benchmark.
+    #[arg(long)]
+    skip_analyze: bool,
+    /// Size of the large HAR file for the analyze benchmark, in GiB.
+    #[arg(long, default_value_t = 1.0)]
+    har_gb: f64,
     /// Extra Meshward filter settings (JSON object merged over the defaults), for experiments.
     #[arg(long)]
     filter_config: Option<String>,
@@ -141,128 +147,317 @@ fn meshward_config(cli: &Cli) -> Result<serde_json::Value> {
     Ok(config)
 }
 
+fn wrk_script(dir: &Path, name: &str, body: &str) -> Result<PathBuf> {
+    let script = dir.join(name);
+    std::fs::write(
+        &script,
+        format!(
+            "wrk.method = \"POST\"\nwrk.body = {}\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.headers[\"Authorization\"] = \"Bearer bench-token-0123456789\"\n",
+            serde_json::to_string(body)?
+        ),
+    )?;
+    Ok(script)
+}
+
+fn with_detection_off(config: &serde_json::Value) -> serde_json::Value {
+    let mut config = config.clone();
+    if let Some(map) = config.as_object_mut() {
+        map.insert("detection".into(), serde_json::json!({"sensitive": false, "attacks": false}));
+    }
+    config
+}
+
+/// Interleaved wrk rounds against each Envoy at one load; one row per Envoy. Index 0 of
+/// `envoys` is the baseline for "vs first", `noop` the no-op module's index.
+#[allow(clippy::too_many_arguments)]
+fn filter_rounds(
+    cli: &Cli,
+    envoys: &[(&'static str, Envoy)],
+    path: &str,
+    script: &Path,
+    connections: u32,
+    noop: usize,
+    report: &mut String,
+) -> Result<()> {
+    let mut results: Vec<FilterResult> = envoys
+        .iter()
+        .map(|(name, _)| FilterResult { name, rps: Vec::new(), p99_ms: Vec::new(), rss_mb: 0.0, cpu_us: Vec::new() })
+        .collect();
+    for round in 0..cli.rounds {
+        for (i, (name, envoy)) in envoys.iter().enumerate() {
+            let cpu_before = cpu_seconds(envoy.pid());
+            let (rps, p99) = wrk(&format!("{}{path}", envoy.url()), script, cli.duration, connections)?;
+            let cpu_us = (cpu_seconds(envoy.pid()) - cpu_before) * 1e6 / (rps * cli.duration as f64).max(1.0);
+            eprintln!(
+                "{path} c={connections} round {}: {name}: {rps:.0} req/s, p99 {p99:.2} ms, Envoy CPU {cpu_us:.1} µs/request",
+                round + 1
+            );
+            results[i].cpu_us.push(cpu_us);
+            results[i].rps.push(rps);
+            results[i].p99_ms.push(p99);
+        }
+    }
+    for (i, (_, envoy)) in envoys.iter().enumerate() {
+        results[i].rss_mb = rss_mb(envoy.pid());
+    }
+    let first = median(&results[0].rps);
+    let noop_rps = median(&results[noop].rps);
+    let noop_cpu = median(&results[noop].cpu_us);
+    writeln!(
+        report,
+        "| configuration | req/s (median) | runs | p99 ms | vs {} | vs no-op wasm | Envoy CPU µs/request | added vs no-op | Envoy RSS MB |",
+        envoys.first().map_or("first row", |(name, _)| name.trim_start_matches("Envoy").trim_start_matches(", ").trim_start_matches(" + "))
+    )?;
+    writeln!(report, "|---|---:|---|---:|---:|---:|---:|---:|---:|")?;
+    for r in &results {
+        let m = median(&r.rps);
+        let cpu = median(&r.cpu_us);
+        writeln!(
+            report,
+            "| {} | {:.0} | {} | {:.2} | {:.2} | {:.2} | {:.1} | {:+.1} | {:.0} |",
+            r.name,
+            m,
+            r.rps.iter().map(|v| format!("{v:.0}")).collect::<Vec<_>>().join(" / "),
+            median(&r.p99_ms),
+            m / first,
+            m / noop_rps,
+            cpu,
+            cpu - noop_cpu,
+            r.rss_mb
+        )?;
+    }
+    writeln!(report)?;
+    Ok(())
+}
+
+async fn start_envoys(
+    dir: &Path,
+    tag: &str,
+    upstream_port: u16,
+    configs: Vec<(&'static str, Filter, u16)>,
+    warm_path: &str,
+    warm_script: &Path,
+) -> Result<Vec<(&'static str, Envoy)>> {
+    let mut envoys = Vec::new();
+    for (i, (name, filter, grpc_port)) in configs.into_iter().enumerate() {
+        let options = EnvoyOptions {
+            upstream_port,
+            collector_grpc_port: grpc_port,
+            filter,
+            concurrency: 1,
+            cpu_list: Some("1".into()),
+            mtls: None,
+        };
+        let envoy = Envoy::start(&dir.join(format!("envoy-{tag}-{i}")), &options).await?;
+        // warm up (V8 compiles lazily)
+        wrk(&format!("{}{warm_path}", envoy.url()), warm_script, 2, 8)?;
+        envoys.push((name, envoy));
+    }
+    Ok(envoys)
+}
+
 async fn filter_bench(cli: &Cli, dir: &Path, clickhouse: &ClickHouse, report: &mut String) -> Result<()> {
     let collector =
         Collector::start(&dir.join("collector-filter"), CollectorOptions::new(&clickhouse.url(), "bench_filter"))
             .await?;
     collector.wait_ready().await?;
     let api = SampleApi::start().await?;
-    let script = dir.join("post.lua");
-    std::fs::write(
-        &script,
-        format!(
-            "wrk.method = \"POST\"\nwrk.body = {}\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.headers[\"Authorization\"] = \"Bearer bench-token-0123456789\"\n",
-            serde_json::to_string(&bench_body())?
-        ),
-    )?;
+    let script = wrk_script(dir, "post.lua", &bench_body())?;
     // Nothing listens on this port: the filter captures and encodes every event, then drops it
     // when its outbox is full, so the collector's CPU is out of the picture.
     let nowhere = meshward_e2e::process::free_port()?;
-    let configs: [(&'static str, Filter, u16); 4] = [
+    let meshward = meshward_config(cli)?;
+    let configs: Vec<(&'static str, Filter, u16)> = vec![
         ("Envoy, no filter", Filter::None, collector.grpc_port),
         ("Envoy + no-op wasm filter", Filter::Noop, collector.grpc_port),
-        ("Envoy + Meshward filter", Filter::Meshward { config: meshward_config(cli)? }, collector.grpc_port),
+        ("Envoy + Meshward filter", Filter::Meshward { config: meshward.clone() }, collector.grpc_port),
+        (
+            "Envoy + Meshward filter, detection off",
+            Filter::Meshward { config: with_detection_off(&meshward) },
+            collector.grpc_port,
+        ),
         (
             "Envoy + Meshward filter, no collector (capture only)",
-            Filter::Meshward { config: meshward_config(cli)? },
+            Filter::Meshward { config: meshward.clone() },
             nowhere,
         ),
     ];
-    let mut envoys = Vec::new();
-    for (i, (name, filter, grpc_port)) in configs.iter().enumerate() {
-        let options = EnvoyOptions {
-            upstream_port: api.port,
-            collector_grpc_port: *grpc_port,
-            filter: filter.clone(),
-            concurrency: 1,
-            cpu_list: Some("1".into()),
-            mtls: None,
-        };
-        let envoy = Envoy::start(&dir.join(format!("envoy-{i}")), &options).await?;
-        // warm up (V8 compiles lazily)
-        wrk(&format!("{}/bench", envoy.url()), &script, 2, 8)?;
-        envoys.push((*name, envoy));
-    }
+    let envoys = start_envoys(dir, "1k", api.port, configs, "/bench", &script).await?;
     writeln!(report, "## Envoy with and without the filter\n")?;
     writeln!(
         report,
         "Envoy 1.40, `--concurrency 1` pinned to CPU 1; wrk (1 thread, {} s per run) and the upstream on CPU 0; \
          `POST /bench` with a 1 KiB JSON body answered by 1 KiB of JSON; {} interleaved rounds per load, median shown. \
-         The Meshward filter ships every event to a real collector and ClickHouse, which also run on CPU 0 and so \
-         compete with the load generator; the *capture only* row runs the same filter with no collector listening \
-         (events are captured and encoded, then dropped once the outbox is full), to separate the two. \
-         *Envoy CPU/request* is Envoy's user+system CPU time over the run divided by the requests served: the cost \
-         the filter adds, independent of what else the machine does.\n",
+         The Meshward filter runs with its default configuration (both detectors on) and ships every event to a real \
+         collector and ClickHouse, which also run on CPU 0 and so compete with the load generator; *detection off* \
+         is the same filter with `detection: {{sensitive: false, attacks: false}}`; the *capture only* row runs the \
+         filter with no collector listening (events are captured and encoded, then dropped once the outbox is \
+         full), to separate the two. *Envoy CPU/request* is Envoy's user+system CPU time over the run divided by the \
+         requests served: the cost the filter adds, independent of what else the machine does.\n",
         cli.duration, cli.rounds
     )?;
     for &connections in &cli.connections {
-        let mut results: Vec<FilterResult> = envoys
-            .iter()
-            .map(|(name, _)| FilterResult {
-                name,
-                rps: Vec::new(),
-                p99_ms: Vec::new(),
-                rss_mb: 0.0,
-                cpu_us: Vec::new(),
-            })
-            .collect();
-        for round in 0..cli.rounds {
-            for (i, (name, envoy)) in envoys.iter().enumerate() {
-                let cpu_before = cpu_seconds(envoy.pid());
-                let (rps, p99) = wrk(&format!("{}/bench", envoy.url()), &script, cli.duration, connections)?;
-                let cpu_us = (cpu_seconds(envoy.pid()) - cpu_before) * 1e6 / (rps * cli.duration as f64).max(1.0);
-                eprintln!(
-                    "c={connections} round {}: {name}: {rps:.0} req/s, p99 {p99:.2} ms, Envoy CPU {cpu_us:.1} µs/request",
-                    round + 1
-                );
-                results[i].cpu_us.push(cpu_us);
-                results[i].rps.push(rps);
-                results[i].p99_ms.push(p99);
-            }
-        }
-        for (i, (_, envoy)) in envoys.iter().enumerate() {
-            results[i].rss_mb = rss_mb(envoy.pid());
-        }
-        let none = median(&results[0].rps);
-        let noop = median(&results[1].rps);
-        let noop_cpu = median(&results[1].cpu_us);
         let load = if connections == 1 { "one connection (latency-bound)" } else { "saturating Envoy's core" };
-        writeln!(report, "### {connections} connection(s): {load}\n")?;
-        writeln!(
-            report,
-            "| configuration | req/s (median) | runs | p99 ms | vs no filter | vs no-op wasm | Envoy CPU µs/request | added vs no-op | Envoy RSS MB |"
-        )?;
-        writeln!(report, "|---|---:|---|---:|---:|---:|---:|---:|---:|")?;
-        for r in &results {
-            let m = median(&r.rps);
-            let cpu = median(&r.cpu_us);
-            writeln!(
-                report,
-                "| {} | {:.0} | {} | {:.2} | {:.2} | {:.2} | {:.1} | {:+.1} | {:.0} |",
-                r.name,
-                m,
-                r.rps.iter().map(|v| format!("{v:.0}")).collect::<Vec<_>>().join(" / "),
-                median(&r.p99_ms),
-                m / none,
-                m / noop,
-                cpu,
-                cpu - noop_cpu,
-                r.rss_mb
-            )?;
-        }
-        writeln!(report)?;
+        writeln!(report, "### 1 KiB bodies, {connections} connection(s): {load}\n")?;
+        filter_rounds(cli, &envoys, "/bench", &script, connections, 1, report)?;
     }
-    let meshward = &envoys[2].1;
-    let captured = meshward.stat("wasmcustom.meshward.events_captured").await?;
-    let dropped = meshward.stat("wasmcustom.meshward.events_dropped_buffer_full").await?;
+    let meshward_envoy = &envoys[2].1;
+    let captured = meshward_envoy.stat("wasmcustom.meshward.events_captured").await?;
+    let dropped = meshward_envoy.stat("wasmcustom.meshward.events_dropped_buffer_full").await?;
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let acked = meshward.stat("wasmcustom.meshward.events_acked").await?;
+    let acked = meshward_envoy.stat("wasmcustom.meshward.events_acked").await?;
     let stored = clickhouse.count("SELECT count() FROM bench_filter.events").await.unwrap_or(0);
     writeln!(
         report,
-        "Over all runs the Meshward filter captured {captured} events, dropped {dropped} for a full buffer, had {acked} \
-         acknowledged (read 3 s later); ClickHouse holds {stored}.\n"
+        "Over all runs the Meshward filter (detection on) captured {captured} events, dropped {dropped} for a full \
+         buffer, had {acked} acknowledged (read 3 s later); ClickHouse holds {stored}, from it and the *detection off* \
+         filter, which ships to the same collector.\n"
     )?;
+    drop(envoys);
+    // Large bodies: a 16 KiB JSON request answered by a page of 40 customer records (names,
+    // emails, phone numbers, addresses), the bodies detection has to read.
+    let script16 = wrk_script(dir, "post16.lua", &bench_body_16k())?;
+    let configs: Vec<(&'static str, Filter, u16)> = vec![
+        ("Envoy + no-op wasm filter", Filter::Noop, collector.grpc_port),
+        ("Envoy + Meshward filter", Filter::Meshward { config: meshward.clone() }, collector.grpc_port),
+        (
+            "Envoy + Meshward filter, detection off",
+            Filter::Meshward { config: with_detection_off(&meshward) },
+            collector.grpc_port,
+        ),
+    ];
+    let envoys = start_envoys(dir, "16k", api.port, configs, "/bench16", &script16).await?;
+    let connections = cli.connections.iter().copied().max().unwrap_or(16);
+    writeln!(
+        report,
+        "### 16 KiB bodies, {connections} connections: `POST /bench16`, 16 KiB of JSON both ways (customer records)\n"
+    )?;
+    filter_rounds(cli, &envoys, "/bench16", &script16, connections, 0, report)?;
+    Ok(())
+}
+
+/// Writes a HAR file of about `target_bytes`: API calls with JSON bodies (customer records,
+/// orders), word-like and numeric IDs, query strings, some with PII and some with injections.
+fn write_har(path: &Path, target_bytes: u64) -> Result<u64> {
+    use std::io::Write as _;
+    let file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    out.write_all(br#"{"log":{"version":"1.2","creator":{"name":"meshward-bench","version":"1"},"entries":["#)?;
+    let mut written: u64 = 0;
+    let mut i: u64 = 0;
+    let names = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"];
+    while written < target_bytes {
+        let id = (i * 7919) % 100_000;
+        let (method, url, request_body, response_body) = match i % 5 {
+            0 => (
+                "GET",
+                format!("https://shop.example.com/api/users/{id}/orders?page={}", i % 9),
+                String::new(),
+                bench_body_16k(),
+            ),
+            1 => (
+                "GET",
+                format!("https://shop.example.com/api/org/{}/members", names[(i % 8) as usize]),
+                String::new(),
+                bench_body(),
+            ),
+            2 => (
+                "POST",
+                "https://shop.example.com/api/orders".to_owned(),
+                bench_body(),
+                format!(r#"{{"id":"{id}","status":"created"}}"#),
+            ),
+            3 => (
+                "GET",
+                format!(
+                    "https://shop.example.com/api/search?q={}",
+                    if i % 50 == 3 { "1%27%20or%20%271%27%3D%271" } else { "red+shoes" }
+                ),
+                String::new(),
+                bench_body(),
+            ),
+            _ => (
+                "GET",
+                format!("https://shop.example.com/api/products/SKU-{id:06}"),
+                String::new(),
+                r#"{"sku":"x","price":9.99}"#.to_owned(),
+            ),
+        };
+        let post = if request_body.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::json!({"mimeType": "application/json", "text": request_body})
+        };
+        let entry = serde_json::json!({
+            "startedDateTime": format!("2024-03-15T12:{:02}:{:02}.000Z", (i / 60) % 60, i % 60),
+            "time": 12.5,
+            "request": {"method": method, "url": url, "httpVersion": "HTTP/1.1",
+                        "headers": [{"name": "Accept", "value": "application/json"},
+                                    {"name": "Authorization", "value": format!("Bearer token-{}", i % 97)}],
+                        "queryString": [], "cookies": [], "headersSize": -1, "bodySize": request_body.len(),
+                        "postData": post},
+            "response": {"status": 200, "statusText": "OK", "httpVersion": "HTTP/1.1",
+                         "headers": [{"name": "Content-Type", "value": "application/json"}], "cookies": [],
+                         "content": {"size": response_body.len(), "mimeType": "application/json", "text": response_body},
+                         "redirectURL": "", "headersSize": -1, "bodySize": response_body.len()},
+            "cache": {}, "timings": {"send": 0, "wait": 10, "receive": 2}
+        });
+        let text = entry.to_string();
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        out.write_all(text.as_bytes())?;
+        written += text.len() as u64 + 1;
+        i += 1;
+    }
+    out.write_all(b"]}}")?;
+    out.flush()?;
+    Ok(i)
+}
+
+/// `meshward analyze` over generated HAR files of two sizes: time and peak memory.
+fn analyze_bench(cli: &Cli, dir: &Path, report: &mut String) -> Result<()> {
+    let bin = std::env::var("MESHWARD_BIN").unwrap_or_else(|_| "target/release/meshward".into());
+    writeln!(report, "## `meshward analyze` over a HAR file\n")?;
+    writeln!(
+        report,
+        "Generated HAR 1.2 files (API calls with 1 to 16 KiB JSON bodies, word-like and numeric IDs, PII in \
+         responses, some injections in query strings), analyzed by the release binary with `--format json` into \
+         /dev/null, on one core. Peak memory is the process's maximum resident set size (GNU time).\n"
+    )?;
+    writeln!(report, "| file | entries | seconds | MB/s | peak RSS MB |")?;
+    writeln!(report, "|---|---:|---:|---:|---:|")?;
+    for mb in [100u64, (cli.har_gb * 1024.0) as u64] {
+        let path = dir.join(format!("traffic-{mb}mb.har"));
+        let entries = write_har(&path, mb << 20)?;
+        let size = std::fs::metadata(&path)?.len();
+        let output = Command::new("/usr/bin/time")
+            .args(["-f", "%e %M"])
+            .arg(&bin)
+            .args(["analyze", "--format", "json"])
+            .arg(&path)
+            .stdout(std::process::Stdio::null())
+            .output()
+            .context("running /usr/bin/time meshward analyze (make bench installs GNU time)")?;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if !output.status.success() {
+            bail!("meshward analyze failed: {stderr}");
+        }
+        let last = stderr.lines().last().unwrap_or_default();
+        let mut fields = last.split_whitespace();
+        let seconds: f64 = fields.next().and_then(|v| v.parse().ok()).unwrap_or(0.0);
+        let rss_kb: f64 = fields.next().and_then(|v| v.parse().ok()).unwrap_or(0.0);
+        eprintln!("analyze {mb} MB: {seconds:.1} s, {:.0} MB peak", rss_kb / 1024.0);
+        writeln!(
+            report,
+            "| {:.0} MB | {entries} | {seconds:.1} | {:.0} | {:.0} |",
+            size as f64 / 1048576.0,
+            size as f64 / 1048576.0 / seconds.max(0.001),
+            rss_kb / 1024.0
+        )?;
+        let _ = std::fs::remove_file(&path);
+    }
+    writeln!(report)?;
     Ok(())
 }
 
@@ -514,14 +709,38 @@ fn templating_section(report: &mut String) -> Result<()> {
 /// The medians of criterion's `name  time: [low median high]` lines as a table.
 fn core_section(path: &Path, report: &mut String) -> Result<()> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    writeln!(report, "## Core functions, native (criterion, per call)\n")?;
-    writeln!(report, "| function | median |")?;
-    writeln!(report, "|---|---:|")?;
+    writeln!(report, "## Core functions, native (criterion)\n")?;
+    writeln!(
+        report,
+        "`scan/*`: `core::detect` over a whole body (walk, sensitive data, and for requests attacks), against the \
+         JSON walk alone on the same body (`*_walk_only`). The response body is 16 KiB of customer records, the \
+         request a 1 KiB order.\n"
+    )?;
+    writeln!(report, "| function | median per call | throughput |")?;
+    writeln!(report, "|---|---:|---:|")?;
+    // criterion prints `name time: [...]` or, for long names, the name on a line of its own
+    let mut name = String::new();
+    let mut rows: Vec<(String, String, String)> = Vec::new();
     for line in text.lines() {
         let fields: Vec<&str> = line.split_whitespace().collect();
-        if let [name, "time:", _low, _low_unit, median, unit, ..] = fields.as_slice() {
-            writeln!(report, "| `{name}` | {median} {unit} |")?;
+        match fields.as_slice() {
+            [n, "time:", _low, _low_unit, median, unit, ..] if !median.contains('%') => {
+                rows.push(((*n).to_owned(), format!("{median} {unit}"), String::new()))
+            }
+            ["time:", _low, _low_unit, median, unit, ..] if !name.is_empty() && !median.contains('%') => {
+                rows.push((name.clone(), format!("{median} {unit}"), String::new()))
+            }
+            ["thrpt:", _low, _low_unit, median, unit, ..] if !median.contains('%') => {
+                if let Some(last) = rows.last_mut() {
+                    last.2 = format!("{median} {unit}");
+                }
+            }
+            [n] if !n.contains(':') => name = (*n).to_owned(),
+            _ => {}
         }
+    }
+    for (n, t, thrpt) in rows {
+        writeln!(report, "| `{n}` | {t} | {thrpt} |")?;
     }
     writeln!(report)?;
     Ok(())
@@ -562,6 +781,9 @@ async fn main() -> Result<()> {
     }
     if !cli.skip_filter {
         filter_bench(&cli, &dir, &clickhouse, &mut report).await?;
+    }
+    if !cli.skip_analyze {
+        analyze_bench(&cli, &dir, &mut report)?;
     }
     if !cli.skip_ingest {
         ingest_bench(&cli, &dir, &clickhouse, &mut report).await?;

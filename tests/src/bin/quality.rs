@@ -22,7 +22,10 @@ fn main() -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    let report = meshward_e2e::quality::report()?;
+    let classes_path = meshward_e2e::workspace_root().join("docs/detection-classes.md");
+    let classes = std::fs::read_to_string(&classes_path)
+        .map_err(|e| anyhow::anyhow!("reading {}: {e}", classes_path.display()))?;
+    let report = format!("{}\n{classes}", meshward_e2e::quality::report()?);
     match args.write {
         Some(path) => {
             std::fs::write(&path, &report).map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
