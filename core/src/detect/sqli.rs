@@ -525,13 +525,14 @@ fn check(t: &Tokens, s: &[u8], quoted: bool) -> Option<&'static str> {
     }
     for i in 0..n {
         match code[i] {
-            Tok::Kw(Kw::As) if i > 0 && matches!(code[i - 1], Tok::Str { .. } | Tok::Ident | Tok::Num) => {
-                // `x AS "alias" FROM t`: a select list continued
-                if matches!(code.get(i + 1), Some(Tok::Str { .. } | Tok::Ident))
-                    && code.get(i + 2) == Some(&Tok::Kw(Kw::From))
-                {
-                    return Some("aliased column FROM");
-                }
+            // `x AS "alias" FROM t`: a select list continued
+            Tok::Kw(Kw::As)
+                if i > 0
+                    && matches!(code[i - 1], Tok::Str { .. } | Tok::Ident | Tok::Num)
+                    && matches!(code.get(i + 1), Some(Tok::Str { .. } | Tok::Ident))
+                    && code.get(i + 2) == Some(&Tok::Kw(Kw::From)) =>
+            {
+                return Some("aliased column FROM");
             }
             Tok::Kw(Kw::Other) if word_at(t, all, s, i) == b"case" => {
                 let when = code.get(i + 1).is_some_and(|_| word_at(t, all, s, i + 1) == b"when");
