@@ -197,7 +197,9 @@ const JAVA: [Rule; 59] = rules!("java_injection", WordStart, "Java class or gadg
     "instantiatefactory", "instantiatetransformer", "chainedtransformer", "whileclosure", "ro0ab",
 );
 
-const PHP_CALLS: [Rule; 47] = rules!("php_injection", Call, "high-risk PHP function call", 4:
+const PHP_CALLS: [Rule; 58] = rules!("php_injection", Call, "high-risk PHP function call", 4:
+    "print_r", "substr", "unpack", "file_exists", "assert_options", "get_defined_functions", "gzdecode",
+    "var_dump", "var_export", "str_replace", "ini_get",
     "system", "exec", "shell_exec", "passthru", "popen", "proc_open", "pcntl_exec", "eval", "assert",
     "create_function", "call_user_func", "call_user_func_array", "base64_decode", "gzinflate", "gzuncompress",
     "str_rot13", "file_get_contents", "file_put_contents", "fopen", "fwrite", "fputs", "fputcsv", "readfile",
@@ -570,9 +572,16 @@ fn extra_ok(rule: &Rule, b: &[u8], start: usize, end: usize) -> bool {
                 || gap.contains(&b'#')
                 || memchr::memmem::find(gap, b"//").is_some();
             let quoted_name = gap.contains(&b'"') || gap.contains(&b'\'');
+            // tabs, line breaks or runs of spaces before the parenthesis are code, not prose
+            let code_gap = gap.iter().any(|c| matches!(c, b'\t' | b'\n' | b'\r')) || gap.len() > 1;
             match arg {
+                // `substr()`, `print_r( )`: an empty call of a long PHP name
+                None | Some(b')') | Some(b' ') if gap.is_empty() && end - start >= 5 => {
+                    b[end + open + 1..].iter().take_while(|c| **c == b' ').count() + end + open + 1 < b.len()
+                        && b[end + open + 1..].iter().find(|c| **c != b' ') == Some(&b')')
+                }
                 None | Some(b')') => false,
-                _ if gap.is_empty() || commented || quoted_name => true,
+                _ if gap.is_empty() || commented || quoted_name || code_gap => true,
                 Some(c) => matches!(c, b'"' | b'\'' | b'$' | b'`'),
             }
         }
@@ -918,6 +927,76 @@ const COMMANDS: &[&str] = &[
     "invoke-expression",
     "new-object",
     "get-wmiobject",
+    "cd",
+    "column",
+    "comm",
+    "base32",
+    "lastlog",
+    "cscli",
+    "ansible-console",
+    "ansible-pull",
+    "chef-shell",
+    "chef-solo",
+    "rmt-dump",
+    "zstdcat",
+    "zcat",
+    "bzcat",
+    "xzcat",
+    "unxz",
+    "xz",
+    "zstd",
+    "lz4",
+    "7z",
+    "cpio",
+    "ar",
+    "busctl",
+    "journalctl",
+    "dmesg",
+    "ip6tables",
+    "ss",
+    "lsblk",
+    "blkid",
+    "findmnt",
+    "groups",
+    "users",
+    "getfacl",
+    "setfacl",
+    "chroot",
+    "unshare",
+    "nsenter",
+    "capsh",
+    "setcap",
+    "getcap",
+    "runuser",
+    "pkexec",
+    "doas",
+    "visudo",
+    "aria2c",
+    "lwp-download",
+    "lwp-request",
+    "links",
+    "lynx",
+    "w3m",
+    "elinks",
+    "nmcli",
+    "iwconfig",
+    "arp-scan",
+    "masscan",
+    "hping3",
+    "tshark",
+    "ngrep",
+    "base58",
+    "basenc",
+    "uuencode",
+    "uudecode",
+    "openvpn",
+    "ssh-keygen",
+    "ssh-keyscan",
+    "sshpass",
+    "tcpflow",
+    "bridge",
+    "lastlogin",
+    "strace",
 ];
 
 /// Programs whose names are not English words: a value that starts with one is a command.
@@ -1489,6 +1568,25 @@ fn php_structures(b: &[u8]) -> Option<&'static str> {
             }
         }
     }
+    // `${'a'}`, `$ { CONSTANT }`: variable variables
+    for p in memchr::memchr_iter(b'$', b) {
+        let spaces = b[p + 1..].iter().take_while(|c| **c == b' ').count();
+        if spaces > 0 && b.get(p + 1 + spaces) == Some(&b'{') {
+            return Some("PHP variable variable");
+        }
+        if b.get(p + 1) == Some(&b'{') && matches!(b.get(p + 2), Some(b'\'' | b'"' | b'@' | b' ')) {
+            return Some("PHP variable variable");
+        }
+    }
+    // `(system)(ls)`, `("system")("id")`, `[system][0](ls)`: a function name called through an
+    // expression
+    if memchr::memmem::find(b, b")(").is_some() || memchr::memmem::find(b, b"](").is_some() {
+        const NAMES: &[&[u8]] =
+            &[b"system", b"exec", b"shell_exec", b"passthru", b"popen", b"proc_open", b"assert", b"eval", b"tem"];
+        if NAMES.iter().any(|n| memchr::memmem::find(b, n).is_some()) {
+            return Some("PHP function called through an expression");
+        }
+    }
     // $a(...), $GLOBALS['x'](1), ${'a'}(1), foo::$bar()
     for p in memchr::memchr_iter(b'$', b) {
         let mut i = p + 1;
@@ -1703,7 +1801,7 @@ fn upload_name(v: &str) -> Option<(&'static str, &'static str)> {
     // `a.php..`, `shell. jsp `: servers drop trailing dots and spaces
     let trimmed = name.trim_end_matches(['.', ' ']);
     let ext = trimmed.rsplit('.').next().unwrap_or_default().trim();
-    if matches!(ext, "php" | "php3" | "php4" | "php5" | "php7" | "php8" | "phtml" | "pht" | "phar" | "phps") {
+    if ext.starts_with("php") || matches!(ext, "phtml" | "pht" | "phar" | "phps") {
         return Some(("php_injection", "PHP script upload"));
     }
     if name.starts_with("sess_") {

@@ -368,7 +368,9 @@ fn email(b: &[u8], hint: Hint, emit: &mut Emit<'_>) {
         let domain = &b[at + 1..end];
         let domain = domain.strip_suffix(b".").unwrap_or(domain);
         let labels: Vec<&[u8]> = domain.split(|&c| c == b'.').collect();
-        let tld_ok = labels.last().is_some_and(|t| t.len() >= 2 && t.iter().all(u8::is_ascii_alphabetic));
+        let tld_ok = labels.last().is_some_and(|t| {
+            (t.len() >= 2 && t.iter().all(u8::is_ascii_alphabetic)) || (t.starts_with(b"xn--") && t.len() > 5)
+        });
         let local = &b[start..at];
         if labels.len() >= 2 && tld_ok && labels.iter().all(|l| !l.is_empty()) && !local.starts_with(b".") {
             emit("email", if hint == Hint::Email { 0.99 } else { 0.95 });
@@ -467,6 +469,13 @@ fn read_span(b: &[u8], start: usize) -> (NumberSpan, usize) {
         if span.digits.is_empty() && c != b'(' {
             break;
         }
+        // a long run changing its separator is two numbers side by side (`4111...1111 4111-...`);
+        // so is a long group followed by a separator
+        let last_separator = span.separators.as_slice().last().copied();
+        let long_group = span.groups.as_slice().last().is_some_and(|&g| g > 8);
+        if (span.digits.len() >= 12 && last_separator.is_some_and(|l| l != c)) || long_group {
+            break;
+        }
         span.separators.push(c);
         if !span.digits.is_empty() {
             span.groups.push(0);
@@ -487,8 +496,17 @@ fn classify(span: &NumberSpan, hint: Hint, emit: &mut Emit<'_>) {
     let d = span.digits.as_slice();
     let n = d.len();
     let only = |allowed: &[u8]| span.separators.as_slice().iter().all(|s| allowed.contains(s));
-    let groups = span.groups.as_slice();
-    if !span.plus && only(b".") && groups.len() == 4 && groups.iter().all(|&g| (1..=3).contains(&g)) {
+    let all_groups = span.groups.as_slice();
+    // `192.168.1.0/24`: an address with a prefix length
+    let cidr = all_groups.len() == 5 && span.separators.as_slice().last() == Some(&b'/') && all_groups[4] <= 3;
+    let groups = if cidr { &all_groups[..4] } else { all_groups };
+    let ip_separators = span.separators.as_slice().iter().filter(|&&c| c != b'(').take(if cidr { 3 } else { 4 });
+    if !span.plus
+        && ip_separators.clone().all(|&c| c == b'.')
+        && ip_separators.count() == 3
+        && groups.len() == 4
+        && groups.iter().all(|&g| (1..=3).contains(&g))
+    {
         let mut idx = 0;
         let ok = groups.iter().all(|&g| {
             let g = usize::from(g);
@@ -535,8 +553,11 @@ fn classify(span: &NumberSpan, hint: Hint, emit: &mut Emit<'_>) {
         emit("phone", 0.9);
     } else if n == 10 && (groups == [3, 3, 4]) && only(b" -.()") && d[0] >= 2 && d[3] >= 2 {
         emit("phone", 0.75);
-    } else if (10..=11).contains(&n) && d[0] == 0 && groups.len() >= 2 && groups[0] <= 5 && only(b" -") {
+    } else if (10..=11).contains(&n) && d[0] == 0 && groups.len() >= 2 && groups[0] <= 5 && only(b" -()") {
         emit("phone", 0.6);
+    } else if n == 11 && d[0] == 0 && d[1] != 0 && groups.len() == 1 {
+        // national mobile numbers written without spaces (`09171234567`)
+        emit("phone", 0.5);
     }
 }
 
@@ -576,6 +597,7 @@ fn card_issuer(d: &[u8]) -> bool {
         || p2 == 62 && n >= 16
         || (2200..=2204).contains(&p4) && n >= 16
         || (p2 == 50 || (56..=69).contains(&p2)) && n >= 12
+        || p1 == 1 && n == 15
 }
 
 /// SSA rules: no area 000, 666 or 900-999, no group 00, no serial 0000, and not the numbers
@@ -838,13 +860,21 @@ fn ipv6(b: &[u8], emit: &mut Emit<'_>) {
     let mut i = 0;
     while i < b.len() {
         let run = b[i..].iter().take_while(|&&c| v6_char(c)).count();
-        if (3..=45).contains(&run) {
-            let token = &b[i..i + run];
+        if (2..=45).contains(&run) {
+            let mut token = &b[i..i + run];
+            // a sentence's full stop, or a prefix length (`::/0`, `2001:db8::/32`)
+            while let Some(stripped) = token.strip_suffix(b".") {
+                token = stripped;
+            }
+            let run = if b.get(i + run) == Some(&b'/') { run } else { token.len() };
             let colons = token.iter().filter(|&&c| c == b':').count();
             let glued = i > 0 && b[i - 1].is_ascii_alphanumeric();
             if colons >= 2 && !glued {
                 if let Ok(addr) = std::str::from_utf8(token).unwrap_or_default().parse::<std::net::Ipv6Addr>() {
-                    if !addr.is_unspecified() {
+                    let bare_unspecified = token == b"::"
+                        && (i == 0 || b[i - 1] == b' ')
+                        && b.get(i + run).is_none_or(|c| matches!(c, b' ' | b'/'));
+                    if !addr.is_unspecified() || bare_unspecified {
                         emit("ip_address", 0.85);
                         return;
                     }
