@@ -520,12 +520,12 @@ fn context_ok(b: &[u8], start: usize, end: usize, ctx: Ctx) -> bool {
                     i += 1;
                 }
                 if b[i..].starts_with(b"/*") {
-                    match b[i + 2..].windows(2).position(|w| w == b"*/") {
+                    match b[i + 2..b.len().min(i + 258)].windows(2).position(|w| w == b"*/") {
                         Some(p) => i += 2 + p + 2,
                         None => return false,
                     }
                 } else if b[i..].starts_with(b"//") || b[i..].starts_with(b"#") {
-                    match b[i..].iter().position(|&c| c == b'\n') {
+                    match b[i..b.len().min(i + 256)].iter().position(|&c| c == b'\n') {
                         Some(p) => i += p + 1,
                         None => return false,
                     }
@@ -565,7 +565,7 @@ fn extra_ok(rule: &Rule, b: &[u8], start: usize, end: usize) -> bool {
         // a PHP call: `chr(65)`, `system('id')`, `exec /**/ (x)`; prose puts a space before its
         // parenthesis (`the system (v2)`), so a spaced call needs a code-like argument
         _ if rule.class == "php_injection" && rule.ctx == Ctx::Call => {
-            let Some(open) = b[end..].iter().position(|&c| c == b'(') else { return false };
+            let Some(open) = b[end..b.len().min(end + 64)].iter().position(|&c| c == b'(') else { return false };
             let gap = &b[end..end + open];
             let arg = b.get(end + open + 1).copied();
             let commented = memchr::memmem::find(gap, b"/*").is_some()
@@ -1080,7 +1080,8 @@ const UNAMBIGUOUS: &[&str] = &[
 const PREFIXES: &[&str] = &["time", "nohup", "sudo", "env", "exec", "nice", "timeout", "xargs", "command", "builtin"];
 
 fn command_word(b: &[u8], mut i: usize) -> Option<(usize, usize, String)> {
-    while i < b.len() && matches!(b[i], b' ' | b'\t' | b'{' | b'(' | b'\'' | b'"') {
+    let limit = (i + 8).min(b.len());
+    while i < limit && matches!(b[i], b' ' | b'\t' | b'{' | b'(' | b'\'' | b'"') {
         i += 1;
     }
     // `/bin/`, `/usr/bin/`, `./`
@@ -1128,8 +1129,10 @@ fn shell(b: &[u8]) -> Option<&'static str> {
         if !separator {
             continue;
         }
+        // a few more separator characters (`||`, `$((`), not a whole run of them: a value of
+        // 100 000 `{` must stay linear
         let mut k = i + 1;
-        while k < b.len() && matches!(b[k], b'|' | b'&' | b'(' | b'{' | b';' | b'$') {
+        while k < b.len() && k < i + 8 && matches!(b[k], b'|' | b'&' | b'(' | b'{' | b';' | b'$') {
             k += 1;
         }
         let Some((_, end, word)) = command_word(b, k) else { continue };
@@ -1310,9 +1313,16 @@ fn template(b: &[u8]) -> Option<&'static str> {
         (b"[[", b"]]"),
     ] {
         let mut from = 0;
+        let mut seen = 0;
         while let Some(p) = memchr::memmem::find(&b[from..], open) {
+            seen += 1;
+            if seen > 64 {
+                break;
+            }
             let start = from + p + open.len();
-            let end = memchr::memmem::find(&b[start..], close).map_or(b.len(), |q| start + q);
+            // expressions are short: look for the end within 513 bytes
+            let window = &b[start..b.len().min(start + 513)];
+            let end = memchr::memmem::find(window, close).map_or(start + window.len(), |q| start + q);
             let inner = &b[start..end];
             from = start;
             if inner.is_empty() || inner.len() > 512 {
@@ -1523,7 +1533,12 @@ fn log4j(v: &str) -> Option<&'static str> {
 fn find_innermost_lookup(s: &str) -> Option<usize> {
     let mut best = None;
     let mut from = 0;
+    let mut rounds = 0;
     while let Some(p) = s[from..].find("${") {
+        rounds += 1;
+        if rounds > 64 {
+            break;
+        }
         let pos = from + p;
         let close = s[pos..].find('}').map(|c| pos + c);
         let next_open = s[pos + 2..].find("${").map(|n| pos + 2 + n);
@@ -1591,7 +1606,8 @@ fn php_structures(b: &[u8]) -> Option<&'static str> {
     for p in memchr::memchr_iter(b'$', b) {
         let mut i = p + 1;
         if b.get(i) == Some(&b'{') {
-            i = b[i..].iter().position(|&c| c == b'}').map_or(b.len(), |q| i + q + 1);
+            let window = &b[i..b.len().min(i + 256)];
+            i = window.iter().position(|&c| c == b'}').map_or(i + window.len(), |q| i + q + 1);
         } else {
             let name = b[i..].iter().take_while(|c| c.is_ascii_alphanumeric() || **c == b'_').count();
             if name == 0 || b[i].is_ascii_digit() {

@@ -352,9 +352,12 @@ fn looks_like_date(v: &str) -> bool {
 fn email(b: &[u8], hint: Hint, emit: &mut Emit<'_>) {
     let local_char = |c: u8| c.is_ascii_alphanumeric() || b"._%+-'".contains(&c);
     let domain_char = |c: u8| c.is_ascii_alphanumeric() || c == b'.' || c == b'-';
+    // local parts are at most 64 bytes and domains 255: bounded, so `@@@@...` stays linear
     for at in memchr::memchr_iter(b'@', b) {
-        let start = b[..at].iter().rposition(|&c| !local_char(c)).map_or(0, |p| p + 1);
-        let end = b[at + 1..].iter().position(|&c| !domain_char(c)).map_or(b.len(), |p| at + 1 + p);
+        let floor = at.saturating_sub(64);
+        let start = b[floor..at].iter().rposition(|&c| !local_char(c)).map_or(floor, |p| floor + p + 1);
+        let ceiling = b.len().min(at + 256);
+        let end = b[at + 1..ceiling].iter().position(|&c| !domain_char(c)).map_or(ceiling, |p| at + 1 + p);
         if start == at || end <= at + 1 {
             continue;
         }

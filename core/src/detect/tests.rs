@@ -142,3 +142,42 @@ proptest::proptest! {
         proptest::prop_assert!(out.items.len() <= 16);
     }
 }
+
+/// Inputs built to make naive scanners quadratic or recursive. No timing is asserted: a
+/// quadratic scan of these 256 KiB values takes minutes and would stall the test run.
+#[test]
+fn pathological_inputs_stay_linear() {
+    let detector = Detector::default();
+    let n = 256 * 1024;
+    let values = [
+        "<".repeat(n),
+        "'".repeat(n),
+        "\"".repeat(n),
+        "@".repeat(n),
+        "${".repeat(n / 2),
+        "{{".repeat(n / 2),
+        "on".repeat(n / 2),
+        "a".repeat(n),
+        "1 ".repeat(n / 2),
+        "../".repeat(n / 3),
+        "%25".repeat(n / 3),
+        "&#".repeat(n / 2),
+        "system ".repeat(n / 7),
+        "<a ".repeat(n / 3),
+        "(".repeat(n),
+        "$a".repeat(n / 2),
+    ];
+    for value in &values {
+        let mut out = Findings::new(64);
+        let site = Site { direction: Direction::Request, part: Part::Body, field: "x", key: "x" };
+        detector.scan_value(site, value, &mut out);
+        let body = serde_json::json!({ "x": value }).to_string();
+        detector.scan_body(Direction::Request, "application/json", body.as_bytes(), WalkLimits::default(), &mut out);
+        assert!(out.items.len() <= 64);
+    }
+    let deep = "[".repeat(1_000_000);
+    let mut out = Findings::new(64);
+    let walk =
+        detector.scan_body(Direction::Request, "application/json", deep.as_bytes(), WalkLimits::default(), &mut out);
+    assert!(walk.is_some_and(|w| !w.complete));
+}

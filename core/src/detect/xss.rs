@@ -430,8 +430,12 @@ pub fn detect(s: &str) -> Option<&'static str> {
     sink_call(squeezed.as_bytes())
 }
 
+/// Most tags examined per value and bytes of one tag read: keeps a value full of `<` linear.
+const MAX_TAGS: usize = 64;
+const MAX_TAG_BYTES: usize = 2048;
+
 fn tags(b: &[u8]) -> Option<&'static str> {
-    for lt in memchr::memchr_iter(b'<', b) {
+    for lt in memchr::memchr_iter(b'<', b).take(MAX_TAGS) {
         let mut i = lt + 1;
         if b.get(i) == Some(&b'/') {
             i += 1;
@@ -476,7 +480,8 @@ fn tags(b: &[u8]) -> Option<&'static str> {
             return Some("script-capable tag");
         }
         // attributes up to the end of the tag (or the value)
-        let end = b[i..].iter().position(|&c| c == b'>').map_or(b.len(), |p| i + p);
+        let window = &b[i..b.len().min(i + MAX_TAG_BYTES)];
+        let end = window.iter().position(|&c| c == b'>').map_or(i + window.len(), |p| i + p);
         let attrs = &b[i..end];
         if has_handler(attrs) {
             return Some("tag with an event handler");
@@ -537,9 +542,10 @@ fn handler_outside_tag(b: &[u8]) -> bool {
     let mut from = 0;
     while let Some(p) = memchr::memmem::find(&b[from..], b"on") {
         let pos = from + p;
-        let before = b[..pos].iter().rev().find(|c| !c.is_ascii_whitespace()).copied();
+        let before = b[pos.saturating_sub(64)..pos].iter().rev().find(|c| !c.is_ascii_whitespace()).copied();
         let attr_context = matches!(before, Some(b'"' | b'\'' | b'/' | b'`')) || (pos == 0 && b.contains(&b'('));
-        if attr_context && has_handler(&b[pos..]) {
+        // a handler name and its `=` fit in 64 bytes
+        if attr_context && has_handler(&b[pos..b.len().min(pos + 64)]) {
             return true;
         }
         from = pos + 2;
