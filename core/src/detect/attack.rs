@@ -237,7 +237,9 @@ const FILES: [Rule; 68] = rules!("path_traversal", Any, "access to a system or s
     "config.inc.php",
 );
 
-const AGENT_FILES: [Rule; 20] = rules!("path_traversal", Any, "access to an AI coding assistant's files", 3:
+const AGENT_FILES: [Rule; 30] = rules!("path_traversal", Any, "access to an AI coding assistant's files", 3:
+    "/.aiignore", "/.cursorignore", "/.zed/", "/.rovodev/", "/.a0proj/", "/.plandex/", "/.fabric/", "/.n8n/",
+    "/errors.log", "/sys/class",
     "/.junie/", "/.roo/", "/.kiro/", "/.amazonq/", "/.cline", "/.github/copilot", "/.vscode/mcp", "/.mcp.json",
     "/.opencode/", "/.codex/", "/.claude/", "/.cursor/", "/.aider", "/.windsurf", "/.continue/", "/.gemini/",
     "/.copilot/", "/claude.md", "/agents.md", "/.cursorrules",
@@ -255,12 +257,14 @@ const SSRF_SCHEMES: [Rule; 9] = rules!("ssrf", WordStart, "unusual URL scheme", 
     "gopher://", "dict://", "tftp://", "ldap://", "jar:", "netdoc:", "file://", "data://", "data:text/plain",
 );
 
-const CODE: [Rule; 37] = rules!("code_injection", Any, "server-side script injection", 4:
+const CODE: [Rule; 42] = rules!("code_injection", Any, "server-side script injection", 4:
+    "console[", "require.main", "constructor._load", "require[", "xyqktkrfrlvoqyqk", "[constructor][prototype]",
+    "constructor][prototype", "while(", "process.mainmodule.require",
     "_$$nd_func$$_", "__js_function", "function(){", "function() {", "new function(", "new function (",
     "this.constructor", ".constructor.constructor", "module.exports", "console.", "process[",
     "__proto__", "constructor[prototype]", "constructor.prototype", "child_process", "process.mainmodule",
     "process.binding", "global.process", "require('", "require(\"", "require(`", "execsync(", "spawnsync(",
-    ".spawn(", "while(true)", "while(1)", "while(!false)", "while(+infinity)", "for(;;)", "kernel.exec",
+    ".spawn(", "for(;;)", "kernel.exec",
     "kernel.system", "io.popen", "%x(", "open3.", "process.env", "runtime.exec", "module.constructor",
 );
 
@@ -587,6 +591,14 @@ fn extra_ok(rule: &Rule, b: &[u8], start: usize, end: usize) -> bool {
         }
         "process.env" | "name()" | "jar:" => start == 0 || !word_byte(b[start - 1]),
         _ if rule.class == "sqli" => end >= b.len() || !word_byte(b[end]),
+        // `while(!0);`, `while(Infinity);`: an endless loop, not the word in prose
+        "while(" => {
+            let body = &b[end..b.len().min(end + 16)];
+            body.iter().position(|&c| c == b')').is_some_and(|close| {
+                let after = body.get(close + 1).copied();
+                close <= 12 && matches!(after, None | Some(b';' | b'{'))
+            })
+        }
         // `${jndi:ldap://...}` is Log4Shell, reported as such
         "ldap://" | "dict://" | "file://" => !b[..start].ends_with(b"jndi:"),
         _ => true,

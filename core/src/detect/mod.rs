@@ -495,7 +495,8 @@ impl Detector {
                     let site = Site { direction, part: Part::Body, field: path, key };
                     self.scan_value(site, value, out);
                     // keys made of more than word characters get the attack scan once each
-                    let plain = key.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-');
+                    let plain = key.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+                        && !matches!(key, "__proto__" | "prototype" | "constructor");
                     if self.config.attacks && direction == Direction::Request && !plain && last_key_scanned != key {
                         last_key_scanned = key.to_owned();
                         self.scan_name(direction, Part::Body, key, out);

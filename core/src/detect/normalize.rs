@@ -22,6 +22,9 @@ pub fn normalize(value: &str) -> String {
     if !text.is_ascii() {
         text = text.chars().map(fold_fullwidth).collect();
     }
+    if text.contains("\\u") {
+        text = decode_js_escapes(&text);
+    }
     text.retain(|c| c != '\0');
     text.make_ascii_lowercase();
     text
@@ -83,6 +86,11 @@ fn fold_fullwidth(c: char) -> char {
         0x2215 | 0x2044 | 0x29f8 | 0xefc8 | 0xf025 => '/',
         0x2216 | 0xfe68 | 0x29f9 => '\\',
         0x2024 => '.',
+        // the high bit stripped, as old browsers did with US-ASCII pages: `¼script¾` is `<script>`
+        0xbc => '<',
+        0xbe => '>',
+        0xa2 => '"',
+        0xa7 => '\'',
         _ => c,
     }
 }
@@ -124,6 +132,32 @@ fn fold_overlong(input: &[u8]) -> Vec<u8> {
         out.push(b);
         i += 1;
     }
+    out
+}
+
+/// JavaScript `\u006f` escapes (also written `\\u006f` inside JSON strings).
+fn decode_js_escapes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(pos) = rest.find("\\u") {
+        out.push_str(&rest[..pos]);
+        let hex_part = rest.get(pos + 2..pos + 6);
+        match hex_part.and_then(|h| u32::from_str_radix(h, 16).ok()).and_then(char::from_u32) {
+            Some(c) if hex_part.is_some_and(|h| h.bytes().all(|b| b.is_ascii_hexdigit())) => {
+                // drop a backslash that escaped this one
+                if out.ends_with('\\') {
+                    out.pop();
+                }
+                out.push(c);
+                rest = &rest[pos + 6..];
+            }
+            _ => {
+                out.push_str("\\u");
+                rest = &rest[pos + 2..];
+            }
+        }
+    }
+    out.push_str(rest);
     out
 }
 
@@ -202,5 +236,7 @@ mod tests {
         assert_eq!(normalize("100% & 5%z"), "100% & 5%z");
         assert_eq!(normalize("%ff%fe"), "\u{fffd}\u{fffd}");
         assert_eq!(normalize("＜script＞"), "<script>");
+        assert_eq!(normalize("c\\u006Fnsole"), "console");
+        assert_eq!(normalize("\\\\u0070roto \\uZZZZ"), "proto \\uzzzz");
     }
 }

@@ -347,6 +347,17 @@ const GLOBALS: &[&str] = &[
     "document.createelement",
     "[\"cookie\"]",
     "['cookie']",
+    "newfunction(",
+    "btoa(",
+    "document.queryselector",
+    "document.getelementby",
+    ".textcontent=",
+    "[\"alert\"]",
+    "['alert']",
+    "settimeout(",
+    "setinterval(",
+    "!![]",
+    "+[]",
 ];
 
 pub fn detect(s: &str) -> Option<&'static str> {
@@ -359,7 +370,11 @@ pub fn detect(s: &str) -> Option<&'static str> {
             return Some(reason);
         }
     }
-    let squeezed: String = s.chars().filter(|c| !c.is_whitespace() && !c.is_control()).collect();
+    let mut squeezed: String = s.chars().filter(|c| !c.is_whitespace() && !c.is_control()).collect();
+    // `document/*x*/.cookie`: comments split names the browser joins
+    if squeezed.contains("/*") {
+        squeezed = strip_block_comments(&squeezed);
+    }
     for scheme in [
         "javascript:",
         "vbscript:",
@@ -465,7 +480,9 @@ fn tags(b: &[u8]) -> Option<&'static str> {
                 return Some("tag name spelled with spaces");
             }
         }
-        if i == name_start || !b[name_start].is_ascii_alphabetic() {
+        if i > name_start && b[name_start] == b':' && b.get(name_start + 1).is_some_and(u8::is_ascii_alphabetic) {
+            // `<:vmlframe`: a namespace prefix left empty
+        } else if i == name_start || !b[name_start].is_ascii_alphabetic() {
             continue;
         }
         let full = std::str::from_utf8(&b[name_start..i]).unwrap_or_default();
@@ -511,6 +528,23 @@ fn tags(b: &[u8]) -> Option<&'static str> {
     None
 }
 
+fn strip_block_comments(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(start) = rest.find("/*") {
+        out.push_str(&rest[..start]);
+        match rest[start + 2..].find("*/") {
+            Some(end) => rest = &rest[start + 2 + end + 2..],
+            None => {
+                rest = "";
+                break;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// `onerror=` and friends: `on` + a known event stem, optional spaces, `=`.
 fn has_handler(attrs: &[u8]) -> bool {
     let mut i = 0;
@@ -543,7 +577,11 @@ fn handler_outside_tag(b: &[u8]) -> bool {
     while let Some(p) = memchr::memmem::find(&b[from..], b"on") {
         let pos = from + p;
         let before = b[pos.saturating_sub(64)..pos].iter().rev().find(|c| !c.is_ascii_whitespace()).copied();
-        let attr_context = matches!(before, Some(b'"' | b'\'' | b'/' | b'`')) || (pos == 0 && b.contains(&b'('));
+        // after a quote or slash that closed an attribute, or as the whole value (a parameter
+        // name like `  onload=`)
+        let attr_context = matches!(before, Some(b'"' | b'\'' | b'/' | b'`'))
+            || (pos == 0 && b.contains(&b'('))
+            || (before.is_none() && b.len() < 64);
         // a handler name and its `=` fit in 64 bytes
         if attr_context && has_handler(&b[pos..b.len().min(pos + 64)]) {
             return true;
