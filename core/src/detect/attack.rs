@@ -138,8 +138,16 @@ mod chars {
 fn char_mask(b: &[u8]) -> u32 {
     use chars::*;
     let mut mask = 0;
-    for &c in b {
+    for (i, &c) in b.iter().enumerate() {
         mask |= match c {
+            // a lone dash is in SKUs, dates and UUIDs; SQL needs two for a comment
+            b'-' => {
+                if b.get(i + 1) == Some(&b'-') {
+                    COMMENT
+                } else {
+                    0
+                }
+            }
             b'\'' | b'"' => QUOTE,
             b'`' => QUOTE | BACKTICK | SHELL,
             b'(' | b')' => PAREN,
@@ -156,7 +164,7 @@ fn char_mask(b: &[u8]) -> u32 {
             b'[' | b']' => BRACKET,
             b'*' => STAR | COMMENT,
             b'%' => PERCENT,
-            b'#' | b'-' | b'!' | b'@' => COMMENT,
+            b'#' | b'!' | b'@' => COMMENT,
             b'?' => QUESTION,
             b' ' | b'\t' => SPACE,
             b'+' => PLUS,
@@ -1117,10 +1125,22 @@ fn command_word(b: &[u8], mut i: usize) -> Option<(usize, usize, String)> {
     (!word.is_empty()).then_some((start, j, word))
 }
 
+fn unambiguous_set() -> &'static std::collections::HashSet<&'static str> {
+    static SET: std::sync::OnceLock<std::collections::HashSet<&'static str>> = std::sync::OnceLock::new();
+    SET.get_or_init(|| UNAMBIGUOUS.iter().copied().collect())
+}
+
+/// The command list as a set: a linear scan of 400 names per word was most of the shell check.
+fn command_set() -> &'static std::collections::HashSet<&'static str> {
+    static SET: std::sync::OnceLock<std::collections::HashSet<&'static str>> = std::sync::OnceLock::new();
+    SET.get_or_init(|| COMMANDS.iter().copied().collect())
+}
+
 fn known_command(word: &str) -> bool {
     let base = word.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
     let base = base.strip_suffix(".exe").unwrap_or(base);
-    COMMANDS.contains(&word) || (!base.is_empty() && COMMANDS.contains(&base))
+    let set = command_set();
+    set.contains(word) || (!base.is_empty() && set.contains(base))
 }
 
 /// Shell syntax that runs a command: a separator (`;`, `|`, `&`, backtick, `$(`, newline)
@@ -1203,6 +1223,16 @@ fn shell(b: &[u8]) -> Option<&'static str> {
 /// A value that starts with a program name that is not an English word (`ifconfig`,
 /// `time ifconfig`, `/bin/sh -c ...`).
 fn shell_start(b: &[u8]) -> Option<&'static str> {
+    // most values start with a word that is no program: decide that without allocating
+    let first = b.iter().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.')).count();
+    let tricks = matches!(b.get(first), Some(b'\\' | b'\'' | b'"' | b'$' | b'@'));
+    if first > 0 && !tricks {
+        let word = std::str::from_utf8(&b[..first]).unwrap_or_default();
+        let base = word.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+        if !unambiguous_set().contains(word) && !unambiguous_set().contains(base) && !PREFIXES.contains(&word) {
+            return None;
+        }
+    }
     let (_, end, word) = command_word(b, 0)?;
     let (end, word) = if PREFIXES.contains(&word.as_str()) {
         let (_, e, w) = command_word(b, end)?;
@@ -1211,7 +1241,7 @@ fn shell_start(b: &[u8]) -> Option<&'static str> {
         (end, word)
     };
     let base = word.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
-    let unambiguous = UNAMBIGUOUS.contains(&word.as_str()) || UNAMBIGUOUS.contains(&base);
+    let unambiguous = unambiguous_set().contains(word.as_str()) || unambiguous_set().contains(base);
     let after = b.get(end).copied();
     let shaped = match after {
         None => word.len() >= 4 && !matches!(word.as_str(), "curl" | "bash"),

@@ -3,10 +3,20 @@
 //! `%c0%ae`), HTML entities, NUL bytes removed, ASCII lower case. Attack rules match on this
 //! form only, so every rule sees through the same evasions.
 
+use std::borrow::Cow;
+
 /// Most decoding rounds; three covers the double and triple encodings scanners use.
 const MAX_ROUNDS: usize = 3;
 
-pub fn normalize(value: &str) -> String {
+pub fn normalize(value: &str) -> Cow<'_, str> {
+    // most values need nothing but lower case, and many not even that
+    let plain = value.bytes().all(|c| c.is_ascii() && !matches!(c, b'%' | b'&' | b'\\' | 0) && !c.is_ascii_uppercase());
+    if plain {
+        return Cow::Borrowed(value);
+    }
+    if value.bytes().all(|c| c.is_ascii() && !matches!(c, b'%' | b'&' | b'\\' | 0)) {
+        return Cow::Owned(value.to_ascii_lowercase());
+    }
     let mut bytes: Vec<u8> = value.as_bytes().to_vec();
     for _ in 0..MAX_ROUNDS {
         match percent_decode(&bytes) {
@@ -27,7 +37,7 @@ pub fn normalize(value: &str) -> String {
     }
     text.retain(|c| c != '\0');
     text.make_ascii_lowercase();
-    text
+    Cow::Owned(text)
 }
 
 fn hex(b: u8) -> Option<u8> {

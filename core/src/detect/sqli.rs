@@ -436,6 +436,15 @@ fn number_end(s: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// The keyword a word is, by hash (a linear scan of the table was most of the tokenizer's time).
+fn keyword(word: &[u8]) -> Option<&'static Kw> {
+    static TABLE: std::sync::OnceLock<std::collections::HashMap<&'static [u8], Kw>> = std::sync::OnceLock::new();
+    if word.len() > 9 {
+        return None;
+    }
+    TABLE.get_or_init(|| KEYWORDS.iter().map(|(k, kw)| (k.as_bytes(), *kw)).collect()).get(word)
+}
+
 fn word_token(s: &[u8], start: usize, end: usize) -> Tok {
     let word = &s[start..end];
     let mut j = end;
@@ -452,7 +461,7 @@ fn word_token(s: &[u8], start: usize, end: usize) -> Tok {
         }
     }
     let call = s.get(j) == Some(&b'(');
-    if let Some((_, kw)) = KEYWORDS.iter().find(|(k, _)| k.as_bytes() == word) {
+    if let Some(kw) = keyword(word) {
         let also_function = matches!(word, b"insert" | b"database" | b"exists" | b"values" | b"mod");
         if !(call && also_function) {
             return Tok::Kw(*kw);
