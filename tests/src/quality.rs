@@ -56,13 +56,16 @@ fn attack_classes(out: &Findings) -> Vec<&str> {
 }
 
 /// Which detector classes count as detecting a corpus label.
-fn accepted(label: &str) -> Option<&'static [&'static str]> {
+pub fn accepted(label: &str) -> Option<&'static [&'static str]> {
     Some(match label {
         // CRS files MongoDB operator injection under SQL injection
         "sqli" => &["sqli", "nosqli"],
         "xss" => &["xss"],
         "path_traversal" => &["path_traversal"],
         "command_injection" => &["command_injection"],
+        // PayloadsAllTheThings' command-injection lists also hold PHP and template code execution
+        // (`system('ls')`, `{${phpinfo()}}`, `{{4+4}}`): reported under their own class
+        "patt_command_injection" => &["command_injection", "php_injection", "code_injection", "ssti", "ssi_injection"],
         "ssrf" => &["ssrf"],
         "rfi" => &["rfi"],
         "ssti" => &["ssti"],
@@ -142,7 +145,8 @@ pub fn attack_rates(detector: &Detector, dir: &Path) -> Result<BTreeMap<(String,
         }
         let row = row.clone();
         let label = s(&row, "label");
-        let Some(classes) = accepted(label) else { continue };
+        let lookup = if label == "command_injection" { "patt_command_injection" } else { label };
+        let Some(classes) = accepted(lookup) else { continue };
         let value = s(&row, "payload");
         let found = attack_classes(&scan_param(detector, value)).iter().any(|c| classes.contains(c));
         rates.entry(("PayloadsAllTheThings".into(), label.into())).or_default().add(found, value);
@@ -444,12 +448,32 @@ pub fn report() -> Result<String> {
     );
     let rates = attack_rates(&detector, &dir)?;
     let _ = writeln!(md, "## Attacks: detection rate per class\n");
-    let _ = writeln!(md, "Goal: at least 95% per class.\n");
+    let _ = writeln!(
+        md,
+        "Goal: at least 95% per class. A row counts as detected when a finding of the row's class is reported; \
+         where a corpus files payloads of another class under a label, the classes that count are listed below \
+         the table.\n"
+    );
     let _ = writeln!(md, "| corpus | class | rows | detected | rate |");
     let _ = writeln!(md, "|---|---|---:|---:|---:|");
     for ((corpus, class), rate) in &rates {
         let _ = writeln!(md, "| {corpus} | {class} | {} | {} | {:.1}% |", rate.total, rate.hit, rate.pct());
     }
+    let _ = writeln!(md, "\nClasses that count for a label besides its own:\n");
+    for label in ["java_injection", "code_injection_other", "file_inclusion", "file_inclusion_target", "nosqli", "sqli"]
+    {
+        if let Some(classes) = accepted(label) {
+            let _ = writeln!(md, "- `{label}`: {}", classes.join(", "));
+        }
+    }
+    if let Some(classes) = accepted("patt_command_injection") {
+        let _ = writeln!(md, "- `command_injection` (PayloadsAllTheThings only): {}", classes.join(", "));
+    }
+    let _ = writeln!(
+        md,
+        "\nPayloadsAllTheThings rows that are lines of sample files (images, SVG and XML documents, notebooks, \
+         scripts) rather than payload lists are left out; `weak` rows too.\n"
+    );
     let _ = writeln!(md, "\nSome misses:\n");
     for ((corpus, class), rate) in &rates {
         for miss in rate.misses.iter().take(2) {

@@ -141,13 +141,7 @@ fn char_mask(b: &[u8]) -> u32 {
     for (i, &c) in b.iter().enumerate() {
         mask |= match c {
             // a lone dash is in SKUs, dates and UUIDs; SQL needs two for a comment
-            b'-' => {
-                if b.get(i + 1) == Some(&b'-') {
-                    COMMENT
-                } else {
-                    0
-                }
-            }
+            b'-' if b.get(i + 1) == Some(&b'-') => COMMENT,
             b'\'' | b'"' => QUOTE,
             b'`' => QUOTE | BACKTICK | SHELL,
             b'(' | b')' => PAREN,
@@ -165,6 +159,7 @@ fn char_mask(b: &[u8]) -> u32 {
             b'*' => STAR | COMMENT,
             b'%' => PERCENT,
             b'#' | b'!' | b'@' => COMMENT,
+            b'-' => 0,
             b'?' => QUESTION,
             b' ' | b'\t' => SPACE,
             b'+' => PLUS,
@@ -1143,12 +1138,84 @@ fn known_command(word: &str) -> bool {
     set.contains(word) || (!base.is_empty() && set.contains(base))
 }
 
+/// Values that are a Windows command on a drive or variable (`dir c:\users`, `type
+/// %systemroot%\win.ini`), `which <program>`, or a time-delay probe (`sleep 5`).
+fn windows_or_probe_command(b: &[u8]) -> Option<&'static str> {
+    let text = std::str::from_utf8(b).ok()?;
+    let mut words = text.split_whitespace();
+    let (first, second) = (words.next()?, words.next().unwrap_or_default());
+    let drive = second.len() >= 3 && second.as_bytes()[1] == b':' && matches!(second.as_bytes()[2], b'\\' | b'/');
+    let variable = second.starts_with('%') && second[1..].contains('%');
+    if matches!(first, "dir" | "type" | "copy" | "del" | "more" | "cd" | "rd" | "md" | "attrib" | "icacls")
+        && (drive || variable)
+    {
+        return Some("Windows command on a path");
+    }
+    if first == "which" && known_command(second) {
+        return Some("value is a shell command");
+    }
+    // programs no English text starts with, whatever follows them
+    const NEVER_WORDS: &[&str] = &[
+        "netsh",
+        "ipconfig",
+        "ifconfig",
+        "whoami",
+        "nslookup",
+        "netstat",
+        "systeminfo",
+        "tasklist",
+        "taskkill",
+        "powershell",
+        "certutil",
+        "bitsadmin",
+        "wmic",
+        "regsvr32",
+        "rundll32",
+        "mshta",
+        "cscript",
+        "wscript",
+        "iptables",
+        "tcpdump",
+        "useradd",
+        "usermod",
+        "chmod",
+        "chown",
+        "crontab",
+        "nohup",
+        "schtasks",
+        "vssadmin",
+    ];
+    if NEVER_WORDS.contains(&first) && !second.is_empty() {
+        return Some("value is a shell command");
+    }
+    if (first == "net"
+        && matches!(second, "user" | "localgroup" | "view" | "share" | "use" | "start" | "stop" | "group"))
+        || (first == "reg" && matches!(second, "add" | "query" | "delete" | "save" | "export" | "import"))
+    {
+        return Some("Windows command");
+    }
+    if matches!(first, "echo" | "printf") && second.starts_with(['\'', '"']) && text.contains(['<', '>', '|']) {
+        return Some("shell output redirection");
+    }
+    if first == "sleep" && !second.is_empty() && second.bytes().all(|c| c.is_ascii_digit()) && words.next().is_none() {
+        return Some("time-delay probe");
+    }
+    None
+}
+
 /// Shell syntax that runs a command: a separator (`;`, `|`, `&`, backtick, `$(`, newline)
 /// followed by a known program, command substitution, `${IFS}`, shellshock, brace expansion,
 /// and Windows `for /f` / `if exist` batch syntax.
 fn shell(b: &[u8]) -> Option<&'static str> {
-    if memchr::memmem::find(b, b"() {").is_some() || memchr::memmem::find(b, b"(){").is_some() {
-        return Some("shellshock function definition");
+    // `() { :; }; cmd`: an empty function body, as shellshock needs; `main() { println` is code
+    for pattern in [&b"() {"[..], b"(){"] {
+        if let Some(p) = memchr::memmem::find(b, pattern) {
+            let body = b[p + pattern.len()..].iter().find(|c| !c.is_ascii_whitespace());
+            let leading = b[..p].iter().all(u8::is_ascii_whitespace);
+            if leading || matches!(body, Some(b':' | b'_' | b';' | b'}')) {
+                return Some("shellshock function definition");
+            }
+        }
     }
     for (i, &c) in b.iter().enumerate() {
         let separator = match c {
@@ -1226,12 +1293,34 @@ fn shell_start(b: &[u8]) -> Option<&'static str> {
     // most values start with a word that is no program: decide that without allocating
     let first = b.iter().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.')).count();
     let tricks = matches!(b.get(first), Some(b'\\' | b'\'' | b'"' | b'$' | b'@'));
-    if first > 0 && !tricks {
+    let windows_or_probe = matches!(
+        &b[..first],
+        b"dir"
+            | b"type"
+            | b"copy"
+            | b"del"
+            | b"more"
+            | b"cd"
+            | b"rd"
+            | b"md"
+            | b"attrib"
+            | b"icacls"
+            | b"which"
+            | b"sleep"
+            | b"net"
+            | b"reg"
+            | b"echo"
+            | b"printf"
+    );
+    if first > 0 && !tricks && !windows_or_probe {
         let word = std::str::from_utf8(&b[..first]).unwrap_or_default();
         let base = word.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
         if !unambiguous_set().contains(word) && !unambiguous_set().contains(base) && !PREFIXES.contains(&word) {
             return None;
         }
+    }
+    if let Some(reason) = windows_or_probe_command(b) {
+        return Some(reason);
     }
     let (_, end, word) = command_word(b, 0)?;
     let (end, word) = if PREFIXES.contains(&word.as_str()) {
