@@ -34,6 +34,11 @@ if [ "$("$TOOLS/py/bin/pip" show chdb-core 2>/dev/null | awk '/^Version/{print $
   echo "setup: pip installing chdb-core==$CHDB_VERSION"
   "$TOOLS/py/bin/pip" install -q "chdb-core==$CHDB_VERSION"
 fi
+OSV_VERSION="0.9.0"
+if [ "$("$TOOLS/py/bin/pip" show openapi-spec-validator 2>/dev/null | awk '/^Version/{print $2}')" != "$OSV_VERSION" ]; then
+  echo "setup: pip installing openapi-spec-validator==$OSV_VERSION (checks exported specs in tests)"
+  "$TOOLS/py/bin/pip" install -q "openapi-spec-validator==$OSV_VERSION"
+fi
 ENVOY_BIN="$("$TOOLS/py/bin/python" -c 'import envoy, os; print(os.path.join(os.path.dirname(envoy.__file__), "_bin", "envoy"))')"
 ln -sf "$ENVOY_BIN" "$TOOLS/envoy"
 

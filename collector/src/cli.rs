@@ -32,6 +32,17 @@ pub enum Command {
         /// Print JSON lines instead of a table.
         #[arg(long)]
         json: bool,
+        /// Check the endpoints against this OpenAPI 3 document (YAML or JSON): documented, shadow
+        /// (not in the spec), deprecated but called, mismatches, and zombie operations.
+        #[arg(long)]
+        spec: Option<PathBuf>,
+        /// With --spec: calls older than this many days do not count (their operations can be
+        /// zombies).
+        #[arg(long, default_value_t = 30)]
+        since_days: u64,
+        /// Print a reconstructed OpenAPI 3.0 document of --host instead.
+        #[arg(long, requires = "host", conflicts_with = "spec")]
+        openapi: bool,
     },
     /// Analyze recorded traffic offline: the API inventory and the sensitive data and attacks in
     /// each exchange, with the same code the filter runs. Reads HAR 1.2 (browsers, Burp,
@@ -46,6 +57,15 @@ pub enum Command {
         /// Detection classes to skip (repeatable), e.g. `--disable phone`.
         #[arg(long = "disable")]
         disabled: Vec<String>,
+        /// Write a reconstructed OpenAPI 3.0 document per host into this folder.
+        #[arg(long)]
+        openapi_out: Option<PathBuf>,
+        /// Check the inventory against this OpenAPI 3 document (documented, shadow, zombie).
+        #[arg(long)]
+        spec: Option<PathBuf>,
+        /// The host the spec describes (default: every host in the file).
+        #[arg(long, requires = "spec")]
+        spec_host: Option<String>,
     },
     /// Work with configuration files.
     Config {
@@ -71,7 +91,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let config = load(config)?;
             crate::server::serve(config).await
         }
-        Command::Endpoints { config, host, json } => {
+        Command::Endpoints { config, host, json, spec, since_days, openapi } => {
             let config = load_for_queries(config)?;
             let client = crate::store::connect(&config.clickhouse);
             let stats = crate::inventory::template_stats(&client, &config.clickhouse.url, &config.clickhouse.database)
@@ -81,14 +101,36 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .into_iter()
                 .filter(|e| host.as_ref().is_none_or(|h| *h == e.host))
                 .collect();
+            if openapi {
+                let doc = crate::inventory::openapi::export(host.as_deref().unwrap_or_default(), &endpoints);
+                println!("{}", serde_json::to_string_pretty(&doc)?);
+                return Ok(());
+            }
+            if let Some(spec) = spec {
+                let text = std::fs::read_to_string(&spec).with_context(|| format!("reading {}", spec.display()))?;
+                let ops = crate::inventory::openapi::parse(&text)
+                    .with_context(|| format!("reading the OpenAPI document {}", spec.display()))?;
+                let now_ms = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+                let since_ms = now_ms.saturating_sub(since_days * 86_400_000);
+                let comparison = crate::inventory::openapi::compare(&ops, &endpoints, since_ms);
+                if json {
+                    println!("{}", serde_json::to_string(&comparison)?);
+                } else {
+                    print!("{}", crate::inventory::comparison_table(&comparison));
+                }
+                return Ok(());
+            }
             print_endpoints(&endpoints, json)
         }
-        Command::Analyze { file, format, disabled } => {
+        Command::Analyze { file, format, disabled, openapi_out, spec, spec_host } => {
             let detect = meshward_core::detect::DetectConfig { disabled_classes: disabled, ..Default::default() };
+            let options = crate::analyze::Options { detect, openapi_out, spec, spec_host };
             let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
-            crate::analyze::run(&file, format, detect, &mut out, progress)?;
+            crate::analyze::run(&file, format, options, &mut out, progress)?;
             std::io::Write::flush(&mut out).context("writing the output")?;
             Ok(())
         }

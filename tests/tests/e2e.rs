@@ -226,6 +226,44 @@ async fn endpoints_command_lists_the_inventory() -> anyhow::Result<()> {
     assert_eq!(users.len(), 1);
     assert_eq!(users[0]["calls"], 60, "40 authorised and 20 refused calls in 200 planned requests");
     assert_eq!(users[0]["statuses"], serde_json::json!([200, 401]));
+    assert_eq!(users[0]["auth"], serde_json::json!(["bearer", "none"]));
+
+    // against the spec the sample API's team wrote
+    let spec = meshward_e2e::workspace_root().join("tests/fixtures/sample-api.openapi.yaml");
+    let spec = spec.to_string_lossy();
+    let table = run(&["--spec", &spec])?;
+    let status_of = |template: &str, method: &str| {
+        table
+            .lines()
+            .find(|l| {
+                let cells: Vec<&str> = l.split_whitespace().collect();
+                cells.get(1) == Some(&method) && cells.get(2) == Some(&template)
+            })
+            .and_then(|l| l.split_whitespace().nth(4).map(str::to_owned))
+    };
+    assert_eq!(status_of("/api/users/{user_id}", "GET").as_deref(), Some("documented"), "{table}");
+    assert_eq!(status_of("/api/users/me", "GET").as_deref(), Some("deprecated"), "{table}");
+    assert_eq!(status_of("/api/orders", "POST").as_deref(), Some("shadow"), "{table}");
+    assert!(table.contains("zombie operations") && table.contains("GET /api/reports/monthly"), "{table}");
+
+    // the reconstructed spec is valid OpenAPI 3.0
+    let host = users[0]["host"].as_str().unwrap_or_default().to_owned();
+    let exported = run(&["--host", &host, "--openapi"])?;
+    let doc: serde_json::Value = serde_json::from_str(&exported)?;
+    assert!(doc["paths"]["/api/users/{user_id}"]["get"]["responses"]["200"].is_object(), "{exported}");
+    let file = stack.dir.join("exported.openapi.json");
+    std::fs::write(&file, &exported)?;
+    let python = meshward_e2e::workspace_root().join(".tools/py/bin/python");
+    let check = std::process::Command::new(python)
+        .args(["-c", "import sys, json; from openapi_spec_validator import validate; validate(json.load(open(sys.argv[1]))); print('valid')"])
+        .arg(&file)
+        .output()?;
+    assert!(
+        check.status.success(),
+        "the exported spec does not validate: {}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
     Ok(())
 }
 

@@ -299,14 +299,37 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+/// What `analyze` does besides reading the file.
+#[derive(Debug, Default)]
+pub struct Options {
+    pub detect: DetectConfig,
+    /// write one reconstructed OpenAPI document per host into this folder
+    pub openapi_out: Option<std::path::PathBuf>,
+    /// compare the inventory of `spec_host` (or of every host) with this OpenAPI document
+    pub spec: Option<std::path::PathBuf>,
+    pub spec_host: Option<String>,
+}
+
 /// Analyzes one file and writes the result to `out`. Returns the summary.
 pub fn run(
     path: &Path,
     format: Format,
-    detect: DetectConfig,
+    options: Options,
     out: &mut dyn Write,
     progress: bool,
 ) -> anyhow::Result<Summary> {
+    let detect = options.detect.clone();
+    let spec = match &options.spec {
+        Some(spec_path) => {
+            let text =
+                std::fs::read_to_string(spec_path).with_context(|| format!("reading {}", spec_path.display()))?;
+            Some(
+                inventory::openapi::parse(&text)
+                    .with_context(|| format!("reading the OpenAPI document {}", spec_path.display()))?,
+            )
+        }
+        None => None,
+    };
     let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let bar = progress.then(|| {
@@ -375,16 +398,34 @@ pub fn run(
         return Err(e).context("writing the output");
     }
     let (endpoints, summary) = aggregator.endpoints();
+    if let Some(dir) = &options.openapi_out {
+        write_specs(dir, &endpoints)?;
+    }
+    let comparison = spec.map(|ops| {
+        let host = options.spec_host.as_deref();
+        let scoped: Vec<Endpoint> = endpoints.iter().filter(|e| host.is_none_or(|h| h == e.host)).cloned().collect();
+        inventory::openapi::compare(&ops, &scoped, 0)
+    });
     match format {
         Format::Json => {
             out.write_all(b"\n],\"endpoints\":")?;
-            serde_json::to_writer(&mut *out, &endpoints)?;
+            match &comparison {
+                Some(c) => {
+                    serde_json::to_writer(&mut *out, &c.endpoints)?;
+                    out.write_all(b",\"zombies\":")?;
+                    serde_json::to_writer(&mut *out, &c.zombies)?;
+                }
+                None => serde_json::to_writer(&mut *out, &endpoints)?,
+            }
             out.write_all(b",\"summary\":")?;
             serde_json::to_writer(&mut *out, &summary)?;
             out.write_all(b"}\n")?;
         }
         Format::Table => {
-            out.write_all(inventory::table(&endpoints).as_bytes())?;
+            match &comparison {
+                Some(c) => out.write_all(inventory::comparison_table(c).as_bytes())?,
+                None => out.write_all(inventory::table(&endpoints).as_bytes())?,
+            }
             writeln!(out, "\n{} entries, {} with findings", summary.entries, summary.entries_with_findings)?;
             for (class, n) in &summary.findings_by_class {
                 writeln!(out, "  {class:<32} {n}")?;
@@ -392,6 +433,21 @@ pub fn run(
         }
     }
     Ok(summary)
+}
+
+/// One `<host>.openapi.json` per host.
+fn write_specs(dir: &Path, endpoints: &[Endpoint]) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let hosts: BTreeSet<&str> = endpoints.iter().map(|e| e.host.as_str()).collect();
+    for host in hosts {
+        let name: String =
+            host.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect();
+        let file = dir.join(format!("{name}.openapi.json"));
+        let doc = inventory::openapi::export(host, endpoints);
+        std::fs::write(&file, serde_json::to_string_pretty(&doc)?)
+            .with_context(|| format!("writing {}", file.display()))?;
+    }
+    Ok(())
 }
 
 /// A file of JSON lines whose first line has Meshward event columns (not `"log"`).
@@ -481,7 +537,7 @@ mod tests {
         let file = dir.path().join("t.har");
         std::fs::write(&file, har.to_string())?;
         let mut out = Vec::new();
-        let summary = run(&file, Format::Json, DetectConfig::default(), &mut out, false)?;
+        let summary = run(&file, Format::Json, Options::default(), &mut out, false)?;
         assert_eq!((summary.entries, summary.entries_with_findings), (7, 7));
         let doc: serde_json::Value = serde_json::from_slice(&out)?;
         let last = &doc["entries"][6]["findings"][0];
@@ -498,9 +554,29 @@ mod tests {
         assert_eq!(endpoints[1]["query_params"][0], "fields");
         assert_eq!(endpoints[1]["sensitive"][0], "response.body.$.email: email");
         let mut table = Vec::new();
-        run(&file, Format::Table, DetectConfig::default(), &mut table, false)?;
+        run(&file, Format::Table, Options::default(), &mut table, false)?;
         let table = String::from_utf8_lossy(&table);
         assert!(table.contains("/api/users/{user_id}") && table.contains("attack sqli"), "{table}");
+        // against a spec that documents only the users endpoint, plus one never called
+        let spec = dir.path().join("spec.yaml");
+        std::fs::write(
+            &spec,
+            "openapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths:\n  /api/users/{id}:\n    get: {responses: {'200': {description: ok}}}\n  /api/ping:\n    get: {responses: {'200': {description: ok}}}\n",
+        )?;
+        let specs = dir.path().join("specs");
+        let options = Options { spec: Some(spec), openapi_out: Some(specs.clone()), ..Options::default() };
+        let mut out = Vec::new();
+        run(&file, Format::Json, options, &mut out, false)?;
+        let doc: serde_json::Value = serde_json::from_slice(&out)?;
+        let status: Vec<(&str, &str)> = doc["endpoints"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|e| Some((e["template"].as_str()?, e["status"].as_str()?))).collect())
+            .unwrap_or_default();
+        assert_eq!(status, vec![("/api/search", "shadow"), ("/api/users/{user_id}", "documented")]);
+        assert_eq!(doc["zombies"][0]["template"], "/api/ping");
+        let exported: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(specs.join("shop.example.openapi.json"))?)?;
+        assert!(exported["paths"]["/api/users/{user_id}"]["get"].is_object());
         Ok(())
     }
 }

@@ -1,6 +1,8 @@
 //! The API inventory: which endpoints each host serves, from the events in ClickHouse, with
 //! word-like path parameters found by `core::discovery` (weighted by distinct callers).
 
+pub mod openapi;
+
 use crate::store::StoreError;
 use clickhouse::Row;
 use meshward_core::{Discovery, DiscoveryConfig};
@@ -169,6 +171,53 @@ pub fn table(endpoints: &[Endpoint]) -> String {
     for row in &rows {
         out.push_str(line(row.iter().map(String::as_str).collect()).trim_end());
         out.push('\n');
+    }
+    out
+}
+
+/// The endpoints checked against a spec, then the operations never seen.
+pub fn comparison_table(c: &openapi::Comparison) -> String {
+    let header = ["HOST", "METHOD", "ENDPOINT", "CALLS", "STATUS", "SPEC PATH", "MISMATCHES"];
+    let rows: Vec<[String; 7]> = c
+        .endpoints
+        .iter()
+        .map(|e| {
+            let status =
+                serde_json::to_value(e.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+            [
+                e.endpoint.host.clone(),
+                e.endpoint.method.clone(),
+                e.endpoint.template.clone(),
+                e.endpoint.calls.to_string(),
+                status,
+                e.spec_template.clone().unwrap_or_else(|| "-".into()),
+                e.mismatches.join("; "),
+            ]
+        })
+        .collect();
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| rows.iter().map(|r| r[i].len()).chain([header[i].len()]).max().unwrap_or(0))
+        .collect();
+    let line =
+        |cells: Vec<&str>| cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect::<Vec<_>>().join("  ");
+    let mut out = line(header.to_vec()).trim_end().to_owned();
+    out.push('\n');
+    for row in &rows {
+        out.push_str(line(row.iter().map(String::as_str).collect()).trim_end());
+        out.push('\n');
+    }
+    if c.zombies.is_empty() {
+        out.push_str("\nno zombie operations: every operation of the spec was called\n");
+    } else {
+        out.push_str("\nzombie operations (in the spec, never called):\n");
+        for op in &c.zombies {
+            out.push_str(&format!(
+                "  {} {}{}\n",
+                op.method,
+                op.template,
+                if op.deprecated { " (deprecated)" } else { "" }
+            ));
+        }
     }
     out
 }
