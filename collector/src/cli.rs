@@ -67,10 +67,46 @@ pub enum Command {
         #[arg(long, requires = "spec")]
         spec_host: Option<String>,
     },
+    /// Upload OpenAPI specs and check the inventory against them, over the collector's HTTP API.
+    Spec {
+        /// The collector's HTTP API.
+        #[arg(long, env = "MESHWARD_API_URL", default_value = "http://127.0.0.1:8080", global = true)]
+        api: String,
+        /// A token from api.read_tokens (api.admin_tokens to upload).
+        #[arg(long, env = "MESHWARD_API_TOKEN", global = true, hide_env_values = true)]
+        token: Option<String>,
+        #[command(subcommand)]
+        command: SpecCommand,
+    },
     /// Work with configuration files.
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SpecCommand {
+    /// Upload the OpenAPI 3 document (YAML or JSON) of a host; the newest upload is in force.
+    Upload {
+        file: PathBuf,
+        #[arg(long)]
+        host: String,
+    },
+    /// Print the uploaded spec of a host, or with --reconstructed the one rebuilt from traffic.
+    Show {
+        #[arg(long)]
+        host: String,
+        #[arg(long)]
+        reconstructed: bool,
+    },
+    /// List a host's shadow endpoints (called, not in its spec) and zombie operations (in the
+    /// spec, not called within --since-days).
+    Check {
+        #[arg(long)]
+        host: String,
+        #[arg(long, default_value_t = 30)]
+        since_days: u64,
     },
 }
 
@@ -134,6 +170,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             std::io::Write::flush(&mut out).context("writing the output")?;
             Ok(())
         }
+        Command::Spec { api, token, command } => spec_command(&api, token.as_deref(), command).await,
         Command::Config { command: ConfigCommand::Example } => {
             print!("{EXAMPLE}");
             Ok(())
@@ -151,6 +188,66 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn spec_command(api: &str, token: Option<&str>, command: SpecCommand) -> anyhow::Result<()> {
+    let token =
+        token.context("a token is needed: --token or MESHWARD_API_TOKEN (api.read_tokens, api.admin_tokens)")?;
+    let client = reqwest::Client::new();
+    let api = api.trim_end_matches('/');
+    let send = |request: reqwest::RequestBuilder| async move {
+        let response =
+            request.bearer_auth(token).send().await.with_context(|| format!("reaching the collector at {api}"))?;
+        let status = response.status();
+        let body = response.text().await.context("reading the collector's answer")?;
+        if !status.is_success() {
+            let message = serde_json::from_str::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v["error"].as_str().map(str::to_owned))
+                .unwrap_or(body);
+            anyhow::bail!("the collector answered {status}: {message}");
+        }
+        Ok::<String, anyhow::Error>(body)
+    };
+    match command {
+        SpecCommand::Upload { file, host } => {
+            let body = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let answer = send(client.put(format!("{api}/api/v1/specs/{host}")).body(body)).await?;
+            let operations = serde_json::from_str::<serde_json::Value>(&answer)?["operations"].as_u64().unwrap_or(0);
+            println!("uploaded the spec of {host}: {operations} operations");
+        }
+        SpecCommand::Show { host, reconstructed } => {
+            let path = if reconstructed { format!("{host}/reconstructed") } else { host };
+            let answer = send(client.get(format!("{api}/api/v1/specs/{path}"))).await?;
+            match serde_json::from_str::<serde_json::Value>(&answer) {
+                Ok(doc) if reconstructed => println!("{}", serde_json::to_string_pretty(&doc)?),
+                _ => print!("{answer}"),
+            }
+        }
+        SpecCommand::Check { host, since_days } => {
+            let query = format!("host={host}&since_days={since_days}");
+            let shadow: serde_json::Value =
+                serde_json::from_str(&send(client.get(format!("{api}/api/v1/shadow?{query}"))).await?)?;
+            let zombies: serde_json::Value =
+                serde_json::from_str(&send(client.get(format!("{api}/api/v1/zombies?{query}"))).await?)?;
+            let shadow = shadow["shadow"].as_array().cloned().unwrap_or_default();
+            let zombies = zombies["zombies"].as_array().cloned().unwrap_or_default();
+            println!("shadow endpoints of {host} (called, not in the spec): {}", shadow.len());
+            for e in &shadow {
+                println!(
+                    "  {:<7} {}  ({} calls)",
+                    e["method"].as_str().unwrap_or(""),
+                    e["template"].as_str().unwrap_or(""),
+                    e["calls"]
+                );
+            }
+            println!("zombie operations of {host} (in the spec, not called in {since_days} days): {}", zombies.len());
+            for op in &zombies {
+                println!("  {:<7} {}", op["method"].as_str().unwrap_or(""), op["template"].as_str().unwrap_or(""));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Loads a configuration for commands that only query ClickHouse: no ingest token needed.

@@ -100,11 +100,15 @@ pub struct WriterConfig {
     pub max_delay_ms: u64,
 }
 
-/// HTTP API: health, readiness, Prometheus metrics.
+/// HTTP API: health, readiness, Prometheus metrics, and the token-protected inventory.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ApiConfig {
     pub listen: SocketAddr,
+    /// Bearer tokens that may read the inventory and specs (`/api/v1/...` GETs).
+    pub read_tokens: Vec<String>,
+    /// Bearer tokens that may also change things (upload specs); they can read too.
+    pub admin_tokens: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -169,7 +173,7 @@ impl Default for WriterConfig {
 
 impl Default for ApiConfig {
     fn default() -> Self {
-        ApiConfig { listen: addr(DEFAULT_API_LISTEN) }
+        ApiConfig { listen: addr(DEFAULT_API_LISTEN), read_tokens: Vec::new(), admin_tokens: Vec::new() }
     }
 }
 
@@ -211,6 +215,9 @@ impl Config {
             return invalid(
                 "ingest.token must be set to a secret of at least 16 characters (or MESHWARD_INGEST__TOKEN)",
             );
+        }
+        if self.api.read_tokens.iter().chain(&self.api.admin_tokens).any(|t| t.len() < 16) {
+            return invalid("api.read_tokens and api.admin_tokens must be secrets of at least 16 characters");
         }
         if self.spool.segment_bytes < 1 << 20 || self.spool.max_bytes < self.spool.segment_bytes {
             return invalid("spool.segment_bytes must be at least 1 MiB and spool.max_bytes at least one segment");

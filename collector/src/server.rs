@@ -61,7 +61,14 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             },
         )
     };
-    let state = ApiState { metrics, schema_ready, store_healthy, spool };
+    let inventory = std::sync::Arc::new(api::inventory::InventoryApi {
+        client: crate::store::connect(&config.clickhouse),
+        url: config.clickhouse.url.clone(),
+        database: config.clickhouse.database.clone(),
+        read: config.api.read_tokens.iter().map(|t| TokenCheck::new(t)).collect(),
+        admin: config.api.admin_tokens.iter().map(|t| TokenCheck::new(t)).collect(),
+    });
+    let state = ApiState { inventory, metrics, schema_ready, store_healthy, spool };
     let http = {
         let mut shutdown = shutdown.clone();
         axum::serve(api_listener, api::router(state)).with_graceful_shutdown(async move {

@@ -76,7 +76,7 @@ impl Collector {
         format!(
             "ingest:\n  listen: 127.0.0.1:{grpc}\n  token: {token}\nspool:\n  dir: {spool}\n  max_bytes: {max}\n  segment_bytes: {segment}\n  fsync: {fsync}\n\
              clickhouse:\n  url: {url}\n  database: {db}\nwriter:\n  max_batch_rows: {rows}\n  max_delay_ms: {delay}\n\
-             api:\n  listen: 127.0.0.1:{api}\nlog:\n  format: json\n  level: info\n",
+             api:\n  listen: 127.0.0.1:{api}\n  read_tokens: [{read}]\n  admin_tokens: [{admin}]\nlog:\n  format: json\n  level: info\n",
             grpc = self.grpc_port,
             token = crate::TEST_TOKEN,
             spool = self.dir.join("spool").display(),
@@ -88,6 +88,8 @@ impl Collector {
             rows = o.writer_max_batch_rows,
             delay = o.writer_max_delay_ms,
             api = self.api_port,
+            read = crate::API_READ_TOKEN,
+            admin = crate::API_ADMIN_TOKEN,
         )
     }
 

@@ -34,3 +34,6 @@ pub fn build_dir() -> PathBuf {
 
 /// Shared-secret used by the harness for ingest.
 pub const TEST_TOKEN: &str = "meshward-test-ingest-token-0123456789";
+/// Tokens of the collector's HTTP API in tests: one that reads, one that may also upload.
+pub const API_READ_TOKEN: &str = "meshward-test-api-read-token-0123";
+pub const API_ADMIN_TOKEN: &str = "meshward-test-api-admin-token-0123";

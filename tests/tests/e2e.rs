@@ -264,6 +264,44 @@ async fn endpoints_command_lists_the_inventory() -> anyhow::Result<()> {
         String::from_utf8_lossy(&check.stdout),
         String::from_utf8_lossy(&check.stderr)
     );
+
+    // the same over the HTTP API and `meshward spec`: a read token cannot upload, an admin one can
+    let api = format!("http://127.0.0.1:{}", stack.collector.api_port);
+    let spec_cli = |token: &str, args: &[&str]| -> anyhow::Result<std::process::Output> {
+        Ok(std::process::Command::new(meshward_e2e::collector::collector_binary()?)
+            .args(["spec", "--api", &api, "--token", token])
+            .args(args)
+            .output()?)
+    };
+    let denied = spec_cli(meshward_e2e::API_READ_TOKEN, &["upload", &spec, "--host", &host])?;
+    assert!(!denied.status.success());
+    assert!(String::from_utf8_lossy(&denied.stderr).contains("403"), "{}", String::from_utf8_lossy(&denied.stderr));
+    let uploaded = spec_cli(meshward_e2e::API_ADMIN_TOKEN, &["upload", &spec, "--host", &host])?;
+    assert!(uploaded.status.success(), "{}", String::from_utf8_lossy(&uploaded.stderr));
+    assert!(String::from_utf8_lossy(&uploaded.stdout).contains("5 operations"));
+    let checked = spec_cli(meshward_e2e::API_READ_TOKEN, &["check", "--host", &host])?;
+    let report = String::from_utf8_lossy(&checked.stdout);
+    assert!(checked.status.success(), "{}", String::from_utf8_lossy(&checked.stderr));
+    assert!(report.contains("POST    /api/orders") && report.contains("GET     /api/reports/monthly"), "{report}");
+    let client = reqwest::Client::new();
+    let unauthorized = client.get(format!("{api}/api/v1/endpoints")).send().await?;
+    assert_eq!(unauthorized.status().as_u16(), 401);
+    let listed: serde_json::Value = client
+        .get(format!("{api}/api/v1/endpoints?host={host}"))
+        .bearer_auth(meshward_e2e::API_READ_TOKEN)
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert!(listed["endpoints"].as_array().is_some_and(|e| e.len() >= 5), "{listed}");
+    let one = client
+        .get(format!("{api}/api/v1/endpoint?host={host}&method=GET&template=/api/users/%7Buser_id%7D"))
+        .bearer_auth(meshward_e2e::API_READ_TOKEN)
+        .send()
+        .await?;
+    assert_eq!(one.status().as_u16(), 200);
+    let reconstructed = spec_cli(meshward_e2e::API_READ_TOKEN, &["show", "--host", &host, "--reconstructed"])?;
+    assert!(String::from_utf8_lossy(&reconstructed.stdout).contains("\"openapi\": \"3.0.3\""));
     Ok(())
 }
 

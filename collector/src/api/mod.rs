@@ -1,4 +1,7 @@
-//! The collector's HTTP API: liveness, readiness and Prometheus metrics.
+//! The collector's HTTP API: liveness, readiness and Prometheus metrics, and the
+//! token-protected inventory (`inventory`).
+
+pub mod inventory;
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -12,6 +15,7 @@ use std::sync::Arc;
 /// What readiness looks at.
 #[derive(Clone)]
 pub struct ApiState {
+    pub inventory: Arc<inventory::InventoryApi>,
     pub metrics: PrometheusHandle,
     pub schema_ready: Arc<AtomicBool>,
     pub store_healthy: Arc<AtomicBool>,
@@ -19,11 +23,13 @@ pub struct ApiState {
 }
 
 pub fn router(state: ApiState) -> Router {
+    let inventory = inventory::router(state.inventory.clone());
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .with_state(state)
+        .merge(inventory)
 }
 
 async fn readyz(State(state): State<ApiState>) -> (StatusCode, Json<serde_json::Value>) {

@@ -1,4 +1,4 @@
-//! Bearer-token check for ingest streams, in constant time.
+//! Bearer-token check, in constant time: ingest streams and the HTTP API use it.
 
 use subtle::ConstantTimeEq;
 use tonic::metadata::MetadataMap;

@@ -1,7 +1,7 @@
 //! gRPC ingest: filters stream `EventBatch`es; each one is validated, appended to the spool and
 //! only then acknowledged.
 
-mod auth;
+pub mod auth;
 mod raw;
 mod validate;
 

@@ -78,6 +78,54 @@ pub async fn template_stats(
         .map_err(|error| StoreError::ClickHouse { url: url.to_owned(), error })
 }
 
+#[derive(Debug, Row, Deserialize)]
+struct SpecRow {
+    body: String,
+}
+
+#[derive(Debug, Row, Serialize)]
+struct SpecInsert<'a> {
+    host: &'a str,
+    uploaded_ms: u64,
+    uploaded_by: &'a str,
+    body: &'a str,
+}
+
+/// The latest OpenAPI document uploaded for a host.
+pub async fn latest_spec(
+    client: &clickhouse::Client,
+    url: &str,
+    database: &str,
+    host: &str,
+) -> Result<Option<String>, StoreError> {
+    let rows: Vec<SpecRow> = client
+        .query(&format!("SELECT body FROM {database}.api_specs WHERE host = ? ORDER BY uploaded_ms DESC LIMIT 1"))
+        .bind(host)
+        .fetch_all()
+        .await
+        .map_err(|error| StoreError::ClickHouse { url: url.to_owned(), error })?;
+    Ok(rows.into_iter().next().map(|r| r.body))
+}
+
+/// Stores an uploaded spec; the newest upload of a host is the one in force.
+pub async fn store_spec(
+    client: &clickhouse::Client,
+    url: &str,
+    database: &str,
+    host: &str,
+    by: &str,
+    body: &str,
+) -> Result<(), StoreError> {
+    let err = |error| StoreError::ClickHouse { url: url.to_owned(), error };
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let client = client.clone().with_database(database);
+    let mut insert = client.insert::<SpecInsert<'_>>("api_specs").await.map_err(err)?;
+    insert.write(&SpecInsert { host, uploaded_ms: now_ms, uploaded_by: by, body }).await.map_err(err)?;
+    insert.end().await.map_err(err)
+}
+
 /// Merges per-request templates into endpoints, host by host.
 pub fn build(stats: Vec<TemplateStats>, config: DiscoveryConfig) -> Vec<Endpoint> {
     let mut by_host: BTreeMap<String, Vec<TemplateStats>> = BTreeMap::new();

@@ -98,6 +98,15 @@ pub const MIGRATIONS: &[Migration] = &[
             "CREATE VIEW IF NOT EXISTS {db}.events AS SELECT * FROM {db}.http_events FINAL",
         ],
     },
+    Migration {
+        version: 3,
+        name: "api_specs",
+        statements: &[
+            // OpenAPI documents uploaded per host; the latest upload of a host is in force
+            "CREATE TABLE IF NOT EXISTS {db}.api_specs (host String, uploaded_ms UInt64, uploaded_by String, \
+             body String) ENGINE = MergeTree() ORDER BY (host, uploaded_ms)",
+        ],
+    },
 ];
 
 /// All statements of all migrations for a database, in order (for portability checks).

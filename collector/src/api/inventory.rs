@@ -1,0 +1,233 @@
+//! `/api/v1`: the API inventory, its standing against the uploaded OpenAPI specs, and the
+//! specs themselves. Bearer tokens: `api.read_tokens` read, `api.admin_tokens` also upload.
+
+use crate::ingest::auth::TokenCheck;
+use crate::inventory::{self, openapi, Endpoint};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+use std::sync::Arc;
+
+/// What the inventory routes need.
+pub struct InventoryApi {
+    pub client: clickhouse::Client,
+    pub url: String,
+    pub database: String,
+    pub read: Vec<TokenCheck>,
+    pub admin: Vec<TokenCheck>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    Read,
+    Admin,
+}
+
+/// A refusal or failure: a status and a message saying what to do.
+struct ApiError(StatusCode, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({"error": self.1}))).into_response()
+    }
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> ApiError {
+    ApiError(status, message.into())
+}
+
+impl InventoryApi {
+    fn authorize(&self, headers: &HeaderMap, scope: Scope) -> Result<(), ApiError> {
+        if self.read.is_empty() && self.admin.is_empty() {
+            return Err(error(
+                StatusCode::UNAUTHORIZED,
+                "no API tokens configured: set api.read_tokens or api.admin_tokens",
+            ));
+        }
+        let presented = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(str::trim)
+            .unwrap_or_default();
+        let admin = self.admin.iter().any(|t| t.matches(presented.as_bytes()));
+        let read = admin || self.read.iter().any(|t| t.matches(presented.as_bytes()));
+        match (scope, admin, read) {
+            (Scope::Admin, true, _) | (Scope::Read, _, true) => Ok(()),
+            (Scope::Admin, false, true) => {
+                Err(error(StatusCode::FORBIDDEN, "this token may read, not change: use an admin token"))
+            }
+            _ => Err(error(StatusCode::UNAUTHORIZED, "missing or unknown bearer token")),
+        }
+    }
+
+    async fn endpoints(&self, host: Option<&str>) -> Result<Vec<Endpoint>, ApiError> {
+        let stats = inventory::template_stats(&self.client, &self.url, &self.database)
+            .await
+            .map_err(|e| error(StatusCode::SERVICE_UNAVAILABLE, format!("reading the inventory: {e}")))?;
+        Ok(inventory::build(stats, meshward_core::DiscoveryConfig::default())
+            .into_iter()
+            .filter(|e| host.is_none_or(|h| h == e.host))
+            .collect())
+    }
+
+    async fn spec(&self, host: &str) -> Result<Option<String>, ApiError> {
+        inventory::latest_spec(&self.client, &self.url, &self.database, host)
+            .await
+            .map_err(|e| error(StatusCode::SERVICE_UNAVAILABLE, format!("reading the spec: {e}")))
+    }
+
+    async fn comparison(&self, host: &str, since_days: u64) -> Result<openapi::Comparison, ApiError> {
+        let Some(text) = self.spec(host).await? else {
+            return Err(error(
+                StatusCode::NOT_FOUND,
+                format!("no spec uploaded for host {host}: PUT /api/v1/specs/{host}"),
+            ));
+        };
+        let operations =
+            openapi::parse(&text).map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, format!("stored spec: {e}")))?;
+        let endpoints = self.endpoints(Some(host)).await?;
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        Ok(openapi::compare(&operations, &endpoints, now_ms.saturating_sub(since_days * 86_400_000)))
+    }
+}
+
+type Shared = Arc<InventoryApi>;
+
+pub fn router(api: Shared) -> Router {
+    Router::new()
+        .route("/api/v1/endpoints", get(list_endpoints))
+        .route("/api/v1/endpoint", get(one_endpoint))
+        .route("/api/v1/shadow", get(shadow))
+        .route("/api/v1/zombies", get(zombies))
+        .route("/api/v1/specs/{host}", get(get_spec).put(put_spec))
+        .route("/api/v1/specs/{host}/reconstructed", get(reconstructed))
+        .with_state(api)
+}
+
+#[derive(Deserialize)]
+struct Filter {
+    host: Option<String>,
+    method: Option<String>,
+    template: Option<String>,
+    #[serde(default = "default_since_days")]
+    since_days: u64,
+}
+
+fn default_since_days() -> u64 {
+    30
+}
+
+async fn list_endpoints(State(api): State<Shared>, headers: HeaderMap, Query(f): Query<Filter>) -> Response {
+    if let Err(r) = api.authorize(&headers, Scope::Read) {
+        return r.into_response();
+    }
+    match api.endpoints(f.host.as_deref()).await {
+        Ok(list) => {
+            let list: Vec<Endpoint> = list
+                .into_iter()
+                .filter(|e| f.method.as_ref().is_none_or(|m| m.eq_ignore_ascii_case(&e.method)))
+                .collect();
+            Json(json!({"endpoints": list})).into_response()
+        }
+        Err(r) => r.into_response(),
+    }
+}
+
+async fn one_endpoint(State(api): State<Shared>, headers: HeaderMap, Query(f): Query<Filter>) -> Response {
+    if let Err(r) = api.authorize(&headers, Scope::Read) {
+        return r.into_response();
+    }
+    let (Some(host), Some(method), Some(template)) = (f.host.as_deref(), f.method.as_deref(), f.template.as_deref())
+    else {
+        return error(StatusCode::BAD_REQUEST, "host, method and template are required").into_response();
+    };
+    match api.endpoints(Some(host)).await {
+        Ok(list) => match list.into_iter().find(|e| e.method.eq_ignore_ascii_case(method) && e.template == template) {
+            Some(endpoint) => Json(endpoint).into_response(),
+            None => error(StatusCode::NOT_FOUND, format!("no endpoint {method} {template} on {host}")).into_response(),
+        },
+        Err(r) => r.into_response(),
+    }
+}
+
+async fn shadow(State(api): State<Shared>, headers: HeaderMap, Query(f): Query<Filter>) -> Response {
+    if let Err(r) = api.authorize(&headers, Scope::Read) {
+        return r.into_response();
+    }
+    let Some(host) = f.host.as_deref() else {
+        return error(StatusCode::BAD_REQUEST, "host is required").into_response();
+    };
+    match api.comparison(host, f.since_days).await {
+        Ok(c) => {
+            let shadow: Vec<_> = c.endpoints.into_iter().filter(|e| e.status == openapi::Status::Shadow).collect();
+            Json(json!({"host": host, "shadow": shadow})).into_response()
+        }
+        Err(r) => r.into_response(),
+    }
+}
+
+async fn zombies(State(api): State<Shared>, headers: HeaderMap, Query(f): Query<Filter>) -> Response {
+    if let Err(r) = api.authorize(&headers, Scope::Read) {
+        return r.into_response();
+    }
+    let Some(host) = f.host.as_deref() else {
+        return error(StatusCode::BAD_REQUEST, "host is required").into_response();
+    };
+    match api.comparison(host, f.since_days).await {
+        Ok(c) => Json(json!({"host": host, "since_days": f.since_days, "zombies": c.zombies})).into_response(),
+        Err(r) => r.into_response(),
+    }
+}
+
+async fn get_spec(State(api): State<Shared>, headers: HeaderMap, Path(host): Path<String>) -> Response {
+    if let Err(r) = api.authorize(&headers, Scope::Read) {
+        return r.into_response();
+    }
+    match api.spec(&host).await {
+        Ok(Some(text)) => text.into_response(),
+        Ok(None) => error(StatusCode::NOT_FOUND, format!("no spec uploaded for host {host}")).into_response(),
+        Err(r) => r.into_response(),
+    }
+}
+
+async fn put_spec(State(api): State<Shared>, headers: HeaderMap, Path(host): Path<String>, body: Bytes) -> Response {
+    if let Err(r) = api.authorize(&headers, Scope::Admin) {
+        return r.into_response();
+    }
+    let Ok(text) = String::from_utf8(body.to_vec()) else {
+        return error(StatusCode::BAD_REQUEST, "the spec must be UTF-8 YAML or JSON").into_response();
+    };
+    let operations = match openapi::parse(&text) {
+        Ok(ops) => ops,
+        Err(e) => {
+            return error(StatusCode::UNPROCESSABLE_ENTITY, format!("not a usable OpenAPI 3 document: {e}"))
+                .into_response()
+        }
+    };
+    let by = headers.get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or("api").to_owned();
+    match inventory::store_spec(&api.client, &api.url, &api.database, &host, &by, &text).await {
+        Ok(()) => (StatusCode::CREATED, Json(json!({"host": host, "operations": operations.len()}))).into_response(),
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, format!("storing the spec: {e}")).into_response(),
+    }
+}
+
+async fn reconstructed(State(api): State<Shared>, headers: HeaderMap, Path(host): Path<String>) -> Response {
+    if let Err(r) = api.authorize(&headers, Scope::Read) {
+        return r.into_response();
+    }
+    match api.endpoints(Some(&host)).await {
+        Ok(list) if list.is_empty() => {
+            error(StatusCode::NOT_FOUND, format!("no traffic seen for host {host}")).into_response()
+        }
+        Ok(list) => Json(openapi::export(&host, &list)).into_response(),
+        Err(r) => r.into_response(),
+    }
+}
