@@ -43,6 +43,10 @@ pub enum Command {
         /// Print a reconstructed OpenAPI 3.0 document of --host instead.
         #[arg(long, requires = "host", conflicts_with = "spec")]
         openapi: bool,
+        /// Keep this template whatever discovery finds (repeatable): `/org/{org}/members`, or
+        /// `host=/org/{org}/members`; adds to inventory.pinned_templates.
+        #[arg(long = "pin")]
+        pins: Vec<String>,
     },
     /// Analyze recorded traffic offline: the API inventory and the sensitive data and attacks in
     /// each exchange, with the same code the filter runs. Reads HAR 1.2 (browsers, Burp,
@@ -66,6 +70,10 @@ pub enum Command {
         /// The host the spec describes (default: every host in the file).
         #[arg(long, requires = "spec")]
         spec_host: Option<String>,
+        /// Keep this template whatever discovery finds (repeatable): `/org/{org}/members`, or
+        /// `host=/org/{org}/members`.
+        #[arg(long = "pin")]
+        pins: Vec<String>,
     },
     /// Upload OpenAPI specs and check the inventory against them, over the collector's HTTP API.
     Spec {
@@ -127,25 +135,35 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let config = load(config)?;
             crate::server::serve(config).await
         }
-        Command::Endpoints { config, host, json, spec, since_days, openapi } => {
+        Command::Endpoints { config, host, json, spec, since_days, openapi, pins } => {
             let config = load_for_queries(config)?;
             let client = crate::store::connect(&config.clickhouse);
             let stats = crate::inventory::template_stats(&client, &config.clickhouse.url, &config.clickhouse.database)
                 .await
                 .context("reading the inventory from ClickHouse")?;
-            let endpoints: Vec<_> = crate::inventory::build(stats, meshward_core::DiscoveryConfig::default())
-                .into_iter()
-                .filter(|e| host.as_ref().is_none_or(|h| *h == e.host))
-                .collect();
+            let mut pinned = crate::inventory::Pins::parse(&[config.inventory.pinned_templates.clone(), pins].concat());
+            let spec_ops = match &spec {
+                Some(path) => {
+                    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+                    let ops = crate::inventory::openapi::parse(&text)
+                        .with_context(|| format!("reading the OpenAPI document {}", path.display()))?;
+                    // the spec's paths take precedence over discovery for the host it describes
+                    pinned.add(host.as_deref().unwrap_or("*"), ops.iter().map(|o| o.template.clone()));
+                    Some(ops)
+                }
+                None => None,
+            };
+            let endpoints: Vec<_> =
+                crate::inventory::build_pinned(stats, meshward_core::DiscoveryConfig::default(), &pinned)
+                    .into_iter()
+                    .filter(|e| host.as_ref().is_none_or(|h| *h == e.host))
+                    .collect();
             if openapi {
                 let doc = crate::inventory::openapi::export(host.as_deref().unwrap_or_default(), &endpoints);
                 println!("{}", serde_json::to_string_pretty(&doc)?);
                 return Ok(());
             }
-            if let Some(spec) = spec {
-                let text = std::fs::read_to_string(&spec).with_context(|| format!("reading {}", spec.display()))?;
-                let ops = crate::inventory::openapi::parse(&text)
-                    .with_context(|| format!("reading the OpenAPI document {}", spec.display()))?;
+            if let Some(ops) = spec_ops {
                 let now_ms = std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
@@ -160,9 +178,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             print_endpoints(&endpoints, json)
         }
-        Command::Analyze { file, format, disabled, openapi_out, spec, spec_host } => {
+        Command::Analyze { file, format, disabled, openapi_out, spec, spec_host, pins } => {
             let detect = meshward_core::detect::DetectConfig { disabled_classes: disabled, ..Default::default() };
-            let options = crate::analyze::Options { detect, openapi_out, spec, spec_host };
+            let options = crate::analyze::Options { detect, openapi_out, spec, spec_host, pins };
             let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());

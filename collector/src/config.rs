@@ -39,6 +39,16 @@ pub struct Config {
     pub writer: WriterConfig,
     pub api: ApiConfig,
     pub log: LogConfig,
+    pub inventory: InventoryConfig,
+}
+
+/// The API inventory.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InventoryConfig {
+    /// Templates to keep whatever discovery finds: `/org/{org}/members` for every host, or
+    /// `api.example.com=/org/{org}/members` for one. An uploaded spec's paths are pinned too.
+    pub pinned_templates: Vec<String>,
 }
 
 /// gRPC ingest from the filters.

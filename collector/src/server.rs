@@ -67,6 +67,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         database: config.clickhouse.database.clone(),
         read: config.api.read_tokens.iter().map(|t| TokenCheck::new(t)).collect(),
         admin: config.api.admin_tokens.iter().map(|t| TokenCheck::new(t)).collect(),
+        pins: crate::inventory::Pins::parse(&config.inventory.pinned_templates),
     });
     let state = ApiState { inventory, metrics, schema_ready, store_healthy, spool };
     let http = {

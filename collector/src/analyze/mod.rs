@@ -107,7 +107,7 @@ impl Aggregator {
         g.sensitive.extend(o.sensitive);
     }
 
-    fn endpoints(self) -> (Vec<Endpoint>, Summary) {
+    fn endpoints(self, pins: &inventory::Pins) -> (Vec<Endpoint>, Summary) {
         let stats = self
             .groups
             .into_iter()
@@ -127,7 +127,7 @@ impl Aggregator {
                 sensitive: g.sensitive.into_iter().collect(),
             })
             .collect();
-        (inventory::build(stats, DiscoveryConfig::default()), self.summary)
+        (inventory::build_pinned(stats, DiscoveryConfig::default(), pins), self.summary)
     }
 }
 
@@ -308,6 +308,8 @@ pub struct Options {
     /// compare the inventory of `spec_host` (or of every host) with this OpenAPI document
     pub spec: Option<std::path::PathBuf>,
     pub spec_host: Option<String>,
+    /// templates kept whatever discovery finds (`/org/{org}` or `host=/org/{org}`)
+    pub pins: Vec<String>,
 }
 
 /// Analyzes one file and writes the result to `out`. Returns the summary.
@@ -397,7 +399,11 @@ pub fn run(
     if let Some(e) = write_error {
         return Err(e).context("writing the output");
     }
-    let (endpoints, summary) = aggregator.endpoints();
+    let mut pins = inventory::Pins::parse(&options.pins);
+    if let Some(ops) = &spec {
+        pins.add(options.spec_host.as_deref().unwrap_or("*"), ops.iter().map(|o| o.template.clone()));
+    }
+    let (endpoints, summary) = aggregator.endpoints(&pins);
     if let Some(dir) = &options.openapi_out {
         write_specs(dir, &endpoints)?;
     }
@@ -572,11 +578,11 @@ mod tests {
             .as_array()
             .map(|a| a.iter().filter_map(|e| Some((e["template"].as_str()?, e["status"].as_str()?))).collect())
             .unwrap_or_default();
-        assert_eq!(status, vec![("/api/search", "shadow"), ("/api/users/{user_id}", "documented")]);
+        assert_eq!(status, vec![("/api/search", "shadow"), ("/api/users/{id}", "documented")], "the spec's path wins");
         assert_eq!(doc["zombies"][0]["template"], "/api/ping");
         let exported: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(specs.join("shop.example.openapi.json"))?)?;
-        assert!(exported["paths"]["/api/users/{user_id}"]["get"].is_object());
+        assert!(exported["paths"]["/api/users/{id}"]["get"].is_object());
         Ok(())
     }
 }

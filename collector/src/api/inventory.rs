@@ -20,6 +20,7 @@ pub struct InventoryApi {
     pub database: String,
     pub read: Vec<TokenCheck>,
     pub admin: Vec<TokenCheck>,
+    pub pins: inventory::Pins,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -70,7 +71,14 @@ impl InventoryApi {
         let stats = inventory::template_stats(&self.client, &self.url, &self.database)
             .await
             .map_err(|e| error(StatusCode::SERVICE_UNAVAILABLE, format!("reading the inventory: {e}")))?;
-        Ok(inventory::build(stats, meshward_core::DiscoveryConfig::default())
+        let mut pins = self.pins.clone();
+        // an uploaded spec's paths take precedence over discovery for its host
+        if let Some(host) = host {
+            if let Some(ops) = self.spec(host).await?.and_then(|text| openapi::parse(&text).ok()) {
+                pins.add(host, ops.into_iter().map(|o| o.template));
+            }
+        }
+        Ok(inventory::build_pinned(stats, meshward_core::DiscoveryConfig::default(), &pins)
             .into_iter()
             .filter(|e| host.is_none_or(|h| h == e.host))
             .collect())

@@ -126,20 +126,87 @@ pub async fn store_spec(
     insert.end().await.map_err(err)
 }
 
+/// Whether a per-request template falls under a pinned one: same number of segments, the
+/// pin's literals equal, its parameters match anything.
+fn split_segments(t: &str) -> Vec<&str> {
+    t.trim_end_matches('/').split('/').filter(|s| !s.is_empty()).collect()
+}
+
+fn pin_matches(pin: &str, template: &str) -> bool {
+    let (p, t) = (split_segments(pin), split_segments(template));
+    p.len() == t.len()
+        && p.iter().zip(&t).all(|(a, b)| (a.starts_with('{') && a.ends_with('}')) || a.eq_ignore_ascii_case(b))
+}
+
+/// Templates operators fix, per host (`*` for every host), applied before discovery: a
+/// per-request template under a pin becomes the pin, the most literal pin winning.
+#[derive(Debug, Clone, Default)]
+pub struct Pins {
+    pub by_host: BTreeMap<String, Vec<String>>,
+}
+
+impl Pins {
+    /// `host=/path/{id}` or `/path/{id}` (every host).
+    pub fn parse(entries: &[String]) -> Self {
+        let mut pins = Pins::default();
+        for entry in entries {
+            let (host, template) = match entry.split_once('=') {
+                Some((h, t)) if t.starts_with('/') => (h.to_owned(), t.to_owned()),
+                _ => ("*".to_owned(), entry.clone()),
+            };
+            pins.by_host.entry(host).or_default().push(template);
+        }
+        pins
+    }
+
+    pub fn add(&mut self, host: &str, templates: impl IntoIterator<Item = String>) {
+        self.by_host.entry(host.to_owned()).or_default().extend(templates);
+    }
+
+    fn resolve(&self, host: &str, template: &str) -> Option<String> {
+        let literals = |t: &str| t.split('/').filter(|s| !s.is_empty() && !s.starts_with('{')).count();
+        self.by_host
+            .get(host)
+            .into_iter()
+            .chain(self.by_host.get("*"))
+            .flatten()
+            .filter(|pin| pin_matches(pin, template))
+            .max_by_key(|pin| literals(pin))
+            .cloned()
+    }
+}
+
 /// Merges per-request templates into endpoints, host by host.
 pub fn build(stats: Vec<TemplateStats>, config: DiscoveryConfig) -> Vec<Endpoint> {
+    build_pinned(stats, config, &Pins::default())
+}
+
+/// `build` with pinned templates (from configuration, the command line, or an uploaded spec,
+/// which takes precedence over what discovery would find).
+pub fn build_pinned(stats: Vec<TemplateStats>, config: DiscoveryConfig, pins: &Pins) -> Vec<Endpoint> {
     let mut by_host: BTreeMap<String, Vec<TemplateStats>> = BTreeMap::new();
-    for row in stats {
+    let mut pinned: std::collections::HashSet<(String, String)> = std::collections::HashSet::new();
+    for mut row in stats {
+        if let Some(pin) = pins.resolve(&row.authority, &row.path_template) {
+            row.path_template = pin;
+            pinned.insert((row.authority.clone(), row.path_template.clone()));
+        }
         by_host.entry(row.authority.clone()).or_default().push(row);
     }
     let mut endpoints: BTreeMap<(String, String, String), Endpoint> = BTreeMap::new();
     for (host, rows) in by_host {
         let mut discovery = Discovery::new(config);
         for row in &rows {
-            discovery.observe_weighted(&row.path_template, row.callers);
+            if !pinned.contains(&(host.clone(), row.path_template.clone())) {
+                discovery.observe_weighted(&row.path_template, row.callers);
+            }
         }
         for row in rows {
-            let template = discovery.resolve(&row.path_template);
+            let template = if pinned.contains(&(host.clone(), row.path_template.clone())) {
+                row.path_template.clone()
+            } else {
+                discovery.resolve(&row.path_template)
+            };
             let key = (host.clone(), template.clone(), row.method.clone());
             let endpoint = endpoints.entry(key).or_insert_with(|| Endpoint {
                 host: host.clone(),
@@ -290,6 +357,19 @@ mod tests {
             auth: vec![String::new()],
             sensitive: Vec::new(),
         }
+    }
+
+    #[test]
+    fn pins_take_precedence_over_discovery() {
+        let mut stats: Vec<TemplateStats> =
+            ["acme", "globex", "initech"].iter().map(|n| row(&format!("/org/{n}/members"), 2, 1)).collect();
+        stats.push(row("/org/{org_id}/members", 5, 2));
+        stats.push(row("/users/me", 7, 3));
+        let pins = Pins::parse(&["api.example.com=/org/{org}/members".to_owned(), "/users/{id}".to_owned()]);
+        let endpoints = build_pinned(stats, DiscoveryConfig::default(), &pins);
+        let listed: Vec<(&str, u64)> = endpoints.iter().map(|e| (e.template.as_str(), e.calls)).collect();
+        assert_eq!(listed, vec![("/org/{org}/members", 11), ("/users/{id}", 7)]);
+        assert!(pin_matches("/a/{x}", "/A/b") && !pin_matches("/a/{x}", "/a/b/c") && !pin_matches("/a/b", "/a/{x}"));
     }
 
     #[test]
