@@ -102,7 +102,7 @@ impl Discovery {
         let mut out = String::with_capacity(templated_path.len() + 8);
         let mut node = Some(&*merged);
         let mut previous: Option<&str> = None;
-        let mut names = Vec::new();
+        let mut names = crate::template::Names::default();
         for (i, segment) in templated_path.split('/').enumerate() {
             if i > 0 {
                 out.push('/');

@@ -23,11 +23,19 @@ pub fn template_path(path: &str) -> String {
     let mut out = String::with_capacity(path.len() + 16);
     let mut previous: Option<&str> = None;
     // where each parameter name sits in `out`, to keep names unique without allocating
-    let mut names: Vec<(usize, usize)> = Vec::new();
-    for (i, segment) in path.split('/').enumerate() {
-        if i > 0 {
+    let mut names = Names::default();
+    // split on `/` by hand: segments are short, and `str::split` set up a searcher for each
+    let bytes = path.as_bytes();
+    let mut start = 0;
+    let mut first = true;
+    while start <= bytes.len() {
+        let end = bytes[start..].iter().position(|&c| c == b'/').map_or(bytes.len(), |p| start + p);
+        let segment = &path[start..end];
+        start = end + 1;
+        if !first {
             out.push('/');
         }
+        first = false;
         match classify_segment(segment) {
             Some(ID) => {
                 push_param(&mut out, previous, &mut names);
@@ -52,7 +60,7 @@ pub fn template_path(path: &str) -> String {
 /// Appends `{name}`: `users` -> `{user_id}`, `payment-methods` -> `{payment_method_id}`, and
 /// `{id}` when the segment before is not a plain word (a version like `v2`, a parameter,
 /// nothing); a name already used in this template gets `_2`, `_3`, ...
-pub(crate) fn push_param(out: &mut String, previous: Option<&str>, names: &mut Vec<(usize, usize)>) {
+pub(crate) fn push_param(out: &mut String, previous: Option<&str>, names: &mut Names) {
     out.push('{');
     let start = out.len();
     let word = previous.filter(|w| {
@@ -68,15 +76,50 @@ pub(crate) fn push_param(out: &mut String, previous: Option<&str>, names: &mut V
         None => out.push_str("id"),
     }
     let base_end = out.len();
-    let mut n = 2;
-    while names.iter().any(|&(s, e)| out[s..e] == out[start..]) {
+    let mut n = 2u32;
+    while names.iter().any(|(s, e)| out[s..e] == out[start..]) {
         out.truncate(base_end);
         out.push('_');
-        out.push_str(&n.to_string());
+        let mut digits = [0u8; 10];
+        let mut len = 0;
+        let mut v = n;
+        loop {
+            digits[len] = b'0' + (v % 10) as u8;
+            len += 1;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        out.extend(digits[..len].iter().rev().map(|&d| d as char));
         n += 1;
     }
-    names.push((start, out.len()));
+    names.push(start, out.len());
     out.push('}');
+}
+
+/// Where the parameter names of a template sit in it: inline for the usual few, on the heap
+/// beyond eight (templating is on every request's path; most paths have one or two).
+#[derive(Default)]
+pub(crate) struct Names {
+    inline: [(usize, usize); 8],
+    len: usize,
+    more: Vec<(usize, usize)>,
+}
+
+impl Names {
+    fn push(&mut self, start: usize, end: usize) {
+        if self.len < self.inline.len() {
+            self.inline[self.len] = (start, end);
+            self.len += 1;
+        } else {
+            self.more.push((start, end));
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.inline[..self.len].iter().copied().chain(self.more.iter().copied())
+    }
 }
 
 /// A rough English singular, enough for API collection names (`categories`, `addresses`,
@@ -266,12 +309,11 @@ fn is_date(b: &[u8]) -> bool {
 }
 
 fn is_email(s: &str) -> bool {
-    match s.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
-        }
-        None => false,
-    }
+    // a byte loop: most segments are short and have no `@`, and a searcher costs more than it
+    let b = s.as_bytes();
+    let Some(at) = b.iter().position(|&c| c == b'@') else { return false };
+    let domain = &b[at + 1..];
+    at > 0 && domain.contains(&b'.') && domain.first() != Some(&b'.') && domain.last() != Some(&b'.')
 }
 
 #[cfg(test)]
