@@ -71,6 +71,14 @@ pub fn hint(key: &str) -> Hint {
     {
         return Hint::None;
     }
+    // names of secrets, public halves, identifiers and database keys are not secrets
+    let not_secret = [
+        "public", "csrf", "xsrf", "primary", "foreign", "bucket", "vault", "sort", "cache", "idempot", "name", "label",
+    ]
+    .iter()
+    .any(|s| has(s))
+        || k.ends_with("id")
+        || k.ends_with("ids");
     if has("password") || has("passwd") || has("passphrase") || k == "pwd" || k.ends_with("pwd") || k == "pass" {
         Hint::Password
     } else if has("ssn") || has("socialsecurity") {
@@ -99,14 +107,14 @@ pub fn hint(key: &str) -> Hint {
         Hint::Email
     } else if has("iban") {
         Hint::Iban
-    } else if has("secret")
-        || has("apikey")
-        || has("token")
-        || has("accesskey")
-        || has("privatekey")
-        || has("credential")
-        || k == "key"
-        || k.ends_with("key")
+    } else if !not_secret
+        && (has("secret")
+            || has("apikey")
+            || has("token")
+            || has("accesskey")
+            || has("privatekey")
+            || has("credential")
+            || (k.ends_with("key") && k != "key"))
     {
         Hint::Secret
     } else {
@@ -291,8 +299,14 @@ fn by_key(hint: Hint, value: &str, emit: &mut Emit<'_>) {
         Hint::Password => emit("password", 0.9),
         Hint::Secret => {
             let compact = !v.contains(char::is_whitespace);
-            let looks_random =
-                entropy(v.as_bytes()) >= 3.3 && has_letter_and_digit(v.as_bytes()) && !placeholder_secret(v.as_bytes());
+            // a UUID is an identifier; `${VAR}` and `$(cmd)` are substituted later
+            let uuid_like = v.len() == 36 && v.bytes().filter(|&c| c == b'-').count() == 4;
+            let substituted = v.contains("${") || v.contains("$(");
+            let looks_random = entropy(v.as_bytes()) >= 3.3
+                && has_letter_and_digit(v.as_bytes())
+                && !placeholder_secret(v.as_bytes())
+                && !uuid_like
+                && !substituted;
             if compact && v.len() >= 16 && looks_random {
                 emit("api_key", 0.8);
             }
