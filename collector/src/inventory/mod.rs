@@ -276,14 +276,18 @@ pub fn table(endpoints: &[Endpoint]) -> String {
         })
         .collect();
     let header = ["HOST", "METHOD", "ENDPOINT", "CALLS", "CALLERS", "STATUSES", "AUTH", "FIRST SEEN", "LAST SEEN"];
-    let widths: Vec<usize> = (0..header.len())
-        .map(|i| rows.iter().map(|r| r[i].len()).chain([header[i].len()]).max().unwrap_or(0))
-        .collect();
+    aligned(&header, &rows)
+}
+
+/// Rows as left-aligned columns under a header, two spaces apart.
+fn aligned<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
+    let widths: Vec<usize> =
+        (0..N).map(|i| rows.iter().map(|r| r[i].len()).chain([header[i].len()]).max().unwrap_or(0)).collect();
     let line =
         |cells: Vec<&str>| cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect::<Vec<_>>().join("  ");
     let mut out = line(header.to_vec()).trim_end().to_owned();
     out.push('\n');
-    for row in &rows {
+    for row in rows {
         out.push_str(line(row.iter().map(String::as_str).collect()).trim_end());
         out.push('\n');
     }
@@ -310,17 +314,7 @@ pub fn comparison_table(c: &openapi::Comparison) -> String {
             ]
         })
         .collect();
-    let widths: Vec<usize> = (0..header.len())
-        .map(|i| rows.iter().map(|r| r[i].len()).chain([header[i].len()]).max().unwrap_or(0))
-        .collect();
-    let line =
-        |cells: Vec<&str>| cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect::<Vec<_>>().join("  ");
-    let mut out = line(header.to_vec()).trim_end().to_owned();
-    out.push('\n');
-    for row in &rows {
-        out.push_str(line(row.iter().map(String::as_str).collect()).trim_end());
-        out.push('\n');
-    }
+    let mut out = aligned(&header, &rows);
     if c.zombies.is_empty() {
         out.push_str("\nno zombie operations: every operation of the spec was called\n");
     } else {
