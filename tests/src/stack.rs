@@ -129,6 +129,13 @@ impl Stack {
         Ok(render_table(&tsv))
     }
 
+    /// Findings by kind, class and location, as the demo prints them.
+    pub async fn findings(&self) -> Result<String> {
+        let sql = queries::render(queries::FINDINGS, self.db(), &[]);
+        let tsv = self.clickhouse.query(&format!("{sql} FORMAT TSVWithNames")).await?;
+        Ok(render_table(&tsv))
+    }
+
     /// `$.path: type` lines of an endpoint's request bodies.
     pub async fn request_body_fields(&self, method: &str, template: &str) -> Result<String> {
         let sql = queries::render(queries::REQUEST_BODY_FIELDS, self.db(), &[method, template]);

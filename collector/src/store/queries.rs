@@ -16,8 +16,18 @@ pub const REQUEST_BODY_FIELDS: &str = "SELECT DISTINCT arrayJoin(arrayMap((p, t)
 pub const EVENT_COUNTS: &str = "SELECT (SELECT count() FROM {db}.events) AS events, \
      (SELECT count() FROM {db}.http_events) AS raw_rows";
 
+/// What detection found, by kind, class and where (no values are stored, only places).
+pub const FINDINGS: &str = "SELECT kind, class, location, count() AS events FROM ( \
+     SELECT 'sensitive' AS kind, f.1 AS class, concat(if(f.2 = 1, 'request', 'response'), '.', f.3, if(f.4 = '', '', concat('.', f.4))) AS location \
+     FROM {db}.events ARRAY JOIN arrayMap((c, d, p, l) -> (c, d, p, l), sensitive.class, sensitive.direction, \
+     sensitive.part, sensitive.location) AS f \
+     UNION ALL \
+     SELECT 'attack' AS kind, a.1 AS class, concat('request.', a.2, if(a.3 = '', '', concat('.', a.3))) AS location \
+     FROM {db}.events ARRAY JOIN arrayMap((c, p, l) -> (c, p, l), attacks.class, attacks.part, attacks.location) AS a) \
+     GROUP BY kind, class, location ORDER BY kind, class, location";
+
 /// Every query above, for the compatibility test.
-pub const ALL: &[&str] = &[EVENTS_BY_ENDPOINT, REQUEST_BODY_FIELDS, EVENT_COUNTS];
+pub const ALL: &[&str] = &[EVENTS_BY_ENDPOINT, REQUEST_BODY_FIELDS, EVENT_COUNTS, FINDINGS];
 
 /// Fills `{db}` and the `?` binds (as quoted string literals) for running by hand.
 pub fn render(query: &str, db: &str, binds: &[&str]) -> String {

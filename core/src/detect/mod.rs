@@ -102,7 +102,11 @@ pub struct Finding {
 impl Finding {
     /// `request.query.q`, `response.body.$.user.email`
     pub fn location(&self) -> String {
-        format!("{}.{}.{}", self.direction.as_str(), self.part.as_str(), self.field)
+        if self.field.is_empty() {
+            format!("{}.{}", self.direction.as_str(), self.part.as_str())
+        } else {
+            format!("{}.{}.{}", self.direction.as_str(), self.part.as_str(), self.field)
+        }
     }
 }
 
@@ -400,7 +404,8 @@ impl Detector {
             }
             return;
         }
-        if matches!(lower.as_str(), "authorization" | "proxy-authorization") {
+        // where credentials belong: the caller identity hashes them, they are not a leak
+        if matches!(lower.as_str(), "authorization" | "proxy-authorization" | "x-api-key" | "api-key" | "apikey") {
             return;
         }
         if SAFE_HEADERS.contains(&lower.as_str()) {

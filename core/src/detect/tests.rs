@@ -97,7 +97,7 @@ fn query_form_multipart_headers_and_cookies() {
     detector.scan_header(Direction::Request, "Authorization", "Bearer abcdefghijklmnop1234", &mut out);
     let got: Vec<String> = out.items.iter().map(|f| format!("{} {}", f.class, f.location())).collect();
     let want = [
-        "path_traversal request.path.",
+        "path_traversal request.path",
         "sqli request.query.q",
         "nosqli request.query.user[$ne]",
         "password request.body.password",

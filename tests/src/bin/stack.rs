@@ -41,6 +41,26 @@ async fn main() -> Result<()> {
     }
 }
 
+/// Requests with an SQL injection, an XSS probe, a path traversal and a card number in a body.
+async fn demo_attacks(stack: &Stack) -> Result<usize> {
+    let url = stack.envoy.url();
+    let token = format!("Bearer {}", meshward_e2e::traffic::SECRET_TOKEN);
+    let requests = [
+        stack.client.get(format!("{url}/api/products?category=tools%27%20OR%20%271%27%3D%271")),
+        stack.client.get(format!("{url}/api/products?category=%3Cscript%3Ealert(1)%3C%2Fscript%3E")),
+        stack.client.get(format!("{url}/api/products/..%2F..%2Fetc%2Fpasswd")),
+        stack.client.post(format!("{url}/api/orders")).header("authorization", &token).json(&serde_json::json!({
+            "items": [{"sku": "SKU-000123", "qty": 1}],
+            "payment": {"card_number": "4111 1111 1111 1111", "holder": "Ann O'Brien"}
+        })),
+    ];
+    let n = requests.len();
+    for request in requests {
+        request.send().await.context("sending a demo request through Envoy")?;
+    }
+    Ok(n)
+}
+
 async fn demo(requests: usize) -> Result<()> {
     eprintln!("starting ClickHouse, the collector, the sample API and Envoy with the Meshward filter...");
     let stack = Stack::start(StackOptions::new("demo")).await.context("starting the stack")?;
@@ -57,8 +77,12 @@ async fn demo(requests: usize) -> Result<()> {
     }
     bar.finish();
     let ok = sent.iter().filter(|s| s.status == s.planned.status).count();
-    eprintln!("{ok}/{requests} answered as expected; waiting for the events in ClickHouse...");
-    stack.wait_for_events(requests as u64, Duration::from_secs(60)).await?;
+    // and a few requests an attacker or a careless client sends
+    let extra = demo_attacks(&stack).await?;
+    eprintln!(
+        "{ok}/{requests} answered as expected, plus {extra} suspicious ones; waiting for the events in ClickHouse..."
+    );
+    stack.wait_for_events((requests + extra) as u64, Duration::from_secs(60)).await?;
     println!("\nEvents per endpoint template and status, read back from ClickHouse ({}.events):\n", stack.db());
     println!("{}", stack.summary().await?);
     println!(
@@ -69,6 +93,8 @@ async fn demo(requests: usize) -> Result<()> {
     );
     println!("\nSample body schema of POST /api/orders (field paths and types, no values):");
     println!("{}", stack.request_body_fields("POST", "/api/orders").await?);
+    println!("\nWhat the filter found inside the sidecar (class and place only; the values never left it):\n");
+    println!("{}", stack.findings().await?);
     eprintln!("stopping everything (logs and data stay in {})", stack.dir.display());
     Ok(())
 }
