@@ -500,6 +500,18 @@ pub fn detect(s: &str) -> Option<&'static str> {
             return Some(reason);
         }
     }
+    if let Some(reason) = json_operator(b).or_else(|| scientific_notation(b)) {
+        return Some(reason);
+    }
+    // `admin@juice-sh.op';`: a string closed and the statement ended
+    if let Some(stripped) = s.trim_end().strip_suffix(';') {
+        // a single token (a login, an email) rather than prose with a quote in it (`18';`)
+        let token = !stripped.contains(char::is_whitespace);
+        let quote = stripped.chars().last().unwrap_or('\'');
+        if token && matches!(quote, '\'' | '"' | '`') && stripped.matches(quote).count() % 2 == 1 {
+            return Some("string closed and statement ended");
+        }
+    }
     let bare = tokenize(b, None);
     if let Some(reason) = check(&bare, b, false) {
         return Some(reason);
@@ -513,6 +525,40 @@ pub fn detect(s: &str) -> Option<&'static str> {
         }
     }
     None
+}
+
+/// PostgreSQL and MySQL JSON operators between quoted documents: `'{"a":1}'::jsonb @> '...'`,
+/// `'...' -> '$.c[2].f'`, `'...' ?| array['a']`.
+fn json_operator(b: &[u8]) -> Option<&'static str> {
+    if memchr::memmem::find(b, b"'::json").is_some() {
+        return Some("PostgreSQL JSON cast");
+    }
+    const OPERATORS: &[&[u8]] = &[b"->>", b"->", b"#>>", b"#>", b"#-", b"@>", b"<@", b"?|", b"?&", b"@?", b"@@", b"?"];
+    for q in memchr::memchr_iter(b'\'', b) {
+        let mut i = q + 1;
+        while i < b.len() && b[i] == b' ' {
+            i += 1;
+        }
+        let Some(op) = OPERATORS.iter().find(|op| b[i..].starts_with(op)) else { continue };
+        let mut j = i + op.len();
+        while j < b.len() && b[j] == b' ' {
+            j += 1;
+        }
+        let operand = b.get(j).is_some_and(|c| *c == b'\'' || c.is_ascii_digit()) || b[j..].starts_with(b"array[");
+        // the quote before the operator must close a string that opened before it
+        let closes = b[..q].contains(&b'\'');
+        if operand && closes && i > q + 0 {
+            return Some("JSON operator between strings");
+        }
+    }
+    None
+}
+
+/// MySQL reads `1.e(` and `1.e.` as a number followed by code (CRS 942560).
+fn scientific_notation(b: &[u8]) -> Option<&'static str> {
+    b.windows(4)
+        .any(|w| w[0].is_ascii_digit() && w[1] == b'.' && w[2] == b'e' && matches!(w[3], b'(' | b'.' | b')' | b','))
+        .then_some("MySQL scientific notation followed by code")
 }
 
 /// `select 1 from dual` (Oracle and MySQL's dummy table).
@@ -572,6 +618,8 @@ fn check(t: &Tokens, s: &[u8], quoted: bool) -> Option<&'static str> {
                     b"bytea",
                     b"regclass",
                     b"oid",
+                    b"json",
+                    b"jsonb",
                 ];
                 let ty = word_at(t, all, s, i + 2);
                 if TYPES.contains(&ty) && matches!(code[i - 1], Tok::Ident | Tok::RParen | Tok::Str { .. } | Tok::Num) {
