@@ -547,7 +547,7 @@ fn json_operator(b: &[u8]) -> Option<&'static str> {
         let operand = b.get(j).is_some_and(|c| *c == b'\'' || c.is_ascii_digit()) || b[j..].starts_with(b"array[");
         // the quote before the operator must close a string that opened before it
         let closes = b[..q].contains(&b'\'');
-        if operand && closes && i > q + 0 {
+        if operand && closes {
             return Some("JSON operator between strings");
         }
     }
