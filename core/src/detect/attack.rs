@@ -1092,7 +1092,10 @@ const UNAMBIGUOUS: &[&str] = &[
 ];
 
 /// Words that may precede a command (`time ifconfig`, `sudo -u x id`).
-const PREFIXES: &[&str] = &["time", "nohup", "sudo", "env", "exec", "nice", "timeout", "xargs", "command", "builtin"];
+const PREFIXES: &[&str] = &[
+    "time", "nohup", "sudo", "env", "exec", "nice", "timeout", "xargs", "command", "builtin", "strace", "ltrace",
+    "ionice", "stdbuf", "unbuffer", "doas",
+];
 
 fn command_word(b: &[u8], mut i: usize) -> Option<(usize, usize, String)> {
     let limit = (i + 8).min(b.len());
@@ -1153,6 +1156,30 @@ fn windows_or_probe_command(b: &[u8]) -> Option<&'static str> {
     }
     if first == "which" && known_command(second) {
         return Some("value is a shell command");
+    }
+    if first == "alias" && text.contains('=') {
+        return Some("shell alias definition");
+    }
+    // tool families (`ansible-vault`, `chef-shell`, `rmt-tar`) and interpreters with a version
+    // (`python3.10`): no prose starts with them
+    let family =
+        ["ansible", "chef-", "rmt-", "aa-", "systemd-", "kubectl-", "docker-"].iter().any(|f| first.starts_with(f));
+    let versioned = first.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+    let interpreter_version = versioned != first
+        && first[versioned.len()..].contains('.')
+        && matches!(versioned, "python" | "perl" | "ruby" | "php" | "node" | "lua" | "gcc" | "java");
+    if family || interpreter_version {
+        return Some("value is a shell command");
+    }
+    // `/bin/unxz -c ...`, `bin/cscli`: a program by its path
+    for root in ["/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/", "/usr/local/bin/", "bin/"] {
+        if let Some(program) = first.strip_prefix(root) {
+            if !program.is_empty()
+                && program.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+            {
+                return Some("program run by its path");
+            }
+        }
     }
     // programs no English text starts with, whatever follows them
     const NEVER_WORDS: &[&str] = &[
@@ -1311,8 +1338,28 @@ fn shell_start(b: &[u8]) -> Option<&'static str> {
             | b"reg"
             | b"echo"
             | b"printf"
+            | b"alias"
     );
-    if first > 0 && !tricks && !windows_or_probe {
+    const FAMILIES: &[&[u8]] = &[
+        b"ansible",
+        b"chef-",
+        b"rmt-",
+        b"aa-",
+        b"systemd-",
+        b"kubectl-",
+        b"docker-",
+        b"python",
+        b"perl",
+        b"ruby",
+        b"php",
+        b"node",
+        b"lua",
+        b"java",
+        b"gcc",
+    ];
+    let family = FAMILIES.iter().any(|f| b[..first].starts_with(f));
+    let path = b.get(first) == Some(&b'/');
+    if first > 0 && !tricks && !windows_or_probe && !family && !path {
         let word = std::str::from_utf8(&b[..first]).unwrap_or_default();
         let base = word.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
         if !unambiguous_set().contains(word) && !unambiguous_set().contains(base) && !PREFIXES.contains(&word) {
