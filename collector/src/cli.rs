@@ -164,10 +164,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 return Ok(());
             }
             if let Some(ops) = spec_ops {
-                let now_ms = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-                let since_ms = now_ms.saturating_sub(since_days * 86_400_000);
+                let since_ms = crate::inventory::openapi::window_start_ms(since_days);
                 let comparison = crate::inventory::openapi::compare(&ops, &endpoints, since_ms);
                 if json {
                     println!("{}", serde_json::to_string(&comparison)?);

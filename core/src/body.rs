@@ -75,6 +75,13 @@ pub struct Walk {
     pub complete: bool,
 }
 
+/// Whether a content type is JSON (`application/json`, `application/problem+json`, ...).
+pub fn is_json(content_type: &str) -> bool {
+    let mime = content_type.split(';').next().unwrap_or_default().trim();
+    mime.eq_ignore_ascii_case("application/json")
+        || mime.len() > 5 && mime.get(mime.len() - 5..).is_some_and(|end| end.eq_ignore_ascii_case("+json"))
+}
+
 /// Walks a JSON body and returns its field paths.
 pub fn json_fields(body: &[u8], limits: WalkLimits) -> Walk {
     walk(body, limits, None)

@@ -9,7 +9,7 @@
 use crate::config::FilterConfig;
 use crate::host::{now_ms, now_us, property_string, property_u64};
 use crate::shared::Shared;
-use meshward_core::body::WalkLimits;
+use meshward_core::body::{is_json, WalkLimits};
 use meshward_core::detect::{self, Detector, Findings, Kind};
 use meshward_core::identity::caller_identity;
 use meshward_core::{forwarded_for, query_param_names, split_path_query, template_path};
@@ -211,11 +211,6 @@ fn record_findings(event: &mut HttpEvent, findings: Findings, counts: &mut crate
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.iter().find(|(n, _)| n == name).and_then(|(_, v)| std::str::from_utf8(v).ok())
-}
-
-fn is_json(content_type: &str) -> bool {
-    let mime = content_type.split(';').next().unwrap_or_default().trim();
-    mime.eq_ignore_ascii_case("application/json") || mime.to_ascii_lowercase().ends_with("+json")
 }
 
 /// Bodies the detectors read besides JSON; binary bodies (images, archives, protobuf) are not.

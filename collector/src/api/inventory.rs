@@ -100,10 +100,7 @@ impl InventoryApi {
         let operations =
             openapi::parse(&text).map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, format!("stored spec: {e}")))?;
         let endpoints = self.endpoints(Some(host)).await?;
-        let now_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-        Ok(openapi::compare(&operations, &endpoints, now_ms.saturating_sub(since_days * 86_400_000)))
+        Ok(openapi::compare(&operations, &endpoints, openapi::window_start_ms(since_days)))
     }
 }
 

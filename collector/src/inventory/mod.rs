@@ -117,9 +117,7 @@ pub async fn store_spec(
     body: &str,
 ) -> Result<(), StoreError> {
     let err = |error| StoreError::ClickHouse { url: url.to_owned(), error };
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let now_ms = crate::store::now_ms();
     let client = client.clone().with_database(database);
     let mut insert = client.insert::<SpecInsert<'_>>("api_specs").await.map_err(err)?;
     insert.write(&SpecInsert { host, uploaded_ms: now_ms, uploaded_by: by, body }).await.map_err(err)?;

@@ -188,6 +188,11 @@ fn field_type(field: &str) -> Option<(&str, &str)> {
     field.rsplit_once(": ")
 }
 
+/// The start of a window of `days` ending now, for `compare`'s `since_ms`.
+pub fn window_start_ms(days: u64) -> u64 {
+    crate::store::now_ms().saturating_sub(days.saturating_mul(86_400_000))
+}
+
 /// Marks each endpoint of one host against the operations of its spec. Endpoints last seen
 /// before `since_ms` do not count as calls (so their operations can be zombies).
 pub fn compare(operations: &[Operation], endpoints: &[Endpoint], since_ms: u64) -> Comparison {

@@ -43,8 +43,9 @@ pub async fn insert_rows(client: &clickhouse::Client, url: &str, rows: &[EventRo
     insert.end().await.map_err(err)
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+/// Wall-clock epoch milliseconds (0 if the clock is before 1970).
+pub fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 enum Step {

@@ -338,7 +338,7 @@ impl Rules {
         }
         let mut seen: u32 = 0;
         let mut once = |class: &'static str, reason: &'static str, severity: u8| {
-            let bit = ATTACK_CLASSES.iter().position(|c| *c == class).map_or(0, |i| 1u32 << i);
+            let bit = class_bit(class);
             if seen & bit == 0 {
                 seen |= bit;
                 emit(class, reason, severity);
@@ -457,24 +457,20 @@ impl Rules {
     /// The request path: traversal and restricted files (keywords), nothing that needs a value.
     pub fn scan_path(&self, path: &str, emit: &mut dyn FnMut(&'static str, &'static str, u8)) {
         let b = path.as_bytes();
-        let mut once_done = false;
+        let mut seen: u32 = 0;
         if let Some(reason) = traversal(b) {
             emit("path_traversal", reason, 3);
-            once_done = true;
+            seen |= class_bit("path_traversal");
         }
         let Some(automaton) = self.automaton.as_ref() else { return };
-        let mut seen: u32 = 0;
         for m in automaton.find_overlapping_iter(b) {
             let Some(rule) = self.rules.get(m.pattern().as_usize()) else { continue };
             let path_class =
                 matches!(rule.class, "path_traversal" | "php_injection" | "java_injection" | "command_injection");
-            if !path_class
-                || (once_done && rule.class == "path_traversal")
-                || !context_ok(b, m.start(), m.end(), rule.ctx)
-            {
+            if !path_class || !context_ok(b, m.start(), m.end(), rule.ctx) {
                 continue;
             }
-            let bit = ATTACK_CLASSES.iter().position(|c| *c == rule.class).map_or(0, |i| 1u32 << i);
+            let bit = class_bit(rule.class);
             if seen & bit == 0 {
                 seen |= bit;
                 emit(rule.class, rule.reason, rule.severity);
@@ -505,6 +501,11 @@ impl Default for Rules {
     fn default() -> Self {
         Rules::new()
     }
+}
+
+/// A class's bit, for reporting each class once per value.
+fn class_bit(class: &str) -> u32 {
+    ATTACK_CLASSES.iter().position(|c| *c == class).map_or(0, |i| 1u32 << i)
 }
 
 fn word_byte(c: u8) -> bool {
@@ -1123,15 +1124,22 @@ fn command_word(b: &[u8], mut i: usize) -> Option<(usize, usize, String)> {
     (!word.is_empty()).then_some((start, j, word))
 }
 
-fn unambiguous_set() -> &'static std::collections::HashSet<&'static str> {
-    static SET: std::sync::OnceLock<std::collections::HashSet<&'static str>> = std::sync::OnceLock::new();
-    SET.get_or_init(|| UNAMBIGUOUS.iter().copied().collect())
+fn unambiguous_set() -> &'static WordSet {
+    static SET: std::sync::OnceLock<WordSet> = std::sync::OnceLock::new();
+    word_set(&SET, UNAMBIGUOUS)
 }
 
-/// The command list as a set: a linear scan of 400 names per word was most of the shell check.
-fn command_set() -> &'static std::collections::HashSet<&'static str> {
-    static SET: std::sync::OnceLock<std::collections::HashSet<&'static str>> = std::sync::OnceLock::new();
-    SET.get_or_init(|| COMMANDS.iter().copied().collect())
+type WordSet = std::collections::HashSet<&'static str>;
+
+/// A word list as a set, built once: a linear scan of 400 names per word was most of the shell
+/// check.
+fn word_set(cell: &'static std::sync::OnceLock<WordSet>, words: &'static [&'static str]) -> &'static WordSet {
+    cell.get_or_init(|| words.iter().copied().collect())
+}
+
+fn command_set() -> &'static WordSet {
+    static SET: std::sync::OnceLock<WordSet> = std::sync::OnceLock::new();
+    word_set(&SET, COMMANDS)
 }
 
 fn known_command(word: &str) -> bool {
@@ -1143,15 +1151,29 @@ fn known_command(word: &str) -> bool {
 
 /// Values that are a Windows command on a drive or variable (`dir c:\users`, `type
 /// %systemroot%\win.ini`), `which <program>`, or a time-delay probe (`sleep 5`).
+/// Windows commands that take a drive path or `%VARIABLE%` (`dir c:\\`, `type %windir%\\...`).
+const WINDOWS_PATH_COMMANDS: &[&str] = &["dir", "type", "copy", "del", "more", "cd", "rd", "md", "attrib", "icacls"];
+/// Other first words `windows_or_probe_command` reads.
+const PROBE_WORDS: &[&str] = &["which", "sleep", "net", "reg", "echo", "printf", "alias"];
+/// Tool families whose programs share a prefix (`ansible-vault`, `chef-shell`, `rmt-tar`).
+const TOOL_FAMILIES: &[&str] = &["ansible", "chef-", "rmt-", "aa-", "systemd-", "kubectl-", "docker-"];
+/// Interpreters that are run with a version in their name (`python3.10`).
+const INTERPRETERS: &[&str] = &["python", "perl", "ruby", "php", "node", "lua", "gcc", "java"];
+
+/// Whether `windows_or_probe_command` may match a value starting with this word.
+fn may_start_probe(word: &str) -> bool {
+    WINDOWS_PATH_COMMANDS.contains(&word)
+        || PROBE_WORDS.contains(&word)
+        || TOOL_FAMILIES.iter().chain(INTERPRETERS).any(|f| word.starts_with(f))
+}
+
 fn windows_or_probe_command(b: &[u8]) -> Option<&'static str> {
     let text = std::str::from_utf8(b).ok()?;
     let mut words = text.split_whitespace();
     let (first, second) = (words.next()?, words.next().unwrap_or_default());
     let drive = second.len() >= 3 && second.as_bytes()[1] == b':' && matches!(second.as_bytes()[2], b'\\' | b'/');
     let variable = second.starts_with('%') && second[1..].contains('%');
-    if matches!(first, "dir" | "type" | "copy" | "del" | "more" | "cd" | "rd" | "md" | "attrib" | "icacls")
-        && (drive || variable)
-    {
+    if WINDOWS_PATH_COMMANDS.contains(&first) && (drive || variable) {
         return Some("Windows command on a path");
     }
     if first == "which" && known_command(second) {
@@ -1162,12 +1184,10 @@ fn windows_or_probe_command(b: &[u8]) -> Option<&'static str> {
     }
     // tool families (`ansible-vault`, `chef-shell`, `rmt-tar`) and interpreters with a version
     // (`python3.10`): no prose starts with them
-    let family =
-        ["ansible", "chef-", "rmt-", "aa-", "systemd-", "kubectl-", "docker-"].iter().any(|f| first.starts_with(f));
+    let family = TOOL_FAMILIES.iter().any(|f| first.starts_with(f));
     let versioned = first.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
-    let interpreter_version = versioned != first
-        && first[versioned.len()..].contains('.')
-        && matches!(versioned, "python" | "perl" | "ruby" | "php" | "node" | "lua" | "gcc" | "java");
+    let interpreter_version =
+        versioned != first && first[versioned.len()..].contains('.') && INTERPRETERS.contains(&versioned);
     if family || interpreter_version {
         return Some("value is a shell command");
     }
@@ -1320,46 +1340,10 @@ fn shell_start(b: &[u8]) -> Option<&'static str> {
     // most values start with a word that is no program: decide that without allocating
     let first = b.iter().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.')).count();
     let tricks = matches!(b.get(first), Some(b'\\' | b'\'' | b'"' | b'$' | b'@'));
-    let windows_or_probe = matches!(
-        &b[..first],
-        b"dir"
-            | b"type"
-            | b"copy"
-            | b"del"
-            | b"more"
-            | b"cd"
-            | b"rd"
-            | b"md"
-            | b"attrib"
-            | b"icacls"
-            | b"which"
-            | b"sleep"
-            | b"net"
-            | b"reg"
-            | b"echo"
-            | b"printf"
-            | b"alias"
-    );
-    const FAMILIES: &[&[u8]] = &[
-        b"ansible",
-        b"chef-",
-        b"rmt-",
-        b"aa-",
-        b"systemd-",
-        b"kubectl-",
-        b"docker-",
-        b"python",
-        b"perl",
-        b"ruby",
-        b"php",
-        b"node",
-        b"lua",
-        b"java",
-        b"gcc",
-    ];
-    let family = FAMILIES.iter().any(|f| b[..first].starts_with(f));
+    let head = std::str::from_utf8(&b[..first]).unwrap_or_default();
+    let probe = may_start_probe(head);
     let path = b.get(first) == Some(&b'/');
-    if first > 0 && !tricks && !windows_or_probe && !family && !path {
+    if first > 0 && !tricks && !probe && !path {
         let word = std::str::from_utf8(&b[..first]).unwrap_or_default();
         let base = word.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
         if !unambiguous_set().contains(word) && !unambiguous_set().contains(base) && !PREFIXES.contains(&word) {

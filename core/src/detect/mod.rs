@@ -298,17 +298,7 @@ impl Detector {
             let normalized = normalize(value);
             self.attacks.scan(site, &normalized, &mut |class, reason, severity| {
                 if self.enabled(class) {
-                    out.push(Finding {
-                        kind: Kind::Attack,
-                        class: class.to_owned(),
-                        direction: site.direction,
-                        part: site.part,
-                        field: site.field.to_owned(),
-                        confidence: 0.9,
-                        reason,
-                        severity,
-                        masked_sample: None,
-                    });
+                    out.push(attack_finding(site.direction, site.part, site.field, class, reason, severity));
                 }
             });
         }
@@ -428,17 +418,7 @@ impl Detector {
             return;
         }
         if let Some(reason) = attack::protocol_anomaly(headers) {
-            out.push(Finding {
-                kind: Kind::Attack,
-                class: "protocol".to_owned(),
-                direction: Direction::Request,
-                part: Part::Header,
-                field: String::new(),
-                confidence: 0.9,
-                reason,
-                severity: 3,
-                masked_sample: None,
-            });
+            out.push(attack_finding(Direction::Request, Part::Header, "", "protocol", reason, 3));
         }
     }
 
@@ -490,22 +470,20 @@ impl Detector {
     ) -> Option<Walk> {
         let mime = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
         let scanning = self.config.sensitive || (self.config.attacks && direction == Direction::Request);
-        if (mime == "application/json" || mime.ends_with("+json")) && !scanning {
-            return Some(crate::body::json_fields(body, limits));
-        }
-        if mime == "application/json" || mime.ends_with("+json") {
+        if crate::body::is_json(&mime) {
+            if !scanning {
+                return Some(crate::body::json_fields(body, limits));
+            }
             let mut last_key_scanned = String::new();
             let mut sink = |path: &str, key: &str, value: &str| {
-                if scanning {
-                    let site = Site { direction, part: Part::Body, field: path, key };
-                    self.scan_value(site, value, out);
-                    // keys made of more than word characters get the attack scan once each
-                    let plain = key.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
-                        && !matches!(key, "__proto__" | "prototype" | "constructor");
-                    if self.config.attacks && direction == Direction::Request && !plain && last_key_scanned != key {
-                        last_key_scanned = key.to_owned();
-                        self.scan_name(direction, Part::Body, key, out);
-                    }
+                let site = Site { direction, part: Part::Body, field: path, key };
+                self.scan_value(site, value, out);
+                // keys made of more than word characters get the attack scan once each
+                let plain = key.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+                    && !matches!(key, "__proto__" | "prototype" | "constructor");
+                if self.config.attacks && direction == Direction::Request && !plain && last_key_scanned != key {
+                    last_key_scanned = key.to_owned();
+                    self.scan_name(direction, Part::Body, key, out);
                 }
             };
             return Some(json_walk(body, limits, &mut sink));
