@@ -40,6 +40,53 @@ pub struct Config {
     pub api: ApiConfig,
     pub log: LogConfig,
     pub inventory: InventoryConfig,
+    pub blocklist: BlocklistConfig,
+}
+
+/// Block rules: how the published list is kept current, and automatic blocks.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BlocklistConfig {
+    /// How often the list the filters fetch is rebuilt from ClickHouse (changes made through
+    /// other replicas, expiries), in milliseconds. Changes made through this replica's API
+    /// are published at once.
+    pub refresh_interval_ms: u64,
+    /// How often rate limits and policies are evaluated, in seconds.
+    pub evaluate_interval_s: u64,
+    /// Automatic blocks: a key (source or identity) that shows a signal `threshold` times
+    /// within `window_s` is blocked for `block_for_s`.
+    pub policies: Vec<BlockPolicy>,
+}
+
+impl Default for BlocklistConfig {
+    fn default() -> Self {
+        BlocklistConfig { refresh_interval_ms: 1_000, evaluate_interval_s: 5, policies: Vec::new() }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlockPolicy {
+    /// Names the rules the policy makes (`auto-<hash>-<name>`) and their `created_by`.
+    pub name: String,
+    pub signal: PolicySignal,
+    pub threshold: u64,
+    pub window_s: u64,
+    #[serde(default)]
+    pub key: meshward_core::blocklist::RateKey,
+    pub block_for_s: u64,
+    /// `block`, or `dry_run` to see what the policy would do
+    #[serde(default)]
+    pub action: meshward_core::blocklist::RuleAction,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum PolicySignal {
+    /// requests with attack findings
+    Attacks,
+    /// answers 401 or 403
+    AuthFailures,
 }
 
 /// The API inventory.
@@ -234,6 +281,20 @@ impl Config {
         }
         if self.writer.max_batch_rows == 0 || self.writer.max_delay_ms == 0 {
             return invalid("writer.max_batch_rows and writer.max_delay_ms must be positive");
+        }
+        for policy in &self.blocklist.policies {
+            let name_ok = !policy.name.is_empty()
+                && policy.name.len() <= 32
+                && policy.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !name_ok {
+                return invalid("blocklist.policies[].name must be 1 to 32 lower-case letters, digits or '-'");
+            }
+            if policy.threshold == 0 || policy.window_s == 0 || policy.block_for_s == 0 {
+                return invalid("blocklist.policies[]: threshold, window_s and block_for_s must be positive");
+            }
+        }
+        if self.blocklist.refresh_interval_ms == 0 {
+            return invalid("blocklist.refresh_interval_ms must be positive");
         }
         let db = &self.clickhouse.database;
         if db.is_empty() || !db.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {

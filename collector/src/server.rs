@@ -1,6 +1,8 @@
 //! `meshward serve`: wires spool, ingest, writer and API together and runs until a signal.
 
 use crate::api::{self, ApiState};
+use crate::blocklist::policy::PolicyJob;
+use crate::blocklist::Blocklist;
 use crate::config::Config;
 use crate::ingest::{IngestService, TokenCheck};
 use crate::store::{self, Writer};
@@ -61,15 +63,31 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             },
         )
     };
-    let inventory = std::sync::Arc::new(api::inventory::InventoryApi {
+    let access =
+        Arc::new(api::access::Access::new(&config.api.read_tokens, &config.api.admin_tokens, &config.ingest.token));
+    let inventory = Arc::new(api::inventory::InventoryApi {
         client: crate::store::connect(&config.clickhouse),
         url: config.clickhouse.url.clone(),
         database: config.clickhouse.database.clone(),
-        read: config.api.read_tokens.iter().map(|t| TokenCheck::new(t)).collect(),
-        admin: config.api.admin_tokens.iter().map(|t| TokenCheck::new(t)).collect(),
+        access: access.clone(),
         pins: crate::inventory::Pins::parse(&config.inventory.pinned_templates),
     });
-    let state = ApiState { inventory, metrics, schema_ready, store_healthy, spool };
+    let blocklist = Arc::new(Blocklist::new(
+        store::connect(&config.clickhouse),
+        config.clickhouse.url.clone(),
+        config.clickhouse.database.clone(),
+    ));
+    tokio::spawn(blocklist.clone().run(Duration::from_millis(config.blocklist.refresh_interval_ms), shutdown.clone()));
+    let policies = PolicyJob {
+        blocklist: blocklist.clone(),
+        client: store::connect(&config.clickhouse),
+        url: config.clickhouse.url.clone(),
+        database: config.clickhouse.database.clone(),
+        policies: config.blocklist.policies.clone(),
+    };
+    tokio::spawn(policies.run(Duration::from_secs(config.blocklist.evaluate_interval_s.max(1)), shutdown.clone()));
+    let blocklist = Arc::new(api::blocklist::BlocklistApi { blocklist, access });
+    let state = ApiState { inventory, blocklist, metrics, schema_ready, store_healthy, spool };
     let http = {
         let mut shutdown = shutdown.clone();
         axum::serve(api_listener, api::router(state)).with_graceful_shutdown(async move {

@@ -8,6 +8,10 @@ pub const DEFAULT_COLLECTOR_CLUSTER: &str = "meshward_collector";
 pub const DEFAULT_FLUSH_INTERVAL_MS: u64 = 1000;
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
 pub const DEFAULT_MAX_BODY_FIELDS: usize = 256;
+pub const DEFAULT_BLOCKLIST_CLUSTER: &str = "meshward_api";
+pub const DEFAULT_BLOCKLIST_INTERVAL_MS: u64 = 2_000;
+/// How often a VM looks for a list another VM fetched: bounds the extra propagation delay.
+pub const BLOCKLIST_ADOPT_INTERVAL_MS: u64 = 250;
 
 /// Header names whose values are safe and useful to keep. `x-request-id`, `host` and the
 /// content types have fields of their own in the event, so they are not repeated here.
@@ -52,6 +56,40 @@ pub struct FilterConfig {
     /// Sensitive-data and attack detection: on/off per detector, classes to skip, custom
     /// classes, masked samples (off by default).
     pub detection: DetectConfig,
+    /// How many proxies in front of this sidecar append to `x-forwarded-for` (the immediate
+    /// peer included). 0 trusts no header: the client is the peer address.
+    pub trusted_proxies: usize,
+    /// Where the shared block list comes from and how often it is fetched.
+    pub blocklist: BlocklistConfig,
+}
+
+/// The block list is fetched over HTTP from the collector's API, through an Envoy cluster.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct BlocklistConfig {
+    /// Fetch and enforce the block list.
+    pub enabled: bool,
+    /// Envoy cluster that reaches the collector's HTTP API port.
+    pub cluster: String,
+    /// `:authority` of the fetch.
+    pub authority: String,
+    pub path: String,
+    /// How often one VM per Envoy asks for changes (a conditional GET), in milliseconds.
+    pub interval_ms: u64,
+    pub timeout_ms: u64,
+}
+
+impl Default for BlocklistConfig {
+    fn default() -> Self {
+        BlocklistConfig {
+            enabled: true,
+            cluster: DEFAULT_BLOCKLIST_CLUSTER.to_owned(),
+            authority: "meshward-collector".to_owned(),
+            path: "/api/v1/blocklist".to_owned(),
+            interval_ms: DEFAULT_BLOCKLIST_INTERVAL_MS,
+            timeout_ms: 1_000,
+        }
+    }
 }
 
 impl Default for FilterConfig {
@@ -73,6 +111,8 @@ impl Default for FilterConfig {
             header_value_allowlist: DEFAULT_HEADER_VALUE_ALLOWLIST.iter().map(|s| (*s).to_owned()).collect(),
             api_key_headers: DEFAULT_API_KEY_HEADERS.iter().map(|s| (*s).to_owned()).collect(),
             detection: DetectConfig::default(),
+            trusted_proxies: 0,
+            blocklist: BlocklistConfig::default(),
         }
     }
 }
@@ -102,7 +142,27 @@ impl FilterConfig {
         if self.max_batch_bytes > self.max_unacked_bytes || self.max_batch_bytes > self.max_queued_bytes {
             return Err("max_batch_bytes must not exceed max_queued_bytes or max_unacked_bytes".into());
         }
+        let blocklist = &self.blocklist;
+        if blocklist.enabled && (blocklist.cluster.is_empty() || !blocklist.path.starts_with('/')) {
+            return Err(
+                "blocklist.cluster must name the collector API's Envoy cluster and blocklist.path start with '/'"
+                    .into(),
+            );
+        }
+        if blocklist.interval_ms < 100 || blocklist.interval_ms > 600_000 || blocklist.timeout_ms == 0 {
+            return Err("blocklist.interval_ms must be between 100 and 600000 and blocklist.timeout_ms above 0".into());
+        }
         self.detector().map(|_| ())
+    }
+
+    /// The root context's tick: often enough to flush on time and to adopt a list another VM
+    /// fetched within `BLOCKLIST_ADOPT_INTERVAL_MS`.
+    pub fn tick_ms(&self) -> u64 {
+        if self.blocklist.enabled {
+            self.flush_interval_ms.min(BLOCKLIST_ADOPT_INTERVAL_MS)
+        } else {
+            self.flush_interval_ms
+        }
     }
 
     /// The compiled detector of `detection`.

@@ -9,11 +9,12 @@
 use crate::config::FilterConfig;
 use crate::host::{now_ms, now_us, property_string, property_u64};
 use crate::shared::Shared;
+use meshward_core::blocklist;
 use meshward_core::body::{is_json, WalkLimits};
 use meshward_core::detect::{self, Detector, Findings, Kind};
 use meshward_core::identity::caller_identity;
 use meshward_core::{forwarded_for, query_param_names, split_path_query, template_path};
-use meshward_proto::{AttackFinding, BodyField, Header, HttpEvent, SensitiveFinding};
+use meshward_proto::{AttackFinding, BodyField, Header, HttpEvent, SensitiveFinding, Verdict};
 use prost::Message;
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext};
@@ -164,6 +165,62 @@ impl Exchange {
     }
 }
 
+impl Exchange {
+    /// Checks the request against the block list; a block answers 403 here, before the
+    /// request reaches the application. The event records the verdict either way.
+    fn enforce(&mut self, event: &mut HttpEvent, headers: &HeaderMap) -> blocklist::Verdict {
+        event.source_address = property_string(vec!["source", "address"]).unwrap_or_default();
+        let client_ip = blocklist::client_ip(
+            &event.source_address,
+            header(headers, "x-forwarded-for"),
+            self.config.trusted_proxies,
+        );
+        event.client_ip = client_ip.map(|ip| ip.to_string()).unwrap_or_default();
+        let Ok(mut shared) = self.shared.try_borrow_mut() else { return blocklist::Verdict::Allow };
+        let list = shared.blocklist.list.clone();
+        if list.is_empty() {
+            return blocklist::Verdict::Allow;
+        }
+        if list.needs_principal {
+            event.peer_principal = property_string(vec!["connection", "uri_san_peer_certificate"]).unwrap_or_default();
+        }
+        let facts = blocklist::RequestFacts {
+            client_ip,
+            identity: &event.caller_id,
+            principal: &event.peer_principal,
+            method: &event.method,
+            path: &event.path,
+            authority: &event.authority,
+            workload: &shared.node.workload,
+            headers,
+        };
+        let decision = list.decide(&facts, self.start_us / 1000);
+        event.rate_limited_rules = decision.rate_limited.iter().map(|id| (*id).to_owned()).collect();
+        let Some(rule_id) = decision.rule_id else { return blocklist::Verdict::Allow };
+        *shared.rule_hits.entry(rule_id.to_owned()).or_default() += 1;
+        event.block_rule_id = rule_id.to_owned();
+        if decision.verdict == blocklist::Verdict::DryRun {
+            shared.counts.dry_run += 1;
+            event.verdict = Verdict::DryRun as i32;
+            return blocklist::Verdict::DryRun;
+        }
+        shared.counts.blocked += 1;
+        event.verdict = Verdict::Block as i32;
+        let body = serde_json::json!({
+            "error": "request blocked by policy",
+            "rule_id": rule_id,
+            "request_id": event.request_id,
+        })
+        .to_string();
+        let headers = vec![("content-type", "application/json"), ("x-meshward-block-rule", rule_id)];
+        if hostcalls::send_http_response(403, headers, Some(body.as_bytes())).is_err() {
+            // fail open: if Envoy cannot answer for us, the request goes on
+            return blocklist::Verdict::Allow;
+        }
+        decision.verdict
+    }
+}
+
 /// Moves the findings into the event: attacks and sensitive data by location, and the
 /// sensitive classes onto the body fields they were found in.
 fn record_findings(event: &mut HttpEvent, findings: Findings, counts: &mut crate::metrics::Counts) {
@@ -263,9 +320,14 @@ impl HttpContext for Exchange {
             ..HttpEvent::default()
         };
         self.scan_headers(detect::Direction::Request, &headers);
+        let verdict = self.enforce(&mut event, &headers);
         (event.request_headers, self.request_header_bytes) = self.record_headers(headers);
         self.event = Some(event);
-        Action::Continue
+        if verdict == blocklist::Verdict::Block {
+            Action::Pause
+        } else {
+            Action::Continue
+        }
     }
 
     fn on_http_request_body(&mut self, body_size: usize, _end_of_stream: bool) -> Action {
@@ -314,8 +376,9 @@ impl HttpContext for Exchange {
         event.response_body_bytes = self.response_body.seen;
         event.request_total_bytes = self.request_header_bytes + self.request_body.seen;
         event.response_total_bytes = self.response_header_bytes + self.response_body.seen;
-        event.source_address = property_string(vec!["source", "address"]).unwrap_or_default();
-        event.peer_principal = property_string(vec!["connection", "uri_san_peer_certificate"]).unwrap_or_default();
+        if event.peer_principal.is_empty() {
+            event.peer_principal = property_string(vec!["connection", "uri_san_peer_certificate"]).unwrap_or_default();
+        }
         let Ok(mut shared) = self.shared.try_borrow_mut() else { return };
         event.event_id = shared.ids.next_id();
         event.workload.clone_from(&shared.node.workload);

@@ -5,6 +5,7 @@
 //! The filter fails open: every host call's error is handled, nothing on the request path
 //! blocks on the collector, and what cannot be kept is dropped and counted.
 
+mod blocklist;
 mod config;
 mod exchange;
 mod host;

@@ -4,6 +4,7 @@
 use meshward_core::detect::{ATTACK_CLASSES, SENSITIVE_CLASSES};
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::MetricType;
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Counts {
@@ -23,6 +24,13 @@ pub struct Counts {
     pub sensitive: [u64; SENSITIVE_CLASSES.len()],
     /// findings of operator-defined classes
     pub custom: u64,
+    pub blocked: u64,
+    pub dry_run: u64,
+    pub blocklist_fetches: u64,
+    pub blocklist_fetch_failures: u64,
+    pub blocklist_invalid: u64,
+    /// rules in force (a gauge)
+    pub blocklist_rules: u64,
 }
 
 impl Counts {
@@ -53,11 +61,17 @@ impl Default for Counts {
             attacks: [0; ATTACK_CLASSES.len()],
             sensitive: [0; SENSITIVE_CLASSES.len()],
             custom: 0,
+            blocked: 0,
+            dry_run: 0,
+            blocklist_fetches: 0,
+            blocklist_fetch_failures: 0,
+            blocklist_invalid: 0,
+            blocklist_rules: 0,
         }
     }
 }
 
-const NAMES: [&str; 10] = [
+const NAMES: [&str; 15] = [
     "meshward.events_captured",
     "meshward.events_sent",
     "meshward.events_acked",
@@ -68,6 +82,11 @@ const NAMES: [&str; 10] = [
     "meshward.stream_failures",
     "meshward.config_errors",
     "meshward.bodies_unparsed",
+    "meshward.requests_blocked",
+    "meshward.requests_dry_run",
+    "meshward.blocklist_fetches",
+    "meshward.blocklist_fetch_failures",
+    "meshward.blocklist_invalid",
 ];
 
 impl Counts {
@@ -83,6 +102,11 @@ impl Counts {
             self.stream_failures,
             self.config_errors,
             self.body_unparsed,
+            self.blocked,
+            self.dry_run,
+            self.blocklist_fetches,
+            self.blocklist_fetch_failures,
+            self.blocklist_invalid,
         ];
         let mut all = fixed.to_vec();
         all.extend_from_slice(&self.attacks);
@@ -102,21 +126,29 @@ fn metric_names() -> Vec<String> {
     names
 }
 
+/// Most rules with a counter of their own per VM; blocks by further rules count in
+/// `meshward.blocks.rule.other`, so a huge list cannot grow Envoy's stats without bound.
+const MAX_RULE_COUNTERS: usize = 1_000;
+
 /// Envoy metric ids plus what has been reported so far.
 #[derive(Debug, Default)]
 pub struct Metrics {
     ids: Vec<Option<u32>>,
     reported: Counts,
+    rules_gauge: Option<u32>,
+    /// `meshward.blocks.rule.<id>` counters defined so far
+    rule_ids: HashMap<String, Option<u32>>,
 }
 
 impl Metrics {
     pub fn define() -> Self {
         let ids = metric_names().iter().map(|name| hostcalls::define_metric(MetricType::Counter, name).ok()).collect();
-        Metrics { ids, reported: Counts::default() }
+        let rules_gauge = hostcalls::define_metric(MetricType::Gauge, "meshward.blocklist_rules").ok();
+        Metrics { ids, reported: Counts::default(), rules_gauge, rule_ids: HashMap::new() }
     }
 
-    /// Pushes the increase since the last call.
-    pub fn report(&mut self, now: &Counts) {
+    /// Pushes the increase since the last call, and the requests each rule blocked or marked.
+    pub fn report(&mut self, now: &Counts, rule_hits: &mut HashMap<String, u64>) {
         let before = self.reported.values();
         for ((id, value), old) in self.ids.iter().zip(now.values()).zip(before) {
             if let (Some(id), true) = (id, value > old) {
@@ -124,6 +156,19 @@ impl Metrics {
                 let _ = hostcalls::increment_metric(*id, delta);
             }
         }
+        if let (Some(id), true) = (self.rules_gauge, now.blocklist_rules != self.reported.blocklist_rules) {
+            let _ = hostcalls::record_metric(id, now.blocklist_rules);
+        }
         self.reported = *now;
+        for (rule, hits) in rule_hits.drain() {
+            let full = self.rule_ids.len() >= MAX_RULE_COUNTERS;
+            let name = if full && !self.rule_ids.contains_key(&rule) { "other".to_owned() } else { rule };
+            let id = *self.rule_ids.entry(name).or_insert_with_key(|name| {
+                hostcalls::define_metric(MetricType::Counter, &format!("meshward.blocks.rule.{name}")).ok()
+            });
+            if let Some(id) = id {
+                let _ = hostcalls::increment_metric(id, i64::try_from(hits).unwrap_or(i64::MAX));
+            }
+        }
     }
 }

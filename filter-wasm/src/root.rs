@@ -58,6 +58,13 @@ impl Context for Root {
         }
     }
 
+    fn on_http_call_response(&mut self, token_id: u32, _num_headers: usize, body_size: usize, _num_trailers: usize) {
+        if let Ok(mut shared) = self.shared.try_borrow_mut() {
+            let Shared { blocklist, counts, .. } = &mut *shared;
+            blocklist.on_response(token_id, body_size, counts);
+        }
+    }
+
     fn on_grpc_stream_close(&mut self, token_id: u32, status_code: u32) {
         if let Ok(mut shared) = self.shared.try_borrow_mut() {
             shared.on_stream_closed(token_id, status_code, now_ms());
@@ -83,9 +90,12 @@ impl RootContext for Root {
                 FilterConfig::default()
             }
         };
-        let _ = hostcalls::set_tick_period(Duration::from_millis(config.flush_interval_ms));
+        let _ = hostcalls::set_tick_period(Duration::from_millis(config.tick_ms()));
         shared.reconfigure(config);
         shared.node = node_info();
+        // a reloaded VM starts empty: take the list the other VMs hold at once
+        let Shared { blocklist, counts, .. } = &mut *shared;
+        blocklist.adopt_shared(counts);
         if self.metrics.is_none() {
             self.metrics = Some(Metrics::define());
         }
@@ -96,9 +106,16 @@ impl RootContext for Root {
         let Ok(mut shared) = self.shared.try_borrow_mut() else {
             return;
         };
-        shared.flush(now_ms(), true);
+        let now = now_ms();
+        if now >= shared.next_flush_ms {
+            shared.flush(now, true);
+            shared.next_flush_ms = now + shared.config.flush_interval_ms;
+        }
+        let config = shared.config.clone();
+        let Shared { blocklist, counts, rule_hits, .. } = &mut *shared;
+        blocklist.tick(&config.blocklist, &config.collector_token, now, counts);
         if let Some(metrics) = self.metrics.as_mut() {
-            metrics.report(&shared.counts);
+            metrics.report(counts, rule_hits);
         }
     }
 

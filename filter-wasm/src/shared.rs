@@ -1,6 +1,7 @@
 //! State one worker VM shares between its root context and its HTTP contexts: configuration,
 //! the outbox and the gRPC stream to the collector.
 
+use crate::blocklist::BlocklistSync;
 use crate::config::FilterConfig;
 use crate::metrics::Counts;
 use meshward_core::detect::Detector;
@@ -10,6 +11,7 @@ use meshward_proto::{Ack, FilterStats, INGEST_METHOD, INGEST_SERVICE};
 use prost::encoding::{encode_key, encode_varint, WireType};
 use prost::Message;
 use proxy_wasm::hostcalls;
+use std::collections::HashMap;
 use std::rc::Rc;
 
 const BACKOFF_MIN_MS: u64 = 250;
@@ -61,6 +63,11 @@ pub struct Shared {
     pub outbox: Outbox,
     pub ids: EventIds,
     pub counts: Counts,
+    pub blocklist: BlocklistSync,
+    /// requests blocked or marked per rule since the last tick (for per-rule counters)
+    pub rule_hits: HashMap<String, u64>,
+    /// when the outbox is next flushed from the tick
+    pub next_flush_ms: u64,
     stream: Option<u32>,
     next_attempt_ms: u64,
     backoff_ms: u64,
@@ -76,6 +83,9 @@ impl Shared {
             node: NodeInfo::default(),
             ids: EventIds::new(seed),
             counts: Counts::default(),
+            blocklist: BlocklistSync::new(),
+            rule_hits: HashMap::new(),
+            next_flush_ms: 0,
             stream: None,
             next_attempt_ms: 0,
             backoff_ms: BACKOFF_MIN_MS,

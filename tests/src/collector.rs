@@ -16,6 +16,8 @@ pub struct CollectorOptions {
     pub spool_max_bytes: u64,
     pub spool_segment_bytes: u64,
     pub fsync: &'static str,
+    /// YAML appended to the generated config (e.g. a `blocklist:` section).
+    pub extra_config: String,
 }
 
 impl CollectorOptions {
@@ -28,6 +30,7 @@ impl CollectorOptions {
             spool_max_bytes: 1 << 30,
             spool_segment_bytes: 64 << 20,
             fsync: "always",
+            extra_config: String::new(),
         }
     }
 }
@@ -90,7 +93,7 @@ impl Collector {
             api = self.api_port,
             read = crate::API_READ_TOKEN,
             admin = crate::API_ADMIN_TOKEN,
-        )
+        ) + &o.extra_config
     }
 
     async fn launch(&mut self) -> Result<()> {

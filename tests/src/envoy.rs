@@ -1,5 +1,6 @@
 //! A real Envoy 1.40 (from `make setup`) with a generated bootstrap: one listener in front of
-//! an upstream, optionally with a wasm filter, and a cluster for the collector's gRPC ingest.
+//! an upstream, optionally with a wasm filter, and clusters for the collector's gRPC ingest and
+//! HTTP API.
 
 use crate::process::{free_port, wait_http_ok, Guard};
 use anyhow::{bail, Context, Result};
@@ -23,6 +24,8 @@ pub enum Filter {
 pub struct EnvoyOptions {
     pub upstream_port: u16,
     pub collector_grpc_port: u16,
+    /// The collector's HTTP API (the `meshward_api` cluster the filter fetches block lists from).
+    pub collector_api_port: u16,
     pub filter: Filter,
     pub concurrency: u32,
     /// Pin Envoy to these CPUs (`taskset -c`), for benchmarks.
@@ -171,9 +174,16 @@ static_resources:
     load_assignment:
       cluster_name: meshward_collector
       endpoints: [ {{ lb_endpoints: [ {{ endpoint: {{ address: {{ socket_address: {{ address: 127.0.0.1, port_value: {grpc} }} }} }} }} ] }} ]
+  - name: meshward_api
+    type: STATIC
+    connect_timeout: 1s
+    load_assignment:
+      cluster_name: meshward_api
+      endpoints: [ {{ lb_endpoints: [ {{ endpoint: {{ address: {{ socket_address: {{ address: 127.0.0.1, port_value: {api} }} }} }} }} ] }} ]
 "#,
         upstream = options.upstream_port,
         grpc = options.collector_grpc_port,
+        api = options.collector_api_port,
         tls = options.mtls.as_ref().map(transport_socket).unwrap_or_default(),
     ))
 }

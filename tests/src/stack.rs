@@ -21,6 +21,8 @@ pub struct StackOptions {
     pub spool_segment_bytes: u64,
     /// Serve Envoy's listener with mTLS.
     pub mtls: Option<crate::envoy::MtlsFiles>,
+    /// YAML appended to the collector's config (e.g. block policies).
+    pub collector_extra_config: String,
 }
 
 impl StackOptions {
@@ -34,6 +36,7 @@ impl StackOptions {
             spool_max_bytes: 1 << 30,
             spool_segment_bytes: 64 << 20,
             mtls: None,
+            collector_extra_config: String::new(),
         }
     }
 }
@@ -57,6 +60,7 @@ impl Stack {
         collector_options.writer_max_delay_ms = options.writer_max_delay_ms;
         collector_options.spool_max_bytes = options.spool_max_bytes;
         collector_options.spool_segment_bytes = options.spool_segment_bytes;
+        collector_options.extra_config.clone_from(&options.collector_extra_config);
         let collector = Collector::start(&dir.join("collector"), collector_options).await?;
         collector.wait_ready().await?;
         let api = SampleApi::start().await?;
@@ -65,6 +69,7 @@ impl Stack {
             &EnvoyOptions {
                 upstream_port: api.port,
                 collector_grpc_port: collector.grpc_port,
+                collector_api_port: collector.api_port,
                 filter: Filter::Meshward { config: options.filter_config.clone() },
                 concurrency: options.envoy_concurrency,
                 cpu_list: None,

@@ -13,6 +13,8 @@ fn all_statements() -> Vec<String> {
     all.push(queries::render(&retention::expired_partitions_sql(30), DB, &[DB, "http_events"]));
     all.push(retention::drop_partition_sql(DB, 20000101));
     all.push(meshward::inventory::TEMPLATE_STATS.replace("{db}", DB));
+    all.push(meshward::blocklist::latest_rules_sql(DB));
+    all.extend(meshward::blocklist::policy::all_sql(DB));
     all
 }
 

@@ -1,7 +1,7 @@
 //! `/api/v1`: the API inventory, its standing against the uploaded OpenAPI specs, and the
 //! specs themselves. Bearer tokens: `api.read_tokens` read, `api.admin_tokens` also upload.
 
-use crate::ingest::auth::TokenCheck;
+use super::access::{error, Access, ApiError, Scope};
 use crate::inventory::{self, openapi, Endpoint};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -18,53 +18,13 @@ pub struct InventoryApi {
     pub client: clickhouse::Client,
     pub url: String,
     pub database: String,
-    pub read: Vec<TokenCheck>,
-    pub admin: Vec<TokenCheck>,
+    pub access: Arc<Access>,
     pub pins: inventory::Pins,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Scope {
-    Read,
-    Admin,
-}
-
-/// A refusal or failure: a status and a message saying what to do.
-struct ApiError(StatusCode, String);
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (self.0, Json(json!({"error": self.1}))).into_response()
-    }
-}
-
-fn error(status: StatusCode, message: impl Into<String>) -> ApiError {
-    ApiError(status, message.into())
 }
 
 impl InventoryApi {
     fn authorize(&self, headers: &HeaderMap, scope: Scope) -> Result<(), ApiError> {
-        if self.read.is_empty() && self.admin.is_empty() {
-            return Err(error(
-                StatusCode::UNAUTHORIZED,
-                "no API tokens configured: set api.read_tokens or api.admin_tokens",
-            ));
-        }
-        let presented = headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-            .map(str::trim)
-            .unwrap_or_default();
-        let admin = self.admin.iter().any(|t| t.matches(presented.as_bytes()));
-        let read = admin || self.read.iter().any(|t| t.matches(presented.as_bytes()));
-        match (scope, admin, read) {
-            (Scope::Admin, true, _) | (Scope::Read, _, true) => Ok(()),
-            (Scope::Admin, false, true) => {
-                Err(error(StatusCode::FORBIDDEN, "this token may read, not change: use an admin token"))
-            }
-            _ => Err(error(StatusCode::UNAUTHORIZED, "missing or unknown bearer token")),
-        }
+        self.access.authorize(headers, scope)
     }
 
     async fn endpoints(&self, host: Option<&str>) -> Result<Vec<Endpoint>, ApiError> {

@@ -1,6 +1,8 @@
-//! The collector's HTTP API: liveness, readiness and Prometheus metrics, and the
-//! token-protected inventory (`inventory`).
+//! The collector's HTTP API: liveness, readiness and Prometheus metrics, the token-protected
+//! inventory (`inventory`) and block rules (`blocklist`).
 
+pub mod access;
+pub mod blocklist;
 pub mod inventory;
 
 use axum::extract::State;
@@ -16,6 +18,7 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct ApiState {
     pub inventory: Arc<inventory::InventoryApi>,
+    pub blocklist: Arc<blocklist::BlocklistApi>,
     pub metrics: PrometheusHandle,
     pub schema_ready: Arc<AtomicBool>,
     pub store_healthy: Arc<AtomicBool>,
@@ -24,12 +27,14 @@ pub struct ApiState {
 
 pub fn router(state: ApiState) -> Router {
     let inventory = inventory::router(state.inventory.clone());
+    let blocklist = blocklist::router(state.blocklist.clone());
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .with_state(state)
         .merge(inventory)
+        .merge(blocklist)
 }
 
 async fn readyz(State(state): State<ApiState>) -> (StatusCode, Json<serde_json::Value>) {

@@ -278,7 +278,7 @@ pub fn table(endpoints: &[Endpoint]) -> String {
 }
 
 /// Rows as left-aligned columns under a header, two spaces apart.
-fn aligned<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
+pub fn aligned<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
     let widths: Vec<usize> =
         (0..N).map(|i| rows.iter().map(|r| r[i].len()).chain([header[i].len()]).max().unwrap_or(0)).collect();
     let line =

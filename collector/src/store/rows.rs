@@ -84,6 +84,7 @@ pub struct EventRow {
     pub attack_severity: Vec<u8>,
     pub verdict: u8,
     pub block_rule_id: String,
+    pub rate_limited_rules: Vec<String>,
     pub source_id: String,
     pub batch_seq: u64,
     pub received_ms: u64,
@@ -128,7 +129,13 @@ pub fn event_row(event: HttpEvent, source_id: &str, batch_seq: u64, received_ms:
     let (response_field_paths, response_field_types, response_field_sensitive) =
         body_columns(event.response_body_fields);
     let source_ip = ip_of(&event.source_address);
-    let client_ip = event.forwarded_for.first().cloned().unwrap_or_else(|| source_ip.clone());
+    // the filter says which address it trusted; older filters did not, so fall back to the
+    // left-most forwarded-for entry
+    let client_ip = if event.client_ip.is_empty() {
+        event.forwarded_for.first().cloned().unwrap_or_else(|| source_ip.clone())
+    } else {
+        event.client_ip
+    };
     let sensitive = event.sensitive;
     let attacks = event.attacks;
     Some(EventRow {
@@ -186,6 +193,7 @@ pub fn event_row(event: HttpEvent, source_id: &str, batch_seq: u64, received_ms:
         attack_severity: attacks.iter().map(|a| small(a.severity)).collect(),
         verdict: small(event.verdict as u32),
         block_rule_id: event.block_rule_id,
+        rate_limited_rules: event.rate_limited_rules,
         source_id: source_id.to_owned(),
         batch_seq,
         received_ms,

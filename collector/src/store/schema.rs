@@ -107,6 +107,20 @@ pub const MIGRATIONS: &[Migration] = &[
              body String) ENGINE = MergeTree() ORDER BY (host, uploaded_ms)",
         ],
     },
+    Migration {
+        version: 4,
+        name: "block_rules",
+        statements: &[
+            // every change of a block rule is a row; the highest version of an id is in force and
+            // `deleted` marks a tombstone. Read with argMax(..., version) GROUP BY id.
+            "CREATE TABLE IF NOT EXISTS {db}.block_rules (id String, version UInt64, deleted UInt8, rule String, \
+             changed_ms UInt64, changed_by String) ENGINE = ReplacingMergeTree(version) ORDER BY id",
+            // the rate-limited rules each request met, counted per key by the collector
+            "ALTER TABLE {db}.http_events ADD COLUMN rate_limited_rules Array(String) AFTER block_rule_id",
+            "DROP TABLE IF EXISTS {db}.events",
+            "CREATE VIEW IF NOT EXISTS {db}.events AS SELECT * FROM {db}.http_events FINAL",
+        ],
+    },
 ];
 
 /// All statements of all migrations for a database, in order (for portability checks).

@@ -235,6 +235,7 @@ async fn start_envoys(
     tag: &str,
     upstream_port: u16,
     configs: Vec<(&'static str, Filter, u16)>,
+    api_port: u16,
     warm_path: &str,
     warm_script: &Path,
 ) -> Result<Vec<(&'static str, Envoy)>> {
@@ -243,6 +244,7 @@ async fn start_envoys(
         let options = EnvoyOptions {
             upstream_port,
             collector_grpc_port: grpc_port,
+            collector_api_port: api_port,
             filter,
             concurrency: 1,
             cpu_list: Some("1".into()),
@@ -282,7 +284,7 @@ async fn filter_bench(cli: &Cli, dir: &Path, clickhouse: &ClickHouse, report: &m
             nowhere,
         ),
     ];
-    let envoys = start_envoys(dir, "1k", api.port, configs, "/bench", &script).await?;
+    let envoys = start_envoys(dir, "1k", api.port, configs, collector.api_port, "/bench", &script).await?;
     writeln!(report, "## Envoy with and without the filter\n")?;
     writeln!(
         report,
@@ -326,7 +328,7 @@ async fn filter_bench(cli: &Cli, dir: &Path, clickhouse: &ClickHouse, report: &m
             collector.grpc_port,
         ),
     ];
-    let envoys = start_envoys(dir, "16k", api.port, configs, "/bench16", &script16).await?;
+    let envoys = start_envoys(dir, "16k", api.port, configs, collector.api_port, "/bench16", &script16).await?;
     let connections = cli.connections.iter().copied().max().unwrap_or(16);
     writeln!(
         report,

@@ -1,5 +1,10 @@
 //! Command-line interface. Each subcommand's doc comment is its help text.
 
+mod block;
+mod client;
+
+use client::ApiClient;
+
 use crate::config::{Config, EXAMPLE};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -85,6 +90,18 @@ pub enum Command {
         token: Option<String>,
         #[command(subcommand)]
         command: SpecCommand,
+    },
+    /// Manage block rules over the collector's HTTP API: every sidecar enforces them within
+    /// seconds (a local 403 before the request reaches the application).
+    Block {
+        /// The collector's HTTP API.
+        #[arg(long, env = "MESHWARD_API_URL", default_value = "http://127.0.0.1:8080", global = true)]
+        api: String,
+        /// A token from api.admin_tokens (api.read_tokens may list).
+        #[arg(long, env = "MESHWARD_API_TOKEN", global = true, hide_env_values = true)]
+        token: Option<String>,
+        #[command(subcommand)]
+        command: Box<block::BlockCommand>,
     },
     /// Work with configuration files.
     Config {
@@ -186,6 +203,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Spec { api, token, command } => spec_command(&api, token.as_deref(), command).await,
+        Command::Block { api, token, command } => block::run(&ApiClient::new(&api, token.as_deref())?, *command).await,
         Command::Config { command: ConfigCommand::Example } => {
             print!("{EXAMPLE}");
             Ok(())
@@ -206,24 +224,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn spec_command(api: &str, token: Option<&str>, command: SpecCommand) -> anyhow::Result<()> {
-    let token =
-        token.context("a token is needed: --token or MESHWARD_API_TOKEN (api.read_tokens, api.admin_tokens)")?;
-    let client = reqwest::Client::new();
-    let api = api.trim_end_matches('/');
-    let send = |request: reqwest::RequestBuilder| async move {
-        let response =
-            request.bearer_auth(token).send().await.with_context(|| format!("reaching the collector at {api}"))?;
-        let status = response.status();
-        let body = response.text().await.context("reading the collector's answer")?;
-        if !status.is_success() {
-            let message = serde_json::from_str::<serde_json::Value>(&body)
-                .ok()
-                .and_then(|v| v["error"].as_str().map(str::to_owned))
-                .unwrap_or(body);
-            anyhow::bail!("the collector answered {status}: {message}");
-        }
-        Ok::<String, anyhow::Error>(body)
-    };
+    let client = ApiClient::new(api, token)?;
+    let send = |request: reqwest::RequestBuilder| client.send(request);
+    let api = client.base.as_str();
+    let client = &client.http;
     match command {
         SpecCommand::Upload { file, host } => {
             let body = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;

@@ -1,0 +1,212 @@
+//! Block lists end to end: rules made with `meshward block` reach a real Envoy (two workers)
+//! through the collector's API, block there with a local 403, and stop blocking when deleted or
+//! expired; the last list holds while the collector is down; rate limits and policies block
+//! automatically, with their cause.
+
+use anyhow::{bail, Context, Result};
+use meshward_e2e::process::wait_for;
+use meshward_e2e::stack::{Stack, StackOptions};
+use std::process::Command;
+use std::time::Duration;
+
+const PROPAGATION: Duration = Duration::from_secs(15);
+
+fn block_cli(stack: &Stack, args: &[&str]) -> Result<String> {
+    let api = format!("http://127.0.0.1:{}", stack.collector.api_port);
+    let output = Command::new(meshward_e2e::collector::collector_binary()?)
+        .arg("block")
+        .args(args)
+        .args(["--api", &api, "--token", meshward_e2e::API_ADMIN_TOKEN])
+        .output()?;
+    if !output.status.success() {
+        bail!("meshward block {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// The id `meshward block add` printed (`added <id> · ...`).
+fn added_id(output: &str) -> Result<String> {
+    output
+        .lines()
+        .find_map(|l| l.strip_prefix("added "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .map(str::to_owned)
+        .context("no rule id in the output of `block add`")
+}
+
+/// One request on a connection of its own, so successive requests land on either worker.
+async fn status(stack: &Stack, path: &str, headers: &[(&str, &str)]) -> Result<(u16, String)> {
+    let client = reqwest::Client::builder().pool_max_idle_per_host(0).timeout(Duration::from_secs(5)).build()?;
+    let mut request = client.get(format!("{}{path}", stack.envoy.url()));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await?;
+    let code = response.status().as_u16();
+    Ok((code, response.text().await.unwrap_or_default()))
+}
+
+async fn wait_status(stack: &Stack, path: &str, headers: &[(&str, &str)], want: u16) -> Result<()> {
+    wait_for(&format!("{path} {headers:?} to answer {want}"), PROPAGATION, || async {
+        status(stack, path, headers).await.ok().filter(|(code, _)| *code == want).map(|_| ())
+    })
+    .await
+}
+
+fn options(name: &str) -> StackOptions {
+    let mut options = StackOptions::new(name);
+    options.envoy_concurrency = 2;
+    // a gateway in front appends the client address to x-forwarded-for
+    options.filter_config["trusted_proxies"] = 1.into();
+    options
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_block_on_every_worker_until_deleted_or_expired() -> Result<()> {
+    let mut stack = Stack::start(options("blocklist")).await?;
+    let bot = [("x-client", "bad-bot")];
+    assert_eq!(status(&stack, "/api/products", &bot).await?.0, 200);
+
+    let added = block_cli(&stack, &["add", "--header", "x-client=bad-bot", "--reason", "scraper"])?;
+    let rule = added_id(&added)?;
+    wait_status(&stack, "/api/products", &bot, 403).await?;
+    for i in 0..40 {
+        let request_id = format!("blocked-{i}");
+        let (code, body) =
+            status(&stack, "/api/products", &[("x-client", "bad-bot"), ("x-request-id", &request_id)]).await?;
+        assert_eq!(code, 403, "request {i} passed a rule every worker holds");
+        let body: serde_json::Value = serde_json::from_str(&body)?;
+        assert_eq!(body["rule_id"], rule.as_str());
+        assert_eq!(body["request_id"], request_id.as_str());
+        let (code, _) = status(&stack, "/api/products", &[("x-client", "good")]).await?;
+        assert_eq!(code, 200, "a request the rule does not match was blocked");
+    }
+    // both workers served (and so blocked) some of those connections
+    let listener = format!("listener.127.0.0.1_{}", stack.envoy.listen_port);
+    for worker in ["worker_0", "worker_1"] {
+        let served = stack.envoy.stat(&format!("{listener}.{worker}.downstream_cx_total")).await?;
+        assert!(served > 0, "{worker} served no connection");
+    }
+    // counters reach Envoy on the filter's next tick
+    let per_rule = format!("wasmcustom.meshward.blocks.rule.{rule}");
+    wait_for("per-rule block counters", Duration::from_secs(5), || async {
+        let blocked = stack.envoy.stat("wasmcustom.meshward.requests_blocked").await.ok()?;
+        let by_rule = stack.envoy.stat(&per_rule).await.ok()?;
+        (blocked >= 40 && by_rule >= 40).then_some(())
+    })
+    .await?;
+
+    // the listing shows who made it and why
+    let listing = block_cli(&stack, &["list"])?;
+    assert!(listing.contains(&rule) && listing.contains("scraper") && listing.contains("header x-client=bad-bot"));
+
+    // a dry-run rule lets requests through and marks their events
+    let dry = added_id(&block_cli(&stack, &["add", "--dry-run", "--source", "198.51.100.0/24"])?)?;
+    let proxied = [("x-forwarded-for", "198.51.100.9"), ("x-request-id", "dry-run-probe")];
+    wait_for("the dry-run rule to mark an event", PROPAGATION, || async {
+        let sent = status(&stack, "/api/products", &proxied).await.ok()?;
+        assert_eq!(sent.0, 200, "a dry-run rule blocked");
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let sql = format!(
+            "SELECT count() FROM {}.events WHERE request_id = 'dry-run-probe' AND verdict = 2 AND block_rule_id = '{dry}'",
+            stack.db()
+        );
+        stack.clickhouse.count(&sql).await.ok().filter(|n| *n > 0)
+    })
+    .await?;
+    // blocked requests are events too, with their verdict, rule and client address
+    let sql = format!(
+        "SELECT count() FROM {}.events WHERE verdict = 1 AND block_rule_id = '{rule}' AND status = 403 \
+         AND request_id LIKE 'blocked-%'",
+        stack.db()
+    );
+    wait_for("blocked requests in ClickHouse", Duration::from_secs(30), || async {
+        stack.clickhouse.count(&sql).await.ok().filter(|n| *n == 40)
+    })
+    .await?;
+    let sql = format!("SELECT count() FROM {}.events WHERE client_ip = '198.51.100.9'", stack.db());
+    assert!(stack.clickhouse.count(&sql).await? > 0, "the trusted forwarded-for hop is the client address");
+
+    // deleting the rule lets the bot through again
+    block_cli(&stack, &["rm", &rule])?;
+    wait_status(&stack, "/api/products", &bot, 200).await?;
+
+    // a rule with an expiry stops blocking by itself
+    let short = [("x-client", "short-lived")];
+    block_cli(&stack, &["add", "--header", "x-client=short-lived", "--expires-in", "4s"])?;
+    wait_status(&stack, "/api/products", &short, 403).await?;
+    wait_status(&stack, "/api/products", &short, 200).await?;
+    assert!(block_cli(&stack, &["list"])?.contains("expired"));
+
+    // with the collector down the last list stays in force, and failed fetches are counted
+    let evil = [("x-client", "evil")];
+    block_cli(&stack, &["add", "--header", "x-client=evil", "--method", "GET", "--template", "/api/users/{id}"])?;
+    wait_status(&stack, "/api/users/7", &evil, 403).await?;
+    assert_eq!(status(&stack, "/api/products", &evil).await?.0, 200, "the template limits the rule");
+    stack.collector.stop();
+    wait_for("failed block-list fetches", PROPAGATION, || async {
+        stack.envoy.stat("wasmcustom.meshward.blocklist_fetch_failures").await.ok().filter(|n| *n >= 2)
+    })
+    .await?;
+    for _ in 0..20 {
+        assert_eq!(status(&stack, "/api/users/8", &evil).await?.0, 403, "the last list was dropped");
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_and_policies_block_automatically_with_their_cause() -> Result<()> {
+    let mut options = options("autoblock");
+    options.collector_extra_config = "blocklist:\n  evaluate_interval_s: 1\n  policies:\n  - name: attackers\n    \
+        signal: attacks\n    threshold: 3\n    window_s: 300\n    key: source\n    block_for_s: 600\n"
+        .to_owned();
+    let stack = Stack::start(options).await?;
+
+    // more than 5 requests to /api/orders/... within a minute from one client: blocked there
+    let limited = block_cli(
+        &stack,
+        &["add", "--path-prefix", "/api/orders", "--rate-limit", "5/1m", "--block-for", "10m", "--reason", "slow down"],
+    )?;
+    let parent = added_id(&limited)?;
+    let greedy = [("x-forwarded-for", "192.0.2.10")];
+    wait_for("the rate-limited rule to mark requests", PROPAGATION, || async {
+        status(&stack, "/api/orders/1", &greedy).await.ok()?;
+        let sql = format!("SELECT count() FROM {}.events WHERE has(rate_limited_rules, '{parent}')", stack.db());
+        stack.clickhouse.count(&sql).await.ok().filter(|n| *n > 0)
+    })
+    .await?;
+    for i in 0..8 {
+        // the app answers 401 (no token): what counts is that the filter let it through
+        assert_ne!(status(&stack, &format!("/api/orders/{i}"), &greedy).await?.0, 403, "blocked before the limit");
+    }
+    wait_status(&stack, "/api/orders/99", &greedy, 403).await?;
+    assert_eq!(status(&stack, "/api/products", &greedy).await?.0, 200, "only the limited endpoints are blocked");
+    assert_ne!(status(&stack, "/api/orders/1", &[("x-forwarded-for", "192.0.2.11")]).await?.0, 403);
+
+    // three SQL injections from one client: that client is blocked everywhere
+    let attacker = [("x-forwarded-for", "203.0.113.50")];
+    for _ in 0..3 {
+        let path = "/api/products?q=1%27%20UNION%20SELECT%20password%20FROM%20users--";
+        assert_eq!(status(&stack, path, &attacker).await?.0, 200);
+    }
+    wait_status(&stack, "/healthz", &attacker, 403).await?;
+    assert_eq!(status(&stack, "/healthz", &[("x-forwarded-for", "203.0.113.51")]).await?.0, 200);
+
+    // each automatic block says what caused it
+    let api = format!("http://127.0.0.1:{}/api/v1/block-rules", stack.collector.api_port);
+    let listing: serde_json::Value =
+        stack.client.get(api).bearer_auth(meshward_e2e::API_READ_TOKEN).send().await?.json().await?;
+    let rules = listing["rules"].as_array().cloned().unwrap_or_default();
+    let by = |prefix: &str| rules.iter().find(|r| r["created_by"].as_str().is_some_and(|c| c.starts_with(prefix)));
+    let rate = by("rate_limit:").context("no rule made by the rate limit")?;
+    assert_eq!(rate["created_by"], format!("rate_limit:{parent}"));
+    assert_eq!(rate["match"]["sources"][0], "192.0.2.10");
+    assert_eq!(rate["match"]["path_prefix"], "/api/orders");
+    assert!(rate["reason"].as_str().unwrap_or("").contains("limit 5"), "{rate}");
+    let policy = by("policy:attackers").context("no rule made by the policy")?;
+    assert_eq!(policy["match"]["sources"][0], "203.0.113.50");
+    let reason = policy["reason"].as_str().unwrap_or("");
+    assert!(reason.contains("3 requests with attack findings") && reason.contains("sqli"), "{reason}");
+    assert!(policy["expires_at_ms"].as_u64().is_some());
+    Ok(())
+}
