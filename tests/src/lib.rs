@@ -3,6 +3,7 @@
 //! end-to-end tests, `meshward-stack` (demo, up) and `meshward-bench`.
 
 pub mod benign;
+pub mod blocklist;
 pub mod certs;
 pub mod clickhouse;
 pub mod collector;

@@ -10,6 +10,8 @@ use std::process::Command;
 use std::time::Duration;
 
 const PROPAGATION: Duration = Duration::from_secs(15);
+/// How often the filter's VMs look for a list another VM fetched.
+const ADOPT_INTERVAL_MS: u64 = 250;
 
 fn block_cli(stack: &Stack, args: &[&str]) -> Result<String> {
     let api = format!("http://127.0.0.1:{}", stack.collector.api_port);
@@ -46,11 +48,15 @@ async fn status(stack: &Stack, path: &str, headers: &[(&str, &str)]) -> Result<(
     Ok((code, response.text().await.unwrap_or_default()))
 }
 
+/// Waits until a request gets `want`, then until every worker has the list: the VM that
+/// fetched it applies it at once, the others on their next tick (250 ms).
 async fn wait_status(stack: &Stack, path: &str, headers: &[(&str, &str)], want: u16) -> Result<()> {
     wait_for(&format!("{path} {headers:?} to answer {want}"), PROPAGATION, || async {
         status(stack, path, headers).await.ok().filter(|(code, _)| *code == want).map(|_| ())
     })
-    .await
+    .await?;
+    tokio::time::sleep(Duration::from_millis(2 * ADOPT_INTERVAL_MS)).await;
+    Ok(())
 }
 
 fn options(name: &str) -> StackOptions {
@@ -127,16 +133,45 @@ async fn rules_block_on_every_worker_until_deleted_or_expired() -> Result<()> {
     let sql = format!("SELECT count() FROM {}.events WHERE client_ip = '198.51.100.9'", stack.db());
     assert!(stack.clickhouse.count(&sql).await? > 0, "the trusted forwarded-for hop is the client address");
 
+    // a read token may list rules, not change them; an admin token updates one in place
+    let rules_url = format!("http://127.0.0.1:{}/api/v1/block-rules", stack.collector.api_port);
+    let changed =
+        serde_json::json!({"match": {"header": {"name": "x-client", "equals": "worse-bot"}}, "reason": "renamed"});
+    let refused = stack
+        .client
+        .put(format!("{rules_url}/{rule}"))
+        .bearer_auth(meshward_e2e::API_READ_TOKEN)
+        .json(&changed)
+        .send()
+        .await?;
+    assert_eq!(refused.status().as_u16(), 403);
+    let updated = stack
+        .client
+        .put(format!("{rules_url}/{rule}"))
+        .bearer_auth(meshward_e2e::API_ADMIN_TOKEN)
+        .json(&changed)
+        .send()
+        .await?;
+    assert_eq!(updated.status().as_u16(), 200);
+    let updated: serde_json::Value = updated.json().await?;
+    assert_eq!(updated["id"], rule.as_str());
+    let worse = [("x-client", "worse-bot")];
+    wait_status(&stack, "/api/products", &worse, 403).await?;
+    wait_status(&stack, "/api/products", &bot, 200).await?;
+    let history = format!("SELECT count() FROM {}.block_rules WHERE id = '{rule}'", stack.db());
+    assert_eq!(stack.clickhouse.count(&history).await?, 2, "an update is a new version, the old one stays");
+
     // deleting the rule lets the bot through again
     block_cli(&stack, &["rm", &rule])?;
-    wait_status(&stack, "/api/products", &bot, 200).await?;
+    wait_status(&stack, "/api/products", &worse, 200).await?;
 
     // a rule with an expiry stops blocking by itself
     let short = [("x-client", "short-lived")];
     block_cli(&stack, &["add", "--header", "x-client=short-lived", "--expires-in", "4s"])?;
     wait_status(&stack, "/api/products", &short, 403).await?;
     wait_status(&stack, "/api/products", &short, 200).await?;
-    assert!(block_cli(&stack, &["list"])?.contains("expired"));
+    let listing = block_cli(&stack, &["list"])?;
+    assert!(listing.contains("expired"), "{listing}");
 
     // with the collector down the last list stays in force, and failed fetches are counted
     let evil = [("x-client", "evil")];

@@ -1,9 +1,8 @@
 //! Block rules: versioned in ClickHouse, published as the compiled list the filters fetch,
 //! and created automatically by rate limits and policies (`policy`).
 //!
-//! Every change is a new row (`block_rules`, ReplacingMergeTree on the version): the latest
-//! version of a rule is in force, a deletion is a tombstone row, and the history stays
-//! queryable. The published list is rebuilt from ClickHouse after each change made here and
+//! Every change is a new row (`block_rules`): the latest version of a rule is in force, a
+//! deletion is a tombstone row, and the history stays queryable (who changed what, when). The published list is rebuilt from ClickHouse after each change made here and
 //! on an interval (changes from other collector replicas, expiries), so every replica serves
 //! the same list; its ETag is a hash of the body, so a filter downloads it only when it changed.
 

@@ -226,7 +226,7 @@ pub async fn run(client: &ApiClient, command: BlockCommand) -> anyhow::Result<()
 /// Checks a rule here, before sending it; the collector makes up ids that are missing.
 fn check(rule: &Rule) -> anyhow::Result<()> {
     if rule.id.is_empty() {
-        Rule { id: "to-be-named".into(), ..rule.clone() }.validate()?;
+        Rule { id: "new-rule".into(), ..rule.clone() }.validate()?;
     } else {
         rule.validate()?;
     }

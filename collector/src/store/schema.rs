@@ -111,10 +111,11 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 4,
         name: "block_rules",
         statements: &[
-            // every change of a block rule is a row; the highest version of an id is in force and
-            // `deleted` marks a tombstone. Read with argMax(..., version) GROUP BY id.
+            // every change of a block rule is a row, kept as history (plain MergeTree: no merge folds
+            // versions); the highest version of an id is in force and `deleted` marks a tombstone.
+            // Read with argMax(..., version) GROUP BY id.
             "CREATE TABLE IF NOT EXISTS {db}.block_rules (id String, version UInt64, deleted UInt8, rule String, \
-             changed_ms UInt64, changed_by String) ENGINE = ReplacingMergeTree(version) ORDER BY id",
+             changed_ms UInt64, changed_by String) ENGINE = MergeTree() ORDER BY (id, version)",
             // the rate-limited rules each request met, counted per key by the collector
             "ALTER TABLE {db}.http_events ADD COLUMN rate_limited_rules Array(String) AFTER block_rule_id",
             "DROP TABLE IF EXISTS {db}.events",

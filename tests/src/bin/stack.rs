@@ -61,6 +61,41 @@ async fn demo_attacks(stack: &Stack) -> Result<usize> {
     Ok(n)
 }
 
+/// Blocks a scanner with `meshward block add` and shows every sidecar answering 403 for it.
+async fn demo_block(stack: &Stack) -> Result<()> {
+    let api = format!("http://127.0.0.1:{}", stack.collector.api_port);
+    let args = ["block", "add", "--header-regex", "user-agent=(?i)sqlmap", "--reason", "scanner seen in the demo"];
+    let shown: Vec<String> =
+        args.iter().map(|a| if a.contains([' ', '(', '?']) { format!("'{a}'") } else { (*a).to_owned() }).collect();
+    println!("\nBlocking a scanner: meshward {} --api {api} --token ...", shown.join(" "));
+    let output = std::process::Command::new(meshward_e2e::collector::collector_binary()?)
+        .args(args)
+        .args(["--api", &api, "--token", meshward_e2e::API_ADMIN_TOKEN])
+        .output()
+        .context("running meshward block add")?;
+    print!("{}", String::from_utf8_lossy(&output.stdout));
+    if !output.status.success() {
+        anyhow::bail!("meshward block add failed: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    let started = std::time::Instant::now();
+    let url = format!("{}/api/products", stack.envoy.url());
+    let scanner = || stack.client.get(&url).header("user-agent", "sqlmap/1.8").send();
+    let body = meshward_e2e::process::wait_for("the block to reach Envoy", Duration::from_secs(15), || async {
+        let response = scanner().await.ok()?;
+        (response.status().as_u16() == 403).then_some(())?;
+        response.text().await.ok()
+    })
+    .await?;
+    let browser = stack.client.get(&url).header("user-agent", "Mozilla/5.0").send().await?.status();
+    println!(
+        "after {} ms Envoy answers the scanner 403 {} ; a browser still gets {}",
+        started.elapsed().as_millis(),
+        body.trim(),
+        browser.as_u16()
+    );
+    Ok(())
+}
+
 async fn demo(requests: usize) -> Result<()> {
     eprintln!("starting ClickHouse, the collector, the sample API and Envoy with the Meshward filter...");
     let stack = Stack::start(StackOptions::new("demo")).await.context("starting the stack")?;
@@ -95,6 +130,7 @@ async fn demo(requests: usize) -> Result<()> {
     println!("{}", stack.request_body_fields("POST", "/api/orders").await?);
     println!("\nWhat the filter found inside the sidecar (class and place only; the values never left it):\n");
     println!("{}", stack.findings().await?);
+    demo_block(&stack).await?;
     eprintln!("stopping everything (logs and data stay in {})", stack.dir.display());
     Ok(())
 }
@@ -104,7 +140,7 @@ async fn up(info_file: Option<std::path::PathBuf>) -> Result<()> {
     let info = format!(
         "ENVOY_URL={envoy}\nENVOY_ADMIN_URL={admin}\nCOLLECTOR_API_URL=http://127.0.0.1:{api}\nCOLLECTOR_GRPC=127.0.0.1:{grpc}\n\
          CLICKHOUSE_URL={ch}\nCLICKHOUSE_SQL_SHELL=clickhouse-client --host 127.0.0.1 --port {tcp} --database {db}\n\
-         INGEST_TOKEN={token}\nSTACK_DIR={dir}\n",
+         INGEST_TOKEN={token}\nMESHWARD_API_URL=http://127.0.0.1:{api}\nMESHWARD_API_TOKEN={admin_token}\nSTACK_DIR={dir}\n",
         envoy = stack.envoy.url(),
         admin = stack.envoy.admin_url(),
         api = stack.collector.api_port,
@@ -113,6 +149,7 @@ async fn up(info_file: Option<std::path::PathBuf>) -> Result<()> {
         tcp = stack.clickhouse.tcp_port,
         db = stack.db(),
         token = meshward_e2e::TEST_TOKEN,
+        admin_token = meshward_e2e::API_ADMIN_TOKEN,
         dir = stack.dir.display(),
     );
     if let Some(path) = info_file {
