@@ -64,6 +64,8 @@ async fn published(State(api): State<Shared>, headers: HeaderMap) -> Response {
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|tag| tag.trim() == list.etag));
+    metrics::counter!("meshward_blocklist_fetches_total", "answer" => if unchanged { "not_modified" } else { "list" })
+        .increment(1);
     if unchanged {
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
     }
