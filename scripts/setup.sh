@@ -39,6 +39,23 @@ if [ "$("$TOOLS/py/bin/pip" show openapi-spec-validator 2>/dev/null | awk '/^Ver
   echo "setup: pip installing openapi-spec-validator==$OSV_VERSION (checks exported specs in tests)"
   "$TOOLS/py/bin/pip" install -q "openapi-spec-validator==$OSV_VERSION"
 fi
+XMLSCHEMA_VERSION="4.1.0"
+if [ "$("$TOOLS/py/bin/pip" show xmlschema 2>/dev/null | awk '/^Version/{print $2}')" != "$XMLSCHEMA_VERSION" ]; then
+  echo "setup: pip installing xmlschema==$XMLSCHEMA_VERSION (checks JUnit reports in tests)"
+  "$TOOLS/py/bin/pip" install -q "xmlschema==$XMLSCHEMA_VERSION"
+fi
+# Report schemas the tests validate against, from PyPI source distributions: the SARIF 2.1.0
+# JSON schema (OASIS, shipped in sarif-pydantic) and the JUnit XML schema pytest checks its own
+# reports with (Jenkins' junit-10.xsd).
+SCHEMAS="$TOOLS/schemas"
+if [ ! -f "$SCHEMAS/sarif-schema-2.1.0.json" ] || [ ! -f "$SCHEMAS/junit-10.xsd" ]; then
+  echo "setup: fetching the SARIF and JUnit schemas (PyPI sdists of sarif-pydantic 0.6.2, pytest 9.2.0)"
+  mkdir -p "$SCHEMAS/sdist"
+  "$TOOLS/py/bin/pip" download -q --no-deps --no-binary :all: -d "$SCHEMAS/sdist" "sarif-pydantic==0.6.2" "pytest==9.2.0"
+  tar -xzf "$SCHEMAS/sdist/sarif_pydantic-0.6.2.tar.gz" -O sarif_pydantic-0.6.2/sarif-schema-2.1.0.json > "$SCHEMAS/sarif-schema-2.1.0.json"
+  tar -xzf "$SCHEMAS/sdist/pytest-9.2.0.tar.gz" -O pytest-9.2.0/testing/example_scripts/junit-10.xsd > "$SCHEMAS/junit-10.xsd"
+  rm -rf "$SCHEMAS/sdist"
+fi
 ENVOY_BIN="$("$TOOLS/py/bin/python" -c 'import envoy, os; print(os.path.join(os.path.dirname(envoy.__file__), "_bin", "envoy"))')"
 ln -sf "$ENVOY_BIN" "$TOOLS/envoy"
 

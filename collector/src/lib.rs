@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod ingest;
 pub mod inventory;
+pub mod sectest;
 pub mod server;
 pub mod spool;
 pub mod store;

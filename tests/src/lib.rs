@@ -14,6 +14,7 @@ pub mod quality;
 pub mod sample_api;
 pub mod stack;
 pub mod traffic;
+pub mod vuln_api;
 
 use std::path::PathBuf;
 

@@ -2,6 +2,7 @@
 
 mod block;
 mod client;
+mod test;
 
 use client::ApiClient;
 
@@ -103,6 +104,12 @@ pub enum Command {
         #[command(subcommand)]
         command: Box<block::BlockCommand>,
     },
+    /// Security tests for CI: run YAML tests against an API (JUnit and SARIF reports), check
+    /// them, or generate them from an OpenAPI spec or the inventory (docs/security-tests.md).
+    Test {
+        #[command(subcommand)]
+        command: test::TestCommand,
+    },
     /// Work with configuration files.
     Config {
         #[command(subcommand)]
@@ -203,6 +210,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Spec { api, token, command } => spec_command(&api, token.as_deref(), command).await,
+        Command::Test { command } => test::run(command).await,
         Command::Block { api, token, command } => block::run(&ApiClient::new(&api, token.as_deref())?, *command).await,
         Command::Config { command: ConfigCommand::Example } => {
             print!("{EXAMPLE}");

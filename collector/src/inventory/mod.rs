@@ -44,7 +44,7 @@ pub struct TemplateStats {
 }
 
 /// One endpoint of the inventory.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Endpoint {
     pub host: String,
     pub method: String,

@@ -26,6 +26,9 @@ pub struct Operation {
     pub query_params: Vec<String>,
     /// request body fields as `path: type`, in the inventory's notation
     pub request_fields: Vec<String>,
+    /// whether the operation needs credentials (its `security`, else the document's)
+    pub secured: bool,
+    pub tags: Vec<String>,
 }
 
 const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
@@ -40,6 +43,13 @@ pub fn parse(text: &str) -> Result<Vec<Operation>, SpecError> {
         return Err(SpecError::NotOpenApi("only OpenAPI 3.x is read (Swagger 2 is not)"));
     }
     let paths = doc.get("paths").and_then(Value::as_object).ok_or(SpecError::NotOpenApi("no `paths` object"))?;
+    // `security: []` on an operation opts it out; an empty requirement `{}` allows anonymous calls
+    let requires_credentials = |security: &Value| {
+        security
+            .as_array()
+            .is_some_and(|reqs| !reqs.is_empty() && reqs.iter().all(|r| r.as_object().is_some_and(|o| !o.is_empty())))
+    };
+    let secured_by_default = doc.get("security").is_some_and(requires_credentials);
     let mut operations = Vec::new();
     for (template, item) in paths {
         let shared_params = item.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
@@ -69,6 +79,12 @@ pub fn parse(text: &str) -> Result<Vec<Operation>, SpecError> {
                 deprecated: op.get("deprecated").and_then(Value::as_bool).unwrap_or(false),
                 query_params,
                 request_fields,
+                secured: op.get("security").map_or(secured_by_default, requires_credentials),
+                tags: op
+                    .get("tags")
+                    .and_then(Value::as_array)
+                    .map(|t| t.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                    .unwrap_or_default(),
             });
         }
     }
