@@ -283,6 +283,15 @@ async fn endpoints_command_lists_the_inventory() -> anyhow::Result<()> {
     let report = String::from_utf8_lossy(&checked.stdout);
     assert!(checked.status.success(), "{}", String::from_utf8_lossy(&checked.stderr));
     assert!(report.contains("POST    /api/orders") && report.contains("GET     /api/reports/monthly"), "{report}");
+    // security tests generated from the discovered inventory, through the same API
+    let tests_dir = stack.dir.join("generated-tests");
+    let generated = std::process::Command::new(meshward_e2e::collector::collector_binary()?)
+        .args(["test", "generate", "--from-inventory", &host, "--template", "bola", "--api", &api])
+        .args(["--token", meshward_e2e::API_READ_TOKEN, "--out", &tests_dir.to_string_lossy()])
+        .output()?;
+    assert!(generated.status.success(), "{}", String::from_utf8_lossy(&generated.stderr));
+    let bola = std::fs::read_to_string(tests_dir.join("bola-get-api-users-id.yaml"))?;
+    assert!(bola.contains("/api/users/{{id}}") && bola.contains("${MESHWARD_B_ID}"), "{bola}");
     let client = reqwest::Client::new();
     let unauthorized = client.get(format!("{api}/api/v1/endpoints")).send().await?;
     assert_eq!(unauthorized.status().as_u16(), 401);
