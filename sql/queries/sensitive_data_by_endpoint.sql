@@ -1,0 +1,11 @@
+-- Which sensitive data does each endpoint handle, and where?
+-- Every sensitive class seen per endpoint, direction and field, with the share of calls.
+SELECT authority AS host, method, path_template AS endpoint,
+       if(f.2 = 1, 'request', 'response') AS direction, f.1 AS class, concat(f.3, ':', f.4) AS place,
+       count() AS events
+FROM meshward.events
+ARRAY JOIN arrayMap((c, d, p, l) -> (c, d, p, l), sensitive.class, sensitive.direction, sensitive.part,
+                    sensitive.location) AS f
+GROUP BY host, method, endpoint, direction, class, place
+ORDER BY events DESC
+LIMIT 500
