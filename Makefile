@@ -6,7 +6,8 @@ WASM_DIR := target/$(WASM_TARGET)/wasm
 STACK_INFO := build/stack.env
 STACK_PID := build/stack.pid
 
-.PHONY: setup build wasm test lint unit e2e sql-compat demo up down bench quality clean
+VERSION ?= $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+.PHONY: setup build wasm wasm-oci test lint unit e2e sql-compat demo up down bench quality clean
 
 ## setup: install everything a fresh machine needs (idempotent)
 setup:
@@ -15,6 +16,10 @@ setup:
 ## wasm: the filter and the no-op baseline filter, for Envoy
 wasm: setup
 	$(CARGO) build --target $(WASM_TARGET) --profile wasm -p meshward-filter -p meshward-noop-filter
+
+## wasm-oci: the filter as an OCI Wasm artifact in build/oci/meshward-filter (push it with skopeo or oras)
+wasm-oci: wasm
+	python3 scripts/wasm_oci.py target/$(WASM_TARGET)/wasm/meshward_filter.wasm build/oci/meshward-filter $(VERSION)
 
 ## build: the collector, the harness binaries and the filters
 build: setup wasm

@@ -44,6 +44,18 @@ if [ "$("$TOOLS/py/bin/pip" show xmlschema 2>/dev/null | awk '/^Version/{print $
   echo "setup: pip installing xmlschema==$XMLSCHEMA_VERSION (checks JUnit reports in tests)"
   "$TOOLS/py/bin/pip" install -q "xmlschema==$XMLSCHEMA_VERSION"
 fi
+KV_VERSION="1.37.0"
+if [ "$("$TOOLS/py/bin/pip" show kubernetes-validate 2>/dev/null | awk '/^Version/{print $2}')" != "$KV_VERSION" ]; then
+  echo "setup: pip installing kubernetes-validate==$KV_VERSION (checks the manifests and the chart in tests)"
+  "$TOOLS/py/bin/pip" install -q "kubernetes-validate==$KV_VERSION"
+fi
+# Istio's CRD schemas (WasmPlugin, EnvoyFilter, DestinationRule, PeerAuthentication), generated
+# from Istio's CRDs into @kubernetes-models/istio, checked with the machine's Node.js.
+if command -v npm >/dev/null && [ ! -f "$TOOLS/node/node_modules/@kubernetes-models/istio/package.json" ]; then
+  echo "setup: npm installing @kubernetes-models/istio 3.0.1 and js-yaml 4.1.0 into $TOOLS/node"
+  mkdir -p "$TOOLS/node"
+  npm install --silent --no-audit --no-fund --prefix "$TOOLS/node" "@kubernetes-models/istio@3.0.1" "js-yaml@4.1.0" >/dev/null
+fi
 # Report schemas the tests validate against, from PyPI source distributions: the SARIF 2.1.0
 # JSON schema (OASIS, shipped in sarif-pydantic) and the JUnit XML schema pytest checks its own
 # reports with (Jenkins' junit-10.xsd).

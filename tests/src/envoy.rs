@@ -95,13 +95,34 @@ pub fn noop_wasm() -> Result<PathBuf> {
     Ok(path)
 }
 
-/// The filter configuration tests and the demo use: fast flushes, the test token.
+/// The filter configuration shipped for Istio (`istio/meshward-filter.json`, also inside the
+/// WasmPlugin and EnvoyFilter manifests), with what differs here: the bootstrap's cluster
+/// names, the test secrets and fast flushes. Tests and the demo run this, so the shipped
+/// configuration is the one the end-to-end tests exercise.
 pub fn default_filter_config() -> serde_json::Value {
-    serde_json::json!({
-        "collector_token": crate::TEST_TOKEN,
-        "identity_hash_key": "meshward-demo-identity-key",
-        "flush_interval_ms": 200,
-    })
+    let path = crate::workspace_root().join("istio/meshward-filter.json");
+    let mut config: serde_json::Value = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_else(|| panic!("{} must hold the filter configuration as JSON", path.display()));
+    for (pointer, value) in local_overrides() {
+        if let Some(slot) = config.pointer_mut(pointer) {
+            *slot = value;
+        }
+    }
+    config
+}
+
+/// The only settings the local stack changes in the shipped configuration.
+pub fn local_overrides() -> Vec<(&'static str, serde_json::Value)> {
+    vec![
+        ("/collector_cluster", "meshward_collector".into()),
+        ("/collector_token", crate::TEST_TOKEN.into()),
+        ("/identity_hash_key", "meshward-demo-identity-key".into()),
+        ("/flush_interval_ms", 200.into()),
+        ("/blocklist/cluster", "meshward_api".into()),
+        ("/blocklist/authority", "meshward-collector".into()),
+    ]
 }
 
 fn wasm_filter(name: &str, path: &Path, configuration: &str) -> String {
