@@ -9,6 +9,7 @@ pub mod clickhouse;
 pub mod collector;
 pub mod corpus;
 pub mod envoy;
+pub mod helm;
 pub mod process;
 pub mod quality;
 pub mod sample_api;
