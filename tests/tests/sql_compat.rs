@@ -61,7 +61,11 @@ struct Library {
 fn library(db: &str) -> anyhow::Result<Vec<Library>> {
     let root = meshward_e2e::workspace_root();
     let mut all = Vec::new();
-    let mut files: Vec<_> = std::fs::read_dir(root.join("sql/queries"))?.flatten().map(|e| e.path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(root.join("sql/queries"))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+        .collect();
     files.sort();
     for file in files {
         let text = std::fs::read_to_string(&file)?;
@@ -71,7 +75,11 @@ fn library(db: &str) -> anyhow::Result<Vec<Library>> {
     }
     let to = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() + 60;
     let from = to - 86_400 - 60;
-    let mut dashboards: Vec<_> = std::fs::read_dir(root.join("grafana"))?.flatten().map(|e| e.path()).collect();
+    let mut dashboards: Vec<_> = std::fs::read_dir(root.join("grafana"))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
     dashboards.sort();
     for file in dashboards {
         let dashboard: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file)?)?;
