@@ -9,7 +9,8 @@ CHDB_VERSION="26.9.0"
 mkdir -p "$TOOLS"
 
 need_apt=()
-for pkg in clickhouse-server clickhouse-client protobuf-compiler "$@"; do
+# zookeeper: coordinates the ClickHouse cluster in the cluster test (Debian's package, with Java)
+for pkg in clickhouse-server clickhouse-client protobuf-compiler zookeeper "$@"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -19,6 +20,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   # the package's postinst may try to start the system service; we never use it
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
   $SUDO service clickhouse-server stop >/dev/null 2>&1 || true
+  $SUDO service zookeeper stop >/dev/null 2>&1 || true
 fi
 
 if [ ! -x "$TOOLS/py/bin/python" ]; then

@@ -145,6 +145,10 @@ pub struct ClickHouseConfig {
     /// Days of events to keep; 0 keeps everything. Uses a table TTL where the server has one,
     /// else drops old daily partitions every hour.
     pub retention_days: u32,
+    /// A cluster of the servers' `remote_servers` (with ZooKeeper and the `{shard}`/`{replica}`
+    /// macros set up): tables are created `ON CLUSTER` as replicated `<name>_local` tables under
+    /// `Distributed` tables with the usual names. Empty: one server.
+    pub cluster: String,
 }
 
 /// The writer that drains the spool into ClickHouse.
@@ -218,6 +222,7 @@ impl Default for ClickHouseConfig {
             user: "default".into(),
             password: String::new(),
             retention_days: DEFAULT_RETENTION_DAYS,
+            cluster: String::new(),
         }
     }
 }
@@ -299,6 +304,9 @@ impl Config {
         let db = &self.clickhouse.database;
         if db.is_empty() || !db.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             return invalid("clickhouse.database must be letters, digits and underscores");
+        }
+        if !self.clickhouse.cluster.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+            return invalid("clickhouse.cluster must be the name of a cluster in the servers' remote_servers");
         }
         if !self.clickhouse.url.starts_with("http://") && !self.clickhouse.url.starts_with("https://") {
             return invalid("clickhouse.url must be the server's HTTP address, e.g. http://127.0.0.1:8123");

@@ -35,6 +35,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
                     clickhouse.url.clone(),
                     clickhouse.database.clone(),
                     clickhouse.retention_days,
+                    clickhouse.cluster.clone(),
                     shutdown.clone(),
                 );
                 tokio::spawn(retention);

@@ -10,15 +10,55 @@ pub struct ClickHouse {
     pub dir: PathBuf,
     pub http_port: u16,
     pub tcp_port: u16,
+    /// extra server configuration (XML elements inside `<yandex>`)
+    extra: String,
     process: Option<Guard>,
     http: reqwest::Client,
+}
+
+/// A ClickHouse cluster of single-replica shards on loopback, coordinated by one ZooKeeper:
+/// what each server's configuration needs to know about the others.
+#[derive(Debug, Clone)]
+pub struct ClusterPlan {
+    pub name: String,
+    pub zookeeper_port: u16,
+    /// (http port, tcp port) per shard
+    pub nodes: Vec<(u16, u16)>,
+}
+
+impl ClusterPlan {
+    pub fn new(name: &str, zookeeper_port: u16, shards: usize) -> Result<Self> {
+        let nodes = (0..shards).map(|_| Ok((free_port()?, free_port()?))).collect::<Result<_>>()?;
+        Ok(ClusterPlan { name: name.to_owned(), zookeeper_port, nodes })
+    }
+
+    /// `remote_servers`, ZooKeeper, the distributed DDL queue and this node's macros.
+    fn config(&self, index: usize) -> Result<String> {
+        let shards: String = self
+            .nodes
+            .iter()
+            .map(|(_, tcp)| format!("<shard><internal_replication>true</internal_replication><replica><host>127.0.0.1</host><port>{tcp}</port></replica></shard>"))
+            .collect();
+        Ok(format!(
+            "<remote_servers><{name}>{shards}</{name}></remote_servers>\n\
+             <zookeeper><node><host>127.0.0.1</host><port>{zk}</port></node></zookeeper>\n\
+             <distributed_ddl><path>/clickhouse/task_queue/ddl</path></distributed_ddl>\n\
+             <macros><shard>{shard:02}</shard><replica>node{shard}</replica></macros>\n\
+             <interserver_http_port>{interserver}</interserver_http_port>\n\
+             <interserver_http_host>127.0.0.1</interserver_http_host>\n",
+            name = self.name,
+            zk = self.zookeeper_port,
+            shard = index + 1,
+            interserver = free_port()?,
+        ))
+    }
 }
 
 fn server_binary() -> String {
     std::env::var("MESHWARD_CLICKHOUSE_SERVER").unwrap_or_else(|_| "clickhouse-server".into())
 }
 
-fn config_xml(dir: &Path, http_port: u16, tcp_port: u16) -> String {
+fn config_xml(dir: &Path, http_port: u16, tcp_port: u16, extra: &str) -> String {
     let d = dir.display();
     format!(
         r#"<?xml version="1.0"?>
@@ -41,7 +81,7 @@ fn config_xml(dir: &Path, http_port: u16, tcp_port: u16) -> String {
   <profiles><default><max_memory_usage>4000000000</max_memory_usage></default></profiles>
   <users><default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></default></users>
   <quotas><default></default></quotas>
-</yandex>
+{extra}</yandex>
 "#
     )
 }
@@ -54,6 +94,23 @@ impl ClickHouse {
             dir: dir.to_path_buf(),
             http_port: free_port()?,
             tcp_port: free_port()?,
+            extra: String::new(),
+            process: None,
+            http: reqwest::Client::new(),
+        };
+        server.launch().await?;
+        Ok(server)
+    }
+
+    /// Starts node `index` of a planned cluster in `dir`.
+    pub async fn start_in_cluster(dir: &Path, plan: &ClusterPlan, index: usize) -> Result<ClickHouse> {
+        std::fs::create_dir_all(dir.join("data"))?;
+        let (http_port, tcp_port) = *plan.nodes.get(index).context("no such node in the cluster plan")?;
+        let mut server = ClickHouse {
+            dir: dir.to_path_buf(),
+            http_port,
+            tcp_port,
+            extra: plan.config(index)?,
             process: None,
             http: reqwest::Client::new(),
         };
@@ -63,7 +120,7 @@ impl ClickHouse {
 
     async fn launch(&mut self) -> Result<()> {
         let config = self.dir.join("config.xml");
-        std::fs::write(&config, config_xml(&self.dir, self.http_port, self.tcp_port))?;
+        std::fs::write(&config, config_xml(&self.dir, self.http_port, self.tcp_port, &self.extra))?;
         let mut command = Command::new(server_binary());
         command.arg(format!("--config-file={}", config.display())).current_dir(&self.dir);
         let mut guard = Guard::spawn("clickhouse-server", command, &self.dir.join("stdout.log"))

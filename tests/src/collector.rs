@@ -18,6 +18,8 @@ pub struct CollectorOptions {
     pub fsync: &'static str,
     /// YAML appended to the generated config (e.g. a `blocklist:` section).
     pub extra_config: String,
+    /// `clickhouse.cluster`: empty for one server.
+    pub cluster: String,
 }
 
 impl CollectorOptions {
@@ -31,6 +33,7 @@ impl CollectorOptions {
             spool_segment_bytes: 64 << 20,
             fsync: "always",
             extra_config: String::new(),
+            cluster: String::new(),
         }
     }
 }
@@ -78,7 +81,7 @@ impl Collector {
         let o = &self.options;
         format!(
             "ingest:\n  listen: 127.0.0.1:{grpc}\n  token: {token}\nspool:\n  dir: {spool}\n  max_bytes: {max}\n  segment_bytes: {segment}\n  fsync: {fsync}\n\
-             clickhouse:\n  url: {url}\n  database: {db}\nwriter:\n  max_batch_rows: {rows}\n  max_delay_ms: {delay}\n\
+             clickhouse:\n  url: {url}\n  database: {db}\n  cluster: \"{cluster}\"\nwriter:\n  max_batch_rows: {rows}\n  max_delay_ms: {delay}\n\
              api:\n  listen: 127.0.0.1:{api}\n  read_tokens: [{read}]\n  admin_tokens: [{admin}]\nlog:\n  format: json\n  level: info\n",
             grpc = self.grpc_port,
             token = crate::TEST_TOKEN,
@@ -88,6 +91,7 @@ impl Collector {
             fsync = o.fsync,
             url = o.clickhouse_url,
             db = o.database,
+            cluster = o.cluster,
             rows = o.writer_max_batch_rows,
             delay = o.writer_max_delay_ms,
             api = self.api_port,
@@ -151,4 +155,28 @@ impl Collector {
         let url = format!("http://127.0.0.1:{}/metrics", self.api_port);
         self.http.get(url).send().await?.text().await.context("reading collector metrics")
     }
+}
+
+/// Sends batches on one ingest stream with a bearer token; returns the acknowledgements.
+pub async fn send_batches(
+    port: u16,
+    token: &str,
+    batches: Vec<meshward_proto::EventBatch>,
+) -> Result<Vec<meshward_proto::Ack>, tonic::Status> {
+    let mut client = meshward_proto::ingest_client::IngestClient::connect(format!("http://127.0.0.1:{port}"))
+        .await
+        .map_err(|e| tonic::Status::unavailable(e.to_string()))?;
+    let expected = batches.len();
+    let mut request = tonic::Request::new(futures::stream::iter(batches));
+    let value = format!("Bearer {token}").parse().map_err(|_| tonic::Status::internal("bad header"))?;
+    request.metadata_mut().insert("authorization", value);
+    let mut acks = client.stream(request).await?.into_inner();
+    let mut out = Vec::new();
+    while out.len() < expected {
+        match acks.message().await? {
+            Some(ack) => out.push(ack),
+            None => break,
+        }
+    }
+    Ok(out)
 }

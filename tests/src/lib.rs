@@ -16,6 +16,7 @@ pub mod sample_api;
 pub mod stack;
 pub mod traffic;
 pub mod vuln_api;
+pub mod zookeeper;
 
 use std::path::PathBuf;
 

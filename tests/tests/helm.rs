@@ -104,6 +104,7 @@ fn external_clickhouse_values_render_without_the_bundled_server() -> Result<()> 
     let config: Value = serde_yaml::from_str(&check_collector_config(&docs)?)?;
     assert_eq!(config["clickhouse"]["url"], "http://clickhouse.database.svc.cluster.local:8123");
     assert_eq!(config["clickhouse"]["retention_days"], 90);
+    assert_eq!(config["clickhouse"]["cluster"], "meshward");
     Ok(())
 }
 

@@ -3,7 +3,6 @@
 
 use meshward_e2e::clickhouse::ClickHouse;
 use meshward_e2e::collector::{Collector, CollectorOptions};
-use meshward_proto::ingest_client::IngestClient;
 use meshward_proto::{ack, EventBatch, HttpEvent};
 use std::time::Duration;
 
@@ -18,25 +17,6 @@ fn event(i: u8) -> HttpEvent {
     }
 }
 
-async fn stream(port: u16, token: &str, batches: Vec<EventBatch>) -> Result<Vec<meshward_proto::Ack>, tonic::Status> {
-    let mut client = IngestClient::connect(format!("http://127.0.0.1:{port}"))
-        .await
-        .map_err(|e| tonic::Status::unavailable(e.to_string()))?;
-    let expected = batches.len();
-    let mut request = tonic::Request::new(futures::stream::iter(batches));
-    let value = format!("Bearer {token}").parse().map_err(|_| tonic::Status::internal("bad header"))?;
-    request.metadata_mut().insert("authorization", value);
-    let mut acks = client.stream(request).await?.into_inner();
-    let mut out = Vec::new();
-    while out.len() < expected {
-        match acks.message().await? {
-            Some(ack) => out.push(ack),
-            None => break,
-        }
-    }
-    Ok(out)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ingest_refuses_wrong_tokens_and_rejects_bad_batches() -> anyhow::Result<()> {
     let dir = meshward_e2e::process::fresh_dir("ingest")?;
@@ -45,7 +25,7 @@ async fn ingest_refuses_wrong_tokens_and_rejects_bad_batches() -> anyhow::Result
         Collector::start(&dir.join("collector"), CollectorOptions::new(&clickhouse.url(), "meshward_ingest")).await?;
     collector.wait_ready().await?;
 
-    let refused = stream(
+    let refused = meshward_e2e::collector::send_batches(
         collector.grpc_port,
         "not-the-token-at-all-000000000000",
         vec![EventBatch { seq: 1, events: vec![event(1)], ..Default::default() }],
@@ -64,7 +44,7 @@ async fn ingest_refuses_wrong_tokens_and_rejects_bad_batches() -> anyhow::Result
         },
         EventBatch { seq: 4, source_id: "t".into(), events: vec![event(5)], ..Default::default() },
     ];
-    let acks = stream(collector.grpc_port, meshward_e2e::TEST_TOKEN, batches).await?;
+    let acks = meshward_e2e::collector::send_batches(collector.grpc_port, meshward_e2e::TEST_TOKEN, batches).await?;
     let codes: Vec<(u64, i32)> = acks.iter().map(|a| (a.seq, a.code)).collect();
     let ok = ack::Code::Ok as i32;
     let rejected = ack::Code::Rejected as i32;
@@ -105,7 +85,8 @@ async fn retention_drops_partitions_older_than_configured_on_clickhouse_18() -> 
         events: vec![at(1, 60), at(2, 45), at(3, 1), at(4, 0)],
         ..Default::default()
     };
-    let acks = stream(collector.grpc_port, meshward_e2e::TEST_TOKEN, vec![batch]).await?;
+    let acks =
+        meshward_e2e::collector::send_batches(collector.grpc_port, meshward_e2e::TEST_TOKEN, vec![batch]).await?;
     assert_eq!(acks.len(), 1);
     let count = |sql: &'static str| async { clickhouse.count(sql).await.ok() };
     meshward_e2e::process::wait_for("4 events stored", Duration::from_secs(30), || async {

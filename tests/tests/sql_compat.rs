@@ -13,7 +13,7 @@ fn all_statements() -> Vec<String> {
     let mut all = statements(DB);
     all.extend(queries::ALL.iter().map(|q| queries::render(q, DB, &["GET", "/x"])));
     all.push(queries::render(&retention::expired_partitions_sql(30), DB, &[DB, "http_events"]));
-    all.push(retention::drop_partition_sql(DB, 20000101));
+    all.push(retention::drop_partition_sql(DB, 20000101, ""));
     all.push(meshward::inventory::TEMPLATE_STATS.replace("{db}", DB));
     all.push(meshward::blocklist::latest_rules_sql(DB));
     all.extend(meshward::blocklist::policy::all_sql(DB));
@@ -41,7 +41,7 @@ fn statements_run_on_current_clickhouse() -> anyhow::Result<()> {
     let mut text = format!("CREATE DATABASE {DB}\n;;\n");
     text.push_str(&all_statements().join("\n;;\n"));
     // current servers take the table TTL (18.16 does not: the collector drops partitions there)
-    text.push_str(&format!("\n;;\n{}", retention::ttl_sql(DB, 30)));
+    text.push_str(&format!("\n;;\n{}", retention::ttl_sql(DB, 30, "")));
     std::fs::write(&file, text)?;
     let output =
         Command::new(python).arg(meshward_e2e::workspace_root().join("scripts/chdb_run.py")).arg(&file).output()?;

@@ -24,11 +24,18 @@ impl StoreError {
 /// `RowBinaryWithNamesAndTypes`, which 18.16 lacks; compression too (18.16 answers `compress=1`
 /// with an empty body).
 pub fn connect(config: &ClickHouseConfig) -> clickhouse::Client {
-    clickhouse::Client::default()
+    let client = clickhouse::Client::default()
         .with_url(&config.url)
         .with_user(&config.user)
         .with_password(&config.password)
         .with_database(&config.database)
         .with_compression(clickhouse::Compression::None)
-        .with_validation(false)
+        .with_validation(false);
+    if config.cluster.is_empty() {
+        client
+    } else {
+        // on a cluster an INSERT into a Distributed table returns once the shards have the rows,
+        // not when they are queued on the server we talk to: only then may the spool move on
+        client.with_setting("insert_distributed_sync", "1")
+    }
 }

@@ -20,9 +20,19 @@ pub enum RetentionMode {
     DropPartitions,
 }
 
+/// The table holding the rows and how to reach every copy: on a cluster the replicated local
+/// table, `ON CLUSTER`.
+fn target(database: &str, cluster: &str) -> String {
+    if cluster.is_empty() {
+        format!("{database}.{EVENTS_TABLE}")
+    } else {
+        format!("{database}.{EVENTS_TABLE}_local ON CLUSTER {cluster}")
+    }
+}
+
 /// The table TTL, for servers that have TTL (18.16 rejects it: that is the probe).
-pub fn ttl_sql(database: &str, days: u32) -> String {
-    format!("ALTER TABLE {database}.{EVENTS_TABLE} MODIFY TTL ts + toIntervalDay({days})")
+pub fn ttl_sql(database: &str, days: u32, cluster: &str) -> String {
+    format!("ALTER TABLE {} MODIFY TTL ts + toIntervalDay({days})", target(database, cluster))
 }
 
 /// Daily partitions of the events table older than `days` (binds: database, table).
@@ -33,16 +43,16 @@ pub fn expired_partitions_sql(days: u32) -> String {
     )
 }
 
-pub fn drop_partition_sql(database: &str, partition: u32) -> String {
-    format!("ALTER TABLE {database}.{EVENTS_TABLE} DROP PARTITION {partition}")
+pub fn drop_partition_sql(database: &str, partition: u32, cluster: &str) -> String {
+    format!("ALTER TABLE {} DROP PARTITION {partition}", target(database, cluster))
 }
 
 /// Sets the table TTL where the server supports it (the statement is the probe).
-pub async fn setup(client: &clickhouse::Client, database: &str, days: u32) -> RetentionMode {
+pub async fn setup(client: &clickhouse::Client, database: &str, days: u32, cluster: &str) -> RetentionMode {
     if days == 0 {
         return RetentionMode::Off;
     }
-    match client.query(&ttl_sql(database, days)).execute().await {
+    match client.query(&ttl_sql(database, days, cluster)).execute().await {
         Ok(()) => RetentionMode::Ttl,
         Err(err) => {
             tracing::info!(error = %err, "this ClickHouse has no table TTL; old partitions will be dropped instead");
@@ -57,12 +67,14 @@ pub async fn drop_old_partitions(
     url: &str,
     database: &str,
     days: u32,
+    cluster: &str,
 ) -> Result<Vec<u32>, StoreError> {
     let err = |error| StoreError::ClickHouse { url: url.to_owned(), error };
+    let table = if cluster.is_empty() { EVENTS_TABLE.to_owned() } else { format!("{EVENTS_TABLE}_local") };
     let partitions: Vec<u32> =
-        client.query(&expired_partitions_sql(days)).bind(database).bind(EVENTS_TABLE).fetch_all().await.map_err(err)?;
+        client.query(&expired_partitions_sql(days)).bind(database).bind(&table).fetch_all().await.map_err(err)?;
     for partition in &partitions {
-        client.query(&drop_partition_sql(database, *partition)).execute().await.map_err(err)?;
+        client.query(&drop_partition_sql(database, *partition, cluster)).execute().await.map_err(err)?;
         tracing::info!(partition, "dropped an expired partition");
         metrics::counter!("meshward_retention_partitions_dropped_total").increment(1);
     }
@@ -75,15 +87,16 @@ pub async fn run(
     url: String,
     database: String,
     days: u32,
+    cluster: String,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let mode = setup(&client, &database, days).await;
+    let mode = setup(&client, &database, days, &cluster).await;
     tracing::info!(?mode, days, "retention");
     if mode != RetentionMode::DropPartitions {
         return;
     }
     loop {
-        if let Err(err) = drop_old_partitions(&client, &url, &database, days).await {
+        if let Err(err) = drop_old_partitions(&client, &url, &database, days, &cluster).await {
             tracing::warn!(error = %err, "dropping expired partitions failed; will retry");
         }
         tokio::select! {

@@ -129,6 +129,86 @@ pub fn statements(database: &str) -> Vec<String> {
     MIGRATIONS.iter().flat_map(|m| m.statements.iter().map(|s| s.replace("{db}", database))).collect()
 }
 
+/// The same statements for a ClickHouse cluster (`clickhouse.cluster`), as `migrate` runs them.
+#[cfg(test)]
+fn cluster_statements(database: &str, cluster: &str) -> Vec<String> {
+    statements(database).iter().flat_map(|s| for_cluster(s, database, cluster)).collect()
+}
+
+/// How rows of a table are spread over shards. Events go by their id, so a resent event lands
+/// on the shard that holds the first copy and `FINAL` there folds them.
+fn sharding_key(table: &str) -> &'static str {
+    match table {
+        "http_events" => "cityHash64(event_id)",
+        "block_rules" => "cityHash64(id)",
+        "api_specs" => "cityHash64(host)",
+        _ => "rand()",
+    }
+}
+
+/// Rewrites one single-server statement for a cluster: each table becomes a replicated local
+/// table (`<name>_local`, its data in ZooKeeper-coordinated replicas per shard) under a
+/// `Distributed` table with the original name, so every query and INSERT stays as it is; every
+/// statement runs `ON CLUSTER`.
+pub fn for_cluster(sql: &str, database: &str, cluster: &str) -> Vec<String> {
+    let sql = sql.trim();
+    let prefix = format!("{database}.");
+    let name_after = |rest: &str| -> String {
+        rest.trim_start()
+            .strip_prefix(&prefix)
+            .map(|r| r.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect())
+            .unwrap_or_default()
+    };
+    if let Some(rest) = sql.strip_prefix("CREATE TABLE IF NOT EXISTS ") {
+        let table = name_after(rest);
+        let after_name = &rest.trim_start()[prefix.len() + table.len()..];
+        let Some(engine_at) = after_name.find("ENGINE = ") else { return vec![sql.to_owned()] };
+        let columns = &after_name[..engine_at];
+        let engine = &after_name[engine_at + "ENGINE = ".len()..];
+        let open = engine.find('(').unwrap_or(engine.len());
+        let close = engine.find(')').unwrap_or(engine.len());
+        let (engine_name, args, tail) =
+            (&engine[..open], &engine[(open + 1).min(close)..close], engine.get(close + 1..).unwrap_or(""));
+        let zk = format!("'/clickhouse/tables/{{shard}}/{database}/{table}', '{{replica}}'");
+        let args = if args.trim().is_empty() { zk } else { format!("{zk}, {args}") };
+        return vec![
+            format!(
+                "CREATE TABLE IF NOT EXISTS {database}.{table}_local ON CLUSTER {cluster} {columns}ENGINE = Replicated{engine_name}({args}){tail}"
+            ),
+            format!(
+                "CREATE TABLE IF NOT EXISTS {database}.{table} ON CLUSTER {cluster} AS {database}.{table}_local \
+                 ENGINE = Distributed({cluster}, {database}, {table}_local, {})",
+                sharding_key(&table)
+            ),
+        ];
+    }
+    if let Some(rest) = sql.strip_prefix("ALTER TABLE ") {
+        let table = name_after(rest);
+        let change = &rest.trim_start()[prefix.len() + table.len()..];
+        // A Distributed table is not replicated, and a cluster of replicated shards refuses
+        // ALTER ON CLUSTER for it: it is recreated over the altered local table instead. Nothing
+        // waits in it to be forwarded: the writer inserts with insert_distributed_sync.
+        return vec![
+            format!("ALTER TABLE {database}.{table}_local ON CLUSTER {cluster}{change}"),
+            format!("DROP TABLE IF EXISTS {database}.{table} ON CLUSTER {cluster}"),
+            format!(
+                "CREATE TABLE IF NOT EXISTS {database}.{table} ON CLUSTER {cluster} AS {database}.{table}_local \
+                 ENGINE = Distributed({cluster}, {database}, {table}_local, {})",
+                sharding_key(&table)
+            ),
+        ];
+    }
+    if let Some(rest) = sql.strip_prefix("DROP TABLE IF EXISTS ") {
+        return vec![format!("DROP TABLE IF EXISTS {} ON CLUSTER {cluster}", rest.trim())];
+    }
+    if let Some(rest) = sql.strip_prefix("CREATE VIEW IF NOT EXISTS ") {
+        let view = name_after(rest);
+        let query = &rest.trim_start()[prefix.len() + view.len()..];
+        return vec![format!("CREATE VIEW IF NOT EXISTS {database}.{view} ON CLUSTER {cluster}{query}")];
+    }
+    vec![sql.to_owned()]
+}
+
 /// Creates the database if needed and applies the migrations it has not seen yet.
 pub async fn migrate(config: &ClickHouseConfig) -> Result<u32, StoreError> {
     let url = config.url.clone();
@@ -136,11 +216,19 @@ pub async fn migrate(config: &ClickHouseConfig) -> Result<u32, StoreError> {
     // the database may not exist yet: run the bootstrap statements against `default`
     let bootstrap = super::connect(config).with_database("default");
     let err = |error| StoreError::ClickHouse { url: url.clone(), error };
-    bootstrap.query(&format!("CREATE DATABASE IF NOT EXISTS {db}")).execute().await.map_err(err)?;
+    let cluster = (!config.cluster.is_empty()).then_some(config.cluster.as_str());
+    let on_cluster = cluster.map(|c| format!(" ON CLUSTER {c}")).unwrap_or_default();
+    bootstrap.query(&format!("CREATE DATABASE IF NOT EXISTS {db}{on_cluster}")).execute().await.map_err(err)?;
+    // on a cluster every server is a replica of one migrations table (no {shard} in its path),
+    // so a migration applied through any server is recorded for all
+    let engine = match cluster {
+        Some(_) => format!("ReplicatedMergeTree('/clickhouse/tables/{db}/schema_migrations', '{{replica}}')"),
+        None => "MergeTree()".to_owned(),
+    };
     bootstrap
         .query(&format!(
-            "CREATE TABLE IF NOT EXISTS {db}.schema_migrations (version UInt32, name String, applied_at DateTime) \
-             ENGINE = MergeTree() ORDER BY version"
+            "CREATE TABLE IF NOT EXISTS {db}.schema_migrations{on_cluster} (version UInt32, name String, applied_at DateTime) \
+             ENGINE = {engine} ORDER BY version"
         ))
         .execute()
         .await
@@ -154,12 +242,18 @@ pub async fn migrate(config: &ClickHouseConfig) -> Result<u32, StoreError> {
     for migration in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
         for statement in migration.statements {
             let sql = statement.replace("{db}", db);
-            bootstrap.query(&sql).execute().await.map_err(|error| StoreError::Migration {
-                version: migration.version,
-                name: migration.name,
-                url: url.clone(),
-                error,
-            })?;
+            let sqls = match cluster {
+                Some(cluster) => for_cluster(&sql, db, cluster),
+                None => vec![sql],
+            };
+            for sql in sqls {
+                bootstrap.query(&sql).execute().await.map_err(|error| StoreError::Migration {
+                    version: migration.version,
+                    name: migration.name,
+                    url: url.clone(),
+                    error,
+                })?;
+            }
         }
         bootstrap
             .query(&format!("INSERT INTO {db}.schema_migrations (version, name, applied_at) VALUES (?, ?, now())"))
@@ -172,4 +266,40 @@ pub async fn migrate(config: &ClickHouseConfig) -> Result<u32, StoreError> {
         current = migration.version;
     }
     Ok(current)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cluster_statements_are_replicated_and_distributed() {
+        let all = cluster_statements("mw", "c1");
+        assert!(all.iter().all(|s| s.contains(" ON CLUSTER c1")), "{all:#?}");
+        let local =
+            all.iter().find(|s| s.contains("mw.http_events_local ON CLUSTER")).map(String::as_str).unwrap_or("");
+        assert!(
+            local.contains(
+                "ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/mw/http_events', '{replica}')"
+            ),
+            "{local}"
+        );
+        assert!(local.contains("PARTITION BY toYYYYMMDD(ts)") && local.contains("event_id FixedString(16)"), "{local}");
+        assert!(all
+            .iter()
+            .any(|s| s.contains("ENGINE = Distributed(c1, mw, http_events_local, cityHash64(event_id))")));
+        let rules = all.iter().find(|s| s.contains("mw.block_rules_local")).map(String::as_str).unwrap_or("");
+        assert!(
+            rules.contains("ReplicatedMergeTree('/clickhouse/tables/{shard}/mw/block_rules', '{replica}')"),
+            "{rules}"
+        );
+        assert!(all.iter().any(|s| s.starts_with("ALTER TABLE mw.http_events_local ON CLUSTER c1 ADD COLUMN")));
+        assert!(
+            !all.iter().any(|s| s.starts_with("ALTER TABLE mw.http_events ON CLUSTER")),
+            "distributed tables are recreated"
+        );
+        assert!(all.iter().any(|s| s == "DROP TABLE IF EXISTS mw.http_events ON CLUSTER c1"));
+        assert!(all.iter().any(|s| s == "DROP TABLE IF EXISTS mw.events ON CLUSTER c1"));
+        assert!(all.iter().any(|s| s.starts_with("CREATE VIEW IF NOT EXISTS mw.events ON CLUSTER c1 AS SELECT")));
+    }
 }
