@@ -28,6 +28,18 @@ async fn every_request_becomes_one_row_with_its_details() -> anyhow::Result<()> 
     let rows: HashMap<String, Vec<String>> = tsv_rows(&body).into_iter().map(|r| (r[0].clone(), r)).collect();
     assert_eq!(rows.len(), 300, "one row per request");
     assert_eq!(stack.event_count().await?, 300);
+    // each batch's report from its filter VM: what it carried, nothing dropped
+    let reports = stack
+        .clickhouse
+        .query(&format!(
+            "SELECT sum(events), max(dropped_buffer_full + dropped_too_large), uniqExact(source_id) \
+             FROM {}.filter_reports FINAL FORMAT TSV",
+            stack.db()
+        ))
+        .await?;
+    let reports: Vec<&str> = reports.trim().split('\t').collect();
+    assert_eq!(reports[..2], ["300", "0"], "{reports:?}");
+    assert!(reports[2].parse::<u32>().unwrap_or(0) >= 1);
     for s in &sent {
         let p = &s.planned;
         let row = rows.get(&p.request_id).ok_or_else(|| anyhow::anyhow!("no row for {}", p.request_id))?;

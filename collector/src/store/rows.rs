@@ -119,6 +119,21 @@ fn body_columns(fields: Vec<meshward_proto::BodyField>) -> BodyColumns {
 }
 
 /// Converts one event; returns `None` for an event without a valid 16-byte id.
+/// What a filter VM reported with one batch: its loss counters so far (they only grow while the
+/// VM lives), so the pipeline's own losses are queryable next to the events.
+#[derive(Debug, Row, Serialize)]
+pub struct FilterReportRow {
+    pub source_id: String,
+    pub batch_seq: u64,
+    pub received_ms: u64,
+    pub events: u32,
+    pub dropped_buffer_full: u64,
+    pub dropped_resend_full: u64,
+    pub dropped_too_large: u64,
+}
+
+pub const FILTER_REPORTS_TABLE: &str = "filter_reports";
+
 pub fn event_row(event: HttpEvent, source_id: &str, batch_seq: u64, received_ms: u64) -> Option<EventRow> {
     let event_id: [u8; 16] = event.event_id.as_slice().try_into().ok()?;
     let (request_header_names, request_header_values) =

@@ -122,6 +122,17 @@ pub const MIGRATIONS: &[Migration] = &[
             "CREATE VIEW IF NOT EXISTS {db}.events AS SELECT * FROM {db}.http_events FINAL",
         ],
     },
+    Migration {
+        version: 5,
+        name: "filter_reports",
+        statements: &[
+            // the loss counters each filter VM sends with every batch (cumulative per VM); a batch
+            // written twice folds on (source_id, batch_seq)
+            "CREATE TABLE IF NOT EXISTS {db}.filter_reports (source_id String, batch_seq UInt64, received_ms UInt64, \
+             events UInt32, dropped_buffer_full UInt64, dropped_resend_full UInt64, dropped_too_large UInt64) \
+             ENGINE = ReplacingMergeTree() ORDER BY (source_id, batch_seq)",
+        ],
+    },
 ];
 
 /// All statements of all migrations for a database, in order (for portability checks).
@@ -142,6 +153,7 @@ fn sharding_key(table: &str) -> &'static str {
         "http_events" => "cityHash64(event_id)",
         "block_rules" => "cityHash64(id)",
         "api_specs" => "cityHash64(host)",
+        "filter_reports" => "cityHash64(source_id)",
         _ => "rand()",
     }
 }

@@ -8,7 +8,7 @@
 //! backoff; meanwhile the spool keeps taking batches up to its quota.
 
 use super::client::StoreError;
-use super::rows::{event_row, EventRow, EVENTS_TABLE};
+use super::rows::{event_row, EventRow, FilterReportRow, EVENTS_TABLE, FILTER_REPORTS_TABLE};
 use crate::config::WriterConfig;
 use crate::spool::SpoolReader;
 use meshward_proto::EventBatch;
@@ -152,6 +152,7 @@ impl Writer {
         let started = Instant::now();
         let due = started + Duration::from_millis(self.config.max_delay_ms);
         let mut rows = 0usize;
+        let mut reports = Vec::new();
         while rows < self.config.max_batch_rows {
             let records = self.read().await;
             if records.is_empty() {
@@ -169,6 +170,16 @@ impl Writer {
                     metrics::counter!("meshward_writer_undecodable_records_total").increment(1);
                     continue;
                 };
+                let stats = batch.stats.unwrap_or_default();
+                reports.push(FilterReportRow {
+                    source_id: batch.source_id.clone(),
+                    batch_seq: batch.seq,
+                    received_ms: received,
+                    events: batch.events.len() as u32,
+                    dropped_buffer_full: stats.dropped_buffer_full,
+                    dropped_resend_full: stats.dropped_resend_full,
+                    dropped_too_large: stats.dropped_too_large,
+                });
                 for event in batch.events {
                     match event_row(event, &batch.source_id, batch.seq, received) {
                         Some(row) => {
@@ -181,6 +192,15 @@ impl Writer {
             }
         }
         insert.end().await.map_err(err)?;
+        // before the checkpoint moves: if this fails the batches are written again, and both
+        // tables fold the repeats (event ids; source and sequence number)
+        if !reports.is_empty() {
+            let mut insert = self.client.insert::<FilterReportRow>(FILTER_REPORTS_TABLE).await.map_err(err)?;
+            for report in &reports {
+                insert.write(report).await.map_err(err)?;
+            }
+            insert.end().await.map_err(err)?;
+        }
         metrics::counter!("meshward_writer_rows_total").increment(rows as u64);
         metrics::counter!("meshward_writer_inserts_total").increment(1);
         metrics::histogram!("meshward_writer_insert_seconds").record(started.elapsed().as_secs_f64());
