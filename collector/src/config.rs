@@ -90,12 +90,23 @@ pub enum PolicySignal {
 }
 
 /// The API inventory.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct InventoryConfig {
     /// Templates to keep whatever discovery finds: `/org/{org}/members` for every host, or
     /// `api.example.com=/org/{org}/members` for one. An uploaded spec's paths are pinned too.
     pub pinned_templates: Vec<String>,
+    /// How often each spec'd host's standing (documented, shadow, deprecated, zombie) is
+    /// written to `inventory_status`, in seconds.
+    pub status_interval_s: u64,
+    /// A spec operation not called for this many days is a zombie.
+    pub zombie_after_days: u64,
+}
+
+impl Default for InventoryConfig {
+    fn default() -> Self {
+        InventoryConfig { pinned_templates: Vec::new(), status_interval_s: 300, zombie_after_days: 30 }
+    }
 }
 
 /// gRPC ingest from the filters.

@@ -66,13 +66,18 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     };
     let access =
         Arc::new(api::access::Access::new(&config.api.read_tokens, &config.api.admin_tokens, &config.ingest.token));
-    let inventory = Arc::new(api::inventory::InventoryApi {
-        client: crate::store::connect(&config.clickhouse),
+    let inventory_store = crate::inventory::InventoryStore {
+        client: store::connect(&config.clickhouse),
         url: config.clickhouse.url.clone(),
         database: config.clickhouse.database.clone(),
-        access: access.clone(),
         pins: crate::inventory::Pins::parse(&config.inventory.pinned_templates),
-    });
+    };
+    tokio::spawn(inventory_store.clone().run_status(
+        Duration::from_secs(config.inventory.status_interval_s.max(1)),
+        config.inventory.zombie_after_days,
+        shutdown.clone(),
+    ));
+    let inventory = Arc::new(api::inventory::InventoryApi { store: inventory_store, access: access.clone() });
     let blocklist = Arc::new(Blocklist::new(
         store::connect(&config.clickhouse),
         config.clickhouse.url.clone(),

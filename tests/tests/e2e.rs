@@ -203,7 +203,9 @@ async fn mtls_peer_principal_is_recorded() -> anyhow::Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn endpoints_command_lists_the_inventory() -> anyhow::Result<()> {
-    let stack = Stack::start(StackOptions::new("inventory")).await?;
+    let mut options = StackOptions::new("inventory");
+    options.collector_extra_config = "inventory:\n  status_interval_s: 1\n".to_owned();
+    let stack = Stack::start(options).await?;
     stack.send_expecting(200, "inv", 4).await?;
     stack.wait_for_events(200, WAIT).await?;
     let config = stack.collector.dir.join("meshward.yaml");
@@ -295,6 +297,24 @@ async fn endpoints_command_lists_the_inventory() -> anyhow::Result<()> {
     let report = String::from_utf8_lossy(&checked.stdout);
     assert!(checked.status.success(), "{}", String::from_utf8_lossy(&checked.stderr));
     assert!(report.contains("POST    /api/orders") && report.contains("GET     /api/reports/monthly"), "{report}");
+    // the collector writes the same standing into ClickHouse for dashboards and SQL
+    let standing = meshward_e2e::process::wait_for("the inventory standing in ClickHouse", WAIT, || async {
+        let sql = format!(
+            "SELECT method, template, status FROM {db}.inventory_status \
+             WHERE computed_ms = (SELECT max(computed_ms) FROM {db}.inventory_status) ORDER BY template, method FORMAT TSV",
+            db = stack.db()
+        );
+        stack.clickhouse.query(&sql).await.ok().filter(|rows| rows.contains("zombie"))
+    })
+    .await?;
+    for row in [
+        "POST\t/api/orders\tshadow",
+        "GET\t/api/reports/monthly\tzombie",
+        "GET\t/api/users/{id}\tdocumented",
+        "GET\t/api/users/me\tdeprecated",
+    ] {
+        assert!(standing.lines().any(|l| l == row), "{row} missing from:\n{standing}");
+    }
     // security tests generated from the discovered inventory, through the same API
     let tests_dir = stack.dir.join("generated-tests");
     let generated = std::process::Command::new(meshward_e2e::collector::collector_binary()?)

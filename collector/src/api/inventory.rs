@@ -15,11 +15,12 @@ use std::sync::Arc;
 
 /// What the inventory routes need.
 pub struct InventoryApi {
-    pub client: clickhouse::Client,
-    pub url: String,
-    pub database: String,
+    pub store: inventory::InventoryStore,
     pub access: Arc<Access>,
-    pub pins: inventory::Pins,
+}
+
+fn unavailable(what: &str, e: impl std::fmt::Display) -> ApiError {
+    error(StatusCode::SERVICE_UNAVAILABLE, format!("{what}: {e}"))
 }
 
 impl InventoryApi {
@@ -28,39 +29,24 @@ impl InventoryApi {
     }
 
     async fn endpoints(&self, host: Option<&str>) -> Result<Vec<Endpoint>, ApiError> {
-        let stats = inventory::template_stats(&self.client, &self.url, &self.database)
-            .await
-            .map_err(|e| error(StatusCode::SERVICE_UNAVAILABLE, format!("reading the inventory: {e}")))?;
-        let mut pins = self.pins.clone();
-        // an uploaded spec's paths take precedence over discovery for its host
-        if let Some(host) = host {
-            if let Some(ops) = self.spec(host).await?.and_then(|text| openapi::parse(&text).ok()) {
-                pins.add(host, ops.into_iter().map(|o| o.template));
-            }
-        }
-        Ok(inventory::build_pinned(stats, meshward_core::DiscoveryConfig::default(), &pins)
-            .into_iter()
-            .filter(|e| host.is_none_or(|h| h == e.host))
-            .collect())
+        self.store.endpoints(host).await.map_err(|e| unavailable("reading the inventory", e))
     }
 
     async fn spec(&self, host: &str) -> Result<Option<String>, ApiError> {
-        inventory::latest_spec(&self.client, &self.url, &self.database, host)
-            .await
-            .map_err(|e| error(StatusCode::SERVICE_UNAVAILABLE, format!("reading the spec: {e}")))
+        self.store.spec(host).await.map_err(|e| unavailable("reading the spec", e))
     }
 
     async fn comparison(&self, host: &str, since_days: u64) -> Result<openapi::Comparison, ApiError> {
-        let Some(text) = self.spec(host).await? else {
-            return Err(error(
-                StatusCode::NOT_FOUND,
-                format!("no spec uploaded for host {host}: PUT /api/v1/specs/{host}"),
-            ));
-        };
-        let operations =
-            openapi::parse(&text).map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, format!("stored spec: {e}")))?;
-        let endpoints = self.endpoints(Some(host)).await?;
-        Ok(openapi::compare(&operations, &endpoints, openapi::window_start_ms(since_days)))
+        match self.store.comparison(host, since_days).await {
+            Ok(Some(comparison)) => Ok(comparison),
+            Ok(None) => {
+                Err(error(StatusCode::NOT_FOUND, format!("no spec uploaded for host {host}: PUT /api/v1/specs/{host}")))
+            }
+            Err(inventory::InventoryError::BadSpec { error: e, .. }) => {
+                Err(error(StatusCode::INTERNAL_SERVER_ERROR, format!("stored spec: {e}")))
+            }
+            Err(e) => Err(unavailable("comparing with the spec", e)),
+        }
     }
 }
 
@@ -178,7 +164,7 @@ async fn put_spec(State(api): State<Shared>, headers: HeaderMap, Path(host): Pat
         }
     };
     let by = headers.get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or("api").to_owned();
-    match inventory::store_spec(&api.client, &api.url, &api.database, &host, &by, &text).await {
+    match inventory::store_spec(&api.store.client, &api.store.url, &api.store.database, &host, &by, &text).await {
         Ok(()) => (StatusCode::CREATED, Json(json!({"host": host, "operations": operations.len()}))).into_response(),
         Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, format!("storing the spec: {e}")).into_response(),
     }

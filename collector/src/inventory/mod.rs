@@ -2,6 +2,9 @@
 //! word-like path parameters found by `core::discovery` (weighted by distinct callers).
 
 pub mod openapi;
+pub mod status;
+
+pub use status::{InventoryError, InventoryStore};
 
 use crate::store::StoreError;
 use clickhouse::Row;

@@ -133,6 +133,16 @@ pub const MIGRATIONS: &[Migration] = &[
              ENGINE = ReplacingMergeTree() ORDER BY (source_id, batch_seq)",
         ],
     },
+    Migration {
+        version: 6,
+        name: "inventory_status",
+        statements: &[
+            // snapshots of each spec'd host's standing; the latest `computed_ms` is current
+            "CREATE TABLE IF NOT EXISTS {db}.inventory_status (computed_ms UInt64, host String, method String, \
+             template String, status String, calls UInt64, last_seen_ms UInt64) \
+             ENGINE = MergeTree() ORDER BY (host, computed_ms, method, template)",
+        ],
+    },
 ];
 
 /// All statements of all migrations for a database, in order (for portability checks).
@@ -154,6 +164,7 @@ fn sharding_key(table: &str) -> &'static str {
         "block_rules" => "cityHash64(id)",
         "api_specs" => "cityHash64(host)",
         "filter_reports" => "cityHash64(source_id)",
+        "inventory_status" => "cityHash64(host)",
         _ => "rand()",
     }
 }

@@ -1,0 +1,140 @@
+//! The inventory as a service: endpoints with pins and uploaded specs applied, the comparison of
+//! a host against its spec, and a job that writes each host's standing (documented, shadow,
+//! deprecated but called, zombie) into ClickHouse, where dashboards and SQL can read it.
+
+use super::{build_pinned, latest_spec, openapi, template_stats, Endpoint, Pins};
+use crate::store::{now_ms, StoreError};
+use serde::Serialize;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Where the inventory comes from.
+#[derive(Clone)]
+pub struct InventoryStore {
+    pub client: clickhouse::Client,
+    pub url: String,
+    pub database: String,
+    pub pins: Pins,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InventoryError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the stored spec of {host} is not usable: {error}")]
+    BadSpec { host: String, error: String },
+}
+
+#[derive(clickhouse::Row, serde::Deserialize)]
+struct HostRow {
+    host: String,
+}
+
+#[derive(clickhouse::Row, Serialize)]
+struct StatusRow {
+    computed_ms: u64,
+    host: String,
+    method: String,
+    template: String,
+    status: String,
+    calls: u64,
+    last_seen_ms: u64,
+}
+
+impl InventoryStore {
+    fn err(&self) -> impl Fn(clickhouse::error::Error) -> StoreError + '_ {
+        |error| StoreError::ClickHouse { url: self.url.clone(), error }
+    }
+
+    /// Endpoints (of one host or all), with pins and the host's uploaded spec taking precedence
+    /// over discovery.
+    pub async fn endpoints(&self, host: Option<&str>) -> Result<Vec<Endpoint>, StoreError> {
+        let stats = template_stats(&self.client, &self.url, &self.database).await?;
+        let mut pins = self.pins.clone();
+        if let Some(host) = host {
+            if let Some(ops) = self.spec(host).await?.and_then(|text| openapi::parse(&text).ok()) {
+                pins.add(host, ops.into_iter().map(|o| o.template));
+            }
+        }
+        Ok(build_pinned(stats, meshward_core::DiscoveryConfig::default(), &pins)
+            .into_iter()
+            .filter(|e| host.is_none_or(|h| h == e.host))
+            .collect())
+    }
+
+    pub async fn spec(&self, host: &str) -> Result<Option<String>, StoreError> {
+        latest_spec(&self.client, &self.url, &self.database, host).await
+    }
+
+    /// The host's endpoints against its uploaded spec; `None` without a spec.
+    pub async fn comparison(&self, host: &str, since_days: u64) -> Result<Option<openapi::Comparison>, InventoryError> {
+        let Some(text) = self.spec(host).await? else { return Ok(None) };
+        let operations = openapi::parse(&text)
+            .map_err(|e| InventoryError::BadSpec { host: host.to_owned(), error: e.to_string() })?;
+        let endpoints = self.endpoints(Some(host)).await?;
+        Ok(Some(openapi::compare(&operations, &endpoints, openapi::window_start_ms(since_days))))
+    }
+
+    /// Writes every spec'd host's standing as one snapshot (rows share `computed_ms`).
+    pub async fn write_status(&self, since_days: u64) -> Result<usize, InventoryError> {
+        let hosts: Vec<HostRow> = self
+            .client
+            .query(&format!("SELECT DISTINCT host FROM {}.api_specs ORDER BY host", self.database))
+            .fetch_all()
+            .await
+            .map_err(self.err())?;
+        let computed_ms = now_ms();
+        let mut rows = Vec::new();
+        for HostRow { host } in hosts {
+            let Some(comparison) = self.comparison(&host, since_days).await? else { continue };
+            for checked in comparison.endpoints {
+                let status = serde_json::to_value(checked.status).ok().and_then(|v| v.as_str().map(str::to_owned));
+                rows.push(StatusRow {
+                    computed_ms,
+                    host: host.clone(),
+                    method: checked.endpoint.method,
+                    template: checked.endpoint.template,
+                    status: status.unwrap_or_default(),
+                    calls: checked.endpoint.calls,
+                    last_seen_ms: checked.endpoint.last_seen_ms,
+                });
+            }
+            for zombie in comparison.zombies {
+                rows.push(StatusRow {
+                    computed_ms,
+                    host: host.clone(),
+                    method: zombie.method,
+                    template: zombie.template,
+                    status: "zombie".to_owned(),
+                    calls: 0,
+                    last_seen_ms: 0,
+                });
+            }
+        }
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let client = self.client.clone().with_database(&self.database);
+        let mut insert = client.insert::<StatusRow>("inventory_status").await.map_err(self.err())?;
+        for row in &rows {
+            insert.write(row).await.map_err(self.err())?;
+        }
+        insert.end().await.map_err(self.err())?;
+        Ok(rows.len())
+    }
+
+    /// Refreshes the standing on an interval until shutdown. Every replica may run it: a
+    /// snapshot is complete on its own and readers take the latest.
+    pub async fn run_status(self, interval: Duration, since_days: u64, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            match self.write_status(since_days).await {
+                Ok(rows) => tracing::debug!(rows, "inventory standing written"),
+                Err(err) => tracing::warn!(error = %err, "inventory standing not written this round"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(interval) => {}
+                _ = shutdown.wait_for(|s| *s) => return,
+            }
+        }
+    }
+}
