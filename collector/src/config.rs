@@ -41,6 +41,74 @@ pub struct Config {
     pub log: LogConfig,
     pub inventory: InventoryConfig,
     pub blocklist: BlocklistConfig,
+    pub detect: DetectConfig,
+}
+
+/// Detectors and alerts (`meshward detect` backtests the same rules).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DetectConfig {
+    /// Run the detectors every this many seconds, over the last `window_s`.
+    pub interval_s: u64,
+    pub window_s: u64,
+    /// A resolved alert of the same kind, subject and endpoint does not reopen for this long.
+    pub cooldown_s: u64,
+    /// How far back "before" reaches for data exposure and new endpoints, in days.
+    pub history_days: u64,
+    pub stuffing_min_failures: u64,
+    pub stuffing_spread_failures: u64,
+    pub stuffing_spread_sources: u64,
+    pub enumeration_min_objects: u64,
+    /// A caller touching this many times the peers' median number of objects is enumerating.
+    pub enumeration_peer_factor: u64,
+    pub new_endpoint_min_calls: u64,
+    pub error_min_requests: u64,
+    pub error_min_share: f64,
+    /// A 5xx share this many times the endpoint's usual (90th percentile of its past hours).
+    pub error_factor: f64,
+    pub attack_burst_min: u64,
+    /// Where new alerts go besides the log: `{url, format: generic|slack}`.
+    pub webhooks: Vec<Webhook>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Webhook {
+    pub url: String,
+    #[serde(default)]
+    pub format: WebhookFormat,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum WebhookFormat {
+    /// the alert as JSON
+    #[default]
+    Generic,
+    /// `{"text": ...}` for Slack-compatible incoming webhooks
+    Slack,
+}
+
+impl Default for DetectConfig {
+    fn default() -> Self {
+        DetectConfig {
+            interval_s: 60,
+            window_s: 300,
+            cooldown_s: 3600,
+            history_days: 7,
+            stuffing_min_failures: 20,
+            stuffing_spread_failures: 200,
+            stuffing_spread_sources: 20,
+            enumeration_min_objects: 50,
+            enumeration_peer_factor: 10,
+            new_endpoint_min_calls: 5,
+            error_min_requests: 20,
+            error_min_share: 0.2,
+            error_factor: 3.0,
+            attack_burst_min: 10,
+            webhooks: Vec::new(),
+        }
+    }
 }
 
 /// Block rules: how the published list is kept current, and automatic blocks.

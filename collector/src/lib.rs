@@ -6,6 +6,7 @@ pub mod api;
 pub mod blocklist;
 pub mod cli;
 pub mod config;
+pub mod detect;
 pub mod ingest;
 pub mod inventory;
 pub mod sectest;

@@ -92,8 +92,16 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         policies: config.blocklist.policies.clone(),
     };
     tokio::spawn(policies.run(Duration::from_secs(config.blocklist.evaluate_interval_s.max(1)), shutdown.clone()));
-    let blocklist = Arc::new(api::blocklist::BlocklistApi { blocklist, access });
-    let state = ApiState { inventory, blocklist, metrics, schema_ready, store_healthy, spool };
+    let blocklist = Arc::new(api::blocklist::BlocklistApi { blocklist, access: access.clone() });
+    let detector = |config: &Config| crate::detect::Detector {
+        client: store::connect(&config.clickhouse),
+        url: config.clickhouse.url.clone(),
+        database: config.clickhouse.database.clone(),
+        config: config.detect.clone(),
+    };
+    tokio::spawn(detector(&config).run(shutdown.clone()));
+    let alerts = Arc::new(api::alerts::AlertsApi { detector: detector(&config), access: access.clone() });
+    let state = ApiState { inventory, blocklist, alerts, metrics, schema_ready, store_healthy, spool };
     let http = {
         let mut shutdown = shutdown.clone();
         axum::serve(api_listener, api::router(state)).with_graceful_shutdown(async move {

@@ -2,6 +2,7 @@
 //! inventory (`inventory`) and block rules (`blocklist`).
 
 pub mod access;
+pub mod alerts;
 pub mod blocklist;
 pub mod inventory;
 
@@ -19,6 +20,7 @@ use std::sync::Arc;
 pub struct ApiState {
     pub inventory: Arc<inventory::InventoryApi>,
     pub blocklist: Arc<blocklist::BlocklistApi>,
+    pub alerts: Arc<alerts::AlertsApi>,
     pub metrics: PrometheusHandle,
     pub schema_ready: Arc<AtomicBool>,
     pub store_healthy: Arc<AtomicBool>,
@@ -28,6 +30,7 @@ pub struct ApiState {
 pub fn router(state: ApiState) -> Router {
     let inventory = inventory::router(state.inventory.clone());
     let blocklist = blocklist::router(state.blocklist.clone());
+    let alerts = alerts::router(state.alerts.clone());
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
@@ -35,6 +38,7 @@ pub fn router(state: ApiState) -> Router {
         .with_state(state)
         .merge(inventory)
         .merge(blocklist)
+        .merge(alerts)
 }
 
 async fn readyz(State(state): State<ApiState>) -> (StatusCode, Json<serde_json::Value>) {

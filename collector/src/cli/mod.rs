@@ -1,5 +1,6 @@
 //! Command-line interface. Each subcommand's doc comment is its help text.
 
+mod alerts;
 mod block;
 mod client;
 mod test;
@@ -110,6 +111,32 @@ pub enum Command {
         #[command(subcommand)]
         command: test::TestCommand,
     },
+    /// Alerts the detectors raised, over the collector's HTTP API.
+    Alerts {
+        #[arg(long, env = "MESHWARD_API_URL", default_value = "http://127.0.0.1:8080", global = true)]
+        api: String,
+        /// A token from api.read_tokens (api.admin_tokens to ack or resolve).
+        #[arg(long, env = "MESHWARD_API_TOKEN", global = true, hide_env_values = true)]
+        token: Option<String>,
+        #[command(subcommand)]
+        command: alerts::AlertsCommand,
+    },
+    /// Backtest the detectors over past events: what would have fired, and when (writes nothing).
+    Detect {
+        #[arg(long, short, env = "MESHWARD_CONFIG")]
+        config: Option<PathBuf>,
+        /// Start: an RFC 3339 time or a duration back from now (e.g. 24h).
+        #[arg(long)]
+        from: String,
+        /// End: as --from; default now.
+        #[arg(long, default_value = "0s")]
+        to: String,
+        /// How far the window moves between evaluations (default: detect.interval_s).
+        #[arg(long, value_parser = humantime::parse_duration)]
+        step: Option<std::time::Duration>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Work with configuration files.
     Config {
         #[command(subcommand)]
@@ -211,6 +238,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Spec { api, token, command } => spec_command(&api, token.as_deref(), command).await,
         Command::Test { command } => test::run(command).await,
+        Command::Alerts { api, token, command } => alerts::run(&ApiClient::new(&api, token.as_deref())?, command).await,
+        Command::Detect { config, from, to, step, json } => {
+            let config = load_for_queries(config)?;
+            let detector = crate::detect::Detector {
+                client: crate::store::connect(&config.clickhouse),
+                url: config.clickhouse.url.clone(),
+                database: config.clickhouse.database.clone(),
+                config: config.detect.clone(),
+            };
+            let step = step.map_or(config.detect.interval_s, |s| s.as_secs());
+            alerts::backtest(&detector, alerts::instant(&from)?, alerts::instant(&to)?, step, json).await
+        }
         Command::Block { api, token, command } => block::run(&ApiClient::new(&api, token.as_deref())?, *command).await,
         Command::Config { command: ConfigCommand::Example } => {
             print!("{EXAMPLE}");

@@ -143,6 +143,16 @@ pub const MIGRATIONS: &[Migration] = &[
              ENGINE = MergeTree() ORDER BY (host, computed_ms, method, template)",
         ],
     },
+    Migration {
+        version: 7,
+        name: "alerts",
+        statements: &[
+            // every change of an alert is a row (opened, updated while it lasts, acknowledged,
+            // resolved); the highest version of an id is current. Read with argMax by version.
+            "CREATE TABLE IF NOT EXISTS {db}.alerts (id String, version UInt64, alert_key String, kind String, \
+             state String, last_seen_ms UInt64, body String, changed_by String) ENGINE = MergeTree() ORDER BY (id, version)",
+        ],
+    },
 ];
 
 /// All statements of all migrations for a database, in order (for portability checks).
@@ -165,6 +175,7 @@ fn sharding_key(table: &str) -> &'static str {
         "api_specs" => "cityHash64(host)",
         "filter_reports" => "cityHash64(source_id)",
         "inventory_status" => "cityHash64(host)",
+        "alerts" => "cityHash64(id)",
         _ => "rand()",
     }
 }
