@@ -155,6 +155,13 @@ pub enum PolicySignal {
     Attacks,
     /// answers 401 or 403
     AuthFailures,
+    /// an open credential-stuffing alert on the source (threshold and window: one alert seen
+    /// within window_s)
+    CredentialStuffingAlerts,
+    /// an open attack-burst alert on the source
+    AttackBurstAlerts,
+    /// an open enumeration alert on the caller (use key: identity)
+    EnumerationAlerts,
 }
 
 /// The API inventory.

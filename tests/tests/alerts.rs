@@ -51,7 +51,8 @@ async fn stuffing_and_attack_bursts_raise_alerts_with_evidence() -> Result<()> {
     let mut options = StackOptions::new("alerts");
     options.collector_extra_config = format!(
         "detect:\n  interval_s: 1\n  window_s: 120\n  stuffing_min_failures: 10\n  attack_burst_min: 3\n  \
-         webhooks: [{{url: 'http://127.0.0.1:{hook_port}/hook'}}]\n"
+         webhooks: [{{url: 'http://127.0.0.1:{hook_port}/hook'}}]\nblocklist:\n  evaluate_interval_s: 1\n  policies:\n  - \
+         {{name: stuffers, signal: credential_stuffing_alerts, threshold: 1, window_s: 600, key: source, block_for_s: 900}}\n"
     );
     let stack = Stack::start(options).await?;
     let url = stack.envoy.url();
@@ -103,6 +104,22 @@ async fn stuffing_and_attack_bursts_raise_alerts_with_evidence() -> Result<()> {
         got.iter().any(|b| b["alert"]["kind"] == "credential_stuffing").then_some(())
     })
     .await?;
+
+    // the policy that follows credential-stuffing alerts blocks that client everywhere
+    wait_for("the stuffer to be blocked", WAIT, || async {
+        let status = stack
+            .client
+            .get(format!("{url}/api/products"))
+            .header("x-forwarded-for", "198.51.100.20")
+            .send()
+            .await
+            .ok()?
+            .status();
+        (status.as_u16() == 403).then_some(())
+    })
+    .await?;
+    let rules = meshward(&stack, &["block", "list", "--json"])?;
+    assert!(rules.contains("policy:stuffers") && rules.contains(stuffing["id"].as_str().unwrap_or("?")), "{rules}");
 
     // acknowledged, then resolved
     let id = stuffing["id"].as_str().unwrap_or_default().to_owned();

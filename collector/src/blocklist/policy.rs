@@ -120,24 +120,46 @@ impl PolicyJob {
                 window_s: policy.window_s,
                 limit: policy.threshold.saturating_sub(1),
             };
-            for over in self.over_limit(&count, now).await? {
+            let found = match policy.signal.alert_kind() {
+                Some(kind) => self
+                    .client
+                    .query(&alert_subjects_sql(&self.database, kind))
+                    .bind(now.saturating_sub(policy.window_s * 1000))
+                    .fetch_all::<OverLimit>()
+                    .await
+                    .map_err(|error| {
+                        BlocklistError::Store(crate::store::StoreError::ClickHouse { url: self.url.clone(), error })
+                    })?,
+                None => self.over_limit(&count, now).await?,
+            };
+            for over in found {
                 let id = derived_id("auto", &policy.name, &over.key);
                 if active.contains(&id) {
                     continue;
                 }
                 let classes =
                     if over.classes.is_empty() { String::new() } else { format!(" ({})", over.classes.join(", ")) };
-                let reason = format!(
-                    "policy {}: {} {}{} within {} s from {} (threshold {}); e.g. request ids {}",
-                    policy.name,
-                    over.hits,
-                    policy.signal.describe(),
-                    classes,
-                    policy.window_s,
-                    over.key,
-                    policy.threshold,
-                    over.samples.join(", ")
-                );
+                let reason = if policy.signal.alert_kind().is_some() {
+                    format!(
+                        "policy {}: {} {} on {}",
+                        policy.name,
+                        policy.signal.describe(),
+                        over.samples.join(", "),
+                        over.key
+                    )
+                } else {
+                    format!(
+                        "policy {}: {} {}{} within {} s from {} (threshold {}); e.g. request ids {}",
+                        policy.name,
+                        over.hits,
+                        policy.signal.describe(),
+                        classes,
+                        policy.window_s,
+                        over.key,
+                        policy.threshold,
+                        over.samples.join(", ")
+                    )
+                };
                 made.push(Rule {
                     id,
                     action: policy.action,
@@ -190,7 +212,10 @@ pub fn over_limit_sql(database: &str, key_column: &str, condition: &str) -> Stri
 
 /// Every SQL text the policies run, binds filled, for the compatibility test.
 pub fn all_sql(database: &str) -> Vec<String> {
-    let mut all = Vec::new();
+    let mut all: Vec<String> = ["credential_stuffing", "attack_burst", "enumeration"]
+        .iter()
+        .map(|kind| alert_subjects_sql(database, kind).replacen('?', "0", 1))
+        .collect();
     for key in ["client_ip", "caller_id"] {
         for condition in [PolicySignal::Attacks.condition(), PolicySignal::AuthFailures.condition(), RATE_LIMITED] {
             let condition = condition.replace('?', "'r-1'");
@@ -223,8 +248,8 @@ fn derived_id(kind: &str, cause: &str, key: &str) -> String {
 impl PolicySignal {
     fn condition(self) -> &'static str {
         match self {
-            PolicySignal::Attacks => "length(`attacks.class`) > 0",
             PolicySignal::AuthFailures => "status IN (401, 403)",
+            _ => "length(`attacks.class`) > 0",
         }
     }
 
@@ -232,8 +257,33 @@ impl PolicySignal {
         match self {
             PolicySignal::Attacks => "requests with attack findings",
             PolicySignal::AuthFailures => "authentication failures (401/403)",
+            PolicySignal::CredentialStuffingAlerts => "open credential-stuffing alert",
+            PolicySignal::AttackBurstAlerts => "open attack-burst alert",
+            PolicySignal::EnumerationAlerts => "open enumeration alert",
         }
     }
+
+    /// The alert kind a policy follows, for the alert signals.
+    fn alert_kind(self) -> Option<&'static str> {
+        match self {
+            PolicySignal::CredentialStuffingAlerts => Some("credential_stuffing"),
+            PolicySignal::AttackBurstAlerts => Some("attack_burst"),
+            PolicySignal::EnumerationAlerts => Some("enumeration"),
+            PolicySignal::Attacks | PolicySignal::AuthFailures => None,
+        }
+    }
+}
+
+/// Subjects of alerts of one kind, not resolved, seen since a time (bind: epoch ms), in the
+/// shape `over_limit` returns: the alert id as the sample.
+pub fn alert_subjects_sql(database: &str, kind: &str) -> String {
+    format!(
+        "SELECT subject AS key, toUInt64(1) AS hits, emptyArrayString() AS classes, [id] AS samples FROM ( \
+           SELECT id, argMax(state, version) AS state, argMax(kind, version) AS alert_kind, max(last_seen_ms) AS last_ms, \
+                  visitParamExtractString(argMax(body, version), 'subject') AS subject \
+           FROM {database}.alerts GROUP BY id) \
+         WHERE alert_kind = '{kind}' AND state != 'resolved' AND last_ms >= ? AND subject != '*' AND subject != ''"
+    )
 }
 
 #[cfg(test)]

@@ -19,7 +19,8 @@ pub enum Kind {
     Enumeration,
     /// a response field carrying a sensitive class the endpoint did not return before
     DataExposure,
-    /// an endpoint template seen for the first time
+    /// an endpoint template seen for the first time on a host that had traffic before (a host
+    /// seen for the first time is a new deployment, not an anomaly)
     NewEndpoint,
     /// an endpoint's share of 5xx far above its recent hours
     ErrorSpike,
@@ -133,6 +134,7 @@ pub fn sql(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig
             "SELECT concat(authority, ' ', {endpoint}) AS subject, {endpoint} AS endpoint, toFloat64(count()) AS value, \
              toFloat64(0) AS baseline, count() AS events, emptyArrayString() AS details, groupArray(5)(request_id) AS samples \
              FROM {db}.events WHERE ts >= toDateTime({past}) AND ts < toDateTime({to}) \
+               AND authority IN (SELECT authority FROM {db}.events WHERE ts >= toDateTime({past}) AND ts < toDateTime({from})) \
              GROUP BY subject, endpoint HAVING min(ts) >= toDateTime({from}) AND countIf(ts >= toDateTime({from})) >= {min}",
             past = from.saturating_sub(config.history_days * 86_400),
             min = config.new_endpoint_min_calls

@@ -96,9 +96,43 @@ async fn demo_block(stack: &Stack) -> Result<()> {
     Ok(())
 }
 
+/// A password-guessing run, then the alerts the detectors raise from all of the demo's traffic.
+async fn demo_alerts(stack: &Stack) -> Result<()> {
+    let url = stack.envoy.url();
+    println!("\nA client guesses passwords: 12 failed logins; the detectors run every 2 s...");
+    for i in 0..12 {
+        stack
+            .client
+            .post(format!("{url}/api/login"))
+            .json(&serde_json::json!({"username": "alice", "password": format!("guess-{i}")}))
+            .send()
+            .await
+            .context("sending a login through Envoy")?;
+    }
+    let api = format!("http://127.0.0.1:{}", stack.collector.api_port);
+    let list = || {
+        std::process::Command::new(meshward_e2e::collector::collector_binary()?)
+            .args(["alerts", "list", "--api", &api, "--token", meshward_e2e::API_READ_TOKEN])
+            .output()
+            .context("running meshward alerts list")
+    };
+    let table = meshward_e2e::process::wait_for("the alerts", Duration::from_secs(60), || async {
+        let out = list().ok()?;
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        (text.contains("credential_stuffing") && text.contains("attack_burst")).then_some(text)
+    })
+    .await?;
+    println!("meshward alerts list:\n\n{table}");
+    Ok(())
+}
+
 async fn demo(requests: usize) -> Result<()> {
     eprintln!("starting ClickHouse, the collector, the sample API and Envoy with the Meshward filter...");
-    let stack = Stack::start(StackOptions::new("demo")).await.context("starting the stack")?;
+    let mut options = StackOptions::new("demo");
+    // detectors every 2 s, with thresholds a short demo reaches
+    options.collector_extra_config =
+        "detect:\n  interval_s: 2\n  window_s: 600\n  stuffing_min_failures: 10\n  attack_burst_min: 3\n".to_owned();
+    let stack = Stack::start(options).await.context("starting the stack")?;
     eprintln!("sending {requests} requests through Envoy at {}", stack.envoy.url());
     let bar = ProgressBar::new(requests as u64);
     bar.set_style(
@@ -131,6 +165,7 @@ async fn demo(requests: usize) -> Result<()> {
     println!("\nWhat the filter found inside the sidecar (class and place only; the values never left it):\n");
     println!("{}", stack.findings().await?);
     demo_block(&stack).await?;
+    demo_alerts(&stack).await?;
     eprintln!("stopping everything (logs and data stay in {})", stack.dir.display());
     Ok(())
 }
