@@ -17,6 +17,7 @@ fn all_statements() -> Vec<String> {
     all.push(meshward::inventory::TEMPLATE_STATS.replace("{db}", DB));
     all.push(meshward::blocklist::latest_rules_sql(DB));
     all.extend(meshward::blocklist::policy::all_sql(DB));
+    all.push(meshward::detect::latest_alerts_sql(DB));
     let detect = meshward::config::DetectConfig::default();
     for kind in meshward::detect::rules::KINDS {
         all.push(meshward::detect::rules::sql(*kind, DB, 1_790_000_000, 1_790_000_300, &detect));

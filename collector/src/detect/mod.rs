@@ -76,6 +76,14 @@ pub enum DetectError {
     NotFound(String),
 }
 
+/// The latest version of every alert, most recently seen first.
+pub fn latest_alerts_sql(database: &str) -> String {
+    format!(
+        "SELECT argMax(body, version) AS latest_body, max(version) AS latest_version FROM {database}.alerts \
+         GROUP BY id ORDER BY max(last_seen_ms) DESC"
+    )
+}
+
 /// `kind|subject|endpoint`: what makes two findings the same alert.
 fn alert_key(kind: &str, subject: &str, endpoint: &str) -> String {
     format!("{kind}|{subject}|{endpoint}")
@@ -118,16 +126,8 @@ impl Detector {
 
     /// The latest version of every alert.
     pub async fn alerts(&self) -> Result<Vec<Alert>, StoreError> {
-        let rows: Vec<LatestRow> = self
-            .client
-            .query(&format!(
-                "SELECT argMax(body, version) AS latest_body, max(version) AS latest_version FROM {}.alerts \
-                 GROUP BY id ORDER BY max(last_seen_ms) DESC",
-                self.database
-            ))
-            .fetch_all()
-            .await
-            .map_err(self.err())?;
+        let rows: Vec<LatestRow> =
+            self.client.query(&latest_alerts_sql(&self.database)).fetch_all().await.map_err(self.err())?;
         Ok(rows
             .into_iter()
             .filter_map(|r| {
