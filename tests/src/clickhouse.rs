@@ -41,7 +41,7 @@ impl ClusterPlan {
             .collect();
         Ok(format!(
             "<remote_servers><{name}>{shards}</{name}></remote_servers>\n\
-             <zookeeper><node><host>127.0.0.1</host><port>{zk}</port></node></zookeeper>\n\
+             <zookeeper><node><host>127.0.0.1</host><port>{zk}</port></node><session_timeout_ms>30000</session_timeout_ms><operation_timeout_ms>10000</operation_timeout_ms></zookeeper>\n\
              <distributed_ddl><path>/clickhouse/task_queue/ddl</path></distributed_ddl>\n\
              <macros><shard>{shard:02}</shard><replica>node{shard}</replica></macros>\n\
              <interserver_http_port>{interserver}</interserver_http_port>\n\

@@ -27,7 +27,7 @@ impl ZooKeeper {
             &config,
             format!(
                 "tickTime=2000\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n\
-                 4lw.commands.whitelist=ruok\n",
+                 4lw.commands.whitelist=ruok,srvr\n",
                 dir.join("data").display()
             ),
         )?;
@@ -37,14 +37,17 @@ impl ZooKeeper {
             .arg("org.apache.zookeeper.server.ZooKeeperServerMain")
             .arg(&config);
         let process = Guard::spawn("zookeeper", command, &dir.join("zookeeper.log"))?;
-        wait_for("ZooKeeper to answer ruok", Duration::from_secs(60), || async move { ruok(port).then_some(()) })
-            .await?;
+        // `ruok` answers as soon as it listens; `srvr` says when it serves sessions, and
+        // ClickHouse 18.16 crashes if its first session is refused
+        wait_for("ZooKeeper to serve", Duration::from_secs(60), || async move { serving(port).then_some(()) }).await?;
         Ok(ZooKeeper { port, _process: process })
     }
 }
 
-fn ruok(port: u16) -> bool {
+fn serving(port: u16) -> bool {
     let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else { return false };
-    let mut answer = [0u8; 4];
-    stream.write_all(b"ruok").is_ok() && stream.read_exact(&mut answer).is_ok() && &answer == b"imok"
+    let mut answer = String::new();
+    stream.write_all(b"srvr").is_ok()
+        && stream.read_to_string(&mut answer).is_ok()
+        && answer.contains("Mode: standalone")
 }

@@ -153,6 +153,40 @@ pub const MIGRATIONS: &[Migration] = &[
              state String, last_seen_ms UInt64, body String, changed_by String) ENGINE = MergeTree() ORDER BY (id, version)",
         ],
     },
+    Migration {
+        version: 8,
+        name: "baselines",
+        statements: &[
+            // per endpoint and hour, kept up to date by a materialized view as events arrive:
+            // request count, status-class mix, latency quantiles, sizes, callers, query
+            // parameters and the sensitive classes seen in responses (rows count as inserted: a
+            // resent batch counts twice, which is rare and small)
+            "CREATE TABLE IF NOT EXISTS {db}.endpoint_hourly (hour DateTime, authority String, method String, \
+             path_template String, requests AggregateFunction(count), client_errors AggregateFunction(sum, UInt64), \
+             server_errors AggregateFunction(sum, UInt64), latency_us AggregateFunction(quantiles(0.5, 0.9, 0.99), UInt64), \
+             request_bytes AggregateFunction(avg, UInt64), response_bytes AggregateFunction(avg, UInt64), \
+             callers AggregateFunction(uniq, String), params AggregateFunction(groupUniqArrayArray, Array(String)), \
+             response_classes AggregateFunction(groupUniqArrayArray, Array(String))) \
+             ENGINE = AggregatingMergeTree() PARTITION BY toYYYYMM(hour) ORDER BY (authority, path_template, method, hour)",
+            "CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.endpoint_hourly_mv TO {db}.endpoint_hourly AS \
+             SELECT toStartOfHour(ts) AS hour, authority, method, path_template, countState() AS requests, \
+             sumState(toUInt64(status >= 400 AND status < 500)) AS client_errors, sumState(toUInt64(status >= 500)) AS server_errors, \
+             quantilesState(0.5, 0.9, 0.99)(duration_us) AS latency_us, avgState(request_total_bytes) AS request_bytes, \
+             avgState(response_total_bytes) AS response_bytes, uniqState(caller_id) AS callers, \
+             groupUniqArrayArrayState(query_params) AS params, \
+             groupUniqArrayArrayState(arrayFilter((c, d) -> d = 2, `sensitive.class`, `sensitive.direction`)) AS response_classes \
+             FROM {db}.http_events GROUP BY hour, authority, method, path_template",
+            // per caller (identity hash or client address), endpoint and hour: requests, failures and
+            // the distinct objects (raw paths) it touched
+            "CREATE TABLE IF NOT EXISTS {db}.caller_hourly (hour DateTime, caller String, method String, path_template String, \
+             requests AggregateFunction(count), failures AggregateFunction(sum, UInt64), objects AggregateFunction(uniq, String)) \
+             ENGINE = AggregatingMergeTree() PARTITION BY toYYYYMM(hour) ORDER BY (caller, path_template, method, hour)",
+            "CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.caller_hourly_mv TO {db}.caller_hourly AS \
+             SELECT toStartOfHour(ts) AS hour, if(caller_id != '', caller_id, client_ip) AS caller, method, path_template, \
+             countState() AS requests, sumState(toUInt64(status >= 400)) AS failures, uniqState(path) AS objects \
+             FROM {db}.http_events GROUP BY hour, caller, method, path_template",
+        ],
+    },
 ];
 
 /// All statements of all migrations for a database, in order (for portability checks).
@@ -176,6 +210,8 @@ fn sharding_key(table: &str) -> &'static str {
         "filter_reports" => "cityHash64(source_id)",
         "inventory_status" => "cityHash64(host)",
         "alerts" => "cityHash64(id)",
+        "endpoint_hourly" => "cityHash64(path_template)",
+        "caller_hourly" => "cityHash64(caller)",
         _ => "rand()",
     }
 }
@@ -234,6 +270,16 @@ pub fn for_cluster(sql: &str, database: &str, cluster: &str) -> Vec<String> {
     }
     if let Some(rest) = sql.strip_prefix("DROP TABLE IF EXISTS ") {
         return vec![format!("DROP TABLE IF EXISTS {} ON CLUSTER {cluster}", rest.trim())];
+    }
+    if let Some(rest) = sql.strip_prefix("CREATE MATERIALIZED VIEW IF NOT EXISTS ") {
+        // on each server: fed by the local events table, writing the local aggregate table
+        let view = name_after(rest);
+        let after = &rest.trim_start()[prefix.len() + view.len()..];
+        let target = name_after(after.trim_start().strip_prefix("TO ").unwrap_or(""));
+        let body = after.replacen(&format!("TO {database}.{target} "), &format!("TO {database}.{target}_local "), 1);
+        let body =
+            body.replace(&format!("FROM {database}.http_events "), &format!("FROM {database}.http_events_local "));
+        return vec![format!("CREATE MATERIALIZED VIEW IF NOT EXISTS {database}.{view} ON CLUSTER {cluster}{body}")];
     }
     if let Some(rest) = sql.strip_prefix("CREATE VIEW IF NOT EXISTS ") {
         let view = name_after(rest);
