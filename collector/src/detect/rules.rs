@@ -26,6 +26,11 @@ pub enum Kind {
     ErrorSpike,
     /// many requests with attack findings from one source
     AttackBurst,
+    /// an endpoint's request rate far above its hourly baseline (median + 6 MAD, and 3 times
+    /// the median), once the baseline rests on 6 hours or more
+    RateSpike,
+    /// an endpoint's p99 latency far above the median of its hourly p99s
+    LatencySpike,
 }
 
 pub const KINDS: &[Kind] = &[
@@ -36,6 +41,8 @@ pub const KINDS: &[Kind] = &[
     Kind::NewEndpoint,
     Kind::ErrorSpike,
     Kind::AttackBurst,
+    Kind::RateSpike,
+    Kind::LatencySpike,
 ];
 
 impl Kind {
@@ -48,6 +55,8 @@ impl Kind {
             Kind::NewEndpoint => "new_endpoint",
             Kind::ErrorSpike => "error_spike",
             Kind::AttackBurst => "attack_burst",
+            Kind::RateSpike => "rate_spike",
+            Kind::LatencySpike => "latency_spike",
         }
     }
 
@@ -55,7 +64,7 @@ impl Kind {
         match self {
             Kind::CredentialStuffing | Kind::DistributedStuffing | Kind::DataExposure => "high",
             Kind::Enumeration | Kind::AttackBurst => "high",
-            Kind::ErrorSpike => "medium",
+            Kind::ErrorSpike | Kind::RateSpike | Kind::LatencySpike => "medium",
             Kind::NewEndpoint => "low",
         }
     }
@@ -70,6 +79,8 @@ impl Kind {
             Kind::NewEndpoint => ("calls", "calls_before"),
             Kind::ErrorSpike => ("server_error_share", "usual_share_p90"),
             Kind::AttackBurst => ("attack_requests", "endpoints"),
+            Kind::RateSpike => ("requests_per_hour", "usual_requests_per_hour"),
+            Kind::LatencySpike => ("p99_ms", "usual_p99_ms"),
         }
     }
 }
@@ -155,6 +166,39 @@ pub fn sql(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig
             min = config.error_min_requests,
             floor = config.error_min_share,
             factor = config.error_factor
+        ),
+        Kind::RateSpike => format!(
+            "SELECT endpoint AS subject, endpoint, rate AS value, med AS baseline, events, \
+             [concat('baseline_hours=', toString(hours)), concat('mad=', toString(mad))] AS details, samples FROM ( \
+               SELECT {endpoint} AS endpoint, count() * 3600 / {span} AS rate, count() AS events, \
+                      groupArray(5)(request_id) AS samples \
+               FROM {db}.events WHERE {window} GROUP BY endpoint) AS current_window \
+             ANY LEFT JOIN ( \
+               SELECT endpoint, med, arrayReduce('medianExact', arrayMap(x -> abs(x - med), counts)) AS mad, length(counts) AS hours \
+               FROM (SELECT endpoint, groupArray(n) AS counts, medianExact(n) AS med FROM ( \
+                 SELECT concat(method, ' ', path_template) AS endpoint, hour, countMerge(requests) AS n FROM {db}.endpoint_hourly \
+                 WHERE hour >= toDateTime({past}) AND hour < toStartOfHour(toDateTime({from})) GROUP BY endpoint, hour) \
+               GROUP BY endpoint)) AS usual_hours USING endpoint \
+             WHERE hours >= 6 AND events >= {min} AND rate >= med + 6 * greatest(mad, 1) AND rate >= 3 * med",
+            span = to.saturating_sub(from).max(1),
+            past = from.saturating_sub(86_400),
+            min = config.error_min_requests
+        ),
+        Kind::LatencySpike => format!(
+            "SELECT endpoint AS subject, endpoint, p99 / 1000 AS value, usual / 1000 AS baseline, events, \
+             [concat('baseline_hours=', toString(hours))] AS details, samples FROM ( \
+               SELECT {endpoint} AS endpoint, quantileExact(0.99)(duration_us) AS p99, count() AS events, \
+                      groupArray(5)(request_id) AS samples \
+               FROM {db}.events WHERE {window} GROUP BY endpoint) AS current_window \
+             ANY LEFT JOIN ( \
+               SELECT endpoint, medianExact(hour_p99) AS usual, count() AS hours FROM ( \
+                 SELECT concat(method, ' ', path_template) AS endpoint, hour, \
+                        quantilesMerge(0.5, 0.9, 0.99)(latency_us)[3] AS hour_p99 FROM {db}.endpoint_hourly \
+                 WHERE hour >= toDateTime({past}) AND hour < toStartOfHour(toDateTime({from})) GROUP BY endpoint, hour) \
+               GROUP BY endpoint) AS usual_hours USING endpoint \
+             WHERE hours >= 6 AND events >= {min} AND p99 >= 3 * usual AND p99 >= 50000",
+            past = from.saturating_sub(86_400),
+            min = config.error_min_requests
         ),
         Kind::AttackBurst => format!(
             "SELECT client_ip AS subject, '' AS endpoint, toFloat64(count()) AS value, toFloat64(uniqExact(path_template)) AS baseline, \

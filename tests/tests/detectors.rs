@@ -1,0 +1,84 @@
+//! The detectors over history in a real ClickHouse 18.16: twelve hours of steady traffic feed the
+//! hourly baselines through the materialized views; then one endpoint's rate, latency and error
+//! share jump, and one caller walks through object ids. Exactly the anomalies fire.
+
+use anyhow::Result;
+use meshward::config::{ClickHouseConfig, DetectConfig};
+use meshward::detect::rules::Kind;
+use meshward::detect::Detector;
+use meshward_e2e::clickhouse::ClickHouse;
+
+const DB: &str = "meshward_detectors";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anomalies_against_the_baselines_fire_and_steady_traffic_does_not() -> Result<()> {
+    let dir = meshward_e2e::process::fresh_dir("detectors")?;
+    let server = ClickHouse::start(&dir).await?;
+    let config = ClickHouseConfig { url: server.url(), database: DB.into(), ..ClickHouseConfig::default() };
+    meshward::store::migrate(&config).await?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
+    let start = now - 12 * 3600;
+    // twelve hours of two endpoints at a steady 120 requests an hour each, 20 ms, few errors,
+    // ten callers reading a handful of orders each
+    server
+        .query(&format!(
+            "INSERT INTO {DB}.http_events (event_id, ts_ms, ts, duration_us, method, authority, path, path_template, status, \
+             client_ip, caller_id, request_id) \
+             SELECT MD5(concat('steady', toString(number))), toUInt64({start} + number * 15) * 1000, toDateTime({start} + number * 15), \
+             toUInt64(20000 + number % 5000), 'GET', 'shop', concat('/api/orders/', toString(number % 7)), \
+             if(number % 2 = 0, '/api/orders/{{order_id}}', '/api/products'), toUInt16(if(number % 100 = 0, 500, 200)), \
+             concat('10.0.0.', toString(number % 10)), concat('caller', toString(number % 10)), concat('steady-', toString(number)) \
+             FROM numbers(2800)"
+        ))
+        .await?;
+    // the last five minutes: /api/products gets 600 requests, slow and failing; caller666 walks
+    // through 80 order ids
+    server
+        .query(&format!(
+            "INSERT INTO {DB}.http_events (event_id, ts_ms, ts, duration_us, method, authority, path, path_template, status, \
+             client_ip, caller_id, request_id) \
+             SELECT MD5(concat('spike', toString(number))), toUInt64({now} - 240 + number % 200) * 1000, toDateTime({now} - 240 + number % 200), \
+             toUInt64(900000), 'GET', 'shop', '/api/products', '/api/products', toUInt16(if(number % 2 = 0, 503, 200)), \
+             concat('10.0.1.', toString(number % 50)), concat('buyer', toString(number % 50)), concat('spike-', toString(number)) \
+             FROM numbers(600)"
+        ))
+        .await?;
+    server
+        .query(&format!(
+            "INSERT INTO {DB}.http_events (event_id, ts_ms, ts, duration_us, method, authority, path, path_template, status, \
+             client_ip, caller_id, request_id) \
+             SELECT MD5(concat('walk', toString(number))), toUInt64({now} - 200 + number) * 1000, toDateTime({now} - 200 + number), \
+             toUInt64(20000), 'GET', 'shop', concat('/api/orders/', toString(1000 + number)), '/api/orders/{{order_id}}', toUInt16(200), \
+             '10.9.9.9', 'caller666', concat('walk-', toString(number)) \
+             FROM numbers(80)"
+        ))
+        .await?;
+    let detector = Detector {
+        client: meshward::store::connect(&config),
+        url: config.url.clone(),
+        database: DB.into(),
+        config: DetectConfig { enumeration_min_objects: 50, ..DetectConfig::default() },
+    };
+    let found = detector.evaluate(now - 300, now + 1).await?;
+    let fired: Vec<(Kind, String)> = found.iter().map(|(k, f)| (*k, f.subject.clone())).collect();
+    for (kind, subject) in [
+        (Kind::RateSpike, "GET /api/products"),
+        (Kind::LatencySpike, "GET /api/products"),
+        (Kind::ErrorSpike, "GET /api/products"),
+        (Kind::Enumeration, "caller666"),
+    ] {
+        assert!(fired.iter().any(|(k, s)| *k == kind && s == subject), "{kind:?} on {subject} missing from {fired:?}");
+    }
+    // the orders endpoint stayed fast and healthy (its rate did rise: the walker's 80 requests)
+    assert!(
+        !fired.iter().any(|(k, s)| s.contains("/api/orders") && matches!(k, Kind::LatencySpike | Kind::ErrorSpike)),
+        "{fired:?}"
+    );
+    assert!(!fired.iter().any(|(k, s)| *k == Kind::Enumeration && s != "caller666"), "{fired:?}");
+    // the evidence says how much data the baseline rests on
+    let (_, rate) =
+        found.iter().find(|(k, _)| *k == Kind::RateSpike).ok_or_else(|| anyhow::anyhow!("no rate spike"))?;
+    assert!(rate.details.iter().any(|d| d == "baseline_hours=12" || d == "baseline_hours=11"), "{:?}", rate.details);
+    assert!(rate.value > 3.0 * rate.baseline, "{rate:?}");
+    Ok(())
+}
