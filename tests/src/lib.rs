@@ -13,6 +13,7 @@ pub mod helm;
 pub mod process;
 pub mod quality;
 pub mod sample_api;
+pub mod scenario;
 pub mod stack;
 pub mod traffic;
 pub mod vuln_api;

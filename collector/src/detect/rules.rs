@@ -8,7 +8,7 @@ use crate::config::DetectConfig;
 use serde::Serialize;
 
 /// One detector.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// a surge of 401/403 from one source against login-like endpoints
@@ -89,10 +89,16 @@ impl Kind {
 // no '?' in the SQL: the client reads it as a bind placeholder, hence lower() instead of (?i)
 const LOGIN_LIKE: &str = "match(lower(path_template), '(login|signin|sign-in|auth|token|session|password)')";
 
+/// What the spike rules (rate, latency, 5xx) measure: the end of the window, in seconds.
+const RECENT_S: u64 = 120;
+
 /// The SQL of one detector for `[from, to)`.
 pub fn sql(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig) -> String {
     let db = database;
     let window = format!("ts >= toDateTime({from}) AND ts < toDateTime({to})");
+    // spikes are judged on the last two minutes: a longer window dilutes a sudden change
+    let recent_from = to.saturating_sub(RECENT_S).max(from);
+    let recent = format!("ts >= toDateTime({recent_from}) AND ts < toDateTime({to})");
     let endpoint = "concat(method, ' ', path_template)";
     match kind {
         Kind::CredentialStuffing => format!(
@@ -155,7 +161,7 @@ pub fn sql(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig
              samples FROM ( \
                SELECT {endpoint} AS endpoint, countIf(status >= 500) / count() AS share, count() AS events, \
                       groupArrayIf(5)(request_id, status >= 500) AS samples \
-               FROM {db}.events WHERE {window} GROUP BY endpoint) AS current_window \
+               FROM {db}.events WHERE {recent} GROUP BY endpoint) AS current_window \
              ANY LEFT JOIN ( \
                SELECT endpoint, quantileExact(0.9)(hour_share) AS usual FROM ( \
                  SELECT {endpoint} AS endpoint, toStartOfHour(ts) AS hour, countIf(status >= 500) / count() AS hour_share \
@@ -172,7 +178,7 @@ pub fn sql(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig
              [concat('baseline_hours=', toString(hours)), concat('mad=', toString(mad))] AS details, samples FROM ( \
                SELECT {endpoint} AS endpoint, count() * 3600 / {span} AS rate, count() AS events, \
                       groupArray(5)(request_id) AS samples \
-               FROM {db}.events WHERE {window} GROUP BY endpoint) AS current_window \
+               FROM {db}.events WHERE {recent} GROUP BY endpoint) AS current_window \
              ANY LEFT JOIN ( \
                SELECT endpoint, med, arrayReduce('medianExact', arrayMap(x -> abs(x - med), counts)) AS mad, length(counts) AS hours \
                FROM (SELECT endpoint, groupArray(n) AS counts, medianExact(n) AS med FROM ( \
@@ -180,7 +186,7 @@ pub fn sql(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig
                  WHERE hour >= toDateTime({past}) AND hour < toStartOfHour(toDateTime({from})) GROUP BY endpoint, hour) \
                GROUP BY endpoint)) AS usual_hours USING endpoint \
              WHERE hours >= 6 AND events >= {min} AND rate >= med + 6 * greatest(mad, 1) AND rate >= 3 * med",
-            span = to.saturating_sub(from).max(1),
+            span = to.saturating_sub(recent_from).max(1),
             past = from.saturating_sub(86_400),
             min = config.error_min_requests
         ),
@@ -189,7 +195,7 @@ pub fn sql(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig
              [concat('baseline_hours=', toString(hours))] AS details, samples FROM ( \
                SELECT {endpoint} AS endpoint, quantileExact(0.99)(duration_us) AS p99, count() AS events, \
                       groupArray(5)(request_id) AS samples \
-               FROM {db}.events WHERE {window} GROUP BY endpoint) AS current_window \
+               FROM {db}.events WHERE {recent} GROUP BY endpoint) AS current_window \
              ANY LEFT JOIN ( \
                SELECT endpoint, medianExact(hour_p99) AS usual, count() AS hours FROM ( \
                  SELECT concat(method, ' ', path_template) AS endpoint, hour, \

@@ -25,7 +25,9 @@ fn main() -> anyhow::Result<()> {
     let classes_path = meshward_e2e::workspace_root().join("docs/detection-classes.md");
     let classes = std::fs::read_to_string(&classes_path)
         .map_err(|e| anyhow::anyhow!("reading {}: {e}", classes_path.display()))?;
-    let report = format!("{}\n{classes}", meshward_e2e::quality::report()?);
+    let runtime = tokio::runtime::Runtime::new()?;
+    let scenarios = runtime.block_on(meshward_e2e::scenario::report(&[1, 2, 3], 6))?;
+    let report = format!("{}\n{scenarios}{classes}", meshward_e2e::quality::report()?);
     match args.write {
         Some(path) => {
             std::fs::write(&path, &report).map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
