@@ -8,14 +8,8 @@ use std::time::{Duration, Instant};
 /// addresses, IPv4 CIDRs of several prefix lengths, IPv6 prefixes, caller identities, and
 /// principal, host and header rules.
 pub fn synthetic_rules(n: usize) -> Vec<serde_json::Value> {
-    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = move || {
-        // xorshift: reproducible without a dependency
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut rng = crate::rng::Rng::new(0x9e37_79b9_7f4a_7c15);
+    let mut next = move || rng.next_u64();
     (0..n)
         .map(|i| {
             let r = next();

@@ -6,6 +6,7 @@
 //! really use (`octocat`, `hello-world`, `cus_...`). Literal siblings (`/customers/search` beside
 //! `/customers/{customer}`) come along because they are templates of their own.
 
+use crate::rng::Rng;
 use anyhow::{Context, Result};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -22,26 +23,6 @@ pub fn corpora_dir() -> PathBuf {
     std::env::var_os("MESHWARD_CORPORA")
         .map(PathBuf::from)
         .unwrap_or_else(|| crate::workspace_root().join("..").join("shared").join("corpora"))
-}
-
-/// Deterministic xorshift, so every run generates the same traffic.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[(self.next() % items.len() as u64) as usize]
-    }
-
-    fn chars(&mut self, alphabet: &[u8], n: usize) -> String {
-        (0..n).map(|_| alphabet[(self.next() % alphabet.len() as u64) as usize] as char).collect()
-    }
 }
 
 const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -103,11 +84,11 @@ fn stripe_prefix(name: &str) -> &'static str {
 /// values keep coming as they do in real traffic.
 fn open_name(rng: &mut Rng, words: &[&str]) -> String {
     let word = rng.pick(words);
-    match rng.next() % 4 {
+    match rng.next_u64() % 4 {
         0 => word.to_owned(),
-        1 => format!("{word}-{}", rng.next() % 1000),
+        1 => format!("{word}-{}", rng.next_u64() % 1000),
         2 => format!("{word}-{}", rng.pick(WORDS)),
-        _ => format!("{}{}", word.replace('-', ""), rng.next() % 100),
+        _ => format!("{}{}", word.replace('-', ""), rng.next_u64() % 100),
     }
 }
 
@@ -128,24 +109,24 @@ fn value(api: &str, name: &str, param: &Value, rng: &mut Rng, i: usize) -> Strin
     let kind = schema.get("type").and_then(Value::as_str).unwrap_or("");
     match format {
         "uuid" => return uuid(rng),
-        "ipv4" => return format!("203.0.113.{}", rng.next() % 250 + 1),
-        "ipv6" => return format!("2001:db8::{:x}", rng.next() % 65535),
-        "date" => return format!("2024-{:02}-{:02}", rng.next() % 12 + 1, rng.next() % 28 + 1),
+        "ipv4" => return format!("203.0.113.{}", rng.next_u64() % 250 + 1),
+        "ipv6" => return format!("2001:db8::{:x}", rng.next_u64() % 65535),
+        "date" => return format!("2024-{:02}-{:02}", rng.next_u64() % 12 + 1, rng.next_u64() % 28 + 1),
         _ => {}
     }
     if kind == "integer" {
-        return (rng.next() % 90_000_000 + 1000).to_string();
+        return (rng.next_u64() % 90_000_000 + 1000).to_string();
     }
     let example = param.get("example").filter(|e| !e.is_null());
     match example {
-        Some(Value::Number(_)) => return (rng.next() % 90_000_000 + 1000).to_string(),
+        Some(Value::Number(_)) => return (rng.next_u64() % 90_000_000 + 1000).to_string(),
         Some(Value::String(s)) if s.len() == 36 && s.matches('-').count() == 4 => return uuid(rng),
         Some(Value::String(s)) if i == 0 => return s.clone(),
         Some(Value::String(_)) => return format!("{}-{}", rng.pick(WORDS), i),
         _ => {}
     }
     if api == "stripe" {
-        let len = 14 + (rng.next() % 10) as usize;
+        let len = 14 + (rng.next_u64() % 10) as usize;
         return format!("{}_{}", stripe_prefix(name), rng.chars(BASE62, len));
     }
     // GitHub: no schemas; use the shapes the API really has
@@ -155,11 +136,11 @@ fn value(api: &str, name: &str, param: &Value, rng: &mut Rng, i: usize) -> Strin
         "repo" => open_name(rng, REPOS),
         "ref" | "branch" | "basehead" => rng.pick(&["main", "develop", "release-1.2", "feature/login"]).to_owned(),
         "commit_sha" | "sha" | "tree_sha" | "file_sha" => rng.chars(HEX, 40),
-        n if n.ends_with("_id") || n.ends_with("_number") || n == "id" => (rng.next() % 9_000_000 + 1).to_string(),
+        n if n.ends_with("_id") || n.ends_with("_number") || n == "id" => (rng.next_u64() % 9_000_000 + 1).to_string(),
         n if n.ends_with("_slug") || n.ends_with("_name") || n == "name" => {
-            format!("{}-{}", rng.pick(WORDS), rng.next() % 100)
+            format!("{}-{}", rng.pick(WORDS), rng.next_u64() % 100)
         }
-        _ => format!("{}-{}", rng.pick(WORDS), rng.next() % 100),
+        _ => format!("{}-{}", rng.pick(WORDS), rng.next_u64() % 100),
     }
 }
 
@@ -168,7 +149,7 @@ fn value(api: &str, name: &str, param: &Value, rng: &mut Rng, i: usize) -> Strin
 pub fn generate(dir: &Path, api: &str, per_template: usize) -> Result<Vec<Sample>> {
     let file = dir.join("openapi").join(format!("{api}.jsonl"));
     let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ api.len() as u64);
+    let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15 ^ api.len() as u64);
     let mut samples = Vec::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let row: Value = serde_json::from_str(line).with_context(|| format!("a line of {}", file.display()))?;

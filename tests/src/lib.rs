@@ -12,6 +12,7 @@ pub mod envoy;
 pub mod helm;
 pub mod process;
 pub mod quality;
+pub mod rng;
 pub mod sample_api;
 pub mod scenario;
 pub mod stack;

@@ -4,6 +4,7 @@
 //! scenario in a real ClickHouse through the collector's own row mapping, replays the detectors
 //! window by window as the live job would, and scores them against the labels.
 
+use crate::rng::Rng;
 use anyhow::Result;
 use meshward::config::DetectConfig;
 use meshward::detect::rules::Kind;
@@ -30,21 +31,6 @@ pub struct Scenario {
     pub end_s: u64,
 }
 
-/// xorshift: reproducible without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
-
 fn event(
     rng: &mut Rng,
     at_ms: u64,
@@ -54,8 +40,8 @@ fn event(
     status: u32,
     caller: usize,
 ) -> HttpEvent {
-    let mut id = rng.next().to_be_bytes().to_vec();
-    id.extend_from_slice(&rng.next().to_be_bytes());
+    let mut id = rng.next_u64().to_be_bytes().to_vec();
+    id.extend_from_slice(&rng.next_u64().to_be_bytes());
     HttpEvent {
         event_id: id,
         start_time_ms: at_ms,
@@ -68,7 +54,7 @@ fn event(
         client_ip: format!("10.{}.{}.{}", caller % 7, caller % 31, caller % 200 + 1),
         caller_id: format!("c{caller:04}"),
         caller_id_source: "bearer".into(),
-        request_id: format!("r{:016x}", rng.next()),
+        request_id: format!("r{:016x}", rng.next_u64()),
         ..HttpEvent::default()
     }
 }
@@ -87,7 +73,7 @@ fn finding(class: &str, location: &str) -> SensitiveFinding {
 /// `hours` of traffic ending at `end_s`, with one incident of each kind at a random time in the
 /// second half (the first half builds history).
 pub fn generate(seed: u64, hours: u64, end_s: u64) -> Scenario {
-    let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let mut rng = Rng::new(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
     let start_s = end_s - hours * 3600;
     let callers = 300usize;
     let mut events = Vec::new();
