@@ -343,6 +343,38 @@ async fn endpoints_command_lists_the_inventory() -> anyhow::Result<()> {
     assert_eq!(one.status().as_u16(), 200);
     let reconstructed = spec_cli(meshward_e2e::API_READ_TOKEN, &["show", "--host", &host, "--reconstructed"])?;
     assert!(String::from_utf8_lossy(&reconstructed.stdout).contains("\"openapi\": \"3.0.3\""));
+
+    // pins over the API: `meshward pin` sets one, `meshward endpoints --api` shows its effect
+    let cli = |token: &str, args: &[&str]| -> anyhow::Result<std::process::Output> {
+        Ok(std::process::Command::new(meshward_e2e::collector::collector_binary()?)
+            .args(args)
+            .env("MESHWARD_API_URL", &api)
+            .env("MESHWARD_API_TOKEN", token)
+            .output()?)
+    };
+    let templates = |token: &str| -> anyhow::Result<Vec<String>> {
+        let out = cli(token, &["endpoints", "--json", "--host", &host])?;
+        anyhow::ensure!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        Ok(String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|e| e["template"].as_str().map(str::to_owned))
+            .collect())
+    };
+    assert!(templates(meshward_e2e::API_READ_TOKEN)?.contains(&"/api/orders/{order_id}".to_owned()));
+    let refused = cli(meshward_e2e::API_READ_TOKEN, &["pin", "add", "/api/orders/{order}"])?;
+    assert!(!refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("403"));
+    let pinned = cli(meshward_e2e::API_ADMIN_TOKEN, &["pin", "add", "/api/orders/{order}", "--host", &host])?;
+    assert!(pinned.status.success(), "{}", String::from_utf8_lossy(&pinned.stderr));
+    let now = templates(meshward_e2e::API_READ_TOKEN)?;
+    assert!(
+        now.contains(&"/api/orders/{order}".to_owned()) && !now.contains(&"/api/orders/{order_id}".to_owned()),
+        "{now:?}"
+    );
+    let listed = cli(meshward_e2e::API_READ_TOKEN, &["pin", "list"])?;
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("/api/orders/{order}  (api)"));
+    cli(meshward_e2e::API_ADMIN_TOKEN, &["pin", "rm", "/api/orders/{order}", "--host", &host])?;
+    assert!(templates(meshward_e2e::API_READ_TOKEN)?.contains(&"/api/orders/{order_id}".to_owned()));
     Ok(())
 }
 

@@ -60,6 +60,7 @@ pub fn router(api: Shared) -> Router {
         .route("/api/v1/zombies", get(zombies))
         .route("/api/v1/specs/{host}", get(get_spec).put(put_spec))
         .route("/api/v1/specs/{host}/reconstructed", get(reconstructed))
+        .route("/api/v1/pins", get(list_pins).post(add_pin).delete(remove_pin))
         .with_state(api)
 }
 
@@ -181,4 +182,47 @@ async fn reconstructed(State(api): State<Shared>, headers: HeaderMap, Path(host)
         Ok(list) => Json(openapi::export(&host, &list)).into_response(),
         Err(r) => r.into_response(),
     }
+}
+
+#[derive(Deserialize)]
+struct PinBody {
+    /// a host, or `*` for every host
+    #[serde(default = "every_host")]
+    host: String,
+    template: String,
+}
+
+fn every_host() -> String {
+    "*".to_owned()
+}
+
+async fn list_pins(State(api): State<Shared>, headers: HeaderMap) -> Response {
+    if let Err(r) = api.authorize(&headers, Scope::Read) {
+        return r.into_response();
+    }
+    match api.store.stored_pins().await {
+        Ok(pins) => Json(json!({"pins": pins, "configured": api.store.pins.by_host})).into_response(),
+        Err(e) => unavailable("reading the pins", e).into_response(),
+    }
+}
+
+async fn change_pin(api: Shared, headers: HeaderMap, pin: PinBody, pinned: bool) -> Response {
+    if let Err(r) = api.authorize(&headers, Scope::Admin) {
+        return r.into_response();
+    }
+    if !pin.template.starts_with('/') || pin.host.is_empty() {
+        return error(StatusCode::BAD_REQUEST, "give a template starting with '/' and a host (or '*')").into_response();
+    }
+    match api.store.set_pin(&pin.host, &pin.template, pinned, &super::access::actor(&headers)).await {
+        Ok(()) => Json(json!({"host": pin.host, "template": pin.template, "pinned": pinned})).into_response(),
+        Err(e) => unavailable("storing the pin", e).into_response(),
+    }
+}
+
+async fn add_pin(State(api): State<Shared>, headers: HeaderMap, Json(pin): Json<PinBody>) -> Response {
+    change_pin(api, headers, pin, true).await
+}
+
+async fn remove_pin(State(api): State<Shared>, headers: HeaderMap, Query(pin): Query<PinBody>) -> Response {
+    change_pin(api, headers, pin, false).await
 }

@@ -54,6 +54,23 @@ pub enum Command {
         /// `host=/org/{org}/members`; adds to inventory.pinned_templates.
         #[arg(long = "pin")]
         pins: Vec<String>,
+        /// List through the collector's HTTP API instead of reading ClickHouse (with --token).
+        #[arg(long, env = "MESHWARD_API_URL", conflicts_with_all = ["spec", "openapi", "pins"])]
+        api: Option<String>,
+        /// A token from api.read_tokens, with --api.
+        #[arg(long, env = "MESHWARD_API_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+    },
+    /// Pin endpoint templates over the collector's HTTP API: a pinned template is kept whatever
+    /// discovery finds (`/org/{org}/members` stays one endpoint).
+    Pin {
+        #[arg(long, env = "MESHWARD_API_URL", default_value = "http://127.0.0.1:8080", global = true)]
+        api: String,
+        /// A token from api.admin_tokens (api.read_tokens may list).
+        #[arg(long, env = "MESHWARD_API_TOKEN", global = true, hide_env_values = true)]
+        token: Option<String>,
+        #[command(subcommand)]
+        command: PinCommand,
     },
     /// Analyze recorded traffic offline: the API inventory and the sensitive data and attacks in
     /// each exchange, with the same code the filter runs. Reads HAR 1.2 (browsers, Burp,
@@ -145,6 +162,24 @@ pub enum Command {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum PinCommand {
+    /// Pin a template for a host (default: every host).
+    Add {
+        template: String,
+        #[arg(long, default_value = "*")]
+        host: String,
+    },
+    /// List the pins set through the API and those in the configuration.
+    List,
+    /// Remove a pin set through the API.
+    Rm {
+        template: String,
+        #[arg(long, default_value = "*")]
+        host: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum SpecCommand {
     /// Upload the OpenAPI 3 document (YAML or JSON) of a host; the newest upload is in force.
     Upload {
@@ -186,13 +221,66 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let config = load(config)?;
             crate::server::serve(config).await
         }
-        Command::Endpoints { config, host, json, spec, since_days, openapi, pins } => {
+        Command::Endpoints { api: Some(api), token, host, json, .. } => {
+            let client = ApiClient::new(&api, token.as_deref())?;
+            let mut request = client.http.get(client.url("/api/v1/endpoints"));
+            if let Some(host) = &host {
+                request = request.query(&[("host", host)]);
+            }
+            let answer: serde_json::Value = serde_json::from_str(&client.send(request).await?)?;
+            let endpoints: Vec<crate::inventory::Endpoint> =
+                serde_json::from_value(answer["endpoints"].clone()).context("reading the endpoints")?;
+            print_endpoints(&endpoints, json)
+        }
+        Command::Pin { api, token, command } => {
+            let client = ApiClient::new(&api, token.as_deref())?;
+            match command {
+                PinCommand::Add { template, host } => {
+                    let body = serde_json::json!({"host": host, "template": template});
+                    client.send(client.http.post(client.url("/api/v1/pins")).json(&body)).await?;
+                    println!("pinned {template} on {host}");
+                }
+                PinCommand::Rm { template, host } => {
+                    let query = [("host", host.as_str()), ("template", template.as_str())];
+                    client.send(client.http.delete(client.url("/api/v1/pins")).query(&query)).await?;
+                    println!("unpinned {template} on {host}");
+                }
+                PinCommand::List => {
+                    let answer: serde_json::Value =
+                        serde_json::from_str(&client.send(client.http.get(client.url("/api/v1/pins"))).await?)?;
+                    for pin in answer["pins"].as_array().into_iter().flatten() {
+                        println!(
+                            "{}  {}  (api)",
+                            pin["host"].as_str().unwrap_or(""),
+                            pin["template"].as_str().unwrap_or("")
+                        );
+                    }
+                    for (host, templates) in answer["configured"].as_object().into_iter().flatten() {
+                        for template in templates.as_array().into_iter().flatten() {
+                            println!("{host}  {}  (config)", template.as_str().unwrap_or(""));
+                        }
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Endpoints { config, host, json, spec, since_days, openapi, pins, .. } => {
             let config = load_for_queries(config)?;
             let client = crate::store::connect(&config.clickhouse);
             let stats = crate::inventory::template_stats(&client, &config.clickhouse.url, &config.clickhouse.database)
                 .await
                 .context("reading the inventory from ClickHouse")?;
             let mut pinned = crate::inventory::Pins::parse(&[config.inventory.pinned_templates.clone(), pins].concat());
+            // pins set through the API count here too (none yet on a fresh database)
+            let store = crate::inventory::InventoryStore {
+                client: client.clone(),
+                url: config.clickhouse.url.clone(),
+                database: config.clickhouse.database.clone(),
+                pins: crate::inventory::Pins::default(),
+            };
+            for pin in store.stored_pins().await.unwrap_or_default() {
+                pinned.add(&pin.host, [pin.template]);
+            }
             let spec_ops = match &spec {
                 Some(path) => {
                     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;

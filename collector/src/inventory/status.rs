@@ -31,6 +31,30 @@ struct HostRow {
 }
 
 #[derive(clickhouse::Row, Serialize)]
+struct PinRow<'a> {
+    host: &'a str,
+    template: &'a str,
+    changed_ms: u64,
+    removed: u8,
+    changed_by: &'a str,
+}
+
+/// A pin as the API lists it.
+#[derive(Debug, Clone, clickhouse::Row, Serialize, serde::Deserialize)]
+pub struct StoredPin {
+    pub host: String,
+    pub template: String,
+}
+
+/// The pins standing now: the latest change of each host and template is not a removal.
+pub fn stored_pins_sql(database: &str) -> String {
+    format!(
+        "SELECT host, template FROM {database}.inventory_pins GROUP BY host, template \
+         HAVING argMax(removed, changed_ms) = 0 ORDER BY host, template"
+    )
+}
+
+#[derive(clickhouse::Row, Serialize)]
 struct StatusRow {
     computed_ms: u64,
     host: String,
@@ -46,11 +70,28 @@ impl InventoryStore {
         |error| StoreError::ClickHouse { url: self.url.clone(), error }
     }
 
-    /// Endpoints (of one host or all), with pins and the host's uploaded spec taking precedence
-    /// over discovery.
+    /// Pins set through the API (`*` for every host).
+    pub async fn stored_pins(&self) -> Result<Vec<StoredPin>, StoreError> {
+        self.client.query(&stored_pins_sql(&self.database)).fetch_all().await.map_err(self.err())
+    }
+
+    /// Pins or unpins a template for a host (`*`: every host).
+    pub async fn set_pin(&self, host: &str, template: &str, pinned: bool, by: &str) -> Result<(), StoreError> {
+        let client = self.client.clone().with_database(&self.database);
+        let mut insert = client.insert::<PinRow<'_>>("inventory_pins").await.map_err(self.err())?;
+        let row = PinRow { host, template, changed_ms: now_ms(), removed: u8::from(!pinned), changed_by: by };
+        insert.write(&row).await.map_err(self.err())?;
+        insert.end().await.map_err(self.err())
+    }
+
+    /// Endpoints (of one host or all), with pins (configuration and API) and the host's
+    /// uploaded spec taking precedence over discovery.
     pub async fn endpoints(&self, host: Option<&str>) -> Result<Vec<Endpoint>, StoreError> {
         let stats = template_stats(&self.client, &self.url, &self.database).await?;
         let mut pins = self.pins.clone();
+        for pin in self.stored_pins().await? {
+            pins.add(&pin.host, [pin.template]);
+        }
         if let Some(host) = host {
             if let Some(ops) = self.spec(host).await?.and_then(|text| openapi::parse(&text).ok()) {
                 pins.add(host, ops.into_iter().map(|o| o.template));

@@ -187,6 +187,16 @@ pub const MIGRATIONS: &[Migration] = &[
              FROM {db}.http_events GROUP BY hour, caller, method, path_template",
         ],
     },
+    Migration {
+        version: 9,
+        name: "inventory_pins",
+        statements: &[
+            // templates operators pin through the API (besides the configuration); every change is a
+            // row, the latest per host and template says whether the pin stands
+            "CREATE TABLE IF NOT EXISTS {db}.inventory_pins (host String, template String, changed_ms UInt64, \
+             removed UInt8, changed_by String) ENGINE = MergeTree() ORDER BY (host, template, changed_ms)",
+        ],
+    },
 ];
 
 /// All statements of all migrations for a database, in order (for portability checks).
@@ -211,6 +221,7 @@ fn sharding_key(table: &str) -> &'static str {
         "inventory_status" => "cityHash64(host)",
         "alerts" => "cityHash64(id)",
         "endpoint_hourly" => "cityHash64(path_template)",
+        "inventory_pins" => "cityHash64(host)",
         "caller_hourly" => "cityHash64(caller)",
         _ => "rand()",
     }
