@@ -66,12 +66,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     };
     let access =
         Arc::new(api::access::Access::new(&config.api.read_tokens, &config.api.admin_tokens, &config.ingest.token));
-    let inventory_store = crate::inventory::InventoryStore {
-        client: store::connect(&config.clickhouse),
-        url: config.clickhouse.url.clone(),
-        database: config.clickhouse.database.clone(),
-        pins: crate::inventory::Pins::parse(&config.inventory.pinned_templates),
-    };
+    let inventory_store = crate::inventory::InventoryStore::connect(
+        &config.clickhouse,
+        crate::inventory::Pins::parse(&config.inventory.pinned_templates),
+    );
     tokio::spawn(inventory_store.clone().run_status(
         Duration::from_secs(config.inventory.status_interval_s.max(1)),
         config.inventory.zombie_after_days,
@@ -93,14 +91,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     };
     tokio::spawn(policies.run(Duration::from_secs(config.blocklist.evaluate_interval_s.max(1)), shutdown.clone()));
     let blocklist = Arc::new(api::blocklist::BlocklistApi { blocklist, access: access.clone() });
-    let detector = |config: &Config| crate::detect::Detector {
-        client: store::connect(&config.clickhouse),
-        url: config.clickhouse.url.clone(),
-        database: config.clickhouse.database.clone(),
-        config: config.detect.clone(),
-    };
-    tokio::spawn(detector(&config).run(shutdown.clone()));
-    let alerts = Arc::new(api::alerts::AlertsApi { detector: detector(&config), access: access.clone() });
+    let detector = crate::detect::Detector::connect(&config.clickhouse, config.detect.clone());
+    tokio::spawn(detector.clone().run(shutdown.clone()));
+    let alerts = Arc::new(api::alerts::AlertsApi { detector, access: access.clone() });
     let state = ApiState { inventory, blocklist, alerts, metrics, schema_ready, store_healthy, spool };
     let http = {
         let mut shutdown = shutdown.clone();

@@ -85,15 +85,15 @@ impl Blocklist {
         }
     }
 
-    fn err(&self) -> impl Fn(clickhouse::error::Error) -> StoreError + '_ {
-        |error| StoreError::ClickHouse { url: self.url.clone(), error }
-    }
-
     /// The latest version of every rule ever written, tombstones included.
     async fn latest(&self) -> Result<Vec<(Rule, bool)>, StoreError> {
         // argMax instead of FINAL: exact without waiting for merges, and on every server version
-        let rows: Vec<LatestRow> =
-            self.client.query(&latest_rules_sql(&self.database)).fetch_all().await.map_err(self.err())?;
+        let rows: Vec<LatestRow> = self
+            .client
+            .query(&latest_rules_sql(&self.database))
+            .fetch_all()
+            .await
+            .map_err(StoreError::at(&self.url))?;
         Ok(rows
             .into_iter()
             .filter_map(|row| {
@@ -104,13 +104,11 @@ impl Blocklist {
             .collect())
     }
 
-    /// A version above every one seen: microseconds since the epoch, or one more than the
-    /// last, so versions grow even when changes share a microsecond.
+    /// A version above every one seen (`store::next_version` of the highest so far).
     fn next_version(&self) -> u64 {
-        let now_us = now_ms().saturating_mul(1000);
         let mut last = self.last_version.load(Ordering::Relaxed);
         loop {
-            let next = now_us.max(last + 1);
+            let next = crate::store::next_version(last);
             match self.last_version.compare_exchange(last, next, Ordering::Relaxed, Ordering::Relaxed) {
                 Ok(_) => return next,
                 Err(seen) => last = seen,
@@ -120,7 +118,7 @@ impl Blocklist {
 
     async fn write(&self, rules: &[Rule], deleted: bool, by: &str) -> Result<(), StoreError> {
         let client = self.client.clone().with_database(&self.database);
-        let mut insert = client.insert::<RuleRow<'_>>("block_rules").await.map_err(self.err())?;
+        let mut insert = client.insert::<RuleRow<'_>>("block_rules").await.map_err(StoreError::at(&self.url))?;
         for rule in rules {
             let text = serde_json::to_string(rule).unwrap_or_default();
             let row = RuleRow {
@@ -131,9 +129,9 @@ impl Blocklist {
                 changed_ms: now_ms(),
                 changed_by: by,
             };
-            insert.write(&row).await.map_err(self.err())?;
+            insert.write(&row).await.map_err(StoreError::at(&self.url))?;
         }
-        insert.end().await.map_err(self.err())
+        insert.end().await.map_err(StoreError::at(&self.url))
     }
 
     /// Every rule not deleted, with its status.

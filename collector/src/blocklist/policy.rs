@@ -62,9 +62,7 @@ impl PolicyJob {
         if let Some(value) = count.bind {
             query = query.bind(value);
         }
-        query.bind(count.limit).fetch_all().await.map_err(|error| {
-            BlocklistError::Store(crate::store::StoreError::ClickHouse { url: self.url.clone(), error })
-        })
+        Ok(query.bind(count.limit).fetch_all().await.map_err(crate::store::StoreError::at(&self.url))?)
     }
 
     /// One round over every rate-limited rule and every policy; returns the rules it made.
@@ -127,9 +125,7 @@ impl PolicyJob {
                     .bind(now.saturating_sub(policy.window_s * 1000))
                     .fetch_all::<OverLimit>()
                     .await
-                    .map_err(|error| {
-                        BlocklistError::Store(crate::store::StoreError::ClickHouse { url: self.url.clone(), error })
-                    })?,
+                    .map_err(crate::store::StoreError::at(&self.url))?,
                 None => self.over_limit(&count, now).await?,
             };
             for over in found {

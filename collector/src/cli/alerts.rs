@@ -96,7 +96,7 @@ pub async fn backtest(detector: &Detector, from: u64, to: u64, step: u64, json: 
     loop {
         let start = end.saturating_sub(window);
         for (kind, finding) in detector.evaluate(start, end).await? {
-            let key = format!("{}|{}|{}", kind.as_str(), finding.subject, finding.endpoint);
+            let key = crate::detect::alert_key(kind.as_str(), &finding.subject, &finding.endpoint);
             fired.entry(key).or_insert((end, kind, finding));
         }
         if end >= to {

@@ -1,11 +1,12 @@
 //! `meshward block add|list|rm|expire|import`.
 
 use super::client::ApiClient;
+use crate::store::now_ms;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use meshward_core::blocklist::{HeaderMatch, RateKey, RateLimit, Rule, RuleAction, RuleMatch};
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 #[derive(Debug, Subcommand)]
 pub enum BlockCommand {
@@ -101,10 +102,6 @@ fn name_value(text: &str, flag: &str) -> anyhow::Result<(String, String)> {
     let (name, value) =
         text.split_once('=').with_context(|| format!("{flag} takes NAME=VALUE, e.g. {flag} x-client=bad-bot"))?;
     Ok((name.trim().to_ascii_lowercase(), value.to_owned()))
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
 impl AddArgs {

@@ -272,12 +272,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .context("reading the inventory from ClickHouse")?;
             let mut pinned = crate::inventory::Pins::parse(&[config.inventory.pinned_templates.clone(), pins].concat());
             // pins set through the API count here too (none yet on a fresh database)
-            let store = crate::inventory::InventoryStore {
-                client: client.clone(),
-                url: config.clickhouse.url.clone(),
-                database: config.clickhouse.database.clone(),
-                pins: crate::inventory::Pins::default(),
-            };
+            let store =
+                crate::inventory::InventoryStore::connect(&config.clickhouse, crate::inventory::Pins::default());
             for pin in store.stored_pins().await.unwrap_or_default() {
                 pinned.add(&pin.host, [pin.template]);
             }
@@ -329,12 +325,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Alerts { api, token, command } => alerts::run(&ApiClient::new(&api, token.as_deref())?, command).await,
         Command::Detect { config, from, to, step, json } => {
             let config = load_for_queries(config)?;
-            let detector = crate::detect::Detector {
-                client: crate::store::connect(&config.clickhouse),
-                url: config.clickhouse.url.clone(),
-                database: config.clickhouse.database.clone(),
-                config: config.detect.clone(),
-            };
+            let detector = crate::detect::Detector::connect(&config.clickhouse, config.detect.clone());
             let step = step.map_or(config.detect.interval_s, |s| s.as_secs());
             alerts::backtest(&detector, alerts::instant(&from)?, alerts::instant(&to)?, step, json).await
         }

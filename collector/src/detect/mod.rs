@@ -85,7 +85,7 @@ pub fn latest_alerts_sql(database: &str) -> String {
 }
 
 /// `kind|subject|endpoint`: what makes two findings the same alert.
-fn alert_key(kind: &str, subject: &str, endpoint: &str) -> String {
+pub fn alert_key(kind: &str, subject: &str, endpoint: &str) -> String {
     format!("{kind}|{subject}|{endpoint}")
 }
 
@@ -101,6 +101,7 @@ fn evidence(kind: Kind, finding: &Finding, from: u64, to: u64) -> serde_json::Va
     })
 }
 
+#[derive(Clone)]
 pub struct Detector {
     pub client: clickhouse::Client,
     pub url: String,
@@ -109,8 +110,13 @@ pub struct Detector {
 }
 
 impl Detector {
-    fn err(&self) -> impl Fn(clickhouse::error::Error) -> StoreError + '_ {
-        |error| StoreError::ClickHouse { url: self.url.clone(), error }
+    pub fn connect(clickhouse: &crate::config::ClickHouseConfig, config: DetectConfig) -> Self {
+        Detector {
+            client: crate::store::connect(clickhouse),
+            url: clickhouse.url.clone(),
+            database: clickhouse.database.clone(),
+            config,
+        }
     }
 
     /// Every rule over `[from, to)` (epoch seconds).
@@ -118,7 +124,7 @@ impl Detector {
         let mut found = Vec::new();
         for kind in rules::KINDS {
             let sql = rules::sql(*kind, &self.database, from, to, &self.config);
-            let rows: Vec<Finding> = self.client.query(&sql).fetch_all().await.map_err(self.err())?;
+            let rows: Vec<Finding> = self.client.query(&sql).fetch_all().await.map_err(StoreError::at(&self.url))?;
             found.extend(rows.into_iter().map(|f| (*kind, f)));
         }
         Ok(found)
@@ -126,8 +132,12 @@ impl Detector {
 
     /// The latest version of every alert.
     pub async fn alerts(&self) -> Result<Vec<Alert>, StoreError> {
-        let rows: Vec<LatestRow> =
-            self.client.query(&latest_alerts_sql(&self.database)).fetch_all().await.map_err(self.err())?;
+        let rows: Vec<LatestRow> = self
+            .client
+            .query(&latest_alerts_sql(&self.database))
+            .fetch_all()
+            .await
+            .map_err(StoreError::at(&self.url))?;
         Ok(rows
             .into_iter()
             .filter_map(|r| {
@@ -138,7 +148,7 @@ impl Detector {
 
     async fn write(&self, alerts: &[Alert], by: &str) -> Result<(), StoreError> {
         let client = self.client.clone().with_database(&self.database);
-        let mut insert = client.insert::<AlertRow<'_>>("alerts").await.map_err(self.err())?;
+        let mut insert = client.insert::<AlertRow<'_>>("alerts").await.map_err(StoreError::at(&self.url))?;
         for alert in alerts {
             let body = serde_json::to_string(alert).unwrap_or_default();
             let key = alert_key(&alert.kind, &alert.subject, &alert.endpoint);
@@ -152,9 +162,9 @@ impl Detector {
                 body: &body,
                 changed_by: by,
             };
-            insert.write(&row).await.map_err(self.err())?;
+            insert.write(&row).await.map_err(StoreError::at(&self.url))?;
         }
-        insert.end().await.map_err(self.err())
+        insert.end().await.map_err(StoreError::at(&self.url))
     }
 
     /// Turns findings into alerts: opens new ones, updates open ones, respects the cooldown of
@@ -183,7 +193,7 @@ impl Detector {
                         last_seen_ms: now,
                         window_end_ms: to * 1000,
                         evidence,
-                        version: (now * 1000).max(alert.version + 1),
+                        version: crate::store::next_version(alert.version),
                         ..alert.clone()
                     });
                 }
@@ -202,7 +212,7 @@ impl Detector {
                         window_start_ms: from * 1000,
                         window_end_ms: to * 1000,
                         evidence,
-                        version: now * 1000,
+                        version: crate::store::next_version(0),
                     };
                     opened.push(alert.clone());
                     changed.push(alert);
@@ -222,8 +232,12 @@ impl Detector {
             .find(|a| a.id == id)
             .ok_or_else(|| DetectError::NotFound(id.to_owned()))?;
         let now = now_ms();
-        let changed =
-            Alert { state: state.to_owned(), last_seen_ms: now, version: (now * 1000).max(alert.version + 1), ..alert };
+        let changed = Alert {
+            state: state.to_owned(),
+            last_seen_ms: now,
+            version: crate::store::next_version(alert.version),
+            ..alert
+        };
         self.write(std::slice::from_ref(&changed), by).await?;
         Ok(changed)
     }

@@ -66,22 +66,27 @@ struct StatusRow {
 }
 
 impl InventoryStore {
-    fn err(&self) -> impl Fn(clickhouse::error::Error) -> StoreError + '_ {
-        |error| StoreError::ClickHouse { url: self.url.clone(), error }
+    pub fn connect(clickhouse: &crate::config::ClickHouseConfig, pins: Pins) -> Self {
+        InventoryStore {
+            client: crate::store::connect(clickhouse),
+            url: clickhouse.url.clone(),
+            database: clickhouse.database.clone(),
+            pins,
+        }
     }
 
     /// Pins set through the API (`*` for every host).
     pub async fn stored_pins(&self) -> Result<Vec<StoredPin>, StoreError> {
-        self.client.query(&stored_pins_sql(&self.database)).fetch_all().await.map_err(self.err())
+        self.client.query(&stored_pins_sql(&self.database)).fetch_all().await.map_err(StoreError::at(&self.url))
     }
 
     /// Pins or unpins a template for a host (`*`: every host).
     pub async fn set_pin(&self, host: &str, template: &str, pinned: bool, by: &str) -> Result<(), StoreError> {
         let client = self.client.clone().with_database(&self.database);
-        let mut insert = client.insert::<PinRow<'_>>("inventory_pins").await.map_err(self.err())?;
+        let mut insert = client.insert::<PinRow<'_>>("inventory_pins").await.map_err(StoreError::at(&self.url))?;
         let row = PinRow { host, template, changed_ms: now_ms(), removed: u8::from(!pinned), changed_by: by };
-        insert.write(&row).await.map_err(self.err())?;
-        insert.end().await.map_err(self.err())
+        insert.write(&row).await.map_err(StoreError::at(&self.url))?;
+        insert.end().await.map_err(StoreError::at(&self.url))
     }
 
     /// Endpoints (of one host or all), with pins (configuration and API) and the host's
@@ -123,7 +128,7 @@ impl InventoryStore {
             .query(&format!("SELECT DISTINCT host FROM {}.api_specs ORDER BY host", self.database))
             .fetch_all()
             .await
-            .map_err(self.err())?;
+            .map_err(StoreError::at(&self.url))?;
         let computed_ms = now_ms();
         let mut rows = Vec::new();
         for HostRow { host } in hosts {
@@ -156,11 +161,11 @@ impl InventoryStore {
             return Ok(0);
         }
         let client = self.client.clone().with_database(&self.database);
-        let mut insert = client.insert::<StatusRow>("inventory_status").await.map_err(self.err())?;
+        let mut insert = client.insert::<StatusRow>("inventory_status").await.map_err(StoreError::at(&self.url))?;
         for row in &rows {
-            insert.write(row).await.map_err(self.err())?;
+            insert.write(row).await.map_err(StoreError::at(&self.url))?;
         }
-        insert.end().await.map_err(self.err())?;
+        insert.end().await.map_err(StoreError::at(&self.url))?;
         Ok(rows.len())
     }
 

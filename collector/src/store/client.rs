@@ -11,6 +11,11 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Wraps a client error with the server it came from: `.map_err(StoreError::at(&url))`.
+    pub fn at(url: &str) -> impl Fn(clickhouse::error::Error) -> StoreError + '_ {
+        move |error| StoreError::ClickHouse { url: url.to_owned(), error }
+    }
+
     /// Type and syntax errors will fail again the same way: retrying them is pointless.
     pub fn is_permanent(&self) -> bool {
         let message = match self {

@@ -11,4 +11,4 @@ mod writer;
 pub use client::{connect, StoreError};
 pub use rows::{event_row, EventRow, EVENTS_TABLE};
 pub use schema::{migrate, statements, MIGRATIONS};
-pub use writer::{insert_rows, now_ms, Writer};
+pub use writer::{insert_rows, next_version, now_ms, Writer};

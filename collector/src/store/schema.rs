@@ -227,6 +227,15 @@ fn sharding_key(table: &str) -> &'static str {
     }
 }
 
+/// The Distributed table with a table's own name over its replicated `<name>_local`.
+fn distributed(database: &str, table: &str, cluster: &str) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {database}.{table} ON CLUSTER {cluster} AS {database}.{table}_local \
+         ENGINE = Distributed({cluster}, {database}, {table}_local, {})",
+        sharding_key(table)
+    )
+}
+
 /// Rewrites one single-server statement for a cluster: each table becomes a replicated local
 /// table (`<name>_local`, its data in ZooKeeper-coordinated replicas per shard) under a
 /// `Distributed` table with the original name, so every query and INSERT stays as it is; every
@@ -256,11 +265,7 @@ pub fn for_cluster(sql: &str, database: &str, cluster: &str) -> Vec<String> {
             format!(
                 "CREATE TABLE IF NOT EXISTS {database}.{table}_local ON CLUSTER {cluster} {columns}ENGINE = Replicated{engine_name}({args}){tail}"
             ),
-            format!(
-                "CREATE TABLE IF NOT EXISTS {database}.{table} ON CLUSTER {cluster} AS {database}.{table}_local \
-                 ENGINE = Distributed({cluster}, {database}, {table}_local, {})",
-                sharding_key(&table)
-            ),
+            distributed(database, &table, cluster),
         ];
     }
     if let Some(rest) = sql.strip_prefix("ALTER TABLE ") {
@@ -272,11 +277,7 @@ pub fn for_cluster(sql: &str, database: &str, cluster: &str) -> Vec<String> {
         return vec![
             format!("ALTER TABLE {database}.{table}_local ON CLUSTER {cluster}{change}"),
             format!("DROP TABLE IF EXISTS {database}.{table} ON CLUSTER {cluster}"),
-            format!(
-                "CREATE TABLE IF NOT EXISTS {database}.{table} ON CLUSTER {cluster} AS {database}.{table}_local \
-                 ENGINE = Distributed({cluster}, {database}, {table}_local, {})",
-                sharding_key(&table)
-            ),
+            distributed(database, &table, cluster),
         ];
     }
     if let Some(rest) = sql.strip_prefix("DROP TABLE IF EXISTS ") {

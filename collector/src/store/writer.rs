@@ -24,6 +24,13 @@ const READ_BYTES: usize = 16 << 20;
 const RETRY_MIN: Duration = Duration::from_millis(200);
 const RETRY_MAX: Duration = Duration::from_secs(5);
 
+/// The version of a changed row in the versioned tables (block rules, alerts): microseconds since
+/// the epoch, or one more than the version it replaces, so versions grow even within a
+/// microsecond or with a clock that stepped back.
+pub fn next_version(previous: u64) -> u64 {
+    now_ms().saturating_mul(1000).max(previous + 1)
+}
+
 pub struct Writer {
     client: clickhouse::Client,
     url: String,
