@@ -20,7 +20,9 @@ pub mod traffic;
 pub mod vuln_api;
 pub mod zookeeper;
 
-use std::path::PathBuf;
+use anyhow::Context;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
 
 /// The workspace root (this crate lives in `tests/`).
 pub fn workspace_root() -> PathBuf {
@@ -36,6 +38,37 @@ pub fn target_dir() -> PathBuf {
 /// Where harness runs keep their folders: `build/` in the workspace, or `MESHWARD_BUILD_DIR`.
 pub fn build_dir() -> PathBuf {
     std::env::var_os("MESHWARD_BUILD_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("build"))
+}
+
+/// Runs the project's Python (the virtualenv `make setup` fills) with `args`: its output, or an
+/// error carrying it if the program failed.
+pub fn python<A: AsRef<OsStr>>(args: impl IntoIterator<Item = A>) -> anyhow::Result<String> {
+    let python = workspace_root().join(".tools/py/bin/python");
+    anyhow::ensure!(python.exists(), "no {}: run `make setup`", python.display());
+    let output = std::process::Command::new(&python).args(args).output().context("running the project's Python")?;
+    let report = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    anyhow::ensure!(output.status.success(), "{report}");
+    Ok(report)
+}
+
+/// Kubernetes manifests checked by `scripts/validate_manifests.py` (Kubernetes schemas, strict;
+/// Istio's CRD schemas): the report, or an error with it.
+pub fn validate_manifests(files: &[PathBuf]) -> anyhow::Result<String> {
+    let script = workspace_root().join("scripts/validate_manifests.py");
+    python(std::iter::once(script.as_os_str()).chain(files.iter().map(|f| f.as_os_str())))
+        .context("the manifests do not validate")
+}
+
+/// The files in `dir` ending in `.ext`, sorted.
+pub fn files_with_extension(dir: &Path, ext: &str) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == ext))
+        .collect();
+    files.sort();
+    Ok(files)
 }
 
 /// Shared-secret used by the harness for ingest.

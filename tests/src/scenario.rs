@@ -285,11 +285,10 @@ pub async fn report(seeds: &[u64], hours: u64) -> Result<String> {
     let end_s = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() / 60 * 60;
     for seed in seeds {
         let database = format!("meshward_scenario_{seed}");
-        let config =
-            meshward::config::ClickHouseConfig { url: server.url(), database: database.clone(), ..Default::default() };
+        let config = meshward::config::ClickHouseConfig { url: server.url(), database, ..Default::default() };
         meshward::store::migrate(&config).await?;
         let scenario = generate(*seed, hours, end_s);
-        let client = meshward::store::connect(&config);
+        let detector = Detector::connect(&config, detect_config());
         let rows: Vec<_> = scenario
             .events
             .iter()
@@ -300,9 +299,8 @@ pub async fn report(seeds: &[u64], hours: u64) -> Result<String> {
             })
             .collect();
         for chunk in rows.chunks(50_000) {
-            meshward::store::insert_rows(&client, &config.url, chunk).await?;
+            meshward::store::insert_rows(&detector.client, &config.url, chunk).await?;
         }
-        let detector = Detector { client, url: config.url.clone(), database, config: detect_config() };
         for (kind, score) in measure(&detector, &scenario, 60, 120).await? {
             let total = totals.entry(kind).or_default();
             total.incidents += score.incidents;

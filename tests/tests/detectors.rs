@@ -9,6 +9,10 @@ use meshward::detect::Detector;
 use meshward_e2e::clickhouse::ClickHouse;
 
 const DB: &str = "meshward_detectors";
+/// Every batch below fills the same columns.
+const INSERT: &str =
+    "INSERT INTO meshward_detectors.http_events (event_id, ts_ms, ts, duration_us, method, authority, \
+    path, path_template, status, client_ip, caller_id, request_id)";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn anomalies_against_the_baselines_fire_and_steady_traffic_does_not() -> Result<()> {
@@ -22,9 +26,7 @@ async fn anomalies_against_the_baselines_fire_and_steady_traffic_does_not() -> R
     // ten callers reading a handful of orders each
     server
         .query(&format!(
-            "INSERT INTO {DB}.http_events (event_id, ts_ms, ts, duration_us, method, authority, path, path_template, status, \
-             client_ip, caller_id, request_id) \
-             SELECT MD5(concat('steady', toString(number))), toUInt64({start} + number * 15) * 1000, toDateTime({start} + number * 15), \
+            "{INSERT} SELECT MD5(concat('steady', toString(number))), toUInt64({start} + number * 15) * 1000, toDateTime({start} + number * 15), \
              toUInt64(20000 + number % 5000), 'GET', 'shop', concat('/api/orders/', toString(number % 7)), \
              if(number % 2 = 0, '/api/orders/{{order_id}}', '/api/products'), toUInt16(if(number % 100 = 0, 500, 200)), \
              concat('10.0.0.', toString(number % 10)), concat('caller', toString(number % 10)), concat('steady-', toString(number)) \
@@ -35,9 +37,7 @@ async fn anomalies_against_the_baselines_fire_and_steady_traffic_does_not() -> R
     // through 80 order ids
     server
         .query(&format!(
-            "INSERT INTO {DB}.http_events (event_id, ts_ms, ts, duration_us, method, authority, path, path_template, status, \
-             client_ip, caller_id, request_id) \
-             SELECT MD5(concat('spike', toString(number))), toUInt64({now} - 240 + number % 200) * 1000, toDateTime({now} - 240 + number % 200), \
+            "{INSERT} SELECT MD5(concat('spike', toString(number))), toUInt64({now} - 240 + number % 200) * 1000, toDateTime({now} - 240 + number % 200), \
              toUInt64(900000), 'GET', 'shop', '/api/products', '/api/products', toUInt16(if(number % 2 = 0, 503, 200)), \
              concat('10.0.1.', toString(number % 50)), concat('buyer', toString(number % 50)), concat('spike-', toString(number)) \
              FROM numbers(600)"
@@ -45,20 +45,13 @@ async fn anomalies_against_the_baselines_fire_and_steady_traffic_does_not() -> R
         .await?;
     server
         .query(&format!(
-            "INSERT INTO {DB}.http_events (event_id, ts_ms, ts, duration_us, method, authority, path, path_template, status, \
-             client_ip, caller_id, request_id) \
-             SELECT MD5(concat('walk', toString(number))), toUInt64({now} - 200 + number) * 1000, toDateTime({now} - 200 + number), \
+            "{INSERT} SELECT MD5(concat('walk', toString(number))), toUInt64({now} - 200 + number) * 1000, toDateTime({now} - 200 + number), \
              toUInt64(20000), 'GET', 'shop', concat('/api/orders/', toString(1000 + number)), '/api/orders/{{order_id}}', toUInt16(200), \
              '10.9.9.9', 'caller666', concat('walk-', toString(number)) \
              FROM numbers(80)"
         ))
         .await?;
-    let detector = Detector {
-        client: meshward::store::connect(&config),
-        url: config.url.clone(),
-        database: DB.into(),
-        config: DetectConfig { enumeration_min_objects: 50, ..DetectConfig::default() },
-    };
+    let detector = Detector::connect(&config, DetectConfig { enumeration_min_objects: 50, ..DetectConfig::default() });
     let found = detector.evaluate(now - 300, now + 1).await?;
     let fired: Vec<(Kind, String)> = found.iter().map(|(k, f)| (*k, f.subject.clone())).collect();
     for (kind, subject) in [

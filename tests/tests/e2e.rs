@@ -267,17 +267,9 @@ async fn endpoints_command_lists_the_inventory() -> anyhow::Result<()> {
     assert!(doc["paths"]["/api/users/{user_id}"]["get"]["responses"]["200"].is_object(), "{exported}");
     let file = stack.dir.join("exported.openapi.json");
     std::fs::write(&file, &exported)?;
-    let python = meshward_e2e::workspace_root().join(".tools/py/bin/python");
-    let check = std::process::Command::new(python)
-        .args(["-c", "import sys, json; from openapi_spec_validator import validate; validate(json.load(open(sys.argv[1]))); print('valid')"])
-        .arg(&file)
-        .output()?;
-    assert!(
-        check.status.success(),
-        "the exported spec does not validate: {}{}",
-        String::from_utf8_lossy(&check.stdout),
-        String::from_utf8_lossy(&check.stderr)
-    );
+    let check = "import sys, json; from openapi_spec_validator import validate; validate(json.load(open(sys.argv[1]))); print('valid')";
+    meshward_e2e::python([std::ffi::OsStr::new("-c"), std::ffi::OsStr::new(check), file.as_os_str()])
+        .map_err(|e| e.context("the exported spec does not validate"))?;
 
     // the same over the HTTP API and `meshward spec`: a read token cannot upload, an admin one can
     let api = format!("http://127.0.0.1:{}", stack.collector.api_port);

@@ -32,14 +32,7 @@ fn validate(docs: &[Value], name: &str) -> Result<String> {
     let file = dir.join(format!("{name}.yaml"));
     let text: Vec<String> = docs.iter().map(serde_yaml::to_string).collect::<Result<_, _>>()?;
     std::fs::write(&file, text.join("---\n"))?;
-    let root = meshward_e2e::workspace_root();
-    let output = std::process::Command::new(root.join(".tools/py/bin/python"))
-        .arg(root.join("scripts/validate_manifests.py"))
-        .arg(&file)
-        .output()?;
-    let report = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    anyhow::ensure!(output.status.success(), "the chart rendered with {name} values does not validate:\n{report}");
-    Ok(report)
+    meshward_e2e::validate_manifests(&[file]).with_context(|| format!("the chart rendered with {name} values"))
 }
 
 /// The collector's configuration from the rendered Secret, checked by `meshward config check`.
@@ -129,14 +122,7 @@ fn the_wasmplugin_carries_the_shipped_filter_configuration() -> Result<()> {
 #[test]
 fn the_chart_ships_the_grafana_dashboards() -> Result<()> {
     let docs = render(&chart(), &[secrets()], "meshward", "meshward")?;
-    let root = meshward_e2e::workspace_root();
-    let mut files: Vec<_> = std::fs::read_dir(root.join("grafana"))?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    for file in files {
+    for file in meshward_e2e::files_with_extension(&meshward_e2e::workspace_root().join("grafana"), "json")? {
         let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let shipped: Value = serde_json::from_str(&std::fs::read_to_string(&file)?)?;
         let map = docs

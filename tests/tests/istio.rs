@@ -96,25 +96,12 @@ fn end_to_end_tests_run_the_shipped_configuration() -> Result<()> {
     parses(&harness)
 }
 
-/// Runs `scripts/validate_manifests.py` (Kubernetes schemas, strict; Istio CRD schemas).
-pub fn validate_manifests(files: &[std::path::PathBuf]) -> Result<String> {
-    let root = meshward_e2e::workspace_root();
-    let output = std::process::Command::new(root.join(".tools/py/bin/python"))
-        .arg(root.join("scripts/validate_manifests.py"))
-        .args(files)
-        .output()
-        .context("running scripts/validate_manifests.py (make setup installs what it needs)")?;
-    let report = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    anyhow::ensure!(output.status.success(), "manifests do not validate:\n{report}");
-    Ok(report)
-}
-
 #[test]
 fn manifests_validate_against_kubernetes_and_istio_schemas() -> Result<()> {
     let dir = meshward_e2e::workspace_root().join("istio");
     let files: Vec<_> =
         ["wasmplugin.yaml", "envoyfilter.yaml", "collector-mesh.yaml"].iter().map(|f| dir.join(f)).collect();
-    let report = validate_manifests(&files)?;
+    let report = meshward_e2e::validate_manifests(&files)?;
     for kind in ["WasmPlugin", "EnvoyFilter", "DestinationRule", "PeerAuthentication", "Service", "Namespace"] {
         assert!(report.lines().any(|l| l.starts_with("valid:") && l.contains(kind)), "{kind} not checked:\n{report}");
     }

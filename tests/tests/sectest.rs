@@ -126,18 +126,8 @@ async fn generated_tests_flag_every_planted_bug_and_nothing_on_the_fixed_twin() 
             // the time-based probes were not allowed
             assert!(results.iter().filter(|(id, _)| id.starts_with("sqli-time")).all(|(_, o)| o == "skipped"));
         }
-        let python = meshward_e2e::workspace_root().join(".tools/py/bin/python");
-        let check = Command::new(python)
-            .arg(meshward_e2e::workspace_root().join("scripts/validate_reports.py"))
-            .arg(&junit)
-            .arg(&sarif)
-            .output()?;
-        assert!(
-            check.status.success(),
-            "{}{}",
-            String::from_utf8_lossy(&check.stdout),
-            String::from_utf8_lossy(&check.stderr)
-        );
+        let script = meshward_e2e::workspace_root().join("scripts/validate_reports.py");
+        meshward_e2e::python([script.as_os_str(), junit.as_os_str(), sarif.as_os_str()])?;
         let sarif: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&sarif)?)?;
         let results = sarif["runs"][0]["results"].as_array().map_or(0, Vec::len);
         assert_eq!(results == 0, api.fixed, "SARIF results against the {name} twin: {results}");

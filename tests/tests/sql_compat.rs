@@ -5,7 +5,6 @@
 
 use meshward::store::{queries, retention, statements};
 use meshward_e2e::clickhouse::ClickHouse;
-use std::process::Command;
 
 const DB: &str = "meshward_compat";
 
@@ -40,19 +39,19 @@ async fn statements_run_on_clickhouse_18_16() -> anyhow::Result<()> {
 
 #[test]
 fn statements_run_on_current_clickhouse() -> anyhow::Result<()> {
-    let python = meshward_e2e::workspace_root().join(".tools/py/bin/python");
-    anyhow::ensure!(python.exists(), "no {}: run `make setup`", python.display());
-    let dir = meshward_e2e::process::fresh_dir("sql_compat_chdb")?;
-    let file = dir.join("statements.sql");
-    let mut text = format!("CREATE DATABASE {DB}\n;;\n");
-    text.push_str(&all_statements().join("\n;;\n"));
+    let mut all = vec![format!("CREATE DATABASE {DB}")];
+    all.extend(all_statements());
     // current servers take the table TTL (18.16 does not: the collector drops partitions there)
-    text.push_str(&format!("\n;;\n{}", retention::ttl_sql(DB, 30, "")));
-    std::fs::write(&file, text)?;
-    let output =
-        Command::new(python).arg(meshward_e2e::workspace_root().join("scripts/chdb_run.py")).arg(&file).output()?;
-    let report = String::from_utf8_lossy(&output.stdout);
-    anyhow::ensure!(output.status.success(), "{report}{}", String::from_utf8_lossy(&output.stderr));
+    all.push(retention::ttl_sql(DB, 30, ""));
+    run_on_chdb("sql_compat_chdb", &all)
+}
+
+/// Runs statements on chDB (`scripts/chdb_run.py`; `-- expect rows` ones must return rows).
+fn run_on_chdb(name: &str, statements: &[String]) -> anyhow::Result<()> {
+    let file = meshward_e2e::process::fresh_dir(name)?.join("statements.sql");
+    std::fs::write(&file, statements.join("\n;;\n"))?;
+    let script = meshward_e2e::workspace_root().join("scripts/chdb_run.py");
+    meshward_e2e::python([script.as_os_str(), file.as_os_str()])?;
     Ok(())
 }
 
@@ -67,13 +66,7 @@ struct Library {
 fn library(db: &str) -> anyhow::Result<Vec<Library>> {
     let root = meshward_e2e::workspace_root();
     let mut all = Vec::new();
-    let mut files: Vec<_> = std::fs::read_dir(root.join("sql/queries"))?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
-        .collect();
-    files.sort();
-    for file in files {
+    for file in meshward_e2e::files_with_extension(&root.join("sql/queries"), "sql")? {
         let text = std::fs::read_to_string(&file)?;
         let sql: String = text.lines().filter(|l| !l.starts_with("--")).collect::<Vec<_>>().join("\n");
         let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -81,13 +74,7 @@ fn library(db: &str) -> anyhow::Result<Vec<Library>> {
     }
     let to = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() + 60;
     let from = to - 86_400 - 60;
-    let mut dashboards: Vec<_> = std::fs::read_dir(root.join("grafana"))?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    dashboards.sort();
-    for file in dashboards {
+    for file in meshward_e2e::files_with_extension(&root.join("grafana"), "json")? {
         let dashboard: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file)?)?;
         for panel in dashboard["panels"].as_array().into_iter().flatten() {
             for target in panel["targets"].as_array().into_iter().flatten() {
@@ -147,18 +134,9 @@ async fn query_library_and_dashboards_return_rows_on_clickhouse_18_16() -> anyho
 
 #[test]
 fn query_library_and_dashboards_return_rows_on_current_clickhouse() -> anyhow::Result<()> {
-    let python = meshward_e2e::workspace_root().join(".tools/py/bin/python");
-    anyhow::ensure!(python.exists(), "no {}: run `make setup`", python.display());
-    let dir = meshward_e2e::process::fresh_dir("sql_library_chdb")?;
-    let file = dir.join("statements.sql");
     let mut all = vec![format!("CREATE DATABASE {LIBRARY_DB}")];
     all.extend(statements(LIBRARY_DB));
     all.extend(seed(LIBRARY_DB)?);
     all.extend(library(LIBRARY_DB)?.into_iter().map(|q| format!("-- expect rows ({})\n{}", q.name, q.sql)));
-    std::fs::write(&file, all.join("\n;;\n"))?;
-    let output =
-        Command::new(python).arg(meshward_e2e::workspace_root().join("scripts/chdb_run.py")).arg(&file).output()?;
-    let report = String::from_utf8_lossy(&output.stdout);
-    anyhow::ensure!(output.status.success(), "{report}{}", String::from_utf8_lossy(&output.stderr));
-    Ok(())
+    run_on_chdb("sql_library_chdb", &all)
 }

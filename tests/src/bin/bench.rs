@@ -271,20 +271,15 @@ async fn filter_bench(cli: &Cli, dir: &Path, clickhouse: &ClickHouse, report: &m
     // when its outbox is full, so the collector's CPU is out of the picture.
     let nowhere = meshward_e2e::process::free_port()?;
     let meshward = meshward_config(cli)?;
+    // an Envoy shipping to (and fetching block lists from) the benchmark's collector
+    let to_collector = |name: &'static str, filter: Filter| (name, filter, collector.grpc_port, collector.api_port);
     let configs: Vec<(&'static str, Filter, u16, u16)> = vec![
-        ("Envoy, no filter", Filter::None, collector.grpc_port, collector.api_port),
-        ("Envoy + no-op wasm filter", Filter::Noop, collector.grpc_port, collector.api_port),
-        (
-            "Envoy + Meshward filter",
-            Filter::Meshward { config: meshward.clone() },
-            collector.grpc_port,
-            collector.api_port,
-        ),
-        (
+        to_collector("Envoy, no filter", Filter::None),
+        to_collector("Envoy + no-op wasm filter", Filter::Noop),
+        to_collector("Envoy + Meshward filter", Filter::Meshward { config: meshward.clone() }),
+        to_collector(
             "Envoy + Meshward filter, detection off",
             Filter::Meshward { config: with_detection_off(&meshward) },
-            collector.grpc_port,
-            collector.api_port,
         ),
         (
             "Envoy + Meshward filter, no collector (capture only)",
@@ -329,18 +324,11 @@ async fn filter_bench(cli: &Cli, dir: &Path, clickhouse: &ClickHouse, report: &m
     // emails, phone numbers, addresses), the bodies detection has to read.
     let script16 = wrk_script(dir, "post16.lua", &bench_body_16k())?;
     let configs: Vec<(&'static str, Filter, u16, u16)> = vec![
-        ("Envoy + no-op wasm filter", Filter::Noop, collector.grpc_port, collector.api_port),
-        (
-            "Envoy + Meshward filter",
-            Filter::Meshward { config: meshward.clone() },
-            collector.grpc_port,
-            collector.api_port,
-        ),
-        (
+        to_collector("Envoy + no-op wasm filter", Filter::Noop),
+        to_collector("Envoy + Meshward filter", Filter::Meshward { config: meshward.clone() }),
+        to_collector(
             "Envoy + Meshward filter, detection off",
             Filter::Meshward { config: with_detection_off(&meshward) },
-            collector.grpc_port,
-            collector.api_port,
         ),
     ];
     let envoys = start_envoys(dir, "16k", api.port, configs, "/bench16", &script16).await?;
