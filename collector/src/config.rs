@@ -62,6 +62,11 @@ pub struct DetectConfig {
     /// A caller touching this many times the peers' median number of objects is enumerating.
     pub enumeration_peer_factor: u64,
     pub new_endpoint_min_calls: u64,
+    /// An undocumented query parameter must be seen this many times in the window.
+    pub undocumented_parameter_min_calls: u64,
+    /// How far back the seasonal rate baseline reaches, in days (the same hour of the week
+    /// needs 21 or more, the same hour of the day 3 or more).
+    pub seasonal_days: u64,
     pub error_min_requests: u64,
     pub error_min_share: f64,
     /// A 5xx share this many times the endpoint's usual (90th percentile of its past hours).
@@ -102,6 +107,8 @@ impl Default for DetectConfig {
             enumeration_min_objects: 50,
             enumeration_peer_factor: 10,
             new_endpoint_min_calls: 5,
+            undocumented_parameter_min_calls: 3,
+            seasonal_days: 28,
             error_min_requests: 20,
             error_min_share: 0.2,
             error_factor: 3.0,

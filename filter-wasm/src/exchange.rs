@@ -260,6 +260,7 @@ fn record_findings(event: &mut HttpEvent, findings: Findings, counts: &mut crate
                     location: f.field,
                     confidence: f.confidence,
                     masked_sample: f.masked_sample,
+                    count: f.count,
                 });
             }
         }

@@ -21,8 +21,11 @@ pub struct Incident {
     pub start_s: u64,
 }
 
-/// Incidents last ten minutes; symptoms count until then.
+/// Incidents last ten minutes at most; symptoms count until then.
 const INCIDENT_S: u64 = 600;
+
+/// Incidents injected per scenario, one of each kind.
+const INCIDENTS: u64 = 12;
 
 pub struct Scenario {
     pub events: Vec<HttpEvent>,
@@ -47,7 +50,7 @@ fn event(
         start_time_ms: at_ms,
         duration_us: 8_000 + rng.below(30_000),
         method: method.into(),
-        authority: "shop.example.com".into(),
+        authority: HOST.into(),
         path,
         path_template: template.into(),
         status,
@@ -67,6 +70,7 @@ fn finding(class: &str, location: &str) -> SensitiveFinding {
         location: location.into(),
         confidence: 0.9,
         masked_sample: None,
+        count: 1,
     }
 }
 
@@ -93,7 +97,11 @@ pub fn generate(seed: u64, hours: u64, end_s: u64) -> Scenario {
                 }
                 5..=44 => {
                     let path = format!("/api/products/SKU-{}", rng.below(50));
-                    event(&mut rng, at, "GET", path, "/api/products/{sku}", 200, caller)
+                    let mut e = event(&mut rng, at, "GET", path, "/api/products/{sku}", 200, caller);
+                    if rng.below(10) < 3 {
+                        e.query_params = vec!["currency".into()];
+                    }
+                    e
                 }
                 45..=79 => {
                     // a caller reads one of its own few orders
@@ -112,8 +120,20 @@ pub fn generate(seed: u64, hours: u64, end_s: u64) -> Scenario {
         }
     }
     let mut incidents = Vec::new();
+    // the second half is cut into one slot per incident, handed out in a random order; each
+    // incident starts at a random minute of the first part of its slot, so none overlap
     let half = start_s + hours * 1800;
-    let slot = |rng: &mut Rng| half + rng.below(hours * 1800 - 900) / 60 * 60;
+    let slot_s = hours * 1800 / INCIDENTS;
+    let mut order: Vec<u64> = (0..INCIDENTS).collect();
+    for i in (1..order.len()).rev() {
+        let j = rng.below(i as u64 + 1) as usize;
+        order.swap(i, j);
+    }
+    let mut slots = order.into_iter();
+    let mut slot = |rng: &mut Rng| {
+        let index = slots.next().unwrap_or(0);
+        half + index * slot_s + rng.below(slot_s.saturating_sub(INCIDENT_S + 300).max(60)) / 60 * 60
+    };
     // credential stuffing: one address, 300 failed logins in 10 minutes
     let at = slot(&mut rng);
     let stuffer = format!("203.0.113.{}", 1 + rng.below(200));
@@ -216,8 +236,155 @@ pub fn generate(seed: u64, hours: u64, end_s: u64) -> Scenario {
         endpoint: "GET /api/products/{sku}",
         start_s: at,
     });
+    // distributed stuffing: 600 failed logins from 50 addresses in 4 minutes, 12 each
+    let at = slot(&mut rng);
+    let botnet = 1 + rng.below(150);
+    for i in 0..600 {
+        let mut e = event(&mut rng, at * 1000 + i * 400, "POST", "/api/login".into(), "/api/login", 401, 0);
+        e.client_ip = format!("192.0.2.{}", botnet + i % 50);
+        e.caller_id = String::new();
+        events.push(e);
+    }
+    incidents.push(Incident {
+        kind: Kind::DistributedStuffing,
+        subject: "*".into(),
+        endpoint: "POST /api/login",
+        start_s: at,
+    });
+    // a surge: product reads at five times their rate for 10 minutes, from everyone
+    let at = slot(&mut rng);
+    for i in 0..2500 {
+        let caller = rng.below(callers as u64) as usize;
+        let path = format!("/api/products/SKU-{}", rng.below(50));
+        events.push(event(&mut rng, at * 1000 + i * 240, "GET", path, "/api/products/{sku}", 200, caller));
+    }
+    incidents.push(Incident {
+        kind: Kind::RateSpike,
+        subject: "GET /api/products/{sku}".into(),
+        endpoint: "GET /api/products/{sku}",
+        start_s: at,
+    });
+    // a slow dependency: order reads take over a second for 10 minutes
+    let at = slot(&mut rng);
+    for i in 0..600 {
+        let caller = rng.below(callers as u64) as usize;
+        let order = caller as u64 * 10 + rng.below(4);
+        let mut e = event(
+            &mut rng,
+            at * 1000 + i * 1000,
+            "GET",
+            format!("/api/orders/{order}"),
+            "/api/orders/{order_id}",
+            200,
+            caller,
+        );
+        e.duration_us = 1_200_000 + rng.below(800_000);
+        events.push(e);
+    }
+    incidents.push(Incident {
+        kind: Kind::LatencySpike,
+        subject: "GET /api/orders/{order_id}".into(),
+        endpoint: "GET /api/orders/{order_id}",
+        start_s: at,
+    });
+    // a profile regression: profiles start carrying the friends list, 40 addresses each
+    let at = slot(&mut rng);
+    for i in 0..300 {
+        let caller = rng.below(callers as u64) as usize;
+        let mut e = event(
+            &mut rng,
+            at * 1000 + i * 2000,
+            "GET",
+            format!("/api/users/{caller}"),
+            "/api/users/{user_id}",
+            200,
+            caller,
+        );
+        let mut friends = finding("email", "$.friends[*].email");
+        friends.count = 40;
+        e.sensitive = vec![finding("email", "$.email"), finding("phone", "$.phone"), friends];
+        events.push(e);
+    }
+    incidents.push(Incident {
+        kind: Kind::SensitiveRise,
+        subject: "GET /api/users/{user_id}".into(),
+        endpoint: "GET /api/users/{user_id}",
+        start_s: at,
+    });
+    // a documented endpoint goes live: wishlists
+    let at = slot(&mut rng);
+    for i in 0..100 {
+        let caller = rng.below(callers as u64) as usize;
+        let path = format!("/api/wishlists/{caller}");
+        events.push(event(&mut rng, at * 1000 + i * 6000, "GET", path, "/api/wishlists/{wishlist_id}", 200, caller));
+    }
+    incidents.push(Incident {
+        kind: Kind::NewEndpoint,
+        subject: format!("{HOST} GET /api/wishlists/{{wishlist_id}}"),
+        endpoint: "GET /api/wishlists/{wishlist_id}",
+        start_s: at,
+    });
+    // a shadow endpoint: an internal export nobody documented starts answering
+    let at = slot(&mut rng);
+    for i in 0..60 {
+        let path = format!("/api/internal/export/{}", 9000 + i);
+        events.push(event(&mut rng, at * 1000 + i * 10_000, "GET", path, "/api/internal/export/{export_id}", 200, 3));
+    }
+    incidents.push(Incident {
+        kind: Kind::ShadowEndpoint,
+        subject: format!("{HOST} GET /api/internal/export/{{export_id}}"),
+        endpoint: "GET /api/internal/export/{export_id}",
+        start_s: at,
+    });
+    // an undocumented parameter on a documented endpoint: products?debug=
+    let at = slot(&mut rng);
+    for i in 0..40 {
+        let caller = rng.below(callers as u64) as usize;
+        let path = format!("/api/products/SKU-{}", rng.below(50));
+        let mut e = event(&mut rng, at * 1000 + i * 15_000, "GET", path, "/api/products/{sku}", 200, caller);
+        e.query_params = vec!["currency".into(), "debug".into()];
+        events.push(e);
+    }
+    incidents.push(Incident {
+        kind: Kind::UndocumentedParameter,
+        subject: format!("debug on {HOST} GET /api/products/{{sku}}"),
+        endpoint: "GET /api/products/{sku}",
+        start_s: at,
+    });
+    debug_assert_eq!(incidents.len() as u64, INCIDENTS);
     Scenario { events, incidents, start_s, end_s }
 }
+
+/// The scenario's host.
+const HOST: &str = "shop.example.com";
+
+/// The host's OpenAPI document, uploaded when the scenario starts: everything normal traffic
+/// calls, and wishlists, which go live during it.
+pub const SPEC: &str = r#"openapi: 3.0.3
+info: {title: shop, version: "1"}
+paths:
+  /api/login:
+    post:
+      responses: {"200": {description: ok}}
+  /api/products/{sku}:
+    get:
+      parameters:
+        - {name: sku, in: path, required: true, schema: {type: string}}
+        - {name: currency, in: query, schema: {type: string}}
+      responses: {"200": {description: ok}}
+  /api/orders/{id}:
+    get:
+      parameters: [{name: id, in: path, required: true, schema: {type: integer}}]
+      responses: {"200": {description: ok}}
+  /api/users/{id}:
+    get:
+      parameters: [{name: id, in: path, required: true, schema: {type: integer}}]
+      responses: {"200": {description: ok}}
+  /api/wishlists/{id}:
+    get:
+      parameters: [{name: id, in: path, required: true, schema: {type: integer}}]
+      responses: {"200": {description: ok}}
+"#;
 
 /// Per detector kind: incidents, detected within `deadline_s`, time to detect, false alerts.
 #[derive(Debug, Default, Clone)]
@@ -301,6 +468,9 @@ pub async fn report(seeds: &[u64], hours: u64) -> Result<String> {
         for chunk in rows.chunks(50_000) {
             meshward::store::insert_rows(&detector.client, &config.url, chunk).await?;
         }
+        let operations = meshward::inventory::openapi::parse(SPEC)?;
+        let client = detector.client.clone().with_database(&config.database);
+        meshward::inventory::store_operations(&client, &config.url, HOST, scenario.start_s * 1000, &operations).await?;
         for (kind, score) in measure(&detector, &scenario, 60, 120).await? {
             let total = totals.entry(kind).or_default();
             total.incidents += score.incidents;
@@ -319,8 +489,12 @@ pub async fn report(seeds: &[u64], hours: u64) -> Result<String> {
          profiles, products, logins with a 3% typo rate, 0.5% server errors), with one incident of each kind injected at a \
          random minute of the second half: credential stuffing (300 failed logins from one address in 10 minutes), BOLA \
          scraping (one caller reads 300 other orders in 10 minutes), a data-exposure regression (product responses start \
-         carrying card numbers), an error spike (60% 503s on orders for 10 minutes) and an attack burst (60 injections from \
-         one address in 5 minutes). Events go into ClickHouse 18.16 through the collector's row mapping; the detectors run every simulated \
+         carrying card numbers), an error spike (60% 503s on orders for 10 minutes), an attack burst (30 injections from \
+         one address in 5 minutes), distributed stuffing (600 failed logins from 50 addresses in 4 minutes), a rate spike \
+         (product reads at five times their rate for 10 minutes), a latency spike (order reads over a second for 10 \
+         minutes), a rise in sensitive records (profiles carry 40 more addresses each for 10 minutes), a documented \
+         endpoint going live, a shadow endpoint (not in the host's spec) and an undocumented query parameter on a \
+         documented endpoint; incidents do not overlap. Events go into ClickHouse 18.16 through the collector's row mapping; the detectors run every simulated \
          minute over the last 5 minutes, as the live job does (`tests/src/scenario.rs`). *Detected* means the alert for the \
          incident's subject fired within 2 simulated minutes of its start; an alert of another kind on an incident's \
          endpoint while it lasts is counted as a symptom of it (a stuffing run is also a rate spike on the login); any other \
@@ -330,9 +504,9 @@ pub async fn report(seeds: &[u64], hours: u64) -> Result<String> {
     )?;
     writeln!(
         out,
-        "| detector | incidents | detected ≤ 2 min | recall | median time to detect | false alerts | per simulated day | symptoms of other incidents |"
+        "| detector | incidents | detected ≤ 2 min | recall | precision | median time to detect | false alerts | per simulated day | symptoms of other incidents |"
     )?;
-    writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|")?;
+    writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|")?;
     for (kind, score) in &totals {
         let mut times = score.detect_seconds.clone();
         times.sort_unstable();
@@ -342,9 +516,16 @@ pub async fn report(seeds: &[u64], hours: u64) -> Result<String> {
         } else {
             format!("{:.0}%", 100.0 * f64::from(score.detected) / f64::from(score.incidents))
         };
+        // alerts that named an incident or a symptom of one are true; the rest are false
+        let fired = score.detected + score.symptoms + score.false_alerts;
+        let precision = if fired == 0 {
+            "-".to_owned()
+        } else {
+            format!("{:.0}%", 100.0 * f64::from(fired - score.false_alerts) / f64::from(fired))
+        };
         writeln!(
             out,
-            "| {kind} | {} | {} | {recall} | {median} | {} | {:.2} | {} |",
+            "| {kind} | {} | {} | {recall} | {precision} | {median} | {} | {:.2} | {} |",
             score.incidents,
             score.detected,
             score.false_alerts,

@@ -1,6 +1,7 @@
 //! The detectors over history in a real ClickHouse 18.16: twelve hours of steady traffic feed the
 //! hourly baselines through the materialized views; then one endpoint's rate, latency and error
-//! share jump, and one caller walks through object ids. Exactly the anomalies fire.
+//! share jump, and one caller walks through object ids. Exactly the anomalies fire. Then four
+//! days with a daily peak: the rate baseline turns seasonal and the usual peak stays quiet.
 
 use anyhow::Result;
 use meshward::config::{ClickHouseConfig, DetectConfig};
@@ -73,5 +74,46 @@ async fn anomalies_against_the_baselines_fire_and_steady_traffic_does_not() -> R
         found.iter().find(|(k, _)| *k == Kind::RateSpike).ok_or_else(|| anyhow::anyhow!("no rate spike"))?;
     assert!(rate.details.iter().any(|d| d == "baseline_hours=12" || d == "baseline_hours=11"), "{:?}", rate.details);
     assert!(rate.value > 3.0 * rate.baseline, "{rate:?}");
+
+    // Seasonal: four days of two endpoints at 100 requests an hour, 1200 in this hour of the
+    // day. This hour's usual peak is no spike (against the last 24 hours it would be); four
+    // times the peak is, and says it was judged against the same hour of the day.
+    let this_hour = (now + 1) / 3600 * 3600;
+    for template in ["/api/catalog", "/api/search"] {
+        server
+            .query(&format!(
+                "{INSERT} SELECT MD5(concat('{template}', 'day', toString(number))), toUInt64(t) * 1000, toDateTime(t), \
+                 toUInt64(20000), 'GET', 'seasonal', '{template}', '{template}', toUInt16(200), '10.2.0.1', '', 'day' \
+                 FROM (SELECT {this_hour} - 4 * 86400 + number * 36 AS t, number FROM numbers(9600))"
+            ))
+            .await?;
+        server
+            .query(&format!(
+                "{INSERT} SELECT MD5(concat('{template}', 'peak', toString(number))), toUInt64(t) * 1000, toDateTime(t), \
+                 toUInt64(20000), 'GET', 'seasonal', '{template}', '{template}', toUInt16(200), '10.2.0.1', '', 'peak' \
+                 FROM (SELECT {this_hour} - (1 + number % 4) * 86400 + intDiv(number, 4) * 3 AS t, number FROM numbers(4400))"
+            ))
+            .await?;
+    }
+    // the last two minutes: catalog at its usual peak (40 requests), search at four times it
+    for (template, requests) in [("/api/catalog", 40), ("/api/search", 160)] {
+        server
+            .query(&format!(
+                "{INSERT} SELECT MD5(concat('{template}', 'now', toString(number))), toUInt64(t) * 1000, toDateTime(t), \
+                 toUInt64(20000), 'GET', 'seasonal', '{template}', '{template}', toUInt16(200), '10.2.0.1', '', 'now' \
+                 FROM (SELECT {now} - 119 + intDiv(number * 119, {requests}) AS t, number FROM numbers({requests}))"
+            ))
+            .await?;
+    }
+    let found = detector.evaluate(now - 300, now + 1).await?;
+    let spikes: Vec<&meshward::detect::Finding> =
+        found.iter().filter(|(k, _)| *k == Kind::RateSpike).map(|(_, f)| f).collect();
+    assert!(!spikes.iter().any(|f| f.subject == "GET /api/catalog"), "the usual peak fired: {spikes:?}");
+    let search = spikes
+        .iter()
+        .find(|f| f.subject == "GET /api/search")
+        .ok_or_else(|| anyhow::anyhow!("four times the peak did not fire: {spikes:?}"))?;
+    assert!(search.details.iter().any(|d| d == "baseline=hour_of_day"), "{:?}", search.details);
+    assert!(search.details.iter().any(|d| d == "baseline_hours=4"), "{:?}", search.details);
     Ok(())
 }

@@ -15,19 +15,31 @@ pub enum Kind {
     CredentialStuffing,
     /// 401/403 against login-like endpoints spread over many sources
     DistributedStuffing,
-    /// one caller touching far more distinct objects of a templated endpoint than its peers
+    /// one caller touching far more distinct objects of a templated endpoint than its peers,
+    /// and more within the window than in any hour of its own past
     Enumeration,
     /// a response field carrying a sensitive class the endpoint did not return before
     DataExposure,
+    /// an endpoint's responses carrying far more sensitive records each than usual (median +
+    /// 6 MAD and 3 times the median of its hours), once the baseline rests on 6 hours or more
+    SensitiveRise,
     /// an endpoint template seen for the first time on a host that had traffic before (a host
-    /// seen for the first time is a new deployment, not an anomaly)
+    /// seen for the first time is a new deployment, not an anomaly), documented in the host's
+    /// spec or on a host without one
     NewEndpoint,
+    /// like a new endpoint, on a host with an uploaded spec that does not document it
+    ShadowEndpoint,
+    /// a query parameter the spec does not document, on a documented endpoint, not seen there
+    /// in the history before the window
+    UndocumentedParameter,
     /// an endpoint's share of 5xx far above its recent hours
     ErrorSpike,
     /// many requests with attack findings from one source
     AttackBurst,
     /// an endpoint's request rate far above its hourly baseline (median + 6 MAD, and 3 times
-    /// the median), once the baseline rests on 6 hours or more
+    /// the median). The baseline is seasonal once there is enough history: the same hour of
+    /// the week (3 weeks or more), else the same hour of the day (3 days or more), else the
+    /// last 24 hours (6 hours or more)
     RateSpike,
     /// an endpoint's p99 latency far above the median of its hourly p99s
     LatencySpike,
@@ -38,7 +50,10 @@ pub const KINDS: &[Kind] = &[
     Kind::DistributedStuffing,
     Kind::Enumeration,
     Kind::DataExposure,
+    Kind::SensitiveRise,
     Kind::NewEndpoint,
+    Kind::ShadowEndpoint,
+    Kind::UndocumentedParameter,
     Kind::ErrorSpike,
     Kind::AttackBurst,
     Kind::RateSpike,
@@ -52,7 +67,10 @@ impl Kind {
             Kind::DistributedStuffing => "distributed_stuffing",
             Kind::Enumeration => "enumeration",
             Kind::DataExposure => "data_exposure",
+            Kind::SensitiveRise => "sensitive_rise",
             Kind::NewEndpoint => "new_endpoint",
+            Kind::ShadowEndpoint => "shadow_endpoint",
+            Kind::UndocumentedParameter => "undocumented_parameter",
             Kind::ErrorSpike => "error_spike",
             Kind::AttackBurst => "attack_burst",
             Kind::RateSpike => "rate_spike",
@@ -63,9 +81,9 @@ impl Kind {
     pub fn severity(self) -> &'static str {
         match self {
             Kind::CredentialStuffing | Kind::DistributedStuffing | Kind::DataExposure => "high",
-            Kind::Enumeration | Kind::AttackBurst => "high",
-            Kind::ErrorSpike | Kind::RateSpike | Kind::LatencySpike => "medium",
-            Kind::NewEndpoint => "low",
+            Kind::Enumeration | Kind::AttackBurst | Kind::SensitiveRise => "high",
+            Kind::ErrorSpike | Kind::RateSpike | Kind::LatencySpike | Kind::ShadowEndpoint => "medium",
+            Kind::NewEndpoint | Kind::UndocumentedParameter => "low",
         }
     }
 
@@ -76,7 +94,8 @@ impl Kind {
             Kind::DistributedStuffing => ("failed_logins", "sources"),
             Kind::Enumeration => ("distinct_objects", "peer_median_objects"),
             Kind::DataExposure => ("responses", "responses_before"),
-            Kind::NewEndpoint => ("calls", "calls_before"),
+            Kind::SensitiveRise => ("records_per_response", "usual_records_per_response"),
+            Kind::NewEndpoint | Kind::ShadowEndpoint | Kind::UndocumentedParameter => ("calls", "calls_before"),
             Kind::ErrorSpike => ("server_error_share", "usual_share_p90"),
             Kind::AttackBurst => ("attack_requests", "endpoints"),
             Kind::RateSpike => ("requests_per_hour", "usual_requests_per_hour"),
@@ -91,6 +110,78 @@ const LOGIN_LIKE: &str = "match(lower(path_template), '(login|signin|sign-in|aut
 
 /// What the spike rules (rate, latency, 5xx) measure: the end of the window, in seconds.
 const RECENT_S: u64 = 120;
+
+/// The sensitive records (values of a sensitive class) a response carried; events from before
+/// findings were counted have count 0 and count one each.
+const RESPONSE_RECORDS: &str =
+    "arraySum(arrayMap((n, d) -> if(d = 2, greatest(n, 1), 0), `sensitive.count`, `sensitive.direction`))";
+
+/// Whether spec path segments `s` fit a template's or path's segments `{o}`: as many, and
+/// each spec segment a `{parameter}` or the same literal (as the inventory compares them).
+/// ClickHouse 18.16's lambdas see only their own arguments, and `arrayAll` wants arrays of one
+/// size even where the lengths already differ: hence the padding.
+fn fits(o: &str) -> String {
+    let size = format!("greatest(length(s), length({o}))");
+    format!(
+        "(length(s) = length({o}) AND arrayAll((a, b) -> (substring(a, 1, 1) = '{{' AND substring(a, length(a), 1) = '}}') \
+         OR lower(a) = lower(b), arrayResize(s, {size}, ''), arrayResize({o}, {size}, '')))"
+    )
+}
+
+/// The segments of a path or template column.
+fn segments(column: &str) -> String {
+    format!("arrayFilter(x -> x != '', splitByChar('/', {column}))")
+}
+
+/// The operations in force at `to` per host and method (the latest spec upload of each host):
+/// columns `authority`, `method`, `op_paths` (segments per operation), `op_params`.
+fn spec_operations(db: &str, to: u64) -> String {
+    format!(
+        "SELECT host AS authority, method, groupArray(segments) AS op_paths, groupArray(query_params) AS op_params \
+         FROM {db}.api_operations WHERE (host, uploaded_ms) IN ( \
+           SELECT host, max(uploaded_ms) FROM {db}.api_operations WHERE uploaded_ms < {to_ms} GROUP BY host) \
+         GROUP BY host, method",
+        to_ms = to * 1000
+    )
+}
+
+/// Hosts with a spec in force at `to`.
+fn spec_hosts(db: &str, to: u64) -> String {
+    format!("SELECT host FROM {db}.api_operations WHERE uploaded_ms < {}", to * 1000)
+}
+
+/// The position (1-based, 0 for none) in `op_paths` of the operation that documents the
+/// template segments `t` or the path segments `p`.
+fn matched_operation() -> String {
+    format!(
+        "arrayFirstIndex((s, ot, op) -> {} OR {}, op_paths, replicate(t, op_paths), replicate(p, op_paths))",
+        fits("ot"),
+        fits("op")
+    )
+}
+
+/// Endpoints (host, method, template) first seen in `[from, to)` on hosts that had traffic
+/// before, with their documented operation (`matched`, 0 for none) and whether the host has a
+/// spec (`specced`).
+fn fresh_endpoints(db: &str, from: u64, to: u64, past: u64, min: u64) -> String {
+    let endpoint = "concat(method, ' ', path_template)";
+    format!(
+        "SELECT concat(authority, ' ', endpoint) AS subject, endpoint, toFloat64(calls) AS value, toFloat64(0) AS baseline, \
+         calls AS events, emptyArrayString() AS details, samples, {matched} AS matched, \
+         authority IN ({hosts}) AS specced FROM ( \
+           SELECT authority, method, {endpoint} AS endpoint, {t} AS t, {p} AS p, \
+                  countIf(ts >= toDateTime({from})) AS calls, groupArray(5)(request_id) AS samples \
+           FROM {db}.events WHERE ts >= toDateTime({past}) AND ts < toDateTime({to}) \
+             AND authority IN (SELECT authority FROM {db}.events WHERE ts >= toDateTime({past}) AND ts < toDateTime({from})) \
+           GROUP BY authority, method, endpoint HAVING min(ts) >= toDateTime({from}) AND calls >= {min}) AS fresh \
+         ANY LEFT JOIN ({ops}) AS ops USING authority, method",
+        matched = matched_operation(),
+        hosts = spec_hosts(db, to),
+        t = segments("any(path_template)"),
+        p = segments("any(path)"),
+        ops = spec_operations(db, to),
+    )
+}
 
 /// The SQL of one detector for `[from, to)`.
 pub fn sql(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig) -> String {
@@ -120,19 +211,29 @@ pub fn sql(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig
         ),
         Kind::Enumeration => format!(
             "SELECT caller_id AS subject, endpoint, toFloat64(objects) AS value, toFloat64(peers) AS baseline, events, \
-             emptyArrayString() AS details, samples FROM ( \
-               SELECT caller_id, {endpoint} AS endpoint, uniqExact(path) AS objects, count() AS events, \
-                      groupArray(5)(request_id) AS samples \
-               FROM {db}.events WHERE {window} AND caller_id != '' AND position(path_template, '{{') > 0 \
-               GROUP BY caller_id, endpoint) AS mine \
+             [concat('peers=', toString(callers)), concat('own_past_max_per_hour=', toString(own_max)), \
+              concat('own_past_hours=', toString(own_hours))] AS details, samples FROM ( \
+               SELECT caller_id, endpoint, objects, events, samples, peers, callers FROM ( \
+                 SELECT caller_id, {endpoint} AS endpoint, uniqExact(path) AS objects, count() AS events, \
+                        groupArray(5)(request_id) AS samples \
+                 FROM {db}.events WHERE {window} AND caller_id != '' AND position(path_template, '{{') > 0 \
+                 GROUP BY caller_id, endpoint) AS mine \
+               ANY LEFT JOIN ( \
+                 SELECT endpoint, quantileExact(0.5)(objects) AS peers, count() AS callers FROM ( \
+                   SELECT caller_id, {endpoint} AS endpoint, uniqExact(path) AS objects FROM {db}.events \
+                   WHERE {window} AND caller_id != '' AND position(path_template, '{{') > 0 GROUP BY caller_id, endpoint) \
+                 GROUP BY endpoint) AS others USING endpoint) AS with_peers \
              ANY LEFT JOIN ( \
-               SELECT endpoint, quantileExact(0.5)(objects) AS peers, count() AS callers FROM ( \
-                 SELECT caller_id, {endpoint} AS endpoint, uniqExact(path) AS objects FROM {db}.events \
-                 WHERE {window} AND caller_id != '' AND position(path_template, '{{') > 0 GROUP BY caller_id, endpoint) \
-               GROUP BY endpoint) AS others USING endpoint \
-             WHERE objects >= {min} AND (callers < 3 OR objects >= {factor} * greatest(peers, 1))",
+               SELECT caller AS caller_id, endpoint, max(n) AS own_max, count() AS own_hours FROM ( \
+                 SELECT caller, concat(method, ' ', path_template) AS endpoint, hour, uniqMerge(objects) AS n \
+                 FROM {db}.caller_hourly WHERE hour >= toDateTime({past}) AND hour < toStartOfHour(toDateTime({from})) \
+                 GROUP BY caller, endpoint, hour) \
+               GROUP BY caller_id, endpoint) AS own_past USING caller_id, endpoint \
+             WHERE objects >= {min} AND (callers < 3 OR objects >= {factor} * greatest(peers, 1)) \
+               AND (own_hours = 0 OR objects > own_max)",
             min = config.enumeration_min_objects,
-            factor = config.enumeration_peer_factor
+            factor = config.enumeration_peer_factor,
+            past = from.saturating_sub(config.history_days * 86_400)
         ),
         Kind::DataExposure => format!(
             "SELECT concat(f.1, ' in ', f.2) AS subject, endpoint, toFloat64(count()) AS value, toFloat64(0) AS baseline, \
@@ -148,13 +249,55 @@ pub fn sql(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig
             past = from.saturating_sub(config.history_days * 86_400)
         ),
         Kind::NewEndpoint => format!(
-            "SELECT concat(authority, ' ', {endpoint}) AS subject, {endpoint} AS endpoint, toFloat64(count()) AS value, \
-             toFloat64(0) AS baseline, count() AS events, emptyArrayString() AS details, groupArray(5)(request_id) AS samples \
-             FROM {db}.events WHERE ts >= toDateTime({past}) AND ts < toDateTime({to}) \
-               AND authority IN (SELECT authority FROM {db}.events WHERE ts >= toDateTime({past}) AND ts < toDateTime({from})) \
-             GROUP BY subject, endpoint HAVING min(ts) >= toDateTime({from}) AND countIf(ts >= toDateTime({from})) >= {min}",
+            "SELECT subject, endpoint, value, baseline, events, details, samples FROM ({fresh}) WHERE matched > 0 OR NOT specced",
+            fresh = fresh_endpoints(db, from, to, from.saturating_sub(config.history_days * 86_400), config.new_endpoint_min_calls)
+        ),
+        Kind::ShadowEndpoint => format!(
+            "SELECT subject, endpoint, value, baseline, events, ['not in the spec'] AS details, samples FROM ({fresh}) \
+             WHERE matched = 0 AND specced",
+            fresh = fresh_endpoints(db, from, to, from.saturating_sub(config.history_days * 86_400), config.new_endpoint_min_calls)
+        ),
+        Kind::UndocumentedParameter => format!(
+            "SELECT concat(param, ' on ', authority, ' ', endpoint) AS subject, endpoint, toFloat64(count()) AS value, \
+             toFloat64(0) AS baseline, count() AS events, [param, arrayStringConcat(any(documented), ',')] AS details, \
+             groupArray(5)(request_id) AS samples FROM ( \
+               SELECT authority, endpoint, param, request_id, op_params[{matched}] AS documented, {matched} AS matched FROM ( \
+                 SELECT authority, method, {endpoint} AS endpoint, {t} AS t, {p} AS p, request_id, query_params \
+                 FROM {db}.events WHERE {window} AND length(query_params) > 0 AND authority IN ({hosts})) AS seen \
+               ARRAY JOIN query_params AS param \
+               ANY INNER JOIN ({ops}) AS ops USING authority, method) \
+             WHERE matched > 0 AND NOT has(documented, param) \
+               AND (authority, endpoint, param) NOT IN ( \
+                 SELECT authority, endpoint, param FROM ( \
+                   SELECT authority, concat(method, ' ', path_template) AS endpoint, groupUniqArrayArrayMerge(params) AS seen_params \
+                   FROM {db}.endpoint_hourly WHERE hour >= toDateTime({past}) AND hour < toStartOfHour(toDateTime({from})) \
+                   GROUP BY authority, endpoint) ARRAY JOIN seen_params AS param) \
+             GROUP BY authority, endpoint, param HAVING value >= {min}",
+            matched = matched_operation(),
+            t = segments("path_template"),
+            p = segments("path"),
+            hosts = spec_hosts(db, to),
+            ops = spec_operations(db, to),
             past = from.saturating_sub(config.history_days * 86_400),
-            min = config.new_endpoint_min_calls
+            min = config.undocumented_parameter_min_calls
+        ),
+        Kind::SensitiveRise => format!(
+            "SELECT endpoint AS subject, endpoint, per_response AS value, med AS baseline, events, \
+             [concat('baseline_hours=', toString(hours)), concat('mad=', toString(mad))] AS details, samples FROM ( \
+               SELECT {endpoint} AS endpoint, sum({RESPONSE_RECORDS}) / count() AS per_response, count() AS events, \
+                      groupArray(5)(request_id) AS samples \
+               FROM {db}.events WHERE {recent} GROUP BY endpoint) AS current_window \
+             ANY LEFT JOIN ( \
+               SELECT endpoint, med, arrayReduce('medianExact', arrayMap(x -> abs(x - med), ratios)) AS mad, length(ratios) AS hours \
+               FROM (SELECT endpoint, groupArray(r) AS ratios, medianExact(r) AS med FROM ( \
+                 SELECT concat(method, ' ', path_template) AS endpoint, hour, sumMerge(response_records) / countMerge(requests) AS r \
+                 FROM {db}.endpoint_hourly \
+                 WHERE hour >= toDateTime({past}) AND hour < toStartOfHour(toDateTime({from})) GROUP BY endpoint, hour) \
+               GROUP BY endpoint)) AS usual_hours USING endpoint \
+             WHERE hours >= 6 AND med > 0 AND events >= {min} AND per_response >= 3 * med \
+               AND per_response >= med + 6 * greatest(mad, 0.5)",
+            past = from.saturating_sub(86_400),
+            min = config.error_min_requests
         ),
         Kind::ErrorSpike => format!(
             "SELECT endpoint AS subject, endpoint, share AS value, usual AS baseline, events, emptyArrayString() AS details, \
@@ -175,19 +318,31 @@ pub fn sql(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig
         ),
         Kind::RateSpike => format!(
             "SELECT endpoint AS subject, endpoint, rate AS value, med AS baseline, events, \
-             [concat('baseline_hours=', toString(hours)), concat('mad=', toString(mad))] AS details, samples FROM ( \
+             [concat('baseline=', basis), concat('baseline_hours=', toString(hours)), concat('mad=', toString(mad))] AS details, \
+             samples FROM ( \
                SELECT {endpoint} AS endpoint, count() * 3600 / {span} AS rate, count() AS events, \
                       groupArray(5)(request_id) AS samples \
                FROM {db}.events WHERE {recent} GROUP BY endpoint) AS current_window \
              ANY LEFT JOIN ( \
-               SELECT endpoint, med, arrayReduce('medianExact', arrayMap(x -> abs(x - med), counts)) AS mad, length(counts) AS hours \
-               FROM (SELECT endpoint, groupArray(n) AS counts, medianExact(n) AS med FROM ( \
-                 SELECT concat(method, ' ', path_template) AS endpoint, hour, countMerge(requests) AS n FROM {db}.endpoint_hourly \
-                 WHERE hour >= toDateTime({past}) AND hour < toStartOfHour(toDateTime({from})) GROUP BY endpoint, hour) \
-               GROUP BY endpoint)) AS usual_hours USING endpoint \
-             WHERE hours >= 6 AND events >= {min} AND rate >= med + 6 * greatest(mad, 1) AND rate >= 3 * med",
+               SELECT endpoint, basis, arrayReduce('medianExact', counts) AS med, \
+                      arrayReduce('medianExact', arrayMap(x -> abs(x - med), counts)) AS mad, length(counts) AS hours \
+               FROM (SELECT endpoint, \
+                       multiIf(length(weekly) >= 3, weekly, length(daily) >= 3, daily, recent) AS counts, \
+                       multiIf(length(weekly) >= 3, 'hour_of_week', length(daily) >= 3, 'hour_of_day', 'last_24h') AS basis \
+                 FROM (SELECT endpoint, \
+                         groupArrayIf(n, toDayOfWeek(hour) = toDayOfWeek(toDateTime({to})) AND toHour(hour) = toHour(toDateTime({to}))) AS weekly, \
+                         groupArrayIf(n, toHour(hour) = toHour(toDateTime({to})) AND hour >= toDateTime({past_week})) AS daily, \
+                         groupArrayIf(n, hour >= toDateTime({past_day})) AS recent \
+                   FROM (SELECT concat(method, ' ', path_template) AS endpoint, hour, countMerge(requests) AS n \
+                     FROM {db}.endpoint_hourly WHERE hour >= toDateTime({past}) AND hour < toStartOfHour(toDateTime({from})) \
+                     GROUP BY endpoint, hour) \
+                   GROUP BY endpoint))) AS usual_hours USING endpoint \
+             WHERE hours >= if(basis = 'last_24h', 6, 3) AND events >= {min} AND rate >= med + 6 * greatest(mad, 1) \
+               AND rate >= 3 * med",
             span = to.saturating_sub(recent_from).max(1),
-            past = from.saturating_sub(86_400),
+            past = from.saturating_sub(config.seasonal_days.max(1) * 86_400),
+            past_week = from.saturating_sub(7 * 86_400),
+            past_day = from.saturating_sub(86_400),
             min = config.error_min_requests
         ),
         Kind::LatencySpike => format!(

@@ -122,8 +122,49 @@ pub async fn store_spec(
     let err = |error| StoreError::ClickHouse { url: url.to_owned(), error };
     let now_ms = crate::store::now_ms();
     let client = client.clone().with_database(database);
+    // the operations first: a spec in force always has its operations beside it
+    if let Ok(operations) = openapi::parse(body) {
+        store_operations(&client, url, host, now_ms, &operations).await?;
+    }
     let mut insert = client.insert::<SpecInsert<'_>>("api_specs").await.map_err(err)?;
     insert.write(&SpecInsert { host, uploaded_ms: now_ms, uploaded_by: by, body }).await.map_err(err)?;
+    insert.end().await.map_err(err)
+}
+
+#[derive(Debug, Row, Serialize)]
+struct OperationRow<'a> {
+    host: &'a str,
+    uploaded_ms: u64,
+    method: &'a str,
+    template: &'a str,
+    segments: Vec<&'a str>,
+    query_params: &'a [String],
+    deprecated: u8,
+}
+
+/// The operations of a host's spec uploaded at `uploaded_ms` (`api_operations`), as the
+/// shadow-endpoint and undocumented-parameter detectors read them.
+pub async fn store_operations(
+    client: &clickhouse::Client,
+    url: &str,
+    host: &str,
+    uploaded_ms: u64,
+    operations: &[openapi::Operation],
+) -> Result<(), StoreError> {
+    let err = |error| StoreError::ClickHouse { url: url.to_owned(), error };
+    let mut insert = client.insert::<OperationRow<'_>>("api_operations").await.map_err(err)?;
+    for op in operations {
+        let row = OperationRow {
+            host,
+            uploaded_ms,
+            method: &op.method,
+            template: &op.template,
+            segments: split_segments(&op.template),
+            query_params: &op.query_params,
+            deprecated: u8::from(op.deprecated),
+        };
+        insert.write(&row).await.map_err(err)?;
+    }
     insert.end().await.map_err(err)
 }
 

@@ -54,6 +54,13 @@ pub fn stored_pins_sql(database: &str) -> String {
     )
 }
 
+#[derive(clickhouse::Row, serde::Deserialize)]
+struct LatestUpload {
+    host: String,
+    uploaded_ms: u64,
+    body: String,
+}
+
 #[derive(clickhouse::Row, Serialize)]
 struct StatusRow {
     computed_ms: u64,
@@ -121,8 +128,36 @@ impl InventoryStore {
         Ok(Some(openapi::compare(&operations, &endpoints, openapi::window_start_ms(since_days))))
     }
 
+    /// Gives the spec in force of each host its rows in `api_operations` where it has none
+    /// (specs uploaded before that table existed). Returns how many specs it filled in.
+    pub async fn fill_operations(&self) -> Result<usize, StoreError> {
+        let db = &self.database;
+        let uploads: Vec<LatestUpload> = self
+            .client
+            .query(&format!(
+                "SELECT host, uploaded_ms, body FROM ( \
+                   SELECT host, max(uploaded_ms) AS uploaded_ms, argMax(body, uploaded_ms) AS body \
+                   FROM {db}.api_specs GROUP BY host) AS latest \
+                 ANY LEFT JOIN ( \
+                   SELECT host, uploaded_ms, count() AS operations FROM {db}.api_operations GROUP BY host, uploaded_ms) AS ops \
+                 USING host, uploaded_ms WHERE operations = 0"
+            ))
+            .fetch_all()
+            .await
+            .map_err(StoreError::at(&self.url))?;
+        let client = self.client.clone().with_database(db);
+        let mut filled = 0;
+        for upload in uploads {
+            let Ok(operations) = openapi::parse(&upload.body) else { continue };
+            super::store_operations(&client, &self.url, &upload.host, upload.uploaded_ms, &operations).await?;
+            filled += 1;
+        }
+        Ok(filled)
+    }
+
     /// Writes every spec'd host's standing as one snapshot (rows share `computed_ms`).
     pub async fn write_status(&self, since_days: u64) -> Result<usize, InventoryError> {
+        self.fill_operations().await?;
         let hosts: Vec<HostRow> = self
             .client
             .query(&format!("SELECT DISTINCT host FROM {}.api_specs ORDER BY host", self.database))

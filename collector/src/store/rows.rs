@@ -70,6 +70,8 @@ pub struct EventRow {
     pub sensitive_confidence: Vec<f32>,
     #[serde(rename = "sensitive.sample")]
     pub sensitive_sample: Vec<String>,
+    #[serde(rename = "sensitive.count")]
+    pub sensitive_count: Vec<u32>,
     #[serde(rename = "attacks.class")]
     pub attack_class: Vec<String>,
     #[serde(rename = "attacks.direction")]
@@ -200,6 +202,8 @@ pub fn event_row(event: HttpEvent, source_id: &str, batch_seq: u64, received_ms:
         sensitive_location: sensitive.iter().map(|s| s.location.clone()).collect(),
         sensitive_confidence: sensitive.iter().map(|s| s.confidence).collect(),
         sensitive_sample: sensitive.iter().map(|s| s.masked_sample.clone().unwrap_or_default()).collect(),
+        // filters from before the count send 0: one value at least
+        sensitive_count: sensitive.iter().map(|s| s.count.max(1)).collect(),
         attack_class: attacks.iter().map(|a| a.class.clone()).collect(),
         attack_direction: attacks.iter().map(|a| small(a.direction as u32)).collect(),
         attack_part: attacks.iter().map(|a| a.part.clone()).collect(),

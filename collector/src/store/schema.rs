@@ -197,6 +197,41 @@ pub const MIGRATIONS: &[Migration] = &[
              removed UInt8, changed_by String) ENGINE = MergeTree() ORDER BY (host, template, changed_ms)",
         ],
     },
+    Migration {
+        version: 10,
+        name: "baseline_fields_records_and_spec_operations",
+        statements: &[
+            // how many values of its class each finding's field held (records per response)
+            "ALTER TABLE {db}.http_events ADD COLUMN `sensitive.count` Array(UInt32) AFTER `sensitive.sample`",
+            "DROP TABLE IF EXISTS {db}.events",
+            "CREATE VIEW IF NOT EXISTS {db}.events AS SELECT * FROM {db}.http_events FINAL",
+            // the hourly endpoint baseline also keeps the body fields seen and the sensitive
+            // records its responses carried; the view is recreated to fill them (events inserted
+            // in the instant between the two statements miss the baseline, nothing else)
+            "ALTER TABLE {db}.endpoint_hourly ADD COLUMN request_fields \
+             AggregateFunction(groupUniqArrayArray, Array(String))",
+            "ALTER TABLE {db}.endpoint_hourly ADD COLUMN response_fields \
+             AggregateFunction(groupUniqArrayArray, Array(String))",
+            "ALTER TABLE {db}.endpoint_hourly ADD COLUMN response_records AggregateFunction(sum, UInt64)",
+            "DROP TABLE IF EXISTS {db}.endpoint_hourly_mv",
+            "CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.endpoint_hourly_mv TO {db}.endpoint_hourly AS \
+             SELECT toStartOfHour(ts) AS hour, authority, method, path_template, countState() AS requests, \
+             sumState(toUInt64(status >= 400 AND status < 500)) AS client_errors, sumState(toUInt64(status >= 500)) AS server_errors, \
+             quantilesState(0.5, 0.9, 0.99)(duration_us) AS latency_us, avgState(request_total_bytes) AS request_bytes, \
+             avgState(response_total_bytes) AS response_bytes, uniqState(caller_id) AS callers, \
+             groupUniqArrayArrayState(query_params) AS params, \
+             groupUniqArrayArrayState(arrayFilter((c, d) -> d = 2, `sensitive.class`, `sensitive.direction`)) AS response_classes, \
+             groupUniqArrayArrayState(`request_body_fields.path`) AS request_fields, \
+             groupUniqArrayArrayState(`response_body_fields.path`) AS response_fields, \
+             sumState(toUInt64(arraySum(arrayFilter((n, d) -> d = 2, `sensitive.count`, `sensitive.direction`)))) AS response_records \
+             FROM {db}.http_events GROUP BY hour, authority, method, path_template",
+            // the operations of each uploaded spec, path split into segments, so detectors can
+            // tell documented from shadow endpoints and parameters in SQL
+            "CREATE TABLE IF NOT EXISTS {db}.api_operations (host String, uploaded_ms UInt64, method String, \
+             template String, segments Array(String), query_params Array(String), deprecated UInt8) \
+             ENGINE = MergeTree() ORDER BY (host, uploaded_ms, method, template)",
+        ],
+    },
 ];
 
 /// All statements of all migrations for a database, in order (for portability checks).
@@ -222,6 +257,7 @@ fn sharding_key(table: &str) -> &'static str {
         "alerts" => "cityHash64(id)",
         "endpoint_hourly" => "cityHash64(path_template)",
         "inventory_pins" => "cityHash64(host)",
+        "api_operations" => "cityHash64(host)",
         "caller_hourly" => "cityHash64(caller)",
         _ => "rand()",
     }

@@ -98,6 +98,9 @@ pub struct Finding {
     pub severity: u8,
     /// the value with all but its edges masked, only when `masked_samples` is on
     pub masked_sample: Option<String>,
+    /// how many values of this class the field held (a list of 500 cards: one finding, 500);
+    /// what the collector's "records per response" baseline counts
+    pub count: u32,
 }
 
 impl Finding {
@@ -210,13 +213,20 @@ impl Findings {
         hint
     }
 
-    /// One finding per class and field: a list of 500 cards is one exposure, not 500.
-    fn has(&self, class: &str, part: Part, field: &str) -> bool {
-        self.items.iter().any(|f| f.class == class && f.field == field && f.part == part)
+    /// One finding per class and field: a list of 500 cards is one exposure, not 500, and the
+    /// finding counts them. True when the class was already found in the field.
+    fn count_again(&mut self, class: &str, part: Part, field: &str) -> bool {
+        match self.items.iter_mut().find(|f| f.class == class && f.field == field && f.part == part) {
+            Some(found) => {
+                found.count = found.count.saturating_add(1);
+                true
+            }
+            None => false,
+        }
     }
 
     fn push(&mut self, finding: Finding) {
-        if self.has(&finding.class, finding.part, &finding.field) {
+        if self.count_again(&finding.class, finding.part, &finding.field) {
             return;
         }
         if self.items.len() >= self.max {
@@ -306,7 +316,7 @@ impl Detector {
     }
 
     fn emit_sensitive(&self, site: Site<'_>, class: &'static str, confidence: f32, value: &str, out: &mut Findings) {
-        if self.enabled(class) && !out.has(class, site.part, site.field) {
+        if self.enabled(class) && !out.count_again(class, site.part, site.field) {
             out.push(self.sensitive_finding(site, class.to_owned(), confidence, value));
         }
     }
@@ -322,6 +332,7 @@ impl Detector {
             reason: "",
             severity: 0,
             masked_sample: self.config.masked_samples.then(|| mask(value)),
+            count: 1,
         }
     }
 
@@ -555,6 +566,7 @@ fn attack_finding(
         reason,
         severity,
         masked_sample: None,
+        count: 1,
     }
 }
 

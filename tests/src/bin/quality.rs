@@ -26,7 +26,7 @@ fn main() -> anyhow::Result<()> {
     let classes = std::fs::read_to_string(&classes_path)
         .map_err(|e| anyhow::anyhow!("reading {}: {e}", classes_path.display()))?;
     let runtime = tokio::runtime::Runtime::new()?;
-    let scenarios = runtime.block_on(meshward_e2e::scenario::report(&[1, 2, 3], 6))?;
+    let scenarios = runtime.block_on(meshward_e2e::scenario::report(&[1, 2, 3], 12))?;
     let report = format!("{}\n{scenarios}{classes}", meshward_e2e::quality::report()?);
     match args.write {
         Some(path) => {
