@@ -62,8 +62,8 @@ async fn list(State(api): State<Shared>, headers: HeaderMap, Query(filter): Quer
 async fn one(State(api): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     let result = async {
         api.access.authorize(&headers, Scope::Read)?;
-        let alerts = api.detector.alerts().await.map_err(DetectError::from)?;
-        alerts.into_iter().find(|a| a.id == id).ok_or_else(|| ApiError::from(DetectError::NotFound(id.clone())))
+        let alert = api.detector.alert(&id).await.map_err(DetectError::from)?;
+        alert.ok_or_else(|| ApiError::from(DetectError::NotFound(id.clone())))
     };
     match result.await {
         Ok(alert) => Json(alert).into_response(),

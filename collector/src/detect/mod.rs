@@ -132,12 +132,39 @@ impl Detector {
 
     /// The latest version of every alert.
     pub async fn alerts(&self) -> Result<Vec<Alert>, StoreError> {
-        let rows: Vec<LatestRow> = self
+        let query = self.client.query(&latest_alerts_sql(&self.database));
+        self.fetch_alerts(query).await
+    }
+
+    /// The latest version of the alerts with these keys (`alert_key`): what a round of the
+    /// detectors needs to update, without reading the whole history.
+    async fn alerts_with_keys(&self, keys: Vec<String>) -> Result<Vec<Alert>, StoreError> {
+        let query = self
             .client
-            .query(&latest_alerts_sql(&self.database))
-            .fetch_all()
-            .await
-            .map_err(StoreError::at(&self.url))?;
+            .query(&format!(
+                "SELECT argMax(body, version) AS latest_body, max(version) AS latest_version FROM {}.alerts \
+                 WHERE has(?, alert_key) GROUP BY id",
+                self.database
+            ))
+            .bind(keys);
+        self.fetch_alerts(query).await
+    }
+
+    /// The latest version of one alert.
+    pub async fn alert(&self, id: &str) -> Result<Option<Alert>, StoreError> {
+        let query = self
+            .client
+            .query(&format!(
+                "SELECT argMax(body, version) AS latest_body, max(version) AS latest_version FROM {}.alerts \
+                 WHERE id = ? GROUP BY id",
+                self.database
+            ))
+            .bind(id);
+        Ok(self.fetch_alerts(query).await?.into_iter().next())
+    }
+
+    async fn fetch_alerts(&self, query: clickhouse::query::Query) -> Result<Vec<Alert>, StoreError> {
+        let rows: Vec<LatestRow> = query.fetch_all().await.map_err(StoreError::at(&self.url))?;
         Ok(rows
             .into_iter()
             .filter_map(|r| {
@@ -174,8 +201,9 @@ impl Detector {
             return Ok(Vec::new());
         }
         let now = now_ms();
+        let keys = found.iter().map(|(kind, f)| alert_key(kind.as_str(), &f.subject, &f.endpoint)).collect();
         let mut latest: HashMap<String, Alert> = HashMap::new();
-        for alert in self.alerts().await? {
+        for alert in self.alerts_with_keys(keys).await? {
             let key = alert_key(&alert.kind, &alert.subject, &alert.endpoint);
             let newer = latest.get(&key).is_none_or(|a| a.first_seen_ms < alert.first_seen_ms);
             if newer {
@@ -225,12 +253,7 @@ impl Detector {
 
     /// Sets an alert's state (acknowledged, resolved).
     pub async fn set_state(&self, id: &str, state: &str, by: &str) -> Result<Alert, DetectError> {
-        let alert = self
-            .alerts()
-            .await?
-            .into_iter()
-            .find(|a| a.id == id)
-            .ok_or_else(|| DetectError::NotFound(id.to_owned()))?;
+        let alert = self.alert(id).await?.ok_or_else(|| DetectError::NotFound(id.to_owned()))?;
         let now = now_ms();
         let changed = Alert {
             state: state.to_owned(),
