@@ -1,13 +1,16 @@
 //! A small, realistic API to put behind Envoy: users, orders, products and a login, with IDs
 //! in paths and JSON bodies. Runs in-process on a free loopback port.
 
-use axum::extract::{Path, Query};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use tokio::task::JoinHandle;
 
 /// The password the login accepts (any user name).
@@ -15,7 +18,50 @@ pub const PASSWORD: &str = "correct-horse-battery";
 
 pub struct SampleApi {
     pub port: u16,
+    /// faults to turn on while it runs (the demo's error and latency incidents)
+    pub chaos: Arc<Chaos>,
     task: JoinHandle<()>,
+}
+
+/// A fault on the paths under a prefix: each answer waits `delay_ms`, and every
+/// `fail_every`-th one is a 503 (0: none).
+#[derive(Debug, Clone, Default)]
+pub struct Fault {
+    pub prefix: String,
+    pub delay_ms: u64,
+    pub fail_every: u64,
+}
+
+#[derive(Debug, Default)]
+pub struct Chaos {
+    fault: Mutex<Option<Fault>>,
+    seen: AtomicU64,
+}
+
+impl Chaos {
+    /// Turns a fault on (`Some`) or off (`None`).
+    pub fn set(&self, fault: Option<Fault>) {
+        if let Ok(mut current) = self.fault.lock() {
+            *current = fault;
+        }
+    }
+
+    fn current(&self, path: &str) -> Option<Fault> {
+        self.fault.lock().ok().and_then(|f| f.clone()).filter(|f| path.starts_with(&f.prefix))
+    }
+}
+
+async fn chaos_layer(State(chaos): State<Arc<Chaos>>, request: Request, next: Next) -> Response {
+    if let Some(fault) = chaos.current(request.uri().path()) {
+        if fault.delay_ms > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(fault.delay_ms)).await;
+        }
+        let n = chaos.seen.fetch_add(1, Ordering::Relaxed);
+        if fault.fail_every > 0 && n % fault.fail_every == 0 {
+            return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": "upstream unavailable"}))).into_response();
+        }
+    }
+    next.run(request).await
 }
 
 impl Drop for SampleApi {
@@ -28,10 +74,12 @@ impl SampleApi {
     pub async fn start() -> anyhow::Result<SampleApi> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let port = listener.local_addr()?.port();
+        let chaos = Arc::new(Chaos::default());
+        let app = router().layer(axum::middleware::from_fn_with_state(chaos.clone(), chaos_layer));
         let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, router()).await;
+            let _ = axum::serve(listener, app).await;
         });
-        Ok(SampleApi { port, task })
+        Ok(SampleApi { port, chaos, task })
     }
 }
 
@@ -46,6 +94,9 @@ pub fn router() -> Router {
         .route("/api/orders/{id}", get(order).delete(delete_order))
         .route("/api/products", get(products))
         .route("/api/products/{sku}", get(product))
+        .route("/api/reports/monthly", get(monthly_report))
+        // not in tests/fixtures/sample-api.openapi.yaml: a shadow endpoint when called
+        .route("/api/internal/export", get(export))
         .route("/bench", get(bench_get).post(bench_post))
         .route("/bench16", post(bench16_post))
 }
@@ -87,14 +138,33 @@ async fn me(headers: HeaderMap) -> Response {
     Json(user_json(1)).into_response()
 }
 
-async fn user(headers: HeaderMap, Path(id): Path<u64>) -> Response {
+/// `?expand=payment` adds the card on file and `?include=friends` forty friends' addresses:
+/// the careless options the demo's data-exposure incidents use.
+async fn user(headers: HeaderMap, Path(id): Path<u64>, Query(query): Query<HashMap<String, String>>) -> Response {
     if !authorized(&headers) {
         return unauthorized();
     }
     if id > 1000 {
         return (StatusCode::NOT_FOUND, Json(json!({"error": "no such user"}))).into_response();
     }
-    Json(user_json(id)).into_response()
+    let mut user = user_json(id);
+    if query.get("expand").is_some_and(|e| e == "payment") {
+        user["payment"] = json!({"card_number": "4111 1111 1111 1111", "expiry": "12/29"});
+    }
+    if query.get("include").is_some_and(|e| e == "friends") {
+        user["friends"] = (0..40)
+            .map(|f| json!({"name": format!("Friend {f}"), "email": format!("friend{f}.of{id}@example.com")}))
+            .collect();
+    }
+    Json(user).into_response()
+}
+
+async fn monthly_report() -> Json<Value> {
+    Json(json!({"month": "2026-10", "orders": 1234, "revenue": 56789.5}))
+}
+
+async fn export() -> Json<Value> {
+    Json(json!({"rows": (0..3).map(|i| json!({"order": i, "total": 10.0 * f64::from(i)})).collect::<Vec<_>>()}))
 }
 
 async fn user_orders(headers: HeaderMap, Path(id): Path<u64>) -> Response {

@@ -320,7 +320,7 @@ pub fn generate(seed: u64, hours: u64, end_s: u64) -> Scenario {
     }
     incidents.push(Incident {
         kind: Kind::NewEndpoint,
-        subject: format!("{HOST} GET /api/wishlists/{{wishlist_id}}"),
+        subject: HOST.into(),
         endpoint: "GET /api/wishlists/{wishlist_id}",
         start_s: at,
     });
@@ -332,7 +332,7 @@ pub fn generate(seed: u64, hours: u64, end_s: u64) -> Scenario {
     }
     incidents.push(Incident {
         kind: Kind::ShadowEndpoint,
-        subject: format!("{HOST} GET /api/internal/export/{{export_id}}"),
+        subject: HOST.into(),
         endpoint: "GET /api/internal/export/{export_id}",
         start_s: at,
     });
@@ -347,7 +347,7 @@ pub fn generate(seed: u64, hours: u64, end_s: u64) -> Scenario {
     }
     incidents.push(Incident {
         kind: Kind::UndocumentedParameter,
-        subject: format!("debug on {HOST} GET /api/products/{{sku}}"),
+        subject: format!("param debug at {HOST}"),
         endpoint: "GET /api/products/{sku}",
         start_s: at,
     });
@@ -409,17 +409,18 @@ pub async fn measure(
     for incident in &scenario.incidents {
         scores.entry(incident.kind.as_str()).or_default().incidents += 1;
     }
-    let mut first: std::collections::BTreeMap<(Kind, String), u64> = std::collections::BTreeMap::new();
+    // (kind, subject) -> when it first fired, on which endpoint
+    let mut first: std::collections::BTreeMap<(Kind, String), (u64, String)> = std::collections::BTreeMap::new();
     // from an hour in, so every rule has some history
     let mut end = scenario.start_s + 3600;
     while end <= scenario.end_s {
         let from = end - detector.config.window_s;
         for (kind, finding) in detector.evaluate(from, end).await? {
-            first.entry((kind, finding.subject)).or_insert(end);
+            first.entry((kind, finding.subject)).or_insert((end, finding.endpoint));
         }
         end += step_s;
     }
-    for ((kind, subject), at) in &first {
+    for ((kind, subject), (at, endpoint)) in &first {
         let score = scores.entry(kind.as_str()).or_default();
         let during = |i: &&Incident| *at >= i.start_s && *at <= i.start_s + INCIDENT_S + 300;
         match scenario.incidents.iter().find(|i| i.kind == *kind && i.subject == *subject) {
@@ -428,7 +429,12 @@ pub async fn measure(
                 score.detect_seconds.push(at - incident.start_s);
             }
             Some(_) => {}
-            None if scenario.incidents.iter().filter(during).any(|i| subject.contains(i.endpoint)) => {
+            None if scenario
+                .incidents
+                .iter()
+                .filter(during)
+                .any(|i| i.endpoint == endpoint || subject.contains(i.endpoint)) =>
+            {
                 score.symptoms += 1
             }
             None => score.false_alerts += 1,

@@ -141,6 +141,45 @@ impl Stack {
         Ok(render_table(&tsv))
     }
 
+    /// Gives the baselines history to rest on: copies of the events whose request id starts
+    /// with `prefix` into each of the `hours` before the last one, `copies` per hour two minutes
+    /// apart (so an hour of history carries what a two-minute window of that traffic carries,
+    /// thirty times), with new event ids and synthetic timestamps, inserted into the events
+    /// table so the materialized views build the hourly baselines from them. Returns the rows.
+    pub async fn backfill_history(&self, prefix: &str, hours: u64, copies: u64) -> Result<u64> {
+        let db = self.db();
+        let columns = self
+            .clickhouse
+            .query(&format!(
+                "SELECT name FROM system.columns WHERE database = '{db}' AND table = 'http_events' FORMAT TSV"
+            ))
+            .await?;
+        let columns: Vec<&str> = columns.lines().filter(|c| !c.is_empty()).collect();
+        let shift_ms = format!("((1 + intDiv(copy, {copies})) * 3600000 + (copy % {copies}) * 120000)");
+        let expressions: Vec<String> = columns
+            .iter()
+            .map(|c| match *c {
+                "event_id" => "MD5(concat(toString(event_id), toString(copy)))".to_owned(),
+                "ts_ms" | "received_ms" => format!("{c} - {shift_ms}"),
+                "ts" => format!("toDateTime(intDiv(ts_ms - {shift_ms}, 1000))"),
+                other => format!("`{other}`"),
+            })
+            .collect();
+        let quoted: Vec<String> = columns.iter().map(|c| format!("`{c}`")).collect();
+        let before = self.clickhouse.count(&format!("SELECT count() FROM {db}.http_events")).await?;
+        self.clickhouse
+            .query(&format!(
+                "INSERT INTO {db}.http_events ({}) SELECT {} FROM {db}.http_events ARRAY JOIN range({}) AS copy \
+                 WHERE request_id LIKE '{prefix}%'",
+                quoted.join(", "),
+                expressions.join(", "),
+                hours * copies
+            ))
+            .await?;
+        let after = self.clickhouse.count(&format!("SELECT count() FROM {db}.http_events")).await?;
+        Ok(after.saturating_sub(before))
+    }
+
     /// `$.path: type` lines of an endpoint's request bodies.
     pub async fn request_body_fields(&self, method: &str, template: &str) -> Result<String> {
         let sql = queries::render(queries::REQUEST_BODY_FIELDS, self.db(), &[method, template]);

@@ -74,6 +74,8 @@ async fn anomalies_against_the_baselines_fire_and_steady_traffic_does_not() -> R
         found.iter().find(|(k, _)| *k == Kind::RateSpike).ok_or_else(|| anyhow::anyhow!("no rate spike"))?;
     assert!(rate.details.iter().any(|d| d == "baseline_hours=12" || d == "baseline_hours=11"), "{:?}", rate.details);
     assert!(rate.value > 3.0 * rate.baseline, "{rate:?}");
+    // 120 an hour: the steady traffic's rate, as a number (not the bits of an integer)
+    assert!((100.0..=140.0).contains(&rate.baseline), "{rate:?}");
 
     // Seasonal: four days of two endpoints at 100 requests an hour, 1200 in this hour of the
     // day. This hour's usual peak is no spike (against the last 24 hours it would be); four
@@ -115,5 +117,6 @@ async fn anomalies_against_the_baselines_fire_and_steady_traffic_does_not() -> R
         .ok_or_else(|| anyhow::anyhow!("four times the peak did not fire: {spikes:?}"))?;
     assert!(search.details.iter().any(|d| d == "baseline=hour_of_day"), "{:?}", search.details);
     assert!(search.details.iter().any(|d| d == "baseline_hours=4"), "{:?}", search.details);
+    assert!((1100.0..=1300.0).contains(&search.baseline), "{search:?}");
     Ok(())
 }

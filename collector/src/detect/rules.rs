@@ -162,15 +162,17 @@ fn matched_operation() -> String {
 
 /// Endpoints (host, method, template) first seen in `[from, to)` on hosts that had traffic
 /// before, with their documented operation (`matched`, 0 for none) and whether the host has a
-/// spec (`specced`).
+/// spec (`specced`). Calls answered 404 or 405 do not count: a scanner's guesses are not
+/// endpoints.
 fn fresh_endpoints(db: &str, from: u64, to: u64, past: u64, min: u64) -> String {
     let endpoint = "concat(method, ' ', path_template)";
     format!(
-        "SELECT concat(authority, ' ', endpoint) AS subject, endpoint, toFloat64(calls) AS value, toFloat64(0) AS baseline, \
+        "SELECT authority AS subject, endpoint, toFloat64(calls) AS value, toFloat64(0) AS baseline, \
          calls AS events, emptyArrayString() AS details, samples, {matched} AS matched, \
          authority IN ({hosts}) AS specced FROM ( \
            SELECT authority, method, {endpoint} AS endpoint, {t} AS t, {p} AS p, \
-                  countIf(ts >= toDateTime({from})) AS calls, groupArray(5)(request_id) AS samples \
+                  countIf(ts >= toDateTime({from}) AND status NOT IN (404, 405)) AS calls, \
+                  groupArray(5)(request_id) AS samples \
            FROM {db}.events WHERE ts >= toDateTime({past}) AND ts < toDateTime({to}) \
              AND authority IN (SELECT authority FROM {db}.events WHERE ts >= toDateTime({past}) AND ts < toDateTime({from})) \
            GROUP BY authority, method, endpoint HAVING min(ts) >= toDateTime({from}) AND calls >= {min}) AS fresh \
@@ -258,8 +260,9 @@ pub fn sql(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig
             fresh = fresh_endpoints(db, from, to, from.saturating_sub(config.history_days * 86_400), config.new_endpoint_min_calls)
         ),
         Kind::UndocumentedParameter => format!(
-            "SELECT concat(param, ' on ', authority, ' ', endpoint) AS subject, endpoint, toFloat64(count()) AS value, \
-             toFloat64(0) AS baseline, count() AS events, [param, arrayStringConcat(any(documented), ',')] AS details, \
+            "SELECT concat('param ', param, ' at ', authority) AS subject, endpoint, toFloat64(count()) AS value, \
+             toFloat64(0) AS baseline, count() AS events, \
+             [concat('parameter=', param), concat('documented=', arrayStringConcat(any(documented), ','))] AS details, \
              groupArray(5)(request_id) AS samples FROM ( \
                SELECT authority, endpoint, param, request_id, op_params[{matched}] AS documented, {matched} AS matched FROM ( \
                  SELECT authority, method, {endpoint} AS endpoint, {t} AS t, {p} AS p, request_id, query_params \
@@ -324,7 +327,7 @@ pub fn sql(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig
                       groupArray(5)(request_id) AS samples \
                FROM {db}.events WHERE {recent} GROUP BY endpoint) AS current_window \
              ANY LEFT JOIN ( \
-               SELECT endpoint, basis, arrayReduce('medianExact', counts) AS med, \
+               SELECT endpoint, basis, toFloat64(arrayReduce('medianExact', counts)) AS med, \
                       arrayReduce('medianExact', arrayMap(x -> abs(x - med), counts)) AS mad, length(counts) AS hours \
                FROM (SELECT endpoint, \
                        multiIf(length(weekly) >= 3, weekly, length(daily) >= 3, daily, recent) AS counts, \

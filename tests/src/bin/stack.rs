@@ -4,6 +4,7 @@
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
+use meshward_e2e::sample_api::Fault;
 use meshward_e2e::stack::{Stack, StackOptions};
 use meshward_e2e::traffic;
 use std::time::Duration;
@@ -68,15 +69,7 @@ async fn demo_block(stack: &Stack) -> Result<()> {
     let shown: Vec<String> =
         args.iter().map(|a| if a.contains([' ', '(', '?']) { format!("'{a}'") } else { (*a).to_owned() }).collect();
     println!("\nBlocking a scanner: meshward {} --api {api} --token ...", shown.join(" "));
-    let output = std::process::Command::new(meshward_e2e::collector::collector_binary()?)
-        .args(args)
-        .args(["--api", &api, "--token", meshward_e2e::API_ADMIN_TOKEN])
-        .output()
-        .context("running meshward block add")?;
-    print!("{}", String::from_utf8_lossy(&output.stdout));
-    if !output.status.success() {
-        anyhow::bail!("meshward block add failed: {}", String::from_utf8_lossy(&output.stderr));
-    }
+    print!("{}", meshward(stack, &args, meshward_e2e::API_ADMIN_TOKEN)?);
     let started = std::time::Instant::now();
     let url = format!("{}/api/products", stack.envoy.url());
     let scanner = || stack.client.get(&url).header("user-agent", "sqlmap/1.8").send();
@@ -96,33 +89,156 @@ async fn demo_block(stack: &Stack) -> Result<()> {
     Ok(())
 }
 
-/// A password-guessing run, then the alerts the detectors raise from all of the demo's traffic.
-async fn demo_alerts(stack: &Stack) -> Result<()> {
-    let url = stack.envoy.url();
-    println!("\nA client guesses passwords: 12 failed logins; the detectors run every 2 s...");
-    for i in 0..12 {
-        stack
-            .client
-            .post(format!("{url}/api/login"))
-            .json(&serde_json::json!({"username": "alice", "password": format!("guess-{i}")}))
-            .send()
-            .await
-            .context("sending a login through Envoy")?;
-    }
+/// Runs `meshward ARGS --api ... --token TOKEN` and returns what it printed.
+fn meshward(stack: &Stack, args: &[&str], token: &str) -> Result<String> {
     let api = format!("http://127.0.0.1:{}", stack.collector.api_port);
-    let list = || {
-        std::process::Command::new(meshward_e2e::collector::collector_binary()?)
-            .args(["alerts", "list", "--api", &api, "--token", meshward_e2e::API_READ_TOKEN])
-            .output()
-            .context("running meshward alerts list")
+    let output = std::process::Command::new(meshward_e2e::collector::collector_binary()?)
+        .args(args)
+        .args(["--api", &api, "--token", token])
+        .output()
+        .with_context(|| format!("running meshward {}", args.join(" ")))?;
+    if !output.status.success() {
+        anyhow::bail!("meshward {} failed: {}", args.join(" "), String::from_utf8_lossy(&output.stderr));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// Sends requests through Envoy one after another and says what they stand for.
+async fn incident(what: &str, requests: Vec<reqwest::RequestBuilder>) -> Result<()> {
+    let n = requests.len();
+    for request in requests {
+        request.send().await.with_context(|| format!("sending {what} through Envoy"))?;
+    }
+    println!("  {n:>4} requests: {what}");
+    Ok(())
+}
+
+/// Every kind of alert from traffic through Envoy. The baselines need hours of history, which
+/// a demo does not have: the demo's own traffic is copied into the past eight hours (synthetic
+/// timestamps, straight into ClickHouse) and the sample API's spec is uploaded; then one incident
+/// of each kind goes through Envoy and the detectors, every 2 s, raise the alerts.
+async fn demo_alerts(stack: &Stack) -> Result<()> {
+    let db = stack.db();
+    let host = stack
+        .clickhouse
+        .query(&format!("SELECT any(authority) FROM {db}.events WHERE request_id LIKE 'demo-%' FORMAT TSV"))
+        .await?
+        .trim()
+        .to_owned();
+    let rows = stack.backfill_history("demo-", 8, 30).await?;
+    println!(
+        "\nHistory for the baselines: the demo's traffic copied into each of the past 8 hours, 30 times an hour \
+         ({rows} events with synthetic timestamps)."
+    );
+    // the spec after the history: a parameter the spec leaves out but the history has is not new
+    let spec = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/sample-api.openapi.yaml");
+    print!(
+        "\nUploading the sample API's OpenAPI document for {host}: {}",
+        meshward(stack, &["spec", "upload", spec, "--host", &host], meshward_e2e::API_ADMIN_TOKEN)?
+    );
+    println!("\nIncidents, through Envoy:");
+    let url = stack.envoy.url();
+    let client = &stack.client;
+    let bearer = |who: &str| format!("Bearer {}{who}", traffic::SECRET_TOKEN);
+    let login = |from: String| {
+        client
+            .post(format!("{url}/api/login"))
+            .header("x-forwarded-for", from)
+            .json(&serde_json::json!({"username": "alice", "password": "guess"}))
     };
-    let table = meshward_e2e::process::wait_for("the alerts", Duration::from_secs(60), || async {
-        let out = list().ok()?;
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        (text.contains("credential_stuffing") && text.contains("attack_burst")).then_some(text)
+    incident(
+        "one address guesses passwords (credential_stuffing)",
+        (0..12).map(|_| login("203.0.113.9".into())).collect(),
+    )
+    .await?;
+    incident(
+        "fifteen addresses guess three times each (distributed_stuffing)",
+        (0..45).map(|i| login(format!("192.0.2.{}", 10 + i % 15))).collect(),
+    )
+    .await?;
+    incident(
+        "one caller walks through 60 order ids (enumeration)",
+        (0..60)
+            .map(|i| {
+                client
+                    .get(format!("{url}/api/orders/3fa85f64-5717-4562-b3fc-{:012}", 900_000 + i))
+                    .header("authorization", bearer("scraper"))
+            })
+            .collect(),
+    )
+    .await?;
+    incident(
+        "profiles with ?expand=payment return the card on file (data_exposure, undocumented_parameter)",
+        (0..5)
+            .map(|i| {
+                client.get(format!("{url}/api/users/{}?expand=payment", 10 + i)).header("authorization", bearer("00"))
+            })
+            .collect(),
+    )
+    .await?;
+    incident(
+        "profiles with ?include=friends return 40 more addresses each (sensitive_rise)",
+        (0..25)
+            .map(|i| {
+                client.get(format!("{url}/api/users/{}?include=friends", 20 + i)).header("authorization", bearer("01"))
+            })
+            .collect(),
+    )
+    .await?;
+    incident(
+        "the documented monthly report is called for the first time (new_endpoint)",
+        (0..5).map(|_| client.get(format!("{url}/api/reports/monthly"))).collect(),
+    )
+    .await?;
+    incident(
+        "an export the spec does not know answers (shadow_endpoint)",
+        (0..5).map(|_| client.get(format!("{url}/api/internal/export"))).collect(),
+    )
+    .await?;
+    incident(
+        "product reads at many times their usual rate (rate_spike)",
+        (0..300).map(|i| client.get(format!("{url}/api/products?category=tools&page={}", i % 5 + 1))).collect(),
+    )
+    .await?;
+    let fault = |prefix: &str, delay_ms, fail_every| {
+        stack.api.chaos.set(Some(Fault { prefix: prefix.into(), delay_ms, fail_every }));
+    };
+    fault("/api/products/", 0, 1);
+    let failing = incident(
+        "the product service is down and answers 503 (error_spike)",
+        (0..30).map(|i| client.get(format!("{url}/api/products/SKU-{i:06}"))).collect(),
+    )
+    .await;
+    fault("/api/users/me", 300, 0);
+    let slow = incident(
+        "the profile service answers in 300 ms (latency_spike)",
+        (0..12).map(|_| client.get(format!("{url}/api/users/me")).header("authorization", bearer("02"))).collect(),
+    )
+    .await;
+    stack.api.chaos.set(None);
+    failing?;
+    slow?;
+    println!("  (and the injections sent earlier: attack_burst)");
+    let kinds = meshward::detect::rules::KINDS;
+    println!("\nThe detectors run every 2 s; waiting for all {} kinds of alert...", kinds.len());
+    let table = meshward_e2e::process::wait_for("an alert of every kind", Duration::from_secs(90), || async {
+        let text = meshward(stack, &["alerts", "list"], meshward_e2e::API_READ_TOKEN).ok()?;
+        kinds.iter().all(|k| text.contains(k.as_str())).then_some(text)
     })
     .await?;
     println!("meshward alerts list:\n\n{table}");
+    // one alert per line
+    let listed = meshward(stack, &["alerts", "list", "--json"], meshward_e2e::API_READ_TOKEN)?;
+    let alerts: Vec<serde_json::Value> = listed.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    for kind in ["rate_spike", "sensitive_rise"] {
+        let id = alerts.iter().find(|a| a["kind"] == kind).and_then(|a| a["id"].as_str());
+        if let Some(id) = id {
+            println!(
+                "meshward alerts show {id}:\n{}",
+                meshward(stack, &["alerts", "show", id], meshward_e2e::API_READ_TOKEN)?
+            );
+        }
+    }
     Ok(())
 }
 
@@ -131,7 +247,12 @@ async fn demo(requests: usize) -> Result<()> {
     let mut options = StackOptions::new("demo");
     // detectors every 2 s, with thresholds a short demo reaches
     options.collector_extra_config =
-        "detect:\n  interval_s: 2\n  window_s: 600\n  stuffing_min_failures: 10\n  attack_burst_min: 3\n".to_owned();
+        "detect:\n  interval_s: 2\n  window_s: 300\n  stuffing_min_failures: 10\n  stuffing_spread_failures: 40\n  \
+         stuffing_spread_sources: 10\n  enumeration_min_objects: 30\n  attack_burst_min: 3\n  error_min_requests: 10\n  \
+         new_endpoint_min_calls: 3\n  undocumented_parameter_min_calls: 3\n"
+            .to_owned();
+    // one proxy in front of the sidecar: the incidents' x-forwarded-for names their client
+    options.filter_config["trusted_proxies"] = serde_json::json!(1);
     let stack = Stack::start(options).await.context("starting the stack")?;
     eprintln!("sending {requests} requests through Envoy at {}", stack.envoy.url());
     let bar = ProgressBar::new(requests as u64);
