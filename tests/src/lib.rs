@@ -8,6 +8,7 @@ pub mod certs;
 pub mod clickhouse;
 pub mod collector;
 pub mod corpus;
+pub mod detect_bench;
 pub mod envoy;
 pub mod helm;
 pub mod process;

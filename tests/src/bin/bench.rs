@@ -13,7 +13,7 @@ use meshward::store::{event_row, insert_rows, EventRow};
 use meshward_e2e::clickhouse::ClickHouse;
 use meshward_e2e::collector::{Collector, CollectorOptions};
 use meshward_e2e::envoy::{default_filter_config, Envoy, EnvoyOptions, Filter};
-use meshward_e2e::process::fresh_dir;
+use meshward_e2e::process::{cpu_seconds, fresh_dir};
 use meshward_e2e::sample_api::{bench_body, bench_body_16k, SampleApi};
 use meshward_proto::ingest_client::IngestClient;
 use meshward_proto::{BodyField, EventBatch, Header, HttpEvent};
@@ -58,6 +58,12 @@ struct Cli {
     /// Skip the block-list benchmark.
     #[arg(long)]
     skip_blocklist: bool,
+    /// Events for the detector cost benchmark (a simulated day of them).
+    #[arg(long, default_value_t = 10_000_000)]
+    detect_events: u64,
+    /// Skip the detector cost benchmark.
+    #[arg(long)]
+    skip_detect: bool,
     /// Skip the `meshward analyze` benchmark.
     #[arg(long)]
     skip_analyze: bool,
@@ -746,20 +752,6 @@ async fn ingest_bench(cli: &Cli, dir: &Path, clickhouse: &ClickHouse, report: &m
     Ok(())
 }
 
-/// CPU seconds (user + system) a process has used so far.
-fn cpu_seconds(pid: Option<u32>) -> f64 {
-    let Some(pid) = pid else { return 0.0 };
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return 0.0;
-    };
-    // fields after the parenthesised command name; utime and stime are the 12th and 13th of them
-    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks: f64 = fields.get(11).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)
-        + fields.get(12).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    ticks / 100.0
-}
-
 /// Per-request path templating (`core::template_path`, what the filter runs) against the
 /// templates of three public OpenAPI specs, on traffic generated from them.
 fn templating_section(report: &mut String) -> Result<()> {
@@ -903,6 +895,9 @@ async fn main() -> Result<()> {
     }
     if !cli.skip_ingest {
         ingest_bench(&cli, &dir, &clickhouse, &mut report).await?;
+    }
+    if !cli.skip_detect {
+        meshward_e2e::detect_bench::run(&clickhouse, cli.detect_events, &mut report).await?;
     }
     if let Some(path) = &cli.core_bench {
         core_section(path, &mut report)?;
