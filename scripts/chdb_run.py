@@ -10,9 +10,14 @@ EXPECT_ROWS = "-- expect rows"
 
 
 def main() -> int:
-    text = open(sys.argv[1], encoding="utf-8").read()
+    # the session's data folder goes with the run
+    with tempfile.TemporaryDirectory(prefix="meshward-chdb-") as data:
+        return run(open(sys.argv[1], encoding="utf-8").read(), data)
+
+
+def run(text: str, data: str) -> int:
     statements = [s.strip() for s in text.split("\n;;\n") if s.strip()]
-    session = chs.Session(tempfile.mkdtemp(prefix="meshward-chdb-"))
+    session = chs.Session(data)
     version = session.query("SELECT version()").data().strip()
     for i, sql in enumerate(statements):
         try:
@@ -24,6 +29,7 @@ def main() -> int:
             print(f"statement {i + 1} returned no rows on chDB {version}:\n{sql}")
             return 1
     print(f"{len(statements)} statements ran on chDB {version}")
+    session.close()
     return 0
 
 
