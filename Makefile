@@ -33,6 +33,7 @@ lint: setup
 
 ## test: lint, unit tests, end-to-end tests (real Envoy, collector, ClickHouse), SQL on old and new ClickHouse
 test: build lint
+	@rm -rf build/runs  # the servers' folders of the previous run; this run's stay for reading
 	$(CARGO) test --workspace --no-fail-fast
 
 ## quality: measure detection on the labelled corpora (../shared/corpora or MESHWARD_CORPORA) into DETECTION.md
