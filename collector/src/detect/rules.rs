@@ -1,8 +1,14 @@
-//! The detectors: each a documented SQL rule over the `events` view for a window
-//! `[from, to)` (epoch seconds), so the same rule runs live on a schedule and over past data.
-//! Every rule returns rows of one shape: the subject (a client address, a caller, an endpoint),
-//! the endpoint, the measured value, what it is compared with, the events it rests on, details
-//! (classes, ...) and sample request ids as evidence.
+//! The detectors: each a documented SQL rule over the events of a window `[from, to)` (epoch
+//! seconds) and the hourly baselines before it, so the same rule runs live on a schedule and over
+//! past data. Every rule returns rows of one shape: the subject (a client address, a caller, an
+//! endpoint), the endpoint, the measured value, what it is compared with, the events it rests
+//! on, details (classes, ...) and sample request ids as evidence.
+//!
+//! Rules read the raw rows (`http_events`), not the exactly-once `events` view: `FINAL` over a
+//! day's partition costs seconds per rule on ClickHouse 18.16 (BENCHMARKS.md), and a batch
+//! written twice, which is rare, counts twice here as it does in the baselines. History comes
+//! from the baselines (`endpoint_hourly`, `caller_hourly`) for whole hours and from raw rows
+//! for the part of the current hour before the window.
 
 use crate::config::DetectConfig;
 use serde::Serialize;
@@ -160,22 +166,34 @@ fn matched_operation() -> String {
     )
 }
 
+/// Rows `(authority, method, path_template)` of the endpoints seen in `[past, from)`: whole
+/// hours from the baseline, the rest of the hour before `from` from raw rows.
+fn seen_before(db: &str, past: u64, from: u64) -> String {
+    format!(
+        "SELECT authority, method, path_template FROM {db}.endpoint_hourly \
+         WHERE hour >= toDateTime({past}) AND hour < toStartOfHour(toDateTime({from})) \
+         UNION ALL SELECT authority, method, path_template FROM {db}.http_events \
+         WHERE ts >= toStartOfHour(toDateTime({from})) AND ts < toDateTime({from})"
+    )
+}
+
 /// Endpoints (host, method, template) first seen in `[from, to)` on hosts that had traffic
 /// before, with their documented operation (`matched`, 0 for none) and whether the host has a
 /// spec (`specced`). Calls answered 404 or 405 do not count: a scanner's guesses are not
 /// endpoints.
 fn fresh_endpoints(db: &str, from: u64, to: u64, past: u64, min: u64) -> String {
     let endpoint = "concat(method, ' ', path_template)";
+    let before = seen_before(db, past, from);
     format!(
         "SELECT authority AS subject, endpoint, toFloat64(calls) AS value, toFloat64(0) AS baseline, \
          calls AS events, emptyArrayString() AS details, samples, {matched} AS matched, \
          authority IN ({hosts}) AS specced FROM ( \
            SELECT authority, method, {endpoint} AS endpoint, {t} AS t, {p} AS p, \
-                  countIf(ts >= toDateTime({from}) AND status NOT IN (404, 405)) AS calls, \
-                  groupArray(5)(request_id) AS samples \
-           FROM {db}.events WHERE ts >= toDateTime({past}) AND ts < toDateTime({to}) \
-             AND authority IN (SELECT authority FROM {db}.events WHERE ts >= toDateTime({past}) AND ts < toDateTime({from})) \
-           GROUP BY authority, method, endpoint HAVING min(ts) >= toDateTime({from}) AND calls >= {min}) AS fresh \
+                  countIf(status NOT IN (404, 405)) AS calls, groupArray(5)(request_id) AS samples \
+           FROM {db}.http_events WHERE ts >= toDateTime({from}) AND ts < toDateTime({to}) \
+             AND authority IN (SELECT authority FROM ({before})) \
+             AND (authority, method, path_template) NOT IN ({before}) \
+           GROUP BY authority, method, path_template HAVING calls >= {min}) AS fresh \
          ANY LEFT JOIN ({ops}) AS ops USING authority, method",
         matched = matched_operation(),
         hosts = spec_hosts(db, to),
@@ -198,7 +216,7 @@ pub fn sql(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig
             "SELECT client_ip AS subject, {endpoint} AS endpoint, toFloat64(countIf(status IN (401, 403))) AS value, \
              toFloat64(count()) AS baseline, count() AS events, emptyArrayString() AS details, \
              groupArray(5)(request_id) AS samples \
-             FROM {db}.events WHERE {window} AND {LOGIN_LIKE} AND client_ip != '' \
+             FROM {db}.http_events WHERE {window} AND {LOGIN_LIKE} AND client_ip != '' \
              GROUP BY subject, endpoint HAVING value >= {min} AND value >= baseline / 2",
             min = config.stuffing_min_failures
         ),
@@ -206,7 +224,7 @@ pub fn sql(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig
             "SELECT '*' AS subject, {endpoint} AS endpoint, toFloat64(countIf(status IN (401, 403))) AS value, \
              toFloat64(uniqExactIf(client_ip, status IN (401, 403))) AS baseline, count() AS events, \
              emptyArrayString() AS details, groupArray(5)(request_id) AS samples \
-             FROM {db}.events WHERE {window} AND {LOGIN_LIKE} \
+             FROM {db}.http_events WHERE {window} AND {LOGIN_LIKE} \
              GROUP BY endpoint HAVING value >= {failures} AND baseline >= {sources}",
             failures = config.stuffing_spread_failures,
             sources = config.stuffing_spread_sources
@@ -218,17 +236,21 @@ pub fn sql(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig
                SELECT caller_id, endpoint, objects, events, samples, peers, callers FROM ( \
                  SELECT caller_id, {endpoint} AS endpoint, uniqExact(path) AS objects, count() AS events, \
                         groupArray(5)(request_id) AS samples \
-                 FROM {db}.events WHERE {window} AND caller_id != '' AND position(path_template, '{{') > 0 \
+                 FROM {db}.http_events WHERE {window} AND caller_id != '' AND position(path_template, '{{') > 0 \
                  GROUP BY caller_id, endpoint) AS mine \
                ANY LEFT JOIN ( \
                  SELECT endpoint, quantileExact(0.5)(objects) AS peers, count() AS callers FROM ( \
-                   SELECT caller_id, {endpoint} AS endpoint, uniqExact(path) AS objects FROM {db}.events \
+                   SELECT caller_id, {endpoint} AS endpoint, uniqExact(path) AS objects FROM {db}.http_events \
                    WHERE {window} AND caller_id != '' AND position(path_template, '{{') > 0 GROUP BY caller_id, endpoint) \
                  GROUP BY endpoint) AS others USING endpoint) AS with_peers \
              ANY LEFT JOIN ( \
                SELECT caller AS caller_id, endpoint, max(n) AS own_max, count() AS own_hours FROM ( \
                  SELECT caller, concat(method, ' ', path_template) AS endpoint, hour, uniqMerge(objects) AS n \
                  FROM {db}.caller_hourly WHERE hour >= toDateTime({past}) AND hour < toStartOfHour(toDateTime({from})) \
+                   AND caller IN ( \
+                     SELECT caller_id FROM {db}.http_events WHERE {window} AND caller_id != '' \
+                       AND position(path_template, '{{') > 0 \
+                     GROUP BY caller_id, method, path_template HAVING uniqExact(path) >= {min}) \
                  GROUP BY caller, endpoint, hour) \
                GROUP BY caller_id, endpoint) AS own_past USING caller_id, endpoint \
              WHERE objects >= {min} AND (callers < 3 OR objects >= {factor} * greatest(peers, 1)) \
@@ -241,14 +263,21 @@ pub fn sql(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig
             "SELECT concat(f.1, ' in ', f.2) AS subject, endpoint, toFloat64(count()) AS value, toFloat64(0) AS baseline, \
              count() AS events, [f.1] AS details, groupArray(5)(request_id) AS samples \
              FROM (SELECT {endpoint} AS endpoint, request_id, sensitive.class AS classes, sensitive.direction AS directions, \
-                          sensitive.location AS locations FROM {db}.events WHERE {window}) \
+                          sensitive.location AS locations FROM {db}.http_events WHERE {window}) \
              ARRAY JOIN arrayFilter(x -> tupleElement(x, 3) = 2, arrayMap((c, l, d) -> (c, l, d), classes, locations, directions)) AS f \
-             WHERE endpoint IN (SELECT {endpoint} FROM {db}.events WHERE ts >= toDateTime({past}) AND ts < toDateTime({from})) \
+             WHERE endpoint IN (SELECT {endpoint} FROM ({before})) \
                AND (endpoint, f.1) NOT IN ( \
-                 SELECT {endpoint}, c FROM {db}.events ARRAY JOIN arrayFilter((c, d) -> d = 2, sensitive.class, sensitive.direction) AS c \
-                 WHERE ts >= toDateTime({past}) AND ts < toDateTime({from})) \
+                 SELECT endpoint, c FROM ( \
+                   SELECT {endpoint} AS endpoint, groupUniqArrayArrayMerge(response_classes) AS classes \
+                   FROM {db}.endpoint_hourly WHERE hour >= toDateTime({past}) AND hour < toStartOfHour(toDateTime({from})) \
+                   GROUP BY endpoint) ARRAY JOIN classes AS c \
+                 UNION ALL \
+                 SELECT {endpoint} AS endpoint, c FROM {db}.http_events \
+                 ARRAY JOIN arrayFilter((c, d) -> d = 2, sensitive.class, sensitive.direction) AS c \
+                 WHERE ts >= toStartOfHour(toDateTime({from})) AND ts < toDateTime({from})) \
              GROUP BY subject, endpoint, f.1",
-            past = from.saturating_sub(config.history_days * 86_400)
+            past = from.saturating_sub(config.history_days * 86_400),
+            before = seen_before(db, from.saturating_sub(config.history_days * 86_400), from)
         ),
         Kind::NewEndpoint => format!(
             "SELECT subject, endpoint, value, baseline, events, details, samples FROM ({fresh}) WHERE matched > 0 OR NOT specced",
@@ -266,7 +295,7 @@ pub fn sql(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig
              groupArray(5)(request_id) AS samples FROM ( \
                SELECT authority, endpoint, param, request_id, op_params[{matched}] AS documented, {matched} AS matched FROM ( \
                  SELECT authority, method, {endpoint} AS endpoint, {t} AS t, {p} AS p, request_id, query_params \
-                 FROM {db}.events WHERE {window} AND length(query_params) > 0 AND authority IN ({hosts})) AS seen \
+                 FROM {db}.http_events WHERE {window} AND length(query_params) > 0 AND authority IN ({hosts})) AS seen \
                ARRAY JOIN query_params AS param \
                ANY INNER JOIN ({ops}) AS ops USING authority, method) \
              WHERE matched > 0 AND NOT has(documented, param) \
@@ -289,7 +318,7 @@ pub fn sql(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig
              [concat('baseline_hours=', toString(hours)), concat('mad=', toString(mad))] AS details, samples FROM ( \
                SELECT {endpoint} AS endpoint, sum({RESPONSE_RECORDS}) / count() AS per_response, count() AS events, \
                       groupArray(5)(request_id) AS samples \
-               FROM {db}.events WHERE {recent} GROUP BY endpoint) AS current_window \
+               FROM {db}.http_events WHERE {recent} GROUP BY endpoint) AS current_window \
              ANY LEFT JOIN ( \
                SELECT endpoint, med, arrayReduce('medianExact', arrayMap(x -> abs(x - med), ratios)) AS mad, length(ratios) AS hours \
                FROM (SELECT endpoint, groupArray(r) AS ratios, medianExact(r) AS med FROM ( \
@@ -307,11 +336,12 @@ pub fn sql(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig
              samples FROM ( \
                SELECT {endpoint} AS endpoint, countIf(status >= 500) / count() AS share, count() AS events, \
                       groupArrayIf(5)(request_id, status >= 500) AS samples \
-               FROM {db}.events WHERE {recent} GROUP BY endpoint) AS current_window \
+               FROM {db}.http_events WHERE {recent} GROUP BY endpoint) AS current_window \
              ANY LEFT JOIN ( \
                SELECT endpoint, quantileExact(0.9)(hour_share) AS usual FROM ( \
-                 SELECT {endpoint} AS endpoint, toStartOfHour(ts) AS hour, countIf(status >= 500) / count() AS hour_share \
-                 FROM {db}.events WHERE ts >= toDateTime({past}) AND ts < toDateTime({from}) GROUP BY endpoint, hour) \
+                 SELECT {endpoint} AS endpoint, hour, sumMerge(server_errors) / countMerge(requests) AS hour_share \
+                 FROM {db}.endpoint_hourly WHERE hour >= toDateTime({past}) AND hour < toStartOfHour(toDateTime({from})) \
+                 GROUP BY endpoint, hour) \
                GROUP BY endpoint) AS usual_hours USING endpoint \
              WHERE events >= {min} AND share >= {floor} AND share >= {factor} * usual",
             past = from.saturating_sub(86_400),
@@ -325,7 +355,7 @@ pub fn sql(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig
              samples FROM ( \
                SELECT {endpoint} AS endpoint, count() * 3600 / {span} AS rate, count() AS events, \
                       groupArray(5)(request_id) AS samples \
-               FROM {db}.events WHERE {recent} GROUP BY endpoint) AS current_window \
+               FROM {db}.http_events WHERE {recent} GROUP BY endpoint) AS current_window \
              ANY LEFT JOIN ( \
                SELECT endpoint, basis, toFloat64(arrayReduce('medianExact', counts)) AS med, \
                       arrayReduce('medianExact', arrayMap(x -> abs(x - med), counts)) AS mad, length(counts) AS hours \
@@ -353,7 +383,7 @@ pub fn sql(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig
              [concat('baseline_hours=', toString(hours))] AS details, samples FROM ( \
                SELECT {endpoint} AS endpoint, quantileExact(0.99)(duration_us) AS p99, count() AS events, \
                       groupArray(5)(request_id) AS samples \
-               FROM {db}.events WHERE {recent} GROUP BY endpoint) AS current_window \
+               FROM {db}.http_events WHERE {recent} GROUP BY endpoint) AS current_window \
              ANY LEFT JOIN ( \
                SELECT endpoint, medianExact(hour_p99) AS usual, count() AS hours FROM ( \
                  SELECT concat(method, ' ', path_template) AS endpoint, hour, \
@@ -367,7 +397,7 @@ pub fn sql(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig
         Kind::AttackBurst => format!(
             "SELECT client_ip AS subject, '' AS endpoint, toFloat64(count()) AS value, toFloat64(uniqExact(path_template)) AS baseline, \
              count() AS events, groupUniqArrayArray(`attacks.class`) AS details, groupArray(5)(request_id) AS samples \
-             FROM {db}.events WHERE {window} AND length(`attacks.class`) > 0 AND client_ip != '' \
+             FROM {db}.http_events WHERE {window} AND length(`attacks.class`) > 0 AND client_ip != '' \
              GROUP BY subject HAVING value >= {min}",
             min = config.attack_burst_min
         ),
