@@ -118,5 +118,42 @@ async fn anomalies_against_the_baselines_fire_and_steady_traffic_does_not() -> R
     assert!(search.details.iter().any(|d| d == "baseline=hour_of_day"), "{:?}", search.details);
     assert!(search.details.iter().any(|d| d == "baseline_hours=4"), "{:?}", search.details);
     assert!((1100.0..=1300.0).contains(&search.baseline), "{search:?}");
+
+    // Word-like ids on a host with a spec: new users are not new endpoints, the first call of a
+    // documented operation is one, an undocumented path is a shadow endpoint.
+    let spec = r#"{"openapi": "3.0.3", "info": {"title": "words", "version": "1"}, "paths": {
+        "/api/users/{username}": {"get": {"responses": {"200": {"description": "ok"}}}},
+        "/api/teams/{team}": {"get": {"responses": {"200": {"description": "ok"}}}}}}"#;
+    let operations = meshward::inventory::openapi::parse(spec)?;
+    let client = detector.client.clone().with_database(DB);
+    meshward::inventory::store_operations(&client, &config.url, "words", (now - 7200) * 1000, &operations).await?;
+    let calls = |template: &str, at: u64| {
+        format!(
+            "{INSERT} SELECT MD5(concat('{template}', toString({at}), toString(number))), toUInt64({at} + number) * 1000, \
+             toDateTime({at} + number), toUInt64(20000), 'GET', 'words', '{template}', '{template}', toUInt16(200), \
+             '10.3.0.1', 'reader', concat('w-', toString(number)) FROM numbers(6)"
+        )
+    };
+    for (template, at) in [
+        ("/api/users/alice", now - 3 * 3600),
+        ("/api/users/bob", now - 2 * 3600),
+        ("/api/users/carol", now - 100),
+        ("/api/users/dave", now - 90),
+        ("/api/teams/red", now - 80),
+        ("/api/admin/dump", now - 70),
+    ] {
+        server.query(&calls(template, at)).await?;
+    }
+    let found = detector.evaluate(now - 300, now + 1).await?;
+    let on_words: Vec<(Kind, &str)> = found
+        .iter()
+        .filter(|(k, f)| f.subject == "words" && matches!(k, Kind::NewEndpoint | Kind::ShadowEndpoint))
+        .map(|(k, f)| (*k, f.endpoint.as_str()))
+        .collect();
+    assert_eq!(
+        on_words,
+        vec![(Kind::NewEndpoint, "GET /api/teams/red"), (Kind::ShadowEndpoint, "GET /api/admin/dump")],
+        "{found:?}"
+    );
     Ok(())
 }

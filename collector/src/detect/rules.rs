@@ -140,10 +140,12 @@ fn segments(column: &str) -> String {
 }
 
 /// The operations in force at `to` per host and method (the latest spec upload of each host):
-/// columns `authority`, `method`, `op_paths` (segments per operation), `op_params`.
+/// columns `authority`, `method`, `op_paths` (segments per operation), `op_params`,
+/// `op_templates` (in one order).
 fn spec_operations(db: &str, to: u64) -> String {
     format!(
-        "SELECT host AS authority, method, groupArray(segments) AS op_paths, groupArray(query_params) AS op_params \
+        "SELECT host AS authority, method, groupArray(segments) AS op_paths, groupArray(query_params) AS op_params, \
+         groupArray(template) AS op_templates \
          FROM {db}.api_operations WHERE (host, uploaded_ms) IN ( \
            SELECT host, max(uploaded_ms) FROM {db}.api_operations WHERE uploaded_ms < {to_ms} GROUP BY host) \
          GROUP BY host, method",
@@ -187,7 +189,7 @@ fn fresh_endpoints(db: &str, from: u64, to: u64, past: u64, min: u64) -> String 
     format!(
         "SELECT authority AS subject, endpoint, toFloat64(calls) AS value, toFloat64(0) AS baseline, \
          calls AS events, emptyArrayString() AS details, samples, {matched} AS matched, \
-         authority IN ({hosts}) AS specced FROM ( \
+         authority IN ({hosts}) AS specced, authority, method, op_templates FROM ( \
            SELECT authority, method, {endpoint} AS endpoint, {t} AS t, {p} AS p, \
                   countIf(status NOT IN (404, 405)) AS calls, groupArray(5)(request_id) AS samples \
            FROM {db}.http_events WHERE ts >= toDateTime({from}) AND ts < toDateTime({to}) \
@@ -279,9 +281,26 @@ pub fn sql(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig
             past = from.saturating_sub(config.history_days * 86_400),
             before = seen_before(db, from.saturating_sub(config.history_days * 86_400), from)
         ),
+        // on a host with a spec, an operation that goes live: its first template, not every new
+        // value of a word-like id under an operation already called (`/users/carol` after
+        // `/users/alice`)
         Kind::NewEndpoint => format!(
-            "SELECT subject, endpoint, value, baseline, events, details, samples FROM ({fresh}) WHERE matched > 0 OR NOT specced",
-            fresh = fresh_endpoints(db, from, to, from.saturating_sub(config.history_days * 86_400), config.new_endpoint_min_calls)
+            "SELECT subject, endpoint, value, baseline, events, details, samples FROM ( \
+               SELECT subject, endpoint, value, baseline, events, details, samples, matched, specced, authority, method, \
+                      op_templates FROM ({fresh})) AS fresh \
+             ANY LEFT JOIN ( \
+               SELECT authority, method, groupUniqArray(op_templates[m]) AS seen_ops FROM ( \
+                 SELECT authority, method, op_templates, \
+                        arrayFirstIndex((s, ot) -> {fits}, op_paths, replicate(t, op_paths)) AS m FROM ( \
+                   SELECT DISTINCT authority, method, {t} AS t FROM ({before})) AS known \
+                 ANY INNER JOIN ({ops}) AS ops USING authority, method) \
+               WHERE m > 0 GROUP BY authority, method) AS known_ops USING authority, method \
+             WHERE NOT specced OR (matched > 0 AND NOT has(seen_ops, op_templates[matched]))",
+            fresh = fresh_endpoints(db, from, to, from.saturating_sub(config.history_days * 86_400), config.new_endpoint_min_calls),
+            fits = fits("ot"),
+            t = segments("path_template"),
+            before = seen_before(db, from.saturating_sub(config.history_days * 86_400), from),
+            ops = spec_operations(db, to)
         ),
         Kind::ShadowEndpoint => format!(
             "SELECT subject, endpoint, value, baseline, events, ['not in the spec'] AS details, samples FROM ({fresh}) \
