@@ -18,6 +18,7 @@ fn all_statements() -> Vec<String> {
     all.extend(meshward::blocklist::policy::all_sql(DB));
     all.push(meshward::detect::latest_alerts_sql(DB));
     all.push(meshward::inventory::status::stored_pins_sql(DB));
+    all.push(meshward::inventory::status::specs_without_operations_sql(DB));
     let detect = meshward::config::DetectConfig::default();
     for kind in meshward::detect::rules::KINDS {
         all.push(meshward::detect::rules::sql(*kind, DB, 1_790_000_000, 1_790_000_300, &detect));

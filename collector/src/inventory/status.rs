@@ -46,6 +46,21 @@ pub struct StoredPin {
     pub template: String,
 }
 
+/// The spec in force of each host whose operations are not in `api_operations` (uploaded before
+/// that table existed). 18.16's aliases reach into subqueries and must differ from the columns
+/// aggregates read, hence the `latest_` names throughout.
+pub fn specs_without_operations_sql(database: &str) -> String {
+    format!(
+        "SELECT host, latest_ms, latest_body FROM ( \
+           SELECT host, max(uploaded_ms) AS latest_ms, argMax(body, uploaded_ms) AS latest_body \
+           FROM {database}.api_specs GROUP BY host) AS latest \
+         ANY LEFT JOIN ( \
+           SELECT host, uploaded_ms AS latest_ms, count() AS operations FROM {database}.api_operations \
+           GROUP BY host, uploaded_ms) AS ops \
+         USING host, latest_ms WHERE operations = 0"
+    )
+}
+
 /// The pins standing now: the latest change of each host and template is not a removal.
 pub fn stored_pins_sql(database: &str) -> String {
     format!(
@@ -57,8 +72,8 @@ pub fn stored_pins_sql(database: &str) -> String {
 #[derive(clickhouse::Row, serde::Deserialize)]
 struct LatestUpload {
     host: String,
-    uploaded_ms: u64,
-    body: String,
+    latest_ms: u64,
+    latest_body: String,
 }
 
 #[derive(clickhouse::Row, Serialize)]
@@ -134,22 +149,15 @@ impl InventoryStore {
         let db = &self.database;
         let uploads: Vec<LatestUpload> = self
             .client
-            .query(&format!(
-                "SELECT host, uploaded_ms, body FROM ( \
-                   SELECT host, max(uploaded_ms) AS uploaded_ms, argMax(body, uploaded_ms) AS body \
-                   FROM {db}.api_specs GROUP BY host) AS latest \
-                 ANY LEFT JOIN ( \
-                   SELECT host, uploaded_ms, count() AS operations FROM {db}.api_operations GROUP BY host, uploaded_ms) AS ops \
-                 USING host, uploaded_ms WHERE operations = 0"
-            ))
+            .query(&specs_without_operations_sql(db))
             .fetch_all()
             .await
             .map_err(StoreError::at(&self.url))?;
         let client = self.client.clone().with_database(db);
         let mut filled = 0;
         for upload in uploads {
-            let Ok(operations) = openapi::parse(&upload.body) else { continue };
-            super::store_operations(&client, &self.url, &upload.host, upload.uploaded_ms, &operations).await?;
+            let Ok(operations) = openapi::parse(&upload.latest_body) else { continue };
+            super::store_operations(&client, &self.url, &upload.host, upload.latest_ms, &operations).await?;
             filled += 1;
         }
         Ok(filled)
