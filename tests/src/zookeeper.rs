@@ -46,6 +46,12 @@ impl ZooKeeper {
 
 fn serving(port: u16) -> bool {
     let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else { return false };
+    // a server still starting may accept and never answer: without a timeout this read would
+    // block the wait (and the test) for good
+    let timeout = Some(std::time::Duration::from_secs(2));
+    if stream.set_read_timeout(timeout).is_err() || stream.set_write_timeout(timeout).is_err() {
+        return false;
+    }
     let mut answer = String::new();
     stream.write_all(b"srvr").is_ok()
         && stream.read_to_string(&mut answer).is_ok()
