@@ -4,7 +4,7 @@ use crate::clickhouse::ClickHouse;
 use crate::collector::{Collector, CollectorOptions};
 use crate::envoy::{default_filter_config, Envoy, EnvoyOptions, Filter};
 use crate::sample_api::SampleApi;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use meshward::store::queries;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -139,6 +139,24 @@ impl Stack {
         let sql = queries::render(queries::FINDINGS, self.db(), &[]);
         let tsv = self.clickhouse.query(&format!("{sql} FORMAT TSVWithNames")).await?;
         Ok(render_table(&tsv))
+    }
+
+    /// Runs the `meshward` CLI against this stack's API (`MESHWARD_API_URL`,
+    /// `MESHWARD_API_TOKEN`) and returns what it printed; a failure carries its stderr.
+    pub fn meshward(&self, args: &[&str], token: &str) -> Result<String> {
+        let output = std::process::Command::new(crate::collector::collector_binary()?)
+            .args(args)
+            .env("MESHWARD_API_URL", format!("http://127.0.0.1:{}", self.collector.api_port))
+            .env("MESHWARD_API_TOKEN", token)
+            .output()
+            .with_context(|| format!("running meshward {}", args.join(" ")))?;
+        anyhow::ensure!(
+            output.status.success(),
+            "meshward {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     }
 
     /// Gives the baselines history to rest on: copies of the events whose request id starts

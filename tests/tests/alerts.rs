@@ -5,20 +5,13 @@
 use anyhow::{Context, Result};
 use meshward_e2e::process::wait_for;
 use meshward_e2e::stack::{Stack, StackOptions};
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(60);
 
 fn meshward(stack: &Stack, args: &[&str]) -> Result<String> {
-    let output = Command::new(meshward_e2e::collector::collector_binary()?)
-        .args(args)
-        .env("MESHWARD_API_URL", format!("http://127.0.0.1:{}", stack.collector.api_port))
-        .env("MESHWARD_API_TOKEN", meshward_e2e::API_ADMIN_TOKEN)
-        .output()?;
-    anyhow::ensure!(output.status.success(), "meshward {args:?}: {}", String::from_utf8_lossy(&output.stderr));
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    stack.meshward(args, meshward_e2e::API_ADMIN_TOKEN)
 }
 
 /// A webhook receiver: what a team's alert endpoint gets.

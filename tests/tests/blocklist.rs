@@ -3,10 +3,9 @@
 //! expired; the last list holds while the collector is down; rate limits and policies block
 //! automatically, with their cause.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use meshward_e2e::process::wait_for;
 use meshward_e2e::stack::{Stack, StackOptions};
-use std::process::Command;
 use std::time::Duration;
 
 const PROPAGATION: Duration = Duration::from_secs(15);
@@ -14,16 +13,7 @@ const PROPAGATION: Duration = Duration::from_secs(15);
 const ADOPT_INTERVAL_MS: u64 = 250;
 
 fn block_cli(stack: &Stack, args: &[&str]) -> Result<String> {
-    let api = format!("http://127.0.0.1:{}", stack.collector.api_port);
-    let output = Command::new(meshward_e2e::collector::collector_binary()?)
-        .arg("block")
-        .args(args)
-        .args(["--api", &api, "--token", meshward_e2e::API_ADMIN_TOKEN])
-        .output()?;
-    if !output.status.success() {
-        bail!("meshward block {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    stack.meshward(&[&["block"], args].concat(), meshward_e2e::API_ADMIN_TOKEN)
 }
 
 /// The id `meshward block add` printed (`added <id> · ...`).

@@ -69,7 +69,7 @@ async fn demo_block(stack: &Stack) -> Result<()> {
     let shown: Vec<String> =
         args.iter().map(|a| if a.contains([' ', '(', '?']) { format!("'{a}'") } else { (*a).to_owned() }).collect();
     println!("\nBlocking a scanner: meshward {} --api {api} --token ...", shown.join(" "));
-    print!("{}", meshward(stack, &args, meshward_e2e::API_ADMIN_TOKEN)?);
+    print!("{}", stack.meshward(&args, meshward_e2e::API_ADMIN_TOKEN)?);
     let started = std::time::Instant::now();
     let url = format!("{}/api/products", stack.envoy.url());
     let scanner = || stack.client.get(&url).header("user-agent", "sqlmap/1.8").send();
@@ -87,20 +87,6 @@ async fn demo_block(stack: &Stack) -> Result<()> {
         browser.as_u16()
     );
     Ok(())
-}
-
-/// Runs `meshward ARGS --api ... --token TOKEN` and returns what it printed.
-fn meshward(stack: &Stack, args: &[&str], token: &str) -> Result<String> {
-    let api = format!("http://127.0.0.1:{}", stack.collector.api_port);
-    let output = std::process::Command::new(meshward_e2e::collector::collector_binary()?)
-        .args(args)
-        .args(["--api", &api, "--token", token])
-        .output()
-        .with_context(|| format!("running meshward {}", args.join(" ")))?;
-    if !output.status.success() {
-        anyhow::bail!("meshward {} failed: {}", args.join(" "), String::from_utf8_lossy(&output.stderr));
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 /// Sends requests through Envoy one after another and says what they stand for.
@@ -134,7 +120,7 @@ async fn demo_alerts(stack: &Stack) -> Result<()> {
     let spec = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/sample-api.openapi.yaml");
     print!(
         "\nUploading the sample API's OpenAPI document for {host}: {}",
-        meshward(stack, &["spec", "upload", spec, "--host", &host], meshward_e2e::API_ADMIN_TOKEN)?
+        stack.meshward(&["spec", "upload", spec, "--host", &host], meshward_e2e::API_ADMIN_TOKEN)?
     );
     println!("\nIncidents, through Envoy:");
     let url = stack.envoy.url();
@@ -222,20 +208,20 @@ async fn demo_alerts(stack: &Stack) -> Result<()> {
     let kinds = meshward::detect::rules::KINDS;
     println!("\nThe detectors run every 2 s; waiting for all {} kinds of alert...", kinds.len());
     let table = meshward_e2e::process::wait_for("an alert of every kind", Duration::from_secs(90), || async {
-        let text = meshward(stack, &["alerts", "list"], meshward_e2e::API_READ_TOKEN).ok()?;
+        let text = stack.meshward(&["alerts", "list"], meshward_e2e::API_READ_TOKEN).ok()?;
         kinds.iter().all(|k| text.contains(k.as_str())).then_some(text)
     })
     .await?;
     println!("meshward alerts list:\n\n{table}");
     // one alert per line
-    let listed = meshward(stack, &["alerts", "list", "--json"], meshward_e2e::API_READ_TOKEN)?;
+    let listed = stack.meshward(&["alerts", "list", "--json"], meshward_e2e::API_READ_TOKEN)?;
     let alerts: Vec<serde_json::Value> = listed.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
     for kind in ["rate_spike", "sensitive_rise"] {
         let id = alerts.iter().find(|a| a["kind"] == kind).and_then(|a| a["id"].as_str());
         if let Some(id) = id {
             println!(
                 "meshward alerts show {id}:\n{}",
-                meshward(stack, &["alerts", "show", id], meshward_e2e::API_READ_TOKEN)?
+                stack.meshward(&["alerts", "show", id], meshward_e2e::API_READ_TOKEN)?
             );
         }
     }
