@@ -78,8 +78,13 @@ pub enum DetectError {
 
 /// The latest version of every alert, most recently seen first.
 pub fn latest_alerts_sql(database: &str) -> String {
+    latest_alerts_where(database, "")
+}
+
+/// The latest version of the alerts whose rows pass `filter` (` WHERE ...` or nothing).
+fn latest_alerts_where(database: &str, filter: &str) -> String {
     format!(
-        "SELECT argMax(body, version) AS latest_body, max(version) AS latest_version FROM {database}.alerts \
+        "SELECT argMax(body, version) AS latest_body, max(version) AS latest_version FROM {database}.alerts{filter} \
          GROUP BY id ORDER BY max(last_seen_ms) DESC"
     )
 }
@@ -139,27 +144,13 @@ impl Detector {
     /// The latest version of the alerts with these keys (`alert_key`): what a round of the
     /// detectors needs to update, without reading the whole history.
     async fn alerts_with_keys(&self, keys: Vec<String>) -> Result<Vec<Alert>, StoreError> {
-        let query = self
-            .client
-            .query(&format!(
-                "SELECT argMax(body, version) AS latest_body, max(version) AS latest_version FROM {}.alerts \
-                 WHERE has(?, alert_key) GROUP BY id",
-                self.database
-            ))
-            .bind(keys);
+        let query = self.client.query(&latest_alerts_where(&self.database, " WHERE has(?, alert_key)")).bind(keys);
         self.fetch_alerts(query).await
     }
 
     /// The latest version of one alert.
     pub async fn alert(&self, id: &str) -> Result<Option<Alert>, StoreError> {
-        let query = self
-            .client
-            .query(&format!(
-                "SELECT argMax(body, version) AS latest_body, max(version) AS latest_version FROM {}.alerts \
-                 WHERE id = ? GROUP BY id",
-                self.database
-            ))
-            .bind(id);
+        let query = self.client.query(&latest_alerts_where(&self.database, " WHERE id = ?")).bind(id);
         Ok(self.fetch_alerts(query).await?.into_iter().next())
     }
 

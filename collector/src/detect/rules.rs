@@ -114,6 +114,15 @@ impl Kind {
 // no '?' in the SQL: the client reads it as a bind placeholder, hence lower() instead of (?i)
 const LOGIN_LIKE: &str = "match(lower(path_template), '(login|signin|sign-in|auth|token|session|password)')";
 
+/// An endpoint as the rules name it: `GET /users/{user_id}`.
+const ENDPOINT: &str = "concat(method, ' ', path_template)";
+
+/// The whole hours of a baseline table in `[past, from)`: the hour `from` falls in is not
+/// whole yet, and rules take it from raw rows where they need it.
+fn whole_hours(past: u64, from: u64) -> String {
+    format!("hour >= toDateTime({past}) AND hour < toStartOfHour(toDateTime({from}))")
+}
+
 /// What the spike rules (rate, latency, 5xx) measure: the end of the window, in seconds.
 const RECENT_S: u64 = 120;
 
@@ -172,10 +181,10 @@ fn matched_operation() -> String {
 /// hours from the baseline, the rest of the hour before `from` from raw rows.
 fn seen_before(db: &str, past: u64, from: u64) -> String {
     format!(
-        "SELECT authority, method, path_template FROM {db}.endpoint_hourly \
-         WHERE hour >= toDateTime({past}) AND hour < toStartOfHour(toDateTime({from})) \
+        "SELECT authority, method, path_template FROM {db}.endpoint_hourly WHERE {hours} \
          UNION ALL SELECT authority, method, path_template FROM {db}.http_events \
-         WHERE ts >= toStartOfHour(toDateTime({from})) AND ts < toDateTime({from})"
+         WHERE ts >= toStartOfHour(toDateTime({from})) AND ts < toDateTime({from})",
+        hours = whole_hours(past, from)
     )
 }
 
@@ -184,7 +193,7 @@ fn seen_before(db: &str, past: u64, from: u64) -> String {
 /// spec (`specced`). Calls answered 404 or 405 do not count: a scanner's guesses are not
 /// endpoints.
 fn fresh_endpoints(db: &str, from: u64, to: u64, past: u64, min: u64) -> String {
-    let endpoint = "concat(method, ' ', path_template)";
+    let endpoint = ENDPOINT;
     let before = seen_before(db, past, from);
     format!(
         "SELECT authority AS subject, endpoint, toFloat64(calls) AS value, toFloat64(0) AS baseline, \
@@ -212,7 +221,12 @@ pub fn sql(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig
     // spikes are judged on the last two minutes: a longer window dilutes a sudden change
     let recent_from = to.saturating_sub(RECENT_S).max(from);
     let recent = format!("ts >= toDateTime({recent_from}) AND ts < toDateTime({to})");
-    let endpoint = "concat(method, ' ', path_template)";
+    let endpoint = ENDPOINT;
+    // how far back "before" reaches, and its whole hours in the baselines (`{history_hours}`);
+    // the spike rules' baselines cover the past day (`{day_hours}`)
+    let history = from.saturating_sub(config.history_days * 86_400);
+    let history_hours = whole_hours(history, from);
+    let day_hours = whole_hours(from.saturating_sub(86_400), from);
     match kind {
         Kind::CredentialStuffing => format!(
             "SELECT client_ip AS subject, {endpoint} AS endpoint, toFloat64(countIf(status IN (401, 403))) AS value, \
@@ -247,8 +261,8 @@ pub fn sql(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig
                  GROUP BY endpoint) AS others USING endpoint) AS with_peers \
              ANY LEFT JOIN ( \
                SELECT caller AS caller_id, endpoint, max(n) AS own_max, count() AS own_hours FROM ( \
-                 SELECT caller, concat(method, ' ', path_template) AS endpoint, hour, uniqMerge(objects) AS n \
-                 FROM {db}.caller_hourly WHERE hour >= toDateTime({past}) AND hour < toStartOfHour(toDateTime({from})) \
+                 SELECT caller, {endpoint} AS endpoint, hour, uniqMerge(objects) AS n \
+                 FROM {db}.caller_hourly WHERE {history_hours} \
                    AND caller IN ( \
                      SELECT caller_id FROM {db}.http_events WHERE {window} AND caller_id != '' \
                        AND position(path_template, '{{') > 0 \
@@ -259,7 +273,6 @@ pub fn sql(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig
                AND (own_hours = 0 OR objects > own_max)",
             min = config.enumeration_min_objects,
             factor = config.enumeration_peer_factor,
-            past = from.saturating_sub(config.history_days * 86_400)
         ),
         Kind::DataExposure => format!(
             "SELECT concat(f.1, ' in ', f.2) AS subject, endpoint, toFloat64(count()) AS value, toFloat64(0) AS baseline, \
@@ -271,15 +284,14 @@ pub fn sql(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig
                AND (endpoint, f.1) NOT IN ( \
                  SELECT endpoint, c FROM ( \
                    SELECT {endpoint} AS endpoint, groupUniqArrayArrayMerge(response_classes) AS classes \
-                   FROM {db}.endpoint_hourly WHERE hour >= toDateTime({past}) AND hour < toStartOfHour(toDateTime({from})) \
+                   FROM {db}.endpoint_hourly WHERE {history_hours} \
                    GROUP BY endpoint) ARRAY JOIN classes AS c \
                  UNION ALL \
                  SELECT {endpoint} AS endpoint, c FROM {db}.http_events \
                  ARRAY JOIN arrayFilter((c, d) -> d = 2, sensitive.class, sensitive.direction) AS c \
                  WHERE ts >= toStartOfHour(toDateTime({from})) AND ts < toDateTime({from})) \
              GROUP BY subject, endpoint, f.1",
-            past = from.saturating_sub(config.history_days * 86_400),
-            before = seen_before(db, from.saturating_sub(config.history_days * 86_400), from)
+            before = seen_before(db, history, from)
         ),
         // on a host with a spec, an operation that goes live: its first template, not every new
         // value of a word-like id under an operation already called (`/users/carol` after
@@ -296,16 +308,16 @@ pub fn sql(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig
                  ANY INNER JOIN ({ops}) AS ops USING authority, method) \
                WHERE m > 0 GROUP BY authority, method) AS known_ops USING authority, method \
              WHERE NOT specced OR (matched > 0 AND NOT has(seen_ops, op_templates[matched]))",
-            fresh = fresh_endpoints(db, from, to, from.saturating_sub(config.history_days * 86_400), config.new_endpoint_min_calls),
+            fresh = fresh_endpoints(db, from, to, history, config.new_endpoint_min_calls),
             fits = fits("ot"),
             t = segments("path_template"),
-            before = seen_before(db, from.saturating_sub(config.history_days * 86_400), from),
+            before = seen_before(db, history, from),
             ops = spec_operations(db, to)
         ),
         Kind::ShadowEndpoint => format!(
             "SELECT subject, endpoint, value, baseline, events, ['not in the spec'] AS details, samples FROM ({fresh}) \
              WHERE matched = 0 AND specced",
-            fresh = fresh_endpoints(db, from, to, from.saturating_sub(config.history_days * 86_400), config.new_endpoint_min_calls)
+            fresh = fresh_endpoints(db, from, to, history, config.new_endpoint_min_calls)
         ),
         Kind::UndocumentedParameter => format!(
             "SELECT concat('param ', param, ' at ', authority) AS subject, endpoint, toFloat64(count()) AS value, \
@@ -320,8 +332,8 @@ pub fn sql(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig
              WHERE matched > 0 AND NOT has(documented, param) \
                AND (authority, endpoint, param) NOT IN ( \
                  SELECT authority, endpoint, param FROM ( \
-                   SELECT authority, concat(method, ' ', path_template) AS endpoint, groupUniqArrayArrayMerge(params) AS seen_params \
-                   FROM {db}.endpoint_hourly WHERE hour >= toDateTime({past}) AND hour < toStartOfHour(toDateTime({from})) \
+                   SELECT authority, {endpoint} AS endpoint, groupUniqArrayArrayMerge(params) AS seen_params \
+                   FROM {db}.endpoint_hourly WHERE {history_hours} \
                    GROUP BY authority, endpoint) ARRAY JOIN seen_params AS param) \
              GROUP BY authority, endpoint, param HAVING value >= {min}",
             matched = matched_operation(),
@@ -329,7 +341,6 @@ pub fn sql(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig
             p = segments("path"),
             hosts = spec_hosts(db, to),
             ops = spec_operations(db, to),
-            past = from.saturating_sub(config.history_days * 86_400),
             min = config.undocumented_parameter_min_calls
         ),
         Kind::SensitiveRise => format!(
@@ -341,13 +352,12 @@ pub fn sql(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig
              ANY LEFT JOIN ( \
                SELECT endpoint, med, arrayReduce('medianExact', arrayMap(x -> abs(x - med), ratios)) AS mad, length(ratios) AS hours \
                FROM (SELECT endpoint, groupArray(r) AS ratios, medianExact(r) AS med FROM ( \
-                 SELECT concat(method, ' ', path_template) AS endpoint, hour, sumMerge(response_records) / countMerge(requests) AS r \
+                 SELECT {endpoint} AS endpoint, hour, sumMerge(response_records) / countMerge(requests) AS r \
                  FROM {db}.endpoint_hourly \
-                 WHERE hour >= toDateTime({past}) AND hour < toStartOfHour(toDateTime({from})) GROUP BY endpoint, hour) \
+                 WHERE {day_hours} GROUP BY endpoint, hour) \
                GROUP BY endpoint)) AS usual_hours USING endpoint \
              WHERE hours >= 6 AND med > 0 AND events >= {min} AND per_response >= 3 * med \
                AND per_response >= med + 6 * greatest(mad, 0.5)",
-            past = from.saturating_sub(86_400),
             min = config.error_min_requests
         ),
         Kind::ErrorSpike => format!(
@@ -359,11 +369,10 @@ pub fn sql(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig
              ANY LEFT JOIN ( \
                SELECT endpoint, quantileExact(0.9)(hour_share) AS usual FROM ( \
                  SELECT {endpoint} AS endpoint, hour, sumMerge(server_errors) / countMerge(requests) AS hour_share \
-                 FROM {db}.endpoint_hourly WHERE hour >= toDateTime({past}) AND hour < toStartOfHour(toDateTime({from})) \
+                 FROM {db}.endpoint_hourly WHERE {day_hours} \
                  GROUP BY endpoint, hour) \
                GROUP BY endpoint) AS usual_hours USING endpoint \
              WHERE events >= {min} AND share >= {floor} AND share >= {factor} * usual",
-            past = from.saturating_sub(86_400),
             min = config.error_min_requests,
             floor = config.error_min_share,
             factor = config.error_factor
@@ -385,14 +394,14 @@ pub fn sql(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig
                          groupArrayIf(n, toDayOfWeek(hour) = toDayOfWeek(toDateTime({to})) AND toHour(hour) = toHour(toDateTime({to}))) AS weekly, \
                          groupArrayIf(n, toHour(hour) = toHour(toDateTime({to})) AND hour >= toDateTime({past_week})) AS daily, \
                          groupArrayIf(n, hour >= toDateTime({past_day})) AS recent \
-                   FROM (SELECT concat(method, ' ', path_template) AS endpoint, hour, countMerge(requests) AS n \
-                     FROM {db}.endpoint_hourly WHERE hour >= toDateTime({past}) AND hour < toStartOfHour(toDateTime({from})) \
+                   FROM (SELECT {endpoint} AS endpoint, hour, countMerge(requests) AS n \
+                     FROM {db}.endpoint_hourly WHERE {hours} \
                      GROUP BY endpoint, hour) \
                    GROUP BY endpoint))) AS usual_hours USING endpoint \
              WHERE hours >= if(basis = 'last_24h', 6, 3) AND events >= {min} AND rate >= med + 6 * greatest(mad, 1) \
                AND rate >= 3 * med",
             span = to.saturating_sub(recent_from).max(1),
-            past = from.saturating_sub(config.seasonal_days.max(1) * 86_400),
+            hours = whole_hours(from.saturating_sub(config.seasonal_days.max(1) * 86_400), from),
             past_week = from.saturating_sub(7 * 86_400),
             past_day = from.saturating_sub(86_400),
             min = config.error_min_requests
@@ -405,12 +414,11 @@ pub fn sql(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig
                FROM {db}.http_events WHERE {recent} GROUP BY endpoint) AS current_window \
              ANY LEFT JOIN ( \
                SELECT endpoint, medianExact(hour_p99) AS usual, count() AS hours FROM ( \
-                 SELECT concat(method, ' ', path_template) AS endpoint, hour, \
+                 SELECT {endpoint} AS endpoint, hour, \
                         quantilesMerge(0.5, 0.9, 0.99)(latency_us)[3] AS hour_p99 FROM {db}.endpoint_hourly \
-                 WHERE hour >= toDateTime({past}) AND hour < toStartOfHour(toDateTime({from})) GROUP BY endpoint, hour) \
+                 WHERE {day_hours} GROUP BY endpoint, hour) \
                GROUP BY endpoint) AS usual_hours USING endpoint \
              WHERE hours >= 6 AND events >= {min} AND p99 >= 3 * usual AND p99 >= 50000",
-            past = from.saturating_sub(86_400),
             min = config.error_min_requests
         ),
         Kind::AttackBurst => format!(
