@@ -74,11 +74,7 @@ pub async fn template_stats(
     url: &str,
     database: &str,
 ) -> Result<Vec<TemplateStats>, StoreError> {
-    client
-        .query(&TEMPLATE_STATS.replace("{db}", database))
-        .fetch_all()
-        .await
-        .map_err(|error| StoreError::ClickHouse { url: url.to_owned(), error })
+    client.query(&TEMPLATE_STATS.replace("{db}", database)).fetch_all().await.map_err(StoreError::at(url))
 }
 
 #[derive(Debug, Row, Deserialize)]
@@ -106,7 +102,7 @@ pub async fn latest_spec(
         .bind(host)
         .fetch_all()
         .await
-        .map_err(|error| StoreError::ClickHouse { url: url.to_owned(), error })?;
+        .map_err(StoreError::at(url))?;
     Ok(rows.into_iter().next().map(|r| r.body))
 }
 
@@ -119,7 +115,7 @@ pub async fn store_spec(
     by: &str,
     body: &str,
 ) -> Result<(), StoreError> {
-    let err = |error| StoreError::ClickHouse { url: url.to_owned(), error };
+    let err = StoreError::at(url);
     let now_ms = crate::store::now_ms();
     let client = client.clone().with_database(database);
     // the operations first: a spec in force always has its operations beside it
@@ -151,7 +147,7 @@ pub async fn store_operations(
     uploaded_ms: u64,
     operations: &[openapi::Operation],
 ) -> Result<(), StoreError> {
-    let err = |error| StoreError::ClickHouse { url: url.to_owned(), error };
+    let err = StoreError::at(url);
     let mut insert = client.insert::<OperationRow<'_>>("api_operations").await.map_err(err)?;
     for op in operations {
         let row = OperationRow {

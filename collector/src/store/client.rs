@@ -12,7 +12,7 @@ pub enum StoreError {
 
 impl StoreError {
     /// Wraps a client error with the server it came from: `.map_err(StoreError::at(&url))`.
-    pub fn at(url: &str) -> impl Fn(clickhouse::error::Error) -> StoreError + '_ {
+    pub fn at(url: &str) -> impl Fn(clickhouse::error::Error) -> StoreError + Copy + '_ {
         move |error| StoreError::ClickHouse { url: url.to_owned(), error }
     }
 

@@ -69,7 +69,7 @@ pub async fn drop_old_partitions(
     days: u32,
     cluster: &str,
 ) -> Result<Vec<u32>, StoreError> {
-    let err = |error| StoreError::ClickHouse { url: url.to_owned(), error };
+    let err = StoreError::at(url);
     let table = if cluster.is_empty() { EVENTS_TABLE.to_owned() } else { format!("{EVENTS_TABLE}_local") };
     let partitions: Vec<u32> =
         client.query(&expired_partitions_sql(days)).bind(database).bind(&table).fetch_all().await.map_err(err)?;

@@ -343,7 +343,7 @@ pub async fn migrate(config: &ClickHouseConfig) -> Result<u32, StoreError> {
     let db = &config.database;
     // the database may not exist yet: run the bootstrap statements against `default`
     let bootstrap = super::connect(config).with_database("default");
-    let err = |error| StoreError::ClickHouse { url: url.clone(), error };
+    let err = StoreError::at(&url);
     let cluster = (!config.cluster.is_empty()).then_some(config.cluster.as_str());
     let on_cluster = cluster.map(|c| format!(" ON CLUSTER {c}")).unwrap_or_default();
     bootstrap.query(&format!("CREATE DATABASE IF NOT EXISTS {db}{on_cluster}")).execute().await.map_err(err)?;

@@ -42,7 +42,7 @@ pub struct Writer {
 
 /// One INSERT of all rows; the server has them when this returns Ok.
 pub async fn insert_rows(client: &clickhouse::Client, url: &str, rows: &[EventRow]) -> Result<(), StoreError> {
-    let err = |error| StoreError::ClickHouse { url: url.to_owned(), error };
+    let err = StoreError::at(url);
     let mut insert = client.insert::<EventRow>(EVENTS_TABLE).await.map_err(err)?;
     for row in rows {
         insert.write(row).await.map_err(err)?;
@@ -154,7 +154,7 @@ impl Writer {
     /// One INSERT: streams rows until it is full or due, ends it, commits the spool position.
     async fn insert_once(&mut self, shutdown: &mut watch::Receiver<bool>) -> Result<usize, StoreError> {
         let url = self.url.clone();
-        let err = |error| StoreError::ClickHouse { url: url.clone(), error };
+        let err = StoreError::at(&url);
         let mut insert = self.client.insert::<EventRow>(EVENTS_TABLE).await.map_err(err)?;
         let started = Instant::now();
         let due = started + Duration::from_millis(self.config.max_delay_ms);
