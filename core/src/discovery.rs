@@ -8,8 +8,12 @@
 //!   on at most `rare_max` distinct paths), the rare ones become values of that parameter and
 //!   their subtrees are merged under it;
 //! - a frequent literal beside that parameter joins it when it has the parameter's shape (two
-//!   or more children, most of them children of the parameter too: `octocat` among logins);
-//!   the others (`me`, `search`) stay literal.
+//!   or more children, most of them children of the parameter too: `octocat` among logins), or
+//!   when everything below it is also below the parameter and runs through the parameter's own
+//!   parameters (`example.com/records/{id}` beside `{domain}/records/{id}`); the others (`me`,
+//!   `search`, `upcoming/lines` beside `{invoice}/lines`) stay literal;
+//! - a rare literal beside a parameter the filter already recognised joins it unless it reads
+//!   as a word (`obj_RRnvzqFy` among `obj_Zitmn47...` joins; `export` stays).
 //!
 //! The signal is the one that tells identifiers from names of resources: the set of resource
 //! names under a node saturates and each recurs, while identifiers keep coming and each is seen
@@ -179,6 +183,45 @@ fn overlap(mine: &BTreeSet<&str>, theirs: &BTreeSet<&str>, share: f64) -> bool {
     mine.len() >= 2 && mine.iter().filter(|k| theirs.contains(*k)).count() as f64 >= share * mine.len() as f64
 }
 
+/// Literals that name the caller's own resource beside a parameter: never values of it.
+const SELF_ALIASES: &[&str] = &["me", "my", "mine", "self", "current", "myself"];
+
+/// Whether every path below `literal` is also a path below the discovered parameter (literal
+/// segments matching literals, anything matching a parameter) and at least one of them passes
+/// through a parameter there. The second condition keeps `/invoices/upcoming/lines` literal
+/// beside `/invoices/{id}/lines`, while `/domains/example.com/records/{id}` joins
+/// `/domains/{domain}/records/{id}`: a resource name brings its own sub-resources, a value the
+/// parameter's values.
+fn fits(literal: &Node, param: &Merged) -> bool {
+    fits_below(literal, param) == Some(true)
+}
+
+/// `None` when a path does not fit; else whether some path went through a parameter.
+fn fits_below(literal: &Node, param: &Merged) -> Option<bool> {
+    let mut through_param = false;
+    for (key, child) in &literal.children {
+        let via_literal = param.literals.get(key).filter(|_| !key.starts_with(PARAM_PREFIX));
+        let below = match via_literal {
+            Some(next) => fits_below(child, next)?,
+            None => {
+                let next = param.param.as_deref()?;
+                fits_below(child, next)?;
+                true
+            }
+        };
+        through_param |= below;
+    }
+    Some(through_param)
+}
+
+/// A name made of lowercase words (`export`, `payment-methods`, `check_runs`): how resources
+/// are named, unlike values with digits, capitals or dots.
+fn is_word(segment: &str) -> bool {
+    !segment.is_empty()
+        && segment.bytes().all(|c| c.is_ascii_lowercase() || c == b'-' || c == b'_')
+        && segment.bytes().next().is_some_and(|c| c.is_ascii_lowercase())
+}
+
 fn merge(node: Node, config: &DiscoveryConfig) -> Merged {
     let mut param: Option<Node> = None;
     let mut literals: Vec<(String, Node)> = Vec::new();
@@ -206,12 +249,23 @@ fn merge(node: Node, config: &DiscoveryConfig) -> Merged {
             frequent.push((key, child));
         }
     }
+    // the parameter as discovered so far, to test frequent literals against (built once)
+    let mut discovered_param: Option<Merged> = None;
     for (key, child) in frequent {
         // A value seen often (`octocat` among many rare logins) still has the parameter's shape:
-        // most of its children are children of the parameter too. A leaf (`search`) or a
-        // one-child literal (`me/profile`) is never taken for one.
-        let looks_like_value = param.as_ref().is_some_and(|p| same_shape(&child, p, config.shape_share));
-        if looks_like_value {
+        // most of its children are children of the parameter too, or everything below it is
+        // also below the parameter. A leaf (`search`) or a self alias (`me/profile`) is never
+        // taken for one.
+        let looks_like_value = param.as_ref().is_some_and(|p| {
+            same_shape(&child, p, config.shape_share)
+                || (!child.children.is_empty()
+                    && !SELF_ALIASES.contains(&key.as_str())
+                    && fits(&child, discovered_param.get_or_insert_with(|| merge(p.clone(), config))))
+        });
+        // a rare value beside a parameter the filter already recognised (`obj_RRnvzqFy...` among
+        // `obj_Zitmn47...`): unless it reads as a word (`export`), it is one more value
+        let rare_beside_param = param.is_some() && child.paths <= config.rare_max && !is_word(&key);
+        if looks_like_value || rare_beside_param {
             param.get_or_insert_with(Node::default).absorb(child);
         } else {
             merged.literals.insert(key, merge(child, config));
@@ -264,6 +318,68 @@ mod tests {
         let mut discovery = discover(&paths);
         assert_eq!(discovery.resolve(&template_path("/repos/issues/9")), "/repos/issues/{issue_id}");
         assert_eq!(discovery.resolve(&template_path("/repos/hooks/9")), "/repos/hooks/{hook_id}");
+    }
+
+    /// Found on the DigitalOcean corpus: the spec's example domain recurs on every call of a
+    /// few operations, so it is frequent, with one child; what lies below it lies below the
+    /// parameter, through the parameter's own parameters.
+    #[test]
+    fn frequent_value_whose_subtree_runs_through_the_parameter_joins_it() {
+        let mut paths = Vec::new();
+        // other domains, each called on one path or two
+        for i in 0..12 {
+            let domain = format!("shop{}-x.net", i * 37 % 1000);
+            let tail = ["", "/records", "/records/1001"][i % 3];
+            paths.push(format!("/domains/{domain}{tail}"));
+        }
+        for i in 0..6 {
+            paths.push(format!("/domains/example.com/records/{}", 5000 + i));
+        }
+        paths.push("/domains/example.com/records".into());
+        let mut discovery = discover(&paths);
+        assert_eq!(discovery.resolve("/domains/example.com/records"), "/domains/{domain_id}/records");
+        assert_eq!(
+            discovery.resolve(&template_path("/domains/example.com/records/7")),
+            "/domains/{domain_id}/records/{record_id}"
+        );
+    }
+
+    /// Found on the Stripe and DigitalOcean corpora: `/invoices/upcoming/lines` beside
+    /// `/invoices/{invoice}/lines` is an endpoint of its own, though its one sub-resource is
+    /// also the parameter's; `/users/me/orders/{id}` is the caller's own.
+    #[test]
+    fn literal_siblings_with_the_parameters_sub_resources_stay() {
+        let mut paths = Vec::new();
+        for i in 0..20 {
+            let id = format!("in_{}Xy7Qz{}", i * 7919, i);
+            for tail in ["", "/lines", "/pay", "/void"] {
+                paths.push(format!("/invoices/{id}{tail}"));
+            }
+            paths.push(format!("/users/user{}x/orders/{}", i * 31 % 1000, 100 + i));
+        }
+        for _ in 0..5 {
+            paths.push("/invoices/upcoming".into());
+            paths.push("/invoices/upcoming/lines".into());
+            paths.push(format!("/users/me/orders/{}", 42));
+        }
+        let mut discovery = discover(&paths);
+        assert_eq!(discovery.resolve("/invoices/upcoming/lines"), "/invoices/upcoming/lines");
+        assert_eq!(discovery.resolve("/invoices/upcoming"), "/invoices/upcoming");
+        assert_eq!(discovery.resolve(&template_path("/users/me/orders/9")), "/users/me/orders/{order_id}");
+        assert_eq!(discovery.resolve(&template_path("/invoices/in_12Xy7Qz1/pay")), "/invoices/{invoice_id}/pay");
+    }
+
+    /// Found on the Stripe corpus: one id in ten has no digit (`obj_RRnvzqFylfbinsgd`) and is not
+    /// recognised per request; beside the recognised ones it is one more value, while a rare
+    /// word (`export`, called by one nightly job) stays an endpoint.
+    #[test]
+    fn rare_non_word_beside_a_recognised_parameter_joins_it() {
+        let mut paths: Vec<String> = (0..4).map(|i| format!("/disputes/dp_{}Zx9", 48_213 + i * 7)).collect();
+        paths.push("/disputes/obj_RRnvzqFylfbinsgd".into());
+        paths.push("/disputes/export".into());
+        let mut discovery = discover(&paths);
+        assert_eq!(discovery.resolve("/disputes/obj_RRnvzqFylfbinsgd"), "/disputes/{dispute_id}");
+        assert_eq!(discovery.resolve("/disputes/export"), "/disputes/export");
     }
 
     /// Found on the GitHub corpus: a login seen often (`octocat`) must join the parameter

@@ -92,6 +92,17 @@ fn open_name(rng: &mut Rng, words: &[&str]) -> String {
     }
 }
 
+/// `main`, `release-1.4`, `feature%2Flogin-27`: a few common names, mostly names of their own.
+fn branch(rng: &mut Rng) -> String {
+    match rng.next_u64() % 5 {
+        0 => rng.pick(&["main", "develop", "master"]).to_owned(),
+        1 => format!("release-{}.{}", rng.next_u64() % 5, rng.next_u64() % 20),
+        2 => format!("feature%2F{}-{}", rng.pick(WORDS), rng.next_u64() % 1000),
+        3 => format!("fix-{}", rng.next_u64() % 10_000),
+        _ => format!("{}-{}", rng.pick(WORDS), rng.next_u64() % 1000),
+    }
+}
+
 fn uuid(rng: &mut Rng) -> String {
     let h = rng.chars(HEX, 32);
     format!("{}-{}-4{}-a{}-{}", &h[..8], &h[8..12], &h[13..16], &h[17..20], &h[20..32])
@@ -120,9 +131,15 @@ fn value(api: &str, name: &str, param: &Value, rng: &mut Rng, i: usize) -> Strin
     let example = param.get("example").filter(|e| !e.is_null());
     match example {
         Some(Value::Number(_)) => return (rng.next_u64() % 90_000_000 + 1000).to_string(),
-        Some(Value::String(s)) if s.len() == 36 && s.matches('-').count() == 4 => return uuid(rng),
-        Some(Value::String(s)) if i == 0 => return s.clone(),
-        Some(Value::String(_)) => return format!("{}-{}", rng.pick(WORDS), i),
+        Some(Value::String(s)) => {
+            // some examples carry their JSON quotes (`"123e4567-..."`): the value is inside
+            let s = s.trim_matches('"');
+            if s.len() == 36 && s.matches('-').count() == 4 {
+                return uuid(rng);
+            }
+            // the example is one value among many: other callers use their own
+            return if i == 0 { s.to_owned() } else { format!("{}-{}", rng.pick(WORDS), rng.next_u64() % 1000) };
+        }
         _ => {}
     }
     if api == "stripe" {
@@ -134,7 +151,10 @@ fn value(api: &str, name: &str, param: &Value, rng: &mut Rng, i: usize) -> Strin
         // real logins and repository names are an open set: a word, often with a suffix
         "owner" | "org" | "username" | "enterprise" => open_name(rng, LOGINS),
         "repo" => open_name(rng, REPOS),
-        "ref" | "branch" | "basehead" => rng.pick(&["main", "develop", "release-1.2", "feature/login"]).to_owned(),
+        // an open set as well; a `/` inside a path parameter is sent escaped, as clients
+        // (octokit among them) encode it
+        "ref" | "branch" => branch(rng),
+        "basehead" => format!("{}...{}", branch(rng), branch(rng)),
         "commit_sha" | "sha" | "tree_sha" | "file_sha" => rng.chars(HEX, 40),
         n if n.ends_with("_id") || n.ends_with("_number") || n == "id" => (rng.next_u64() % 9_000_000 + 1).to_string(),
         n if n.ends_with("_slug") || n.ends_with("_name") || n == "name" => {
@@ -193,6 +213,22 @@ pub struct Accuracy {
     pub examples: Vec<String>,
 }
 
+/// Misses an `Accuracy` keeps as examples.
+const MAX_EXAMPLES: usize = 200;
+
+/// Concrete paths generated per template, in the benchmark and its regression test.
+pub const SAMPLES_PER_TEMPLATE: usize = 5;
+
+/// Feeds every generated path of one API to `core::discovery` (per-request templated first, as
+/// the collector receives them), then measures how each path resolves.
+pub fn discover_and_measure(samples: &[Sample]) -> Accuracy {
+    let mut discovery = meshward_core::Discovery::default();
+    for path in samples.iter().flat_map(|s| &s.paths) {
+        discovery.observe(&meshward_core::template_path(path));
+    }
+    measure(samples, |p| discovery.resolve(&meshward_core::template_path(p)))
+}
+
 /// Templates every generated path with `template` and compares shapes with the spec.
 pub fn measure(samples: &[Sample], mut template: impl FnMut(&str) -> String) -> Accuracy {
     let mut accuracy = Accuracy { templates: samples.len(), ..Default::default() };
@@ -211,7 +247,7 @@ pub fn measure(samples: &[Sample], mut template: impl FnMut(&str) -> String) -> 
                 merged |= g == "{}" && *w != "{}";
                 missed |= g != "{}" && *w == "{}";
             }
-            if accuracy.examples.len() < 12 {
+            if accuracy.examples.len() < MAX_EXAMPLES {
                 accuracy.examples.push(format!("`{path}` -> `{got}` (spec `{}`)", sample.template));
             }
         }

@@ -763,7 +763,7 @@ fn templating_section(report: &mut String) -> Result<()> {
          `tests/src/corpus.rs` (parameters from the spec's example, enum, format or type; else the value shapes the \
          API really uses), templated one request at a time by `core::template_path`. *Exact*: every path of the \
          template gives the spec's template (parameter names aside). *Literal swallowed*: a literal segment became \
-         a parameter. *Parameter missed*: a parameter stayed literal. 
+         a parameter. *Parameter missed*: a parameter stayed literal. Word-like values (GitHub's `owner` and \
          `repo`) cannot be told from words one request at a time; cross-request discovery (below) recovers \
          them.\n"
     )?;
@@ -779,14 +779,9 @@ fn templating_section(report: &mut String) -> Result<()> {
     writeln!(report, "|---|---:|---:|---:|---:|---:|---:|---:|")?;
     let mut examples = Vec::new();
     for api in ["stripe", "digitalocean", "github_rest"] {
-        let samples = meshward_e2e::corpus::generate(&dir, api, 5)?;
+        let samples = meshward_e2e::corpus::generate(&dir, api, meshward_e2e::corpus::SAMPLES_PER_TEMPLATE)?;
         let per_request = meshward_e2e::corpus::measure(&samples, meshward_core::template_path);
-        let mut discovery = meshward_core::Discovery::default();
-        for path in samples.iter().flat_map(|s| &s.paths) {
-            discovery.observe(&meshward_core::template_path(path));
-        }
-        let discovered =
-            meshward_e2e::corpus::measure(&samples, |p| discovery.resolve(&meshward_core::template_path(p)));
+        let discovered = meshward_e2e::corpus::discover_and_measure(&samples);
         let pct = |a: &meshward_e2e::corpus::Accuracy| 100.0 * a.exact as f64 / a.templates.max(1) as f64;
         writeln!(
             report,
