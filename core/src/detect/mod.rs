@@ -21,7 +21,9 @@ mod xss;
 
 use crate::body::{json_walk, Walk, WalkLimits};
 use regex::Regex;
+use rustc_hash::FxHashMap;
 use std::fmt;
+use std::sync::RwLock;
 
 pub use attack::ATTACK_CLASSES;
 pub use normalize::normalize;
@@ -189,28 +191,44 @@ pub struct Findings {
     pub items: Vec<Finding>,
     pub dropped: u32,
     max: usize,
-    /// what each field name of this message says about its values (names repeat, in arrays of
-    /// objects above all), so each is read once
-    hints: Vec<(String, sensitive::Hint)>,
 }
 
-/// Most distinct field names whose hints are remembered per message.
-const MAX_HINTS: usize = 64;
+/// Most distinct field names whose hints a detector remembers; past it, names are read each
+/// time. An API has a few hundred field names; 1024 of at most 64 bytes bound the cache to
+/// about 100 KB.
+const MAX_HINTS: usize = 1024;
+/// Longest field name the hint reads (longer ones hint nothing).
+const MAX_HINT_KEY: usize = 64;
 
-impl Findings {
-    pub fn new(max: usize) -> Self {
-        Findings { items: Vec::new(), dropped: 0, max, hints: Vec::new() }
-    }
+/// What each field name says about its values, remembered across messages: the same names come
+/// in every request of an API, and reading one takes some forty substring tests.
+#[derive(Debug, Default)]
+struct HintCache {
+    /// Fx hashing: keys are short field names, and SipHash took as long as the lookup saved
+    hints: RwLock<FxHashMap<Box<str>, sensitive::Hint>>,
+}
 
-    fn hint(&mut self, key: &str) -> sensitive::Hint {
-        if let Some((_, hint)) = self.hints.iter().find(|(k, _)| k == key) {
+impl HintCache {
+    fn hint(&self, key: &str) -> sensitive::Hint {
+        if key.is_empty() || key.len() > MAX_HINT_KEY {
+            return sensitive::Hint::None;
+        }
+        // a poisoned lock only means another thread panicked mid-insert: the map is still whole
+        if let Some(hint) = self.hints.read().unwrap_or_else(|e| e.into_inner()).get(key) {
             return *hint;
         }
         let hint = sensitive::hint(key);
-        if self.hints.len() < MAX_HINTS {
-            self.hints.push((key.to_owned(), hint));
+        let mut hints = self.hints.write().unwrap_or_else(|e| e.into_inner());
+        if hints.len() < MAX_HINTS {
+            hints.insert(key.into(), hint);
         }
         hint
+    }
+}
+
+impl Findings {
+    pub fn new(max: usize) -> Self {
+        Findings { items: Vec::new(), dropped: 0, max }
     }
 
     /// One finding per class and field: a list of 500 cards is one exposure, not 500, and the
@@ -244,6 +262,7 @@ pub struct Detector {
     custom: Vec<CompiledCustom>,
     attacks: attack::Rules,
     secrets: sensitive::Secrets,
+    hints: HintCache,
 }
 
 impl fmt::Debug for Detector {
@@ -291,7 +310,7 @@ impl Detector {
             return;
         }
         if self.config.sensitive {
-            let hint = out.hint(site.key);
+            let hint = self.hints.hint(site.key);
             let mut emit =
                 |class: &'static str, confidence: f32| self.emit_sensitive(site, class, confidence, value, out);
             sensitive::scan(&self.secrets, hint, value, &mut emit);

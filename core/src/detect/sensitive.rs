@@ -259,21 +259,77 @@ type Emit<'e> = dyn FnMut(&'static str, f32) + 'e;
 pub fn scan(secrets: &Secrets, hint: Hint, value: &str, emit: &mut Emit<'_>) {
     let bytes = value.as_bytes();
     by_key(hint, value, emit);
-    if bytes.contains(&b'@') {
+    // one pass tells which recognisers can match at all; most values (names, cities, plans,
+    // timestamps) rule out all but one or two of them
+    let summary = Summary::of(bytes);
+    if summary.at {
         email(bytes, hint, emit);
     }
-    if bytes.iter().any(u8::is_ascii_digit) {
+    // every number class needs 4+ digits in one span
+    if summary.digits >= 4 {
         numbers(bytes, hint, emit);
+    }
+    // two letters, two check digits, 15+ characters in all (Norway's IBAN is the shortest)
+    if summary.digits >= 2 && summary.letters >= 2 && summary.alphanumerics >= MIN_IBAN_LEN {
         iban(bytes, hint, emit);
+    }
+    if summary.longest_alphanumeric_run >= VIN_LEN && summary.digits > 0 {
         vin(bytes, hint, emit);
+    }
+    // two coordinates with 4+ decimals each
+    if summary.comma && summary.digits >= 8 {
         coordinates(value, emit);
     }
-    if bytes.iter().filter(|&&b| b == b':').take(2).count() == 2 {
+    if summary.colons >= 2 {
         ipv6(bytes, emit);
     }
     // the shortest secret the prefixes find (`Basic ` and 8 characters) is 14 bytes
     if bytes.len() >= 14 {
         vendor_secrets(secrets, bytes, emit);
+    }
+}
+
+const MIN_IBAN_LEN: usize = 15;
+const VIN_LEN: usize = 17;
+
+/// What one pass over a value counts, to skip the recognisers that cannot match.
+#[derive(Debug, Default)]
+struct Summary {
+    digits: usize,
+    letters: usize,
+    alphanumerics: usize,
+    longest_alphanumeric_run: usize,
+    colons: usize,
+    at: bool,
+    comma: bool,
+}
+
+impl Summary {
+    fn of(b: &[u8]) -> Summary {
+        let mut summary = Summary::default();
+        let mut run = 0;
+        for &c in b {
+            if c.is_ascii_alphanumeric() {
+                run += 1;
+                if c.is_ascii_digit() {
+                    summary.digits += 1;
+                } else {
+                    summary.letters += 1;
+                }
+                continue;
+            }
+            summary.longest_alphanumeric_run = summary.longest_alphanumeric_run.max(run);
+            run = 0;
+            match c {
+                b':' => summary.colons += 1,
+                b'@' => summary.at = true,
+                b',' => summary.comma = true,
+                _ => {}
+            }
+        }
+        summary.longest_alphanumeric_run = summary.longest_alphanumeric_run.max(run);
+        summary.alphanumerics = summary.digits + summary.letters;
+        summary
     }
 }
 
