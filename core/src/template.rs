@@ -145,6 +145,11 @@ pub fn classify_segment(segment: &str) -> Option<&'static str> {
         return None;
     }
     let bytes = segment.as_bytes();
+    // most segments are short names (`users`, `orders`): without a digit or `@`, nothing under
+    // 11 bytes can be an id (the shortest digitless one is a prefixed id: `a_` and 10 more)
+    if bytes.len() <= 10 && !bytes.iter().any(|&c| c.is_ascii_digit() || c == b'@') {
+        return None;
+    }
     if bytes.iter().all(u8::is_ascii_digit) {
         return Some(ID);
     }
