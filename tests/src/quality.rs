@@ -507,10 +507,11 @@ pub fn report() -> Result<String> {
         for (class, pr) in table {
             let _ = writeln!(
                 md,
-                "| {class} | {} | {} | {:.1}% | {} | {:.1}% |",
+                "| {class} | {} | {} | {} | {} | {:.1}% |",
                 pr.positives,
                 pr.found,
-                pr.recall(),
+                // no literal true positive in the corpus: nothing to recall
+                if pr.positives == 0 { "n/a".to_owned() } else { format!("{:.1}%", pr.recall()) },
                 pr.false_found,
                 pr.precision()
             );

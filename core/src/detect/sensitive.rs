@@ -986,16 +986,35 @@ fn vendor_secrets(secrets: &Secrets, b: &[u8], emit: &mut Emit<'_>) {
 fn placeholder_secret(body: &[u8]) -> bool {
     let lower: Vec<u8> = body.iter().map(u8::to_ascii_lowercase).collect();
     let has = |n: &[u8]| memchr::memmem::find(&lower, n).is_some();
-    let repeated = lower.windows(6).any(|w| w.iter().all(|&c| c == w[0]));
+    let repeated = lower.windows(6).any(|w| w.iter().all(|&c| c == w[0]))
+        // `123123123123`, `1234-1234-1234`: a unit of up to five characters over and over
+        || lower.windows(12).any(|w| (2..=5).any(|p| w.iter().zip(&w[p..]).all(|(a, b)| a == b)));
     let sequential = lower.windows(8).any(|w| w.windows(2).all(|p| p[1] == p[0] + 1));
     has(b"example") || has(b"xxxxxx") || has(b"placeholder") || has(b"your_") || has(b"dummy") || repeated || sequential
 }
+
+/// Base64 characters a PEM body needs before it counts as a key: the smallest real private key
+/// (an Ed25519 one) has about 120; `anything` or nothing between the armour lines is an example.
+const MIN_PEM_BODY: usize = 64;
 
 fn private_key(rest: &[u8]) -> bool {
     let head = &rest[..rest.len().min(64)];
     let line_end = head.iter().position(|&c| c == b'-').unwrap_or(head.len());
     let label = &head[..line_end];
-    label.windows(11).any(|w| w == b"PRIVATE KEY") || label.windows(17).any(|w| w == b"PRIVATE KEY BLOCK")
+    let labelled =
+        label.windows(11).any(|w| w == b"PRIVATE KEY") || label.windows(17).any(|w| w == b"PRIVATE KEY BLOCK");
+    if !labelled {
+        return false;
+    }
+    // the body: base64 lines (and `Proc-Type:` style headers) up to the END armour; without
+    // one the text was cut (a body capped mid-key) and what there is counts
+    let after_label = &rest[line_end..];
+    let body_start = after_label.iter().position(|&c| c != b'-').unwrap_or(after_label.len());
+    let body = &after_label[body_start..];
+    let Some(end) = body.iter().position(|&c| c == b'-') else { return true };
+    let body = &body[..end];
+    let base64 = body.iter().filter(|&&c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/' || c == b'=').count();
+    base64 >= MIN_PEM_BODY && !placeholder_secret(body)
 }
 
 fn b64url_char(c: u8) -> bool {
@@ -1057,7 +1076,7 @@ fn azure_client_secret(b: &[u8], q: usize) -> bool {
         return false;
     }
     let body = b[q + 2..].iter().take_while(|&&c| charset(c)).count();
-    (31..=34).contains(&body)
+    (31..=34).contains(&body) && !placeholder_secret(&b[q + 2..q + 2 + body])
 }
 
 #[cfg(test)]
@@ -1120,6 +1139,14 @@ mod tests {
         assert_eq!(classes("", "sk_live_4eC39HqLyjWDarjtT1zdp7dc"), vec!["stripe_key"]);
         assert_eq!(classes("", "-----BEGIN RSA PRIVATE KEY-----\nMIIE"), vec!["private_key"]);
         assert!(classes("", "-----BEGIN CERTIFICATE-----").is_empty());
+        // gitleaks' false positives: armour around an example, or around nothing
+        assert!(classes("", "-----BEGIN PRIVATE KEY-----\nanything\n-----END PRIVATE KEY-----").is_empty());
+        assert!(classes("", "-----BEGIN OPENSSH PRIVATE KEY----------END OPENSSH PRIVATE KEY-----").is_empty());
+        let body = "MC4CAQAwBQYDK2VwBCIEIGu8Rk2pQ7vX3nJmT9sLwYcA5hD1eF6gZ0bN4oP8qU2r\nMC4CAQAwBQYDK2Vw";
+        let key = format!("-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----");
+        assert_eq!(classes("", &key), vec!["private_key"]);
+        assert!(classes("", "GR134894112312312312312312312").is_empty(), "a repeated unit is a placeholder");
+        assert!(classes("", "client_secret=bP88Q~xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx").is_empty());
         let jwt = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
         assert_eq!(classes("", jwt), vec!["jwt"]);
         assert_eq!(classes("", "Authorization: Basic dXNlcjpwYXNzd29yZA=="), vec!["basic_auth"]);
