@@ -1129,7 +1129,8 @@ fn unambiguous_set() -> &'static WordSet {
     word_set(&SET, UNAMBIGUOUS)
 }
 
-type WordSet = std::collections::HashSet<&'static str>;
+/// Fx hashing: the words are short, and SipHash was most of a lookup.
+type WordSet = rustc_hash::FxHashSet<&'static str>;
 
 /// A word list as a set, built once: a linear scan of 400 names per word was most of the shell
 /// check.

@@ -375,31 +375,23 @@ pub fn detect(s: &str) -> Option<&'static str> {
     if squeezed.contains("/*") {
         squeezed = strip_block_comments(&squeezed);
     }
-    for scheme in [
-        "javascript:",
-        "vbscript:",
-        "livescript:",
-        "data:text/html",
-        "data:image/svg",
-        "data:application/x-",
-        "url(javascript",
-        "url(vbscript",
-        "url(data:",
-    ] {
-        if squeezed.contains(scheme) {
-            return Some("script URL");
+    // every needle below in one pass over the squeezed value, instead of a substring search each
+    let found = Needles::find(&squeezed);
+    if found.any(Group::Scheme) {
+        return Some("script URL");
+    }
+    if found.has(DATA) {
+        if let Some(p) = squeezed.find("data:") {
+            let rest = &squeezed[p + 5..];
+            if rest.split_once(',').is_some_and(|(mime, data)| mime.len() < 40 && data.starts_with('<')) {
+                return Some("data URL with markup");
+            }
         }
     }
-    if let Some(p) = squeezed.find("data:") {
-        let rest = &squeezed[p + 5..];
-        if rest.split_once(',').is_some_and(|(mime, data)| mime.len() < 40 && data.starts_with('<')) {
-            return Some("data URL with markup");
-        }
-    }
-    if squeezed.contains("${alert")
-        || squeezed.contains(".call`")
-        || squeezed.contains(".apply`")
-        || squeezed.contains("`${") && squeezed.contains("`") && sink_call(squeezed.as_bytes()).is_some()
+    if found.has(ALERT_TEMPLATE)
+        || found.has(CALL_TEMPLATE)
+        || found.has(APPLY_TEMPLATE)
+        || found.has(TEMPLATE_START) && found.any(Group::Sink) && sink_call(squeezed.as_bytes()).is_some()
     {
         return Some("template literal call");
     }
@@ -412,21 +404,10 @@ pub fn detect(s: &str) -> Option<&'static str> {
     if handler_outside_tag(b) {
         return Some("event handler attribute");
     }
-    for marker in [
-        "expression(",
-        "-moz-binding",
-        "behavior:url",
-        "behaviour:url",
-        "@import",
-        "srcdoc=",
-        "formaction=",
-        "xlink:href",
-        "background:url(",
-        "background-image:url(",
-    ] {
-        if squeezed.contains(marker)
+    for (i, marker) in MARKERS.iter().enumerate() {
+        if found.has(Needles::MARKER_BASE + i)
             && (marker.ends_with('(')
-                || squeezed.contains("url(")
+                || found.has(URL_OPEN)
                 || marker.contains('=')
                 || marker.starts_with('@')
                 || marker.starts_with('-'))
@@ -437,12 +418,109 @@ pub fn detect(s: &str) -> Option<&'static str> {
     if jsfuck(b) {
         return Some("JSFuck obfuscation");
     }
-    for global in GLOBALS {
-        if squeezed.contains(global) {
-            return Some("script global");
-        }
+    if found.any(Group::Global) {
+        return Some("script global");
     }
-    sink_call(squeezed.as_bytes())
+    // `sink_call` finds nothing where no sink name occurs
+    if found.any(Group::Sink) {
+        sink_call(squeezed.as_bytes())
+    } else {
+        None
+    }
+}
+
+const SCHEMES: &[&str] = &[
+    "javascript:",
+    "vbscript:",
+    "livescript:",
+    "data:text/html",
+    "data:image/svg",
+    "data:application/x-",
+    "url(javascript",
+    "url(vbscript",
+    "url(data:",
+];
+/// Needles of their own, after the schemes, by index.
+const SINGLES: &[&str] = &["data:", "${alert", ".call`", ".apply`", "`${", "url("];
+const DATA: usize = SCHEMES.len();
+const ALERT_TEMPLATE: usize = DATA + 1;
+const CALL_TEMPLATE: usize = DATA + 2;
+const APPLY_TEMPLATE: usize = DATA + 3;
+const TEMPLATE_START: usize = DATA + 4;
+const URL_OPEN: usize = DATA + 5;
+const MARKERS: &[&str] = &[
+    "expression(",
+    "-moz-binding",
+    "behavior:url",
+    "behaviour:url",
+    "@import",
+    "srcdoc=",
+    "formaction=",
+    "xlink:href",
+    "background:url(",
+    "background-image:url(",
+];
+
+#[derive(Clone, Copy)]
+enum Group {
+    Scheme,
+    Global,
+    Sink,
+}
+
+/// Which needles occur in a value: bit `i` for needle `i` of `Needles::all()`.
+struct Needles(u128);
+
+impl Needles {
+    const MARKER_BASE: usize = SCHEMES.len() + SINGLES.len();
+    const GLOBAL_BASE: usize = Self::MARKER_BASE + MARKERS.len();
+    const SINK_BASE: usize = Self::GLOBAL_BASE + GLOBALS.len();
+    const COUNT: usize = Self::SINK_BASE + SINKS.len();
+
+    fn automaton() -> Option<&'static aho_corasick::AhoCorasick> {
+        static AUTOMATON: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> = std::sync::OnceLock::new();
+        AUTOMATON
+            .get_or_init(|| {
+                let all = SCHEMES.iter().chain(SINGLES).chain(MARKERS).chain(GLOBALS).chain(SINKS);
+                aho_corasick::AhoCorasick::new(all).ok()
+            })
+            .as_ref()
+    }
+
+    fn find(squeezed: &str) -> Needles {
+        const { assert!(Needles::COUNT <= 128, "one bit per needle") };
+        let mut bits = 0u128;
+        match Self::automaton() {
+            Some(automaton) => {
+                for m in automaton.find_overlapping_iter(squeezed) {
+                    bits |= 1 << m.pattern().as_usize();
+                }
+            }
+            // it cannot fail to build for these needles; if it did, search them one by one
+            None => {
+                let all = SCHEMES.iter().chain(SINGLES).chain(MARKERS).chain(GLOBALS).chain(SINKS);
+                for (i, needle) in all.enumerate() {
+                    if squeezed.contains(needle) {
+                        bits |= 1 << i;
+                    }
+                }
+            }
+        }
+        Needles(bits)
+    }
+
+    fn has(&self, i: usize) -> bool {
+        self.0 & (1 << i) != 0
+    }
+
+    fn any(&self, group: Group) -> bool {
+        let (start, len) = match group {
+            Group::Scheme => (0, SCHEMES.len()),
+            Group::Global => (Self::GLOBAL_BASE, GLOBALS.len()),
+            Group::Sink => (Self::SINK_BASE, SINKS.len()),
+        };
+        (self.0 >> start) & ((1u128 << len) - 1) != 0
+    }
 }
 
 /// Most tags examined per value and bytes of one tag read: keeps a value full of `<` linear.
