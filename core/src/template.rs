@@ -145,18 +145,28 @@ pub fn classify_segment(segment: &str) -> Option<&'static str> {
         return None;
     }
     let bytes = segment.as_bytes();
+    // one pass decides which checks can match at all
+    let (mut digits, mut at) = (0, false);
+    for &c in bytes {
+        if c.is_ascii_digit() {
+            digits += 1;
+        } else if c == b'@' {
+            at = true;
+        }
+    }
     // most segments are short names (`users`, `orders`): without a digit or `@`, nothing under
     // 11 bytes can be an id (the shortest digitless one is a prefixed id: `a_` and 10 more)
-    if bytes.len() <= 10 && !bytes.iter().any(|&c| c.is_ascii_digit() || c == b'@') {
+    if bytes.len() <= 10 && digits == 0 && !at {
         return None;
     }
-    if bytes.iter().all(u8::is_ascii_digit) {
+    if digits == bytes.len() {
         return Some(ID);
     }
-    if is_date(bytes) {
+    // `2024-03-01`: eight digits in ten bytes
+    if digits == 8 && is_date(bytes) {
         return Some(DATE);
     }
-    if is_email(segment) {
+    if at && is_email(segment) {
         return Some(EMAIL);
     }
     if is_uuid(bytes) || is_long_hex(bytes) || is_mixed_token(bytes) || is_prefixed_id(bytes) {
