@@ -217,9 +217,8 @@ fn fits_below(literal: &Node, param: &Merged) -> Option<bool> {
 /// A name made of lowercase words (`export`, `payment-methods`, `check_runs`): how resources
 /// are named, unlike values with digits, capitals or dots.
 fn is_word(segment: &str) -> bool {
-    !segment.is_empty()
+    segment.bytes().next().is_some_and(|c| c.is_ascii_lowercase())
         && segment.bytes().all(|c| c.is_ascii_lowercase() || c == b'-' || c == b'_')
-        && segment.bytes().next().is_some_and(|c| c.is_ascii_lowercase())
 }
 
 fn merge(node: Node, config: &DiscoveryConfig) -> Merged {
@@ -249,8 +248,11 @@ fn merge(node: Node, config: &DiscoveryConfig) -> Merged {
             frequent.push((key, child));
         }
     }
-    // the parameter as discovered so far, to test frequent literals against (built once)
+    // the parameter as discovered so far, to test frequent literals against (built once, and
+    // kept as the result when no literal joins after it was built: merging twice at every level
+    // would double the work per level of depth)
     let mut discovered_param: Option<Merged> = None;
+    let mut joined_since_discovered = false;
     for (key, child) in frequent {
         // A value seen often (`octocat` among many rare logins) still has the parameter's shape:
         // most of its children are children of the parameter too, or everything below it is
@@ -262,16 +264,20 @@ fn merge(node: Node, config: &DiscoveryConfig) -> Merged {
                     && !SELF_ALIASES.contains(&key.as_str())
                     && fits(&child, discovered_param.get_or_insert_with(|| merge(p.clone(), config))))
         });
-        // a rare value beside a parameter the filter already recognised (`obj_RRnvzqFy...` among
-        // `obj_Zitmn47...`): unless it reads as a word (`export`), it is one more value
+        // a rare value beside a parameter (`obj_RRnvzqFy...` among the `obj_Zitmn47...` the
+        // filter recognised): unless it reads as a word (`export`), it is one more value
         let rare_beside_param = param.is_some() && child.paths <= config.rare_max && !is_word(&key);
         if looks_like_value || rare_beside_param {
             param.get_or_insert_with(Node::default).absorb(child);
+            joined_since_discovered |= discovered_param.is_some();
         } else {
             merged.literals.insert(key, merge(child, config));
         }
     }
-    merged.param = param.map(|p| Box::new(merge(p, config)));
+    merged.param = match discovered_param {
+        Some(discovered) if !joined_since_discovered => Some(Box::new(discovered)),
+        _ => param.map(|p| Box::new(merge(p, config))),
+    };
     merged
 }
 
