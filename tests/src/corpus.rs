@@ -92,14 +92,20 @@ fn open_name(rng: &mut Rng, words: &[&str]) -> String {
     }
 }
 
+/// `staging-42`: a word and a number below `numbers`.
+fn word_value(rng: &mut Rng, numbers: u64) -> String {
+    let word = rng.pick(WORDS);
+    format!("{word}-{}", rng.next_u64() % numbers)
+}
+
 /// `main`, `release-1.4`, `feature%2Flogin-27`: a few common names, mostly names of their own.
 fn branch(rng: &mut Rng) -> String {
     match rng.next_u64() % 5 {
         0 => rng.pick(&["main", "develop", "master"]).to_owned(),
         1 => format!("release-{}.{}", rng.next_u64() % 5, rng.next_u64() % 20),
-        2 => format!("feature%2F{}-{}", rng.pick(WORDS), rng.next_u64() % 1000),
+        2 => format!("feature%2F{}", word_value(rng, 1000)),
         3 => format!("fix-{}", rng.next_u64() % 10_000),
-        _ => format!("{}-{}", rng.pick(WORDS), rng.next_u64() % 1000),
+        _ => word_value(rng, 1000),
     }
 }
 
@@ -138,7 +144,7 @@ fn value(api: &str, name: &str, param: &Value, rng: &mut Rng, i: usize) -> Strin
                 return uuid(rng);
             }
             // the example is one value among many: other callers use their own
-            return if i == 0 { s.to_owned() } else { format!("{}-{}", rng.pick(WORDS), rng.next_u64() % 1000) };
+            return if i == 0 { s.to_owned() } else { word_value(rng, 1000) };
         }
         _ => {}
     }
@@ -157,10 +163,8 @@ fn value(api: &str, name: &str, param: &Value, rng: &mut Rng, i: usize) -> Strin
         "basehead" => format!("{}...{}", branch(rng), branch(rng)),
         "commit_sha" | "sha" | "tree_sha" | "file_sha" => rng.chars(HEX, 40),
         n if n.ends_with("_id") || n.ends_with("_number") || n == "id" => (rng.next_u64() % 9_000_000 + 1).to_string(),
-        n if n.ends_with("_slug") || n.ends_with("_name") || n == "name" => {
-            format!("{}-{}", rng.pick(WORDS), rng.next_u64() % 100)
-        }
-        _ => format!("{}-{}", rng.pick(WORDS), rng.next_u64() % 100),
+        // slugs, names and the rest
+        _ => word_value(rng, 100),
     }
 }
 

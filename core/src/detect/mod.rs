@@ -197,8 +197,6 @@ pub struct Findings {
 /// time. An API has a few hundred field names; 1024 of at most 64 bytes bound the cache to
 /// about 100 KB.
 const MAX_HINTS: usize = 1024;
-/// Longest field name the hint reads (longer ones hint nothing).
-const MAX_HINT_KEY: usize = 64;
 
 /// What each field name says about its values, remembered across messages: the same names come
 /// in every request of an API, and reading one takes some forty substring tests.
@@ -210,7 +208,8 @@ struct HintCache {
 
 impl HintCache {
     fn hint(&self, key: &str) -> sensitive::Hint {
-        if key.is_empty() || key.len() > MAX_HINT_KEY {
+        // names that hint nothing by length are not worth a slot
+        if key.is_empty() || key.len() > sensitive::MAX_HINT_KEY {
             return sensitive::Hint::None;
         }
         // a poisoned lock only means another thread panicked mid-insert: the map is still whole

@@ -61,8 +61,11 @@ pub enum Hint {
     Iban,
 }
 
+/// Longest field name a hint is read from; longer ones hint nothing.
+pub const MAX_HINT_KEY: usize = 64;
+
 pub fn hint(key: &str) -> Hint {
-    if key.is_empty() || key.len() > 64 {
+    if key.is_empty() || key.len() > MAX_HINT_KEY {
         return Hint::None;
     }
     let k: String = key.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect();
@@ -270,7 +273,7 @@ pub fn scan(secrets: &Secrets, hint: Hint, value: &str, emit: &mut Emit<'_>) {
         numbers(bytes, hint, emit);
     }
     // two letters, two check digits, 15+ characters in all (Norway's IBAN is the shortest)
-    if summary.digits >= 2 && summary.letters >= 2 && summary.alphanumerics >= MIN_IBAN_LEN {
+    if summary.digits >= 2 && summary.letters >= 2 && summary.digits + summary.letters >= MIN_IBAN_LEN {
         iban(bytes, hint, emit);
     }
     if summary.longest_alphanumeric_run >= VIN_LEN && summary.digits > 0 {
@@ -297,7 +300,6 @@ const VIN_LEN: usize = 17;
 struct Summary {
     digits: usize,
     letters: usize,
-    alphanumerics: usize,
     longest_alphanumeric_run: usize,
     colons: usize,
     at: bool,
@@ -328,7 +330,6 @@ impl Summary {
             }
         }
         summary.longest_alphanumeric_run = summary.longest_alphanumeric_run.max(run);
-        summary.alphanumerics = summary.digits + summary.letters;
         summary
     }
 }

@@ -477,14 +477,14 @@ impl Needles {
     const SINK_BASE: usize = Self::GLOBAL_BASE + GLOBALS.len();
     const COUNT: usize = Self::SINK_BASE + SINKS.len();
 
+    /// Every needle, in bit order.
+    fn all() -> impl Iterator<Item = &'static &'static str> {
+        SCHEMES.iter().chain(SINGLES).chain(MARKERS).chain(GLOBALS).chain(SINKS)
+    }
+
     fn automaton() -> Option<&'static aho_corasick::AhoCorasick> {
         static AUTOMATON: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> = std::sync::OnceLock::new();
-        AUTOMATON
-            .get_or_init(|| {
-                let all = SCHEMES.iter().chain(SINGLES).chain(MARKERS).chain(GLOBALS).chain(SINKS);
-                aho_corasick::AhoCorasick::new(all).ok()
-            })
-            .as_ref()
+        AUTOMATON.get_or_init(|| aho_corasick::AhoCorasick::new(Self::all()).ok()).as_ref()
     }
 
     fn find(squeezed: &str) -> Needles {
@@ -498,8 +498,7 @@ impl Needles {
             }
             // it cannot fail to build for these needles; if it did, search them one by one
             None => {
-                let all = SCHEMES.iter().chain(SINGLES).chain(MARKERS).chain(GLOBALS).chain(SINKS);
-                for (i, needle) in all.enumerate() {
+                for (i, needle) in Self::all().enumerate() {
                     if squeezed.contains(needle) {
                         bits |= 1 << i;
                     }
