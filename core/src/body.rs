@@ -225,7 +225,10 @@ impl<'de> Visitor<'de> for Node<'_, '_> {
         f.write_str("a JSON value")
     }
 
-    fn visit_bool<E>(self, _: bool) -> Result<FieldType, E> {
+    // booleans and nulls reach the sink too: their keys (`{"$exists": true}`, `{"$ne": null}`)
+    // are what the attack scan reads
+    fn visit_bool<E>(self, v: bool) -> Result<FieldType, E> {
+        self.state.value(if v { "true" } else { "false" });
         Ok(FieldType::Boolean)
     }
     fn visit_i64<E>(self, v: i64) -> Result<FieldType, E> {
@@ -245,6 +248,7 @@ impl<'de> Visitor<'de> for Node<'_, '_> {
         Ok(FieldType::String)
     }
     fn visit_unit<E>(self) -> Result<FieldType, E> {
+        self.state.value("null");
         Ok(FieldType::Null)
     }
 
@@ -328,7 +332,10 @@ mod tests {
         let body = br#"{"cards":[{"number":4111111111111111}],"a b":"x","tags":["t"],"n":null}"#;
         let walk = json_walk(body, WalkLimits::default(), &mut |p, k, v| seen.push(format!("{p}|{k}|{v}")));
         assert!(walk.complete);
-        assert_eq!(seen, vec!["$.cards[*].number|number|4111111111111111", "$['a b']|a b|x", "$.tags[*]|tags|t"]);
+        assert_eq!(
+            seen,
+            vec!["$.cards[*].number|number|4111111111111111", "$['a b']|a b|x", "$.tags[*]|tags|t", "$.n|n|null"]
+        );
         assert_eq!(last_key("$"), "");
     }
 
