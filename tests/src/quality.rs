@@ -66,6 +66,10 @@ pub fn accepted(label: &str) -> Option<&'static [&'static str]> {
         // PayloadsAllTheThings' command-injection lists also hold PHP and template code execution
         // (`system('ls')`, `{${phpinfo()}}`, `{{4+4}}`): reported under their own class
         "patt_command_injection" => &["command_injection", "php_injection", "code_injection", "ssti", "ssi_injection"],
+        // its XXE lists hold XSS carried in XML (`<xml><IMG SRC="javas<!-- -->cript:...">`), XPath
+        // (`count(/child::node())`) and PHP inside XML elements; its LDAP list XPath too
+        "patt_xxe" => &["xxe", "xss", "xpath_injection", "php_injection"],
+        "patt_ldap_injection" => &["ldap_injection", "xpath_injection"],
         "ssrf" => &["ssrf"],
         "rfi" => &["rfi"],
         "ssti" => &["ssti"],
@@ -145,8 +149,7 @@ pub fn attack_rates(detector: &Detector, dir: &Path) -> Result<BTreeMap<(String,
         }
         let row = row.clone();
         let label = s(&row, "label");
-        let lookup = if label == "command_injection" { "patt_command_injection" } else { label };
-        let Some(classes) = accepted(lookup) else { continue };
+        let Some(classes) = accepted(&format!("patt_{label}")).or_else(|| accepted(label)) else { continue };
         let value = s(&row, "payload");
         let found = attack_classes(&scan_param(detector, value)).iter().any(|c| classes.contains(c));
         rates.entry(("PayloadsAllTheThings".into(), label.into())).or_default().add(found, value);
@@ -185,11 +188,24 @@ pub fn false_positives(detector: &Detector, dir: &Path) -> Result<Vec<FalsePosit
     sets.push(("libinjection benign (hard negatives)".to_owned(), lib, lib_classes));
     let mut crs = Rate::default();
     let mut crs_classes = BTreeMap::new();
-    for row in read_jsonl(&dir.join("crs/crs_regression.jsonl"))? {
-        if s(&row, "label") != "benign" || s(&row, "polarity") != "negative" {
+    let crs_rows = read_jsonl(&dir.join("crs/crs_regression.jsonl"))?;
+    // a negative only promises that its one rule stays quiet: the same request is another
+    // test's positive often enough (83 times) that those are left out
+    let flagged_by_crs: std::collections::HashSet<String> = crs_rows
+        .iter()
+        .filter(|row| s(row, "polarity") == "positive")
+        .filter_map(|row| row.get("request").map(|r| r.to_string()))
+        .collect();
+    let mut left_out = 0;
+    for row in &crs_rows {
+        if s(row, "label") != "benign" || s(row, "polarity") != "negative" {
             continue;
         }
         let Some(request) = row.get("request") else { continue };
+        if flagged_by_crs.contains(&request.to_string()) {
+            left_out += 1;
+            continue;
+        }
         let classes =
             attack_classes(&scan_uri_request(detector, request)).into_iter().map(str::to_owned).collect::<Vec<_>>();
         for c in &classes {
@@ -197,7 +213,11 @@ pub fn false_positives(detector: &Detector, dir: &Path) -> Result<Vec<FalsePosit
         }
         record_fp(&mut crs, !classes.is_empty(), &format!("{} {}", s(request, "uri"), s(request, "data")));
     }
-    sets.push(("CRS negatives (hard cases, all paranoia levels)".to_owned(), crs, crs_classes));
+    sets.push((
+        format!("CRS negatives (hard cases, all paranoia levels; {left_out} that are also a CRS positive left out)"),
+        crs,
+        crs_classes,
+    ));
     let mut gen = Rate::default();
     let mut gen_classes = BTreeMap::new();
     for (field, value) in crate::benign::values() {
@@ -466,8 +486,10 @@ pub fn report() -> Result<String> {
             let _ = writeln!(md, "- `{label}`: {}", classes.join(", "));
         }
     }
-    if let Some(classes) = accepted("patt_command_injection") {
-        let _ = writeln!(md, "- `command_injection` (PayloadsAllTheThings only): {}", classes.join(", "));
+    for label in ["command_injection", "xxe", "ldap_injection"] {
+        if let Some(classes) = accepted(&format!("patt_{label}")) {
+            let _ = writeln!(md, "- `{label}` (PayloadsAllTheThings only): {}", classes.join(", "));
+        }
     }
     let _ = writeln!(
         md,
