@@ -62,9 +62,14 @@ const SIGNAL_SQL: u32 = 1;
 const SIGNAL_XSS: u32 = 2;
 const SIGNAL_BATCH: u32 = 4;
 const SIGNAL_NOSQL: u32 = 8;
+/// Words that start an SQL fragment (`case when`, a `::` cast): only the fragment checks run.
+const SIGNAL_SQL_FRAGMENT: u32 = 16;
 
-const SIGNALS: [Rule; 43] = [
+const SIGNALS: [Rule; 46] = [
     signal("union", SIGNAL_SQL),
+    signal("case when", SIGNAL_SQL_FRAGMENT),
+    signal("::", SIGNAL_SQL_FRAGMENT),
+    signal("lo_", SIGNAL_SQL_FRAGMENT),
     signal("select", SIGNAL_SQL),
     signal("order", SIGNAL_SQL),
     signal("group", SIGNAL_SQL),
@@ -200,7 +205,7 @@ const JAVA: [Rule; 59] = rules!("java_injection", WordStart, "Java class or gadg
     "instantiatefactory", "instantiatetransformer", "chainedtransformer", "whileclosure", "ro0ab",
 );
 
-const PHP_CALLS: [Rule; 58] = rules!("php_injection", Call, "high-risk PHP function call", 4:
+const PHP_CALLS: [Rule; 65] = rules!("php_injection", Call, "high-risk PHP function call", 4:
     "print_r", "substr", "unpack", "file_exists", "assert_options", "get_defined_functions", "gzdecode",
     "var_dump", "var_export", "str_replace", "ini_get",
     "system", "exec", "shell_exec", "passthru", "popen", "proc_open", "pcntl_exec", "eval", "assert",
@@ -209,6 +214,7 @@ const PHP_CALLS: [Rule; 58] = rules!("php_injection", Call, "high-risk PHP funct
     "include", "require", "include_once", "require_once", "phpinfo", "preg_replace", "unserialize", "chr",
     "intval", "fsockopen", "pfsockopen", "move_uploaded_file", "curl_exec", "ini_set", "getenv", "putenv",
     "show_source", "highlight_file", "php_uname", "array_map", "usort", "uasort", "array_filter", "ob_start",
+    "bzdecompress", "curl_init", "strrev", "is_array", "strip_tags", "filegroup", "zlib_decode",
 );
 
 const PHP_WORDS: [Rule; 44] = rules!("php_injection", WordStart, "PHP function, variable or stream", 4:
@@ -260,8 +266,8 @@ const SSRF_SCHEMES: [Rule; 9] = rules!("ssrf", WordStart, "unusual URL scheme", 
     "gopher://", "dict://", "tftp://", "ldap://", "jar:", "netdoc:", "file://", "data://", "data:text/plain",
 );
 
-const CODE: [Rule; 42] = rules!("code_injection", Any, "server-side script injection", 4:
-    "console[", "require.main", "constructor._load", "require[", "xyqktkrfrlvoqyqk", "[constructor][prototype]",
+const CODE: [Rule; 43] = rules!("code_injection", Any, "server-side script injection", 4:
+    "eval(string.fromcharcode", "console[", "require.main", "constructor._load", "require[", "xyqktkrfrlvoqyqk", "[constructor][prototype]",
     "constructor][prototype", "while(", "process.mainmodule.require",
     "_$$nd_func$$_", "__js_function", "function(){", "function() {", "new function(", "new function (",
     "this.constructor", ".constructor.constructor", "module.exports", "console.", "process[",
@@ -352,14 +358,24 @@ impl Rules {
             if let Some(reason) = sqli::detect(v) {
                 once("sqli", reason, 4);
             }
+        } else if signals & SIGNAL_SQL_FRAGMENT != 0 {
+            if let Some(reason) = sqli::fragment(b) {
+                once("sqli", reason, 4);
+            }
         }
         if any(ANGLE | PAREN | BACKTICK | COMPARE | BRACKET | COLON | PLUS) || signals & SIGNAL_XSS != 0 {
             if let Some(reason) = xss::detect(v) {
                 once("xss", reason, 3);
             }
         }
-        if any(SLASH) || memchr::memmem::find(b, b"0x2e").is_some() {
+        let hex_literal = || memchr::memmem::find(b, b"0x").is_some();
+        if any(SLASH) || hex_literal() {
             if let Some(reason) = traversal(b) {
+                once("path_traversal", reason, 3);
+            }
+        }
+        if any(DOT | PERCENT | QUESTION) || hex_literal() {
+            if let Some(reason) = encoded_traversal(b) {
                 once("path_traversal", reason, 3);
             }
         }
@@ -398,12 +414,24 @@ impl Rules {
                 once("php_injection", reason, 4);
             }
         }
+        if any(COMPARE) {
+            if let Some(reason) = php_ini_setting(b) {
+                once("php_injection", reason, 3);
+            }
+        }
+        if any(PAREN) {
+            if let Some(reason) = php_expression_call(b) {
+                once("php_injection", reason, 4);
+            }
+        }
         if any(COLON | SLASH | QUESTION) {
             if let Some((class, reason)) = url_value(v, site.key) {
                 once(class, reason, 4);
             }
         }
-        if any(SHELL | ANGLE | BRACKET) || signals & SIGNAL_BATCH != 0 {
+        let escaped_break =
+            || any(SLASH) && (memchr::memmem::find(b, b"\\n").is_some() || memchr::memmem::find(b, b"\\r").is_some());
+        if any(SHELL | ANGLE | BRACKET) || signals & SIGNAL_BATCH != 0 || escaped_break() {
             if let Some(reason) = shell(b) {
                 once("command_injection", reason, 4);
             }
@@ -518,7 +546,9 @@ fn context_ok(b: &[u8], start: usize, end: usize, ctx: Ctx) -> bool {
         Ctx::Any => true,
         Ctx::WordStart => starts_word,
         Ctx::Call => {
-            if !starts_word || (end < b.len() && word_byte(b[end])) {
+            // `FOOcall_user_func()`: a long name glued to junk, called with nothing
+            let glued = !starts_word && end - start >= 8 && b[end..].starts_with(b"()");
+            if !(starts_word || glued) || (end < b.len() && word_byte(b[end])) {
                 return false;
             }
             let mut i = end;
@@ -582,11 +612,14 @@ fn extra_ok(rule: &Rule, b: &[u8], start: usize, end: usize) -> bool {
             let quoted_name = gap.contains(&b'"') || gap.contains(&b'\'');
             // tabs, line breaks or runs of spaces before the parenthesis are code, not prose
             let code_gap = gap.iter().any(|c| matches!(c, b'\t' | b'\n' | b'\r')) || gap.len() > 1;
+            // `substr()`, `print_r( )`, `exec /**/ ()`, `file_exists (\n\n)`: a call with nothing inside
+            let inside = &b[end + open + 1..];
+            let blank = inside.iter().take_while(|c| c.is_ascii_whitespace()).count();
+            let empty_call = inside.get(blank) == Some(&b')');
+            let code_inside = inside[..blank].iter().any(|c| matches!(c, b'\t' | b'\n' | b'\r'));
             match arg {
-                // `substr()`, `print_r( )`: an empty call of a long PHP name
-                None | Some(b')') | Some(b' ') if gap.is_empty() && end - start >= 5 => {
-                    b[end + open + 1..].iter().take_while(|c| **c == b' ').count() + end + open + 1 < b.len()
-                        && b[end + open + 1..].iter().find(|c| **c != b' ') == Some(&b')')
+                _ if empty_call => {
+                    (gap.is_empty() && end - start >= 5) || commented || code_gap || (code_inside && gap.len() <= 1)
                 }
                 None | Some(b')') => false,
                 _ if gap.is_empty() || commented || quoted_name || code_gap => true,
@@ -596,11 +629,13 @@ fn extra_ok(rule: &Rule, b: &[u8], start: usize, end: usize) -> bool {
         "process.env" | "name()" | "jar:" => start == 0 || !word_byte(b[start - 1]),
         _ if rule.class == "sqli" => end >= b.len() || !word_byte(b[end]),
         // `while(!0);`, `while(Infinity);`: an endless loop, not the word in prose
+        // `while((true)))` too: the condition's parentheses doubled
         "while(" => {
             let body = &b[end..b.len().min(end + 16)];
             body.iter().position(|&c| c == b')').is_some_and(|close| {
                 let after = body.get(close + 1).copied();
-                close <= 12 && matches!(after, None | Some(b';' | b'{'))
+                let doubled = body.first() == Some(&b'(') && after == Some(b')');
+                close <= 12 && (matches!(after, None | Some(b';' | b'{')) || doubled)
             })
         }
         // `${jndi:ldap://...}` is Log4Shell, reported as such
@@ -621,11 +656,49 @@ fn traversal(b: &[u8]) -> Option<&'static str> {
             return Some("directory traversal sequence");
         }
     }
-    // `0x2e0x2e0x2f`: bytes written as hex literals
-    if memchr::memmem::find(b, b"0x2e").is_some() {
+    // `0x2e0x2e0x2f`, `..0x5c..0x5c`: bytes written as hex literals
+    if [&b"0x2e"[..], b"0x2f", b"0x5c"].iter().any(|h| memchr::memmem::find(b, h).is_some()) {
         let text = String::from_utf8_lossy(b).replace("0x2e", ".").replace("0x2f", "/").replace("0x5c", "/");
         if traversal_plain(text.as_bytes()).is_some() {
             return Some("directory traversal sequence (hex literals)");
+        }
+    }
+    None
+}
+
+/// A system file behind separators and dots no decoder turned into `/` and `.`, as traversal
+/// fuzzers write them (`%c0%ae%c0%ae%c1%pc...etc%c1%pcpasswd`, `..%%35%%63boot.ini`): what comes
+/// before the file name is a run of punctuation, percent signs, hex digits and short letter runs.
+fn encoded_traversal(b: &[u8]) -> Option<&'static str> {
+    // a first letter that is a hex digit can be eaten by a decoding round (`%f` + `boot`), so
+    // `oot.ini` and `esktop.ini`
+    const TARGETS: &[&[u8]] = &[b"passwd", b"oot.ini", b"win.ini", b"esktop.ini", b"system.ini", b"{file}"];
+    // the escapes fuzzers use: hex digits, `%u`, `0x`, and the broken IIS forms (`%c1%pc`, `%bg%qf`)
+    let encoding_run = |run: &[u8]| run.len() <= 3;
+    let junk = |part: &[u8]| {
+        !part.is_empty()
+            && part.len() <= 400
+            && !part.iter().any(u8::is_ascii_whitespace)
+            && part.split(|c| !c.is_ascii_alphabetic()).all(encoding_run)
+    };
+    let dotted = |part: &[u8]| part.iter().filter(|c| matches!(c, b'.' | b'?')).count() >= 2;
+    for target in TARGETS {
+        let Some(p) = memchr::memmem::find(b, target) else { continue };
+        let prefix = &b[..p];
+        if junk(prefix) && dotted(prefix) {
+            return Some("system file behind encoded traversal");
+        }
+        if *target == b"passwd" {
+            // `etc` + a separator that stayed encoded: `etc%c1%pcpasswd`, `etc0x5cpasswd`
+            let Some(e) = memchr::memmem::rfind(&prefix[prefix.len().saturating_sub(16)..], b"etc") else { continue };
+            let e = prefix.len().saturating_sub(16) + e;
+            let separator = &prefix[e + 3..];
+            let before = &prefix[..e];
+            let encoded_separator = junk(separator)
+                && separator.iter().any(|c| !c.is_ascii_alphanumeric() && !matches!(c, b'-' | b'_' | b'.' | b','));
+            if encoded_separator && (before.is_empty() || junk(before)) {
+                return Some("system file behind encoded separators");
+            }
         }
     }
     None
@@ -1013,6 +1086,16 @@ const COMMANDS: &[&str] = &[
     "bridge",
     "lastlogin",
     "strace",
+    "flock",
+    "cpulimit",
+    "perf",
+    "trap",
+    "aptitude",
+    "htop",
+    "regedit",
+    "bsdtar",
+    "c89",
+    "sysinfo",
 ];
 
 /// Programs whose names are not English words: a value that starts with one is a command.
@@ -1090,6 +1173,16 @@ const UNAMBIGUOUS: &[&str] = &[
     "icacls",
     "vssadmin",
     "wevtutil",
+    "visudo",
+    "cscli",
+    "netsh",
+    "sysinfo",
+    "gunzip",
+    "zstdcat",
+    "bsdtar",
+    "cpulimit",
+    "aptitude",
+    "regedit",
 ];
 
 /// Words that may precede a command (`time ifconfig`, `sudo -u x id`).
@@ -1100,7 +1193,14 @@ const PREFIXES: &[&str] = &[
 
 fn command_word(b: &[u8], mut i: usize) -> Option<(usize, usize, String)> {
     let limit = (i + 8).min(b.len());
-    while i < limit && matches!(b[i], b' ' | b'\t' | b'{' | b'(' | b'\'' | b'"') {
+    while i < limit && matches!(b[i], b' ' | b'\t' | b'{' | b'(' | b'\'' | b'"' | b'$') {
+        // `|$u wget`: an unset variable before the program
+        if b[i] == b'$' {
+            match unset_variable_end(b, i + 1) {
+                Some(end) => i = end,
+                None => break,
+            }
+        }
         i += 1;
     }
     // `/bin/`, `/usr/bin/`, `./`
@@ -1111,6 +1211,14 @@ fn command_word(b: &[u8], mut i: usize) -> Option<(usize, usize, String)> {
         let c = b[j];
         if c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'+') {
             word.push(c as char);
+        } else if matches!(c, b'\'' | b'"') && b.get(j + 1) == Some(&c) && !word.is_empty() {
+            // ti''me: an empty quoted string inside a word
+            j += 1;
+        } else if let Some(var_end) =
+            (c == b'$' && known_command(&word)).then(|| unset_variable_end(b, j + 1)).flatten()
+        {
+            // sh$XX -c: an unset variable after a program's name expands to nothing
+            j = var_end - 1;
         } else if matches!(c, b'\\' | b'\'' | b'"' | b'$' | b'@') && j + 1 < b.len() && b[j + 1].is_ascii_alphanumeric()
         {
             // c\at, c'a't, w$@hoami: quoting tricks that the shell removes
@@ -1122,6 +1230,160 @@ fn command_word(b: &[u8], mut i: usize) -> Option<(usize, usize, String)> {
         j += 1;
     }
     (!word.is_empty()).then_some((start, j, word))
+}
+
+/// The bracket that closes the one at `open` (`[` or `{`), nesting counted, within 256 bytes.
+fn closing(b: &[u8], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (q, &c) in b.iter().enumerate().skip(open).take(256) {
+        match c {
+            b'[' | b'{' => depth += 1,
+            b']' | b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(q);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A value that is a php.ini line (`memory_limit = 512M`, `opcache.jit=50`): what an attacker
+/// writes into a `.user.ini` or passes to `ini_set` through a parameter.
+fn php_ini_setting(b: &[u8]) -> Option<&'static str> {
+    const DIRECTIVES: &[&[u8]] = &[
+        b"engine",
+        b"extension",
+        b"extension_dir",
+        b"precision",
+        b"smtp",
+        b"memory_limit",
+        b"unserialize_max_depth",
+        b"max_execution_time",
+        b"post_max_size",
+        b"upload_max_filesize",
+        b"error_reporting",
+        b"error_log",
+        b"include_path",
+        b"short_open_tag",
+        b"expose_php",
+        b"file_uploads",
+        b"upload_tmp_dir",
+        b"sendmail_path",
+        b"sendmail_from",
+        b"max_input_time",
+        b"max_input_vars",
+        b"output_buffering",
+        b"variables_order",
+        b"request_order",
+        b"default_charset",
+        b"user_ini.filename",
+        b"html_errors",
+        b"log_errors",
+    ];
+    const SECTIONS: &[&[u8]] = &[
+        b"opcache.",
+        b"mbstring.",
+        b"session.",
+        b"zend.",
+        b"pcre.",
+        b"xdebug.",
+        b"mysqli.",
+        b"assert.",
+        b"phar.",
+        b"zlib.",
+        b"mail.",
+        b"realpath_cache",
+    ];
+    let b = b.trim_ascii_start();
+    let name = b.iter().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.')).count();
+    if name == 0 || !b[name..].trim_ascii_start().starts_with(b"=") {
+        return None;
+    }
+    let key = &b[..name];
+    let known = DIRECTIVES.contains(&key)
+        || SECTIONS.iter().any(|s| key.len() > s.len() && key.starts_with(s) && !key.ends_with(b"."));
+    known.then_some("PHP configuration setting")
+}
+
+/// `(system)(ls)`, `("system")("id")`, `[system][0](ls)`: a function name called through an
+/// expression, or spelled out of pieces and then called.
+fn php_expression_call(b: &[u8]) -> Option<&'static str> {
+    if memchr::memmem::find(b, b")(").is_some() || memchr::memmem::find(b, b"](").is_some() {
+        const NAMES: &[&[u8]] =
+            &[b"system", b"exec", b"shell_exec", b"passthru", b"popen", b"proc_open", b"assert", b"eval", b"tem"];
+        if NAMES.iter().any(|n| memchr::memmem::find(b, n).is_some()) {
+            return Some("PHP function called through an expression");
+        }
+    }
+    php_spelled_call(b)
+}
+
+/// A high-risk PHP function spelled out of pieces and then called: `(sy.(st).em)('uname')`,
+/// `"sys"."t"."em"(ls)`, `"\x73y\x73tem"(ls)`, `[system][0](ls)`. A call on an expression
+/// (a closing quote, parenthesis or bracket, then `(`) and the name once quotes, dots, brackets,
+/// spaces, comments and hex escapes are taken out.
+fn php_spelled_call(b: &[u8]) -> Option<&'static str> {
+    let expression_call = b.iter().enumerate().any(|(i, &c)| {
+        matches!(c, b')' | b']' | b'}' | b'"' | b'\'') && {
+            let mut j = i + 1;
+            loop {
+                while b.get(j) == Some(&b' ') {
+                    j += 1;
+                }
+                if b[j.min(b.len())..].starts_with(b"/*") {
+                    match memchr::memmem::find(&b[j + 2..b.len().min(j + 258)], b"*/") {
+                        Some(q) => j += 2 + q + 2,
+                        None => break false,
+                    }
+                } else {
+                    break b.get(j) == Some(&b'(');
+                }
+            }
+        }
+    });
+    if !expression_call {
+        return None;
+    }
+    let mut compact = Vec::with_capacity(b.len().min(512));
+    let mut i = 0;
+    while i < b.len() && compact.len() < 512 {
+        let c = b[i];
+        if b[i..].starts_with(b"/*") {
+            i = memchr::memmem::find(&b[i + 2..], b"*/").map_or(b.len(), |q| i + 2 + q + 2);
+            continue;
+        }
+        if c == b'\\' && b.get(i + 1) == Some(&b'x') {
+            let hex = b
+                .get(i + 2..i + 4)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
+            if let Some(byte) = hex {
+                compact.push(byte.to_ascii_lowercase());
+                i += 4;
+                continue;
+            }
+        }
+        if !matches!(c, b'\'' | b'"' | b'.' | b'(' | b')' | b'[' | b']' | b'{' | b'}' | b' ' | b'\t') {
+            compact.push(c);
+        }
+        i += 1;
+    }
+    const NAMES: &[&[u8]] = &[b"system", b"shell_exec", b"passthru", b"proc_open", b"popen"];
+    NAMES
+        .iter()
+        .any(|n| memchr::memmem::find(&compact, n).is_some())
+        .then_some("PHP function spelled in pieces and called")
+}
+
+/// Where a variable name starting at `i` ends, when a space or the value's end follows it.
+fn unset_variable_end(b: &[u8], i: usize) -> Option<usize> {
+    let len = b[i.min(b.len())..].iter().take_while(|c| c.is_ascii_alphanumeric() || **c == b'_').count();
+    let end = i + len;
+    (len > 0 && b.get(i).is_some_and(|c| !c.is_ascii_digit()) && matches!(b.get(end), None | Some(b' ' | b'\t')))
+        .then_some(end)
 }
 
 fn unambiguous_set() -> &'static WordSet {
@@ -1147,7 +1409,9 @@ fn known_command(word: &str) -> bool {
     let base = word.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
     let base = base.strip_suffix(".exe").unwrap_or(base);
     let set = command_set();
-    set.contains(word) || (!base.is_empty() && set.contains(base))
+    set.contains(word)
+        || (!base.is_empty() && set.contains(base))
+        || TOOL_FAMILIES.iter().any(|f| word.len() > f.len() + 1 && word.starts_with(f))
 }
 
 /// Values that are a Windows command on a drive or variable (`dir c:\users`, `type
@@ -1172,6 +1436,8 @@ fn windows_or_probe_command(b: &[u8]) -> Option<&'static str> {
     let text = std::str::from_utf8(b).ok()?;
     let mut words = text.split_whitespace();
     let (first, second) = (words.next()?, words.next().unwrap_or_default());
+    // `'cscli' alerts list`: quotes the shell removes
+    let first = first.trim_matches(['\'', '"']);
     let drive = second.len() >= 3 && second.as_bytes()[1] == b':' && matches!(second.as_bytes()[2], b'\\' | b'/');
     let variable = second.starts_with('%') && second[1..].contains('%');
     if WINDOWS_PATH_COMMANDS.contains(&first) && (drive || variable) {
@@ -1232,6 +1498,10 @@ fn windows_or_probe_command(b: &[u8]) -> Option<&'static str> {
         "nohup",
         "schtasks",
         "vssadmin",
+        "cscli",
+        "visudo",
+        "regedit",
+        "bcdboot",
     ];
     if NEVER_WORDS.contains(&first) && !second.is_empty() {
         return Some("value is a shell command");
@@ -1266,8 +1536,11 @@ fn shell(b: &[u8]) -> Option<&'static str> {
         }
     }
     for (i, &c) in b.iter().enumerate() {
+        // `\nid\n`: a line break written as an escape, as payload lists and JSON strings carry it
+        let escaped_break = c == b'\\' && matches!(b.get(i + 1), Some(b'n' | b'r'));
         let separator = match c {
             b';' | b'|' | b'&' | b'`' | b'\n' | b'\r' => true,
+            b'\\' => escaped_break,
             b'$' => matches!(b.get(i + 1), Some(b'(' | b'{')),
             b'<' | b'>' => b.get(i + 1) == Some(&b'('),
             b'{' => true,
@@ -1278,8 +1551,12 @@ fn shell(b: &[u8]) -> Option<&'static str> {
         }
         // a few more separator characters (`||`, `$((`), not a whole run of them: a value of
         // 100 000 `{` must stay linear
-        let mut k = i + 1;
-        while k < b.len() && k < i + 8 && matches!(b[k], b'|' | b'&' | b'(' | b'{' | b';' | b'$') {
+        let mut k = i + 1 + usize::from(escaped_break);
+        while k < b.len()
+            && k < i + 8
+            && matches!(b[k], b'|' | b'&' | b'(' | b'{' | b';' | b'$')
+            && !(b[k] == b'$' && unset_variable_end(b, k + 1).is_some())
+        {
             k += 1;
         }
         let Some((_, end, word)) = command_word(b, k) else { continue };
@@ -1315,10 +1592,19 @@ fn shell(b: &[u8]) -> Option<&'static str> {
                     | b'"'
                     | b'}'
             )
-        );
+        ) || (b.get(end) == Some(&b'\\') && matches!(b.get(end + 1), Some(b'n' | b'r')));
         // `{` needs a comma right after the word (brace expansion `{cat,/etc/passwd}`)
-        let brace_ok = c != b'{' || after == Some(b',');
-        let ampersand_ok = c != b'&' || i == 0 || !b[i - 1].is_ascii_alphanumeric() || b.get(i + 1) == Some(&b'&');
+        // and an argument after it or a program no field list names (`{id,name}` selects fields)
+        let brace_ok = c != b'{'
+            || (after == Some(b',')
+                && (matches!(b.get(end + 1), Some(b'/' | b'-' | b'$' | b'.' | b'~'))
+                    || unambiguous_set().contains(word.as_str()) && word.len() > 2));
+        // `a=1&b=2` is a query string; `image.jpg&bcdboot /r` a program no parameter is named after
+        let ampersand_ok = c != b'&'
+            || i == 0
+            || !b[i - 1].is_ascii_alphanumeric()
+            || b.get(i + 1) == Some(&b'&')
+            || (unambiguous_set().contains(word.as_str()) && matches!(after, Some(b' ')));
         if args_follow && brace_ok && ampersand_ok {
             return Some(match c {
                 b'`' | b'$' | b'<' | b'>' => "command substitution",
@@ -1335,11 +1621,93 @@ fn shell(b: &[u8]) -> Option<&'static str> {
     windows_batch(b).or_else(|| shell_expansion(b)).or_else(|| shell_start(b))
 }
 
+/// Shell forms without a separator: `\ls` (an alias bypass), `$SHELL -c ...`, brace expansion
+/// that spells a program (`c{a,oun}t`, `{,ifconfig}`), history (`!-1!-2`) and directory-stack
+/// (`~+`) expansions, and `sh,-c,` handed to a compiler wrapper.
+fn shell_oddities(b: &[u8]) -> Option<&'static str> {
+    if let Some(rest) = b.strip_prefix(b"\\") {
+        let word = rest.iter().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_')).count();
+        if word > 0
+            && matches!(rest.get(word), None | Some(b' '))
+            && known_command(std::str::from_utf8(&rest[..word]).unwrap_or_default())
+        {
+            return Some("program with its alias bypassed");
+        }
+    }
+    if let Some(rest) = b.strip_prefix(b"$") {
+        let rest = rest.strip_prefix(b"{").unwrap_or(rest);
+        let name = rest.iter().take_while(|c| c.is_ascii_alphanumeric() || **c == b'_').count();
+        let rest = &rest[name..];
+        let rest = rest.strip_prefix(b"}").unwrap_or(rest);
+        if name > 0 && rest.starts_with(b" -c ") {
+            return Some("shell run from a variable");
+        }
+    }
+    if let Some(reason) = brace_expansion(b) {
+        return Some(reason);
+    }
+    let history = b.len() >= 4
+        && b[0] == b'!'
+        && b.iter().filter(|c| **c == b'!').count() >= 2
+        && b[1..]
+            .split(|c| *c == b'!')
+            .all(|t| t.is_empty() || t.strip_prefix(b"-").unwrap_or(t).iter().all(u8::is_ascii_digit));
+    if history {
+        return Some("shell history expansion");
+    }
+    if let Some(rest) = b.strip_prefix(b"~") {
+        if matches!(rest.first(), Some(b'+' | b'-')) && rest[1..].iter().all(u8::is_ascii_digit) {
+            return Some("shell directory stack expansion");
+        }
+    }
+    for shell in [&b"sh,-c,"[..], b"bash,-c,"] {
+        if b.contains(&b',') && memchr::memmem::find(b, shell).is_some() {
+            return Some("shell handed to a program as its wrapper");
+        }
+    }
+    None
+}
+
+/// `c{a,oun}t`, `{l,-lh}s`, `{,ifconfig,eth0}`: a brace list whose first word is a program. A
+/// plain list (`{id,name}`, a field selection) has no prefix, suffix, empty or option item.
+fn brace_expansion(b: &[u8]) -> Option<&'static str> {
+    let open = memchr::memchr(b'{', b)?;
+    let close = open + memchr::memchr(b'}', &b[open..])?;
+    let inner = &b[open + 1..close];
+    if !inner.contains(&b',') || inner.contains(&b' ') || inner.len() > 64 {
+        return None;
+    }
+    let word = |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.');
+    let prefix_len = b[..open].iter().rev().take_while(|c| word(c)).count();
+    let prefix = &b[open - prefix_len..open];
+    let suffix_len = b[close + 1..].iter().take_while(|c| word(c)).count();
+    let suffix = &b[close + 1..close + 1 + suffix_len];
+    let items: Vec<&[u8]> = inner.split(|c| *c == b',').collect();
+    let shaped = !prefix.is_empty()
+        || !suffix.is_empty()
+        || items.first().is_some_and(|i| i.is_empty())
+        || items.iter().any(|i| i.starts_with(b"-"));
+    let first = items.iter().find(|i| !(prefix.is_empty() && suffix.is_empty() && i.is_empty()))?;
+    let program = [prefix, first, suffix].concat();
+    (shaped && known_command(std::str::from_utf8(&program).unwrap_or_default())).then_some("brace expansion")
+}
+
 /// A value that starts with a program name that is not an English word (`ifconfig`,
 /// `time ifconfig`, `/bin/sh -c ...`).
 fn shell_start(b: &[u8]) -> Option<&'static str> {
+    if let Some(reason) = shell_oddities(b) {
+        return Some(reason);
+    }
     // most values start with a word that is no program: decide that without allocating
     let first = b.iter().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.')).count();
+    // `perf --version`: a program and a long option
+    if first > 0
+        && b[first..].starts_with(b" --")
+        && b.get(first + 3).is_some_and(u8::is_ascii_alphabetic)
+        && known_command(std::str::from_utf8(&b[..first]).unwrap_or_default())
+    {
+        return Some("value is a shell command");
+    }
     let tricks = matches!(b.get(first), Some(b'\\' | b'\'' | b'"' | b'$' | b'@'));
     let head = std::str::from_utf8(&b[..first]).unwrap_or_default();
     let probe = may_start_probe(head);
@@ -1366,6 +1734,9 @@ fn shell_start(b: &[u8]) -> Option<&'static str> {
     let after = b.get(end).copied();
     let shaped = match after {
         None => word.len() >= 4 && !matches!(word.as_str(), "curl" | "bash"),
+        Some(b' ') if b[end..].iter().all(|c| *c == b' ') => {
+            word.len() >= 4 && !matches!(word.as_str(), "curl" | "bash")
+        }
         Some(b' ') => {
             // an argument that looks like one: an option, a path, a variable, a redirection, a
             // host or URL; `Curl O'Brien` is a name
@@ -1580,7 +1951,9 @@ fn nosql(b: &[u8]) -> Option<&'static str> {
             k += 1;
         }
         let before_ok = p == 0 || matches!(b[p - 1], b'{' | b' ' | b',' | b'"' | b'\'' | b'[');
-        if before_ok && OPERATORS.contains(&name) && b.get(k) == Some(&b':') {
+        // `{$ne: 1}`, `"$gt":`, and `[$lte]` as a query-string key ends up in a value
+        let bracketed = p > 0 && b[p - 1] == b'[' && b.get(p + 1 + name_len) == Some(&b']');
+        if before_ok && OPERATORS.contains(&name) && (b.get(k) == Some(&b':') || bracketed) {
             return Some("MongoDB query operator");
         }
     }
@@ -1756,15 +2129,6 @@ fn php_structures(b: &[u8]) -> Option<&'static str> {
             return Some("PHP variable variable");
         }
     }
-    // `(system)(ls)`, `("system")("id")`, `[system][0](ls)`: a function name called through an
-    // expression
-    if memchr::memmem::find(b, b")(").is_some() || memchr::memmem::find(b, b"](").is_some() {
-        const NAMES: &[&[u8]] =
-            &[b"system", b"exec", b"shell_exec", b"passthru", b"popen", b"proc_open", b"assert", b"eval", b"tem"];
-        if NAMES.iter().any(|n| memchr::memmem::find(b, n).is_some()) {
-            return Some("PHP function called through an expression");
-        }
-    }
     // $a(...), $GLOBALS['x'](1), ${'a'}(1), foo::$bar()
     for p in memchr::memchr_iter(b'$', b) {
         let mut i = p + 1;
@@ -1782,8 +2146,9 @@ fn php_structures(b: &[u8]) -> Option<&'static str> {
             while i < b.len() && b[i].is_ascii_whitespace() {
                 i += 1;
             }
-            if b.get(i) == Some(&b'[') {
-                i = b[i..].iter().position(|&c| c == b']').map_or(b.len(), |q| i + q + 1);
+            if matches!(b.get(i), Some(b'[' | b'{')) && i > p + 1 && !matches!(b.get(i + 1), Some(b']' | b'}')) {
+                // `$__[$_[1]]`, `$OOO0{0}`: an index, nested indexes included
+                i = closing(b, i).map_or(b.len(), |q| q + 1);
             } else if b[i..].starts_with(b"/*") {
                 i = memchr::memmem::find(&b[i + 2..], b"*/").map_or(b.len(), |q| i + 2 + q + 2);
             } else if b[i..].starts_with(b"//") || b.get(i) == Some(&b'#') {
@@ -1977,6 +2342,17 @@ fn internal_host(host: &str) -> bool {
 /// Uploaded file names that execute on the server or reconfigure it.
 fn upload_name(v: &str) -> Option<(&'static str, &'static str)> {
     let name = v.rsplit(['/', '\\']).next().unwrap_or(v).trim();
+    // `settings. php`: servers drop the space
+    let compact: String = name.chars().filter(|c| *c != ' ').collect();
+    // configuration an application reads at start: replacing it runs the uploader's code
+    if compact.starts_with("wp-config")
+        || matches!(
+            compact.as_str(),
+            "settings.php" | "config.yml" | "config.php" | "local.xml" | ".boto" | "mtrr" | "acpi"
+        )
+    {
+        return Some(("command_injection", "upload of an application's configuration file"));
+    }
     // `a.php..`, `shell. jsp `: servers drop trailing dots and spaces
     let trimmed = name.trim_end_matches(['.', ' ']);
     let ext = trimmed.rsplit('.').next().unwrap_or_default().trim();
@@ -2068,6 +2444,39 @@ mod tests {
             ("q", "<script>alert(1)</script>", "xss"),
             ("file", "../../../../etc/passwd", "path_traversal"),
             ("cmd", "; cat /etc/passwd", "command_injection"),
+            // shell forms without a separator, and programs behind quoting tricks
+            ("code", "$SHELL -c \"echo hi\"", "command_injection"),
+            ("x", "c{a,oun}t /etc/hosts", "command_injection"),
+            ("x", "{,ifconfig,eth0}", "command_injection"),
+            ("x", "!-1!-2", "command_injection"),
+            ("x", "~+", "command_injection"),
+            ("x", "\\ls", "command_injection"),
+            ("x", "ti''me sh -c whoami", "command_injection"),
+            ("x", "a; sh$XX -c whoami", "command_injection"),
+            ("x", "|$u wget test", "command_injection"),
+            ("x", "time; ansible-config dump", "command_injection"),
+            ("x", "perf --version", "command_injection"),
+            ("x", "c99 -wrapper sh,-c,curl example.com .", "command_injection"),
+            // PHP calls through expressions, obfuscated names, php.ini lines
+            ("x", "(sy.(st).em)('uname');", "php_injection"),
+            ("x", "\"\\x73y\\x73tem\"(ls);", "php_injection"),
+            ("x", "$__[$_[1]](7)", "php_injection"),
+            ("x", "FOOcall_user_func()", "php_injection"),
+            ("x", "exec /*comment*/ ()", "php_injection"),
+            ("x", "memory_limit = 512M", "php_injection"),
+            ("x", "opcache.jit_max_polymorphic_calls=50", "php_injection"),
+            // traversal with separators no decoder restores
+            ("f", "..%c1%1c..%c1%1cetc%c1%1cpasswd", "path_traversal"),
+            ("f", "..0x2f..0x2f..0x2fetc0x2fpasswd", "path_traversal"),
+            ("f", "?.%%35%%63?.%%35%%63boot.ini", "path_traversal"),
+            // statement fragments
+            ("q", "UnIon seleCt\n", "sqli"),
+            ("q", "EXECUTE IMMEDIATE \"", "sqli"),
+            ("q", " case when a then b", "sqli"),
+            ("id", "password::int", "sqli"),
+            ("q", "` AS `edit_user_id` from", "sqli"),
+            ("q", ";truncate[xx", "sqli"),
+            ("q", "'x'!='y", "sqli"),
             ("host", "127.0.0.1; whoami", "command_injection"),
             ("x", "for /f %i in ('dir') do echo %i", "command_injection"),
             ("url", "http://169.254.169.254/latest/meta-data/", "ssrf"),
@@ -2112,6 +2521,18 @@ mod tests {
             "Q&A session | 2pm",
             "a=b; c=d",
             "the system (v2) is down",
+            // near misses of the rules above
+            "fields={id,name}",
+            "Section 5(a)(1)",
+            "just in case when it rains then we stay",
+            "std::string",
+            "Wow!",
+            "~ approx",
+            "engine: v8",
+            "etc. and passwd reset",
+            "trade union, select committee",
+            "Union Select",
+            "the file (pdf)",
         ] {
             let got = classes("q", value);
             assert!(got.is_empty(), "{value}: {got:?}");

@@ -432,7 +432,7 @@ impl Detector {
             return;
         }
         // upload helpers send the file name in a header of their own
-        let key = if matches!(lower.as_str(), "x-filename" | "x_filename" | "x-file-name") {
+        let key = if matches!(lower.as_str(), "x-filename" | "x_filename" | "x.filename" | "x-file-name") {
             "filename"
         } else {
             lower.as_str()

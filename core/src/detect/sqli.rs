@@ -500,7 +500,7 @@ pub fn detect(s: &str) -> Option<&'static str> {
             return Some(reason);
         }
     }
-    if let Some(reason) = json_operator(b).or_else(|| scientific_notation(b)) {
+    if let Some(reason) = json_operator(b).or_else(|| scientific_notation(b)).or_else(|| fragment(b)) {
         return Some(reason);
     }
     // `admin@juice-sh.op';`: a string closed and the statement ended
@@ -529,6 +529,169 @@ pub fn detect(s: &str) -> Option<&'static str> {
 
 /// PostgreSQL and MySQL JSON operators between quoted documents: `'{"a":1}'::jsonb @> '...'`,
 /// `'...' -> '$.c[2].f'`, `'...' ?| array['a']`.
+/// Pieces of a statement that no other text holds, checked before tokenizing because they need
+/// no statement around them: `union select`, `execute immediate`, a value that is a `case when ...
+/// then`, `) like (`, a PostgreSQL cast (`password::int`), a backquoted alias before `from`,
+/// `` ` regexp ``, PostgreSQL large-object calls (`lo_get(16400)`).
+/// What follows `union select` in an injection: a literal, `null`, `*`, a call, a variable or a
+/// list; prose ("union select committee") has a plain word there. A line break right after
+/// `select` counts too: the query goes on past the value.
+fn select_list_follows(rest: &[u8]) -> bool {
+    let Some(&first) = rest.first() else {
+        return false;
+    };
+    if first.is_ascii_digit() || matches!(first, b'*' | b'(' | b'@' | b'\'' | b'"' | b'-' | b'`' | b'[') {
+        return true;
+    }
+    let word = rest.iter().take_while(|c| is_word_byte(**c)).count();
+    if word == 0 {
+        return false;
+    }
+    let name = &rest[..word];
+    let after = &rest[word..];
+    name == b"null"
+        || name == b"from"
+        || after.trim_ascii_start().first().is_some_and(|c| matches!(c, b'(' | b','))
+        || after.trim_ascii_start().starts_with(b"from")
+        || after.starts_with(b"/*")
+}
+
+pub(crate) fn fragment(b: &[u8]) -> Option<&'static str> {
+    let find = |n: &[u8]| memchr::memmem::find(b, n);
+    let word_start = |p: usize| p == 0 || !is_word_byte(b[p - 1]);
+    // separators between two keywords: blanks and block comments
+    let gap_end = |mut i: usize| loop {
+        let blanks = b[i.min(b.len())..].iter().take_while(|c| c.is_ascii_whitespace() || **c == b'+').count();
+        i += blanks;
+        if b[i.min(b.len())..].starts_with(b"/*") {
+            match memchr::memmem::find(&b[i + 2..b.len().min(i + 258)], b"*/") {
+                Some(q) => i += 2 + q + 2,
+                None => return i,
+            }
+        } else {
+            return i;
+        }
+    };
+    let mut from = 0;
+    while let Some(p) = memchr::memmem::find(&b[from..], b"union") {
+        let at = from + p;
+        from = at + 5;
+        if !word_start(at) {
+            continue;
+        }
+        let mut next = gap_end(at + 5);
+        if next == at + 5 {
+            continue;
+        }
+        for modifier in [&b"all"[..], b"distinct"] {
+            if b[next..].starts_with(modifier) {
+                let after = gap_end(next + modifier.len());
+                if after > next + modifier.len() {
+                    next = after;
+                }
+            }
+        }
+        if b[next..].starts_with(b"select")
+            && !b.get(next + 6).is_some_and(|c| is_word_byte(*c))
+            && (select_list_follows(&b[gap_end(next + 6)..]) || b.get(next + 6) == Some(&b'\n'))
+        {
+            return Some("UNION SELECT");
+        }
+    }
+    // `'x'!='y`: two string literals compared, the second left open for the query's own quote
+    for op in [&b"'!='"[..], b"'<>'"] {
+        if let Some(p) = find(op) {
+            let opening = b[..p].iter().rposition(|c| *c == b'\'');
+            if opening.is_some_and(|o| b[o + 1..p].iter().all(|c| is_word_byte(*c))) {
+                return Some("string literals compared");
+            }
+        }
+    }
+    if let Some(p) = find(b"waitfor") {
+        let next = gap_end(p + 7);
+        if word_start(p) && next > p + 7 && b[next..].starts_with(b"delay") {
+            return Some("WAITFOR DELAY");
+        }
+    }
+    // `;truncate[x`, `;replace/**/t(...)`: a statement stacked at the value's start
+    if let Some(rest) = b.trim_ascii_start().strip_prefix(b";") {
+        const STATEMENTS: &[&[u8]] = &[
+            b"truncate",
+            b"drop",
+            b"replace",
+            b"insert",
+            b"delete",
+            b"update",
+            b"create",
+            b"alter",
+            b"exec",
+            b"declare",
+            b"shutdown",
+            b"select",
+        ];
+        let rest = rest.trim_ascii_start();
+        let statement = STATEMENTS
+            .iter()
+            .any(|k| rest.starts_with(k) && !rest.get(k.len()).is_some_and(|c| c.is_ascii_alphabetic()));
+        if statement {
+            return Some("statement stacked at the start");
+        }
+    }
+    if let Some(p) = find(b"execute") {
+        let next = gap_end(p + 7);
+        if word_start(p) && next > p + 7 && b[next..].starts_with(b"immediate") {
+            return Some("EXECUTE IMMEDIATE");
+        }
+    }
+    let trimmed = b.trim_ascii_start();
+    if trimmed.starts_with(b"case when ") && memchr::memmem::find(trimmed, b" then ").is_some() {
+        return Some("CASE WHEN expression");
+    }
+    if find(b")like(").is_some() || find(b") like (").is_some() {
+        return Some("LIKE between expressions");
+    }
+    const CASTS: &[&[u8]] =
+        &[b"int", b"integer", b"text", b"varchar", b"bigint", b"numeric", b"regclass", b"bytea", b"oid"];
+    for p in memchr::memmem::find_iter(b, b"::") {
+        let word_before = p > 0 && is_word_byte(b[p - 1]);
+        let rest = &b[p + 2..];
+        let cast = CASTS.iter().any(|t| rest.starts_with(t) && !rest.get(t.len()).is_some_and(|c| is_word_byte(*c)));
+        if word_before && cast {
+            return Some("PostgreSQL type cast");
+        }
+    }
+    if b.contains(&b'`') {
+        // `` ` AS `alias` from ``, `` ` regexp ``
+        for p in memchr::memchr_iter(b'`', b) {
+            let next = gap_end(p + 1);
+            let rest = &b[next..];
+            if rest.starts_with(b"regexp") && next > p + 1 {
+                return Some("backquoted name before REGEXP");
+            }
+            if rest.starts_with(b"as") && next > p + 1 {
+                let alias = gap_end(next + 2);
+                if b.get(alias) == Some(&b'`') {
+                    let close = b[alias + 1..].iter().position(|c| *c == b'`').map(|q| alias + 1 + q);
+                    if let Some(close) = close {
+                        let from_at = gap_end(close + 1);
+                        if from_at > close + 1 && b[from_at..].starts_with(b"from") {
+                            return Some("backquoted alias before FROM");
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for call in [&b"lo_get("[..], b"lo_import(", b"lo_export(", b"lo_from_bytea("] {
+        if let Some(p) = find(call) {
+            if word_start(p) {
+                return Some("PostgreSQL large-object call");
+            }
+        }
+    }
+    None
+}
+
 fn json_operator(b: &[u8]) -> Option<&'static str> {
     if memchr::memmem::find(b, b"'::json").is_some() {
         return Some("PostgreSQL JSON cast");

@@ -680,8 +680,12 @@ fn sink_call(b: &[u8]) -> Option<&'static str> {
             if !word_start {
                 continue;
             }
+            let before = pos.checked_sub(1).map(|q| b[q]);
             let called = match b.get(end) {
                 Some(b'`') => true,
+                // `(alert)(1)`, `a=alert,a(1)`: the function passed around, then called
+                Some(b')') if before == Some(b'(') && b.get(end + 1) == Some(&b'(') => true,
+                Some(b',') if before == Some(b'=') && memchr::memmem::find(&b[end..], b"(").is_some() => true,
                 Some(b'(') => {
                     // a call with a script-looking argument, or preceded by script syntax
                     let prefix_js = pos > 0
@@ -700,6 +704,9 @@ fn sink_call(b: &[u8]) -> Option<&'static str> {
                                 | b'&'
                                 | b':'
                                 | b'!'
+                                | b'-'
+                                | b'*'
+                                | b'}'
                         );
                     let arg = b.get(end + 1).copied();
                     let arg_js = matches!(arg, Some(b'0'..=b'9' | b'\'' | b'"' | b'`' | b'/' | b'[' | b')'))
