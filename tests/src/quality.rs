@@ -454,6 +454,21 @@ pub fn misses(which: &str) -> Result<Vec<String>> {
         .unwrap_or_default())
 }
 
+/// Attack detection and false-positive counts, one line per corpus and class: the quick
+/// measurement to compare before and after a rule change (the report also runs scenarios).
+pub fn attack_summary() -> Result<String> {
+    let dir = corpora_dir();
+    let detector = Detector::default();
+    let mut out = String::new();
+    for ((corpus, class), rate) in attack_rates(&detector, &dir)? {
+        let _ = writeln!(out, "{corpus}:{class}\t{}/{}", rate.hit, rate.total);
+    }
+    for (set, rate, _) in false_positives(&detector, &dir)? {
+        let _ = writeln!(out, "fp {set}\t{}/{}", rate.hit, rate.total);
+    }
+    Ok(out)
+}
+
 /// The whole report as Markdown.
 pub fn report() -> Result<String> {
     let dir = corpora_dir();

@@ -717,7 +717,8 @@ fn traversal_plain(b: &[u8]) -> Option<&'static str> {
         if slash_after && slash_before {
             return Some("directory traversal sequence");
         }
-        if end == b.len() && pos > 0 && matches!(b[pos - 1], b'/' | b'\\') {
+        // `dir/..` at the end; `see foo/...` is an ellipsis
+        if end == b.len() && end - pos == 2 && pos > 0 && matches!(b[pos - 1], b'/' | b'\\') {
             return Some("directory traversal sequence");
         }
         from = end;
@@ -1870,10 +1871,7 @@ fn template(b: &[u8]) -> Option<&'static str> {
                     && matches!(w[1], b'*' | b'+' | b'/' | b'-')
                     && (w[2].is_ascii_digit() || w[2] == b'\'')
             });
-            let code = inner.contains(&b'(')
-                || memchr::memmem::find(inner, b"__").is_some()
-                || inner.contains(&b'[')
-                || inner.contains(&b'|');
+            let code = inner.contains(&b'(') || memchr::memmem::find(inner, b"__").is_some() || inner.contains(&b'[');
             let names = [
                 &b"config"[..],
                 b"self",
@@ -2442,6 +2440,9 @@ mod tests {
         let cases = [
             ("q", "1' OR '1'='1", "sqli"),
             ("q", "<script>alert(1)</script>", "xss"),
+            ("q", r#"<a href="javascript:alert(1)">x</a>"#, "xss"),
+            ("q", r#"<root><a probe="ja&amp;tab;vascript:alert(1)"></a></root>"#, "xss"),
+            ("q", "x' LIKE 'a%", "sqli"),
             ("file", "../../../../etc/passwd", "path_traversal"),
             ("cmd", "; cat /etc/passwd", "command_injection"),
             // shell forms without a separator, and programs behind quoting tricks
@@ -2532,6 +2533,12 @@ mod tests {
             "etc. and passwd reset",
             "trade union, select committee",
             "Union Select",
+            // rich text and markup from libinjection's benign list
+            r#"see <a href="/apps/">the gallery</a>!"#,
+            r#"pr_shop">MamaBearBabyWear</a>"#,
+            r#"{% $num_views|string_format:"%d" %} vues"#,
+            "FHFUIVJ[I['=\\]=-]L;/...",
+            r#""LIKE" STAMP"#,
             "the file (pdf)",
         ] {
             let got = classes("q", value);

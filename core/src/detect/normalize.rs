@@ -26,8 +26,16 @@ pub fn normalize(value: &str) -> Cow<'_, str> {
     }
     let bytes = fold_overlong(&bytes);
     let mut text = String::from_utf8_lossy(&bytes).into_owned();
-    if text.contains('&') {
-        text = decode_entities(&text);
+    // twice: an XML body's `&amp;tab;` is `&tab;` to the HTML it carries
+    for _ in 0..2 {
+        if !text.contains('&') {
+            break;
+        }
+        let decoded = decode_entities(&text);
+        if decoded == text {
+            break;
+        }
+        text = decoded;
     }
     if !text.is_ascii() {
         text = text.chars().map(fold_fullwidth).collect();

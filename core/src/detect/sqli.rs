@@ -976,9 +976,10 @@ fn check(t: &Tokens, s: &[u8], quoted: bool) -> Option<&'static str> {
         Tok::Kw(Kw::Stmt) if in_quotes || closed_parens => {
             stacked(&code[i..], t, i, s, true).map(|_| "statement after a break")
         }
-        // `' like '%a`, `' between 1 and 2`; not `' like a robot`
+        // `' like '%a`, `' between 1 and 2`; not `' like a robot` nor a quoted word (`"like" stamp`)
         Tok::Kw(Kw::Expr)
             if in_quotes
+                && !quoted_word(t, all, s, i)
                 && matches!(
                     code.get(i + 1),
                     Some(Tok::Str { .. } | Tok::Num | Tok::Var | Tok::Func(_) | Tok::LParen)
@@ -986,6 +987,8 @@ fn check(t: &Tokens, s: &[u8], quoted: bool) -> Option<&'static str> {
         {
             Some("comparison after a break")
         }
+        // `">text</a>`: angle brackets of markup, not comparisons
+        Tok::Cmp if closes_a_tag(s) => None,
         Tok::Cmp
             if in_quotes && i + 1 < n && operand(code[i + 1]) && (i + 2 >= n || !matches!(code[i + 2], Tok::Ident)) =>
         {
@@ -1000,6 +1003,27 @@ fn check(t: &Tokens, s: &[u8], quoted: bool) -> Option<&'static str> {
         }
         _ => None,
     }
+}
+
+/// `"like" stamp`, `q="mod"&`: the keyword is a word someone put in quotes, with nothing glued
+/// to the quotes around it.
+fn quoted_word(t: &Tokens, all: &[Tok], s: &[u8], code_index: usize) -> bool {
+    let Some(&(a, b)) = t.words.get(index_in_all(all, code_index)) else {
+        return false;
+    };
+    let (Some(&open), Some(&close)) = (a.checked_sub(1).and_then(|p| s.get(p)), s.get(b)) else {
+        return false;
+    };
+    let loose = |c: Option<&u8>| c.is_none_or(|c| c.is_ascii_whitespace() || matches!(c, b'=' | b'&' | b'+'));
+    matches!(open, b'"' | b'\'')
+        && open == close
+        && loose(a.checked_sub(2).and_then(|p| s.get(p)))
+        && loose(s.get(b + 1))
+}
+
+/// `</a`: a closing tag, which SQL never spells.
+fn closes_a_tag(s: &[u8]) -> bool {
+    memchr::memmem::find_iter(s, b"</").any(|p| s.get(p + 2).is_some_and(u8::is_ascii_alphabetic))
 }
 
 /// The text of the `code_index`-th code token.

@@ -120,6 +120,8 @@ const HARMFUL_ALONE: &[&str] = &[
 
 /// Formatting tags: harmless with attributes like `class` (a script URL or handler still counts).
 const FORMATTING: &[&str] = &[
+    "a",
+    "area",
     "b",
     "i",
     "u",
@@ -587,8 +589,10 @@ fn tags(b: &[u8]) -> Option<&'static str> {
             {
                 return Some("tag with a script URL");
             }
+            // a link's href without a script URL (checked above) is a link, not a script
+            let link = matches!(name, "a" | "area");
             if s.contains("src=")
-                || s.contains("href=")
+                || (s.contains("href=") && !link)
                 || s.contains("style=")
                 || s.contains("action=")
                 || s.contains("dynsrc=")

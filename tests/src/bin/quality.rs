@@ -12,6 +12,10 @@ struct Args {
     /// `"presidio:phone"`, `"gitleaks:api_key"`)
     #[arg(long)]
     misses: Option<String>,
+    /// Print detected/total per attack corpus and class and flagged/total per benign set, one
+    /// line each, without the scenarios (quick to diff before and after a rule change)
+    #[arg(long)]
+    summary: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -20,6 +24,10 @@ fn main() -> anyhow::Result<()> {
         for miss in meshward_e2e::quality::misses(&which)? {
             println!("{miss}");
         }
+        return Ok(());
+    }
+    if args.summary {
+        print!("{}", meshward_e2e::quality::attack_summary()?);
         return Ok(());
     }
     let classes_path = meshward_e2e::workspace_root().join("docs/detection-classes.md");
