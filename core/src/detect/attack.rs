@@ -65,11 +65,12 @@ const SIGNAL_NOSQL: u32 = 8;
 /// Words that start an SQL fragment (`case when`, a `::` cast): only the fragment checks run.
 const SIGNAL_SQL_FRAGMENT: u32 = 16;
 
-const SIGNALS: [Rule; 46] = [
+const SIGNALS: [Rule; 47] = [
     signal("union", SIGNAL_SQL),
     signal("case when", SIGNAL_SQL_FRAGMENT),
     signal("::", SIGNAL_SQL_FRAGMENT),
     signal("lo_", SIGNAL_SQL_FRAGMENT),
+    signal("like", SIGNAL_SQL_FRAGMENT),
     signal("select", SIGNAL_SQL),
     signal("order", SIGNAL_SQL),
     signal("group", SIGNAL_SQL),
@@ -288,7 +289,7 @@ const XPATH: [Rule; 13] = rules!("xpath_injection", Any, "XPath axis or function
 );
 
 const XXE: [Rule; 8] = rules!("xxe", Any, "XML entity, inclusion or transformation", 4:
-    "<!entity", "xmlns:xi=", "<xi:include", "<!doctype", "<xsl:stylesheet", "<xsl:transform", "xmlns:xsl=", "<![cdata[",
+    "!entity", "xmlns:xi=", "<xi:include", "<!doctype", "<xsl:stylesheet", "<xsl:transform", "xmlns:xsl=", "<![cdata[",
 );
 
 const SSI: [Rule; 8] = rules!("ssi_injection", Any, "server-side include", 4:
@@ -355,11 +356,11 @@ impl Rules {
         let mask = char_mask(b);
         let any = |bits: u32| mask & bits != 0;
         if any(QUOTE | PAREN | COMPARE | SEMI | COMMENT | PIPE | AMP) || signals & SIGNAL_SQL != 0 {
-            if let Some(reason) = sqli::detect(v) {
+            if let Some(reason) = sqli::detect_with(v, signals & (SIGNAL_SQL | SIGNAL_SQL_FRAGMENT) != 0) {
                 once("sqli", reason, 4);
             }
         } else if signals & SIGNAL_SQL_FRAGMENT != 0 {
-            if let Some(reason) = sqli::fragment(b) {
+            if let Some(reason) = sqli::fragment(b, true) {
                 once("sqli", reason, 4);
             }
         }
