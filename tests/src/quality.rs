@@ -456,7 +456,7 @@ pub fn misses(which: &str) -> Result<Vec<String>> {
         .unwrap_or_default())
 }
 
-/// Attack detection and false-positive counts, one line per corpus and class: the quick
+/// Attack detection, false-positive and sensitive-data counts, one line per corpus and class: the quick
 /// measurement to compare before and after a rule change (the report also runs scenarios).
 pub fn attack_summary() -> Result<String> {
     let dir = corpora_dir();
@@ -467,6 +467,12 @@ pub fn attack_summary() -> Result<String> {
     }
     for (set, rate, _) in false_positives(&detector, &dir)? {
         let _ = writeln!(out, "fp {set}\t{}/{}", rate.hit, rate.total);
+    }
+    let (presidio, gitleaks) = sensitive_quality(&detector, &dir)?;
+    for (corpus, table) in [("presidio", presidio), ("gitleaks", gitleaks)] {
+        for (class, pr) in table {
+            let _ = writeln!(out, "{corpus}:{class}\tfound {}/{}, false {}", pr.found, pr.positives, pr.false_found);
+        }
     }
     Ok(out)
 }

@@ -505,14 +505,41 @@ fn numbers(b: &[u8], hint: Hint, emit: &mut Emit<'_>) {
             i += 1;
             continue;
         }
+        let start = i;
         let (span, end) = read_span(b, i);
         i = end.max(i + 1);
         let followed_by_word = b.get(end).is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_');
+        // `01-23-45-67-89-AB`: the digits go on into a longer token
+        let token_goes_on = matches!(b.get(end), Some(b'-' | b':' | b'.' | b'/'))
+            && b.get(end + 1).is_some_and(|c| c.is_ascii_alphanumeric());
         if followed_by_word || span.digits.len() < 4 {
+            continue;
+        }
+        if token_goes_on || after_code_group(&b[..start]) {
+            // what validates (a card, an IBAN's digits elsewhere) still counts; a bare phone shape
+            // inside a longer code does not
+            classify(&span, hint, &mut |class, confidence| {
+                if class != "phone" {
+                    emit(class, confidence)
+                }
+            });
             continue;
         }
         classify(&span, hint, emit);
     }
+}
+
+/// `NL91 ABNA 0417 1643 00`: the digits continue a code written in groups (an IBAN, a
+/// reference), as one of the short groups run up to them mixes letters and digits.
+fn after_code_group(before: &[u8]) -> bool {
+    let Some(before) = before.strip_suffix(b" ") else {
+        return false;
+    };
+    before
+        .rsplit(|c| *c == b' ')
+        .take(12)
+        .take_while(|t| !t.is_empty() && t.len() <= 6 && t.iter().all(u8::is_ascii_alphanumeric))
+        .any(|t| t.iter().any(u8::is_ascii_alphabetic) && t.iter().any(u8::is_ascii_digit))
 }
 
 fn read_span(b: &[u8], start: usize) -> (NumberSpan, usize) {
@@ -1109,6 +1136,11 @@ mod tests {
         assert!(classes("", "12:30:45").is_empty());
         assert_eq!(classes("", "+1 (415) 555-2671"), vec!["phone"]);
         assert_eq!(classes("", "415-555-2671"), vec!["phone"]);
+        assert_eq!(classes("", "call 020 7946 0958 today"), vec!["phone"]);
+        // digit groups inside a longer code are no phone number
+        assert_eq!(classes("", "NL91 ABNA 0417 1643 00"), vec!["iban"]);
+        assert!(classes("", "ref FO62 A460 0001 6316 35").is_empty());
+        assert!(classes("", "MAC: 01-23-45-67-89-AB").is_empty());
         assert!(classes("", "2024-01-15").is_empty());
         assert_eq!(classes("", "2345 6789 0124"), vec!["aadhaar"]);
         assert_eq!(classes("", "123.456.789-09"), vec!["br_cpf"]);

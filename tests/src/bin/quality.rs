@@ -12,8 +12,9 @@ struct Args {
     /// `"presidio:phone"`, `"gitleaks:api_key"`)
     #[arg(long)]
     misses: Option<String>,
-    /// Print detected/total per attack corpus and class and flagged/total per benign set, one
-    /// line each, without the scenarios (quick to diff before and after a rule change)
+    /// Print detected/total per attack corpus and class, flagged/total per benign set and
+    /// found/false per sensitive class, one line each, without the scenarios (quick to diff
+    /// before and after a rule change)
     #[arg(long)]
     summary: bool,
 }
