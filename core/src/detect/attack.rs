@@ -4,7 +4,7 @@
 //! syntax, traversal sequences, template expressions, LDAP filters and nested Log4j lookups.
 //! Every rule sees the normalized value (decoded, lower case).
 
-use super::{sqli, xss, Part, Site};
+use super::{bytes, sqli, xss, Part, Site};
 use aho_corasick::AhoCorasick;
 
 /// Every attack class the detector reports.
@@ -369,7 +369,7 @@ impl Rules {
                 once("xss", reason, 3);
             }
         }
-        let hex_literal = || memchr::memmem::find(b, b"0x").is_some();
+        let hex_literal = || bytes::find(b, b"0x").is_some();
         if any(SLASH) || hex_literal() {
             if let Some(reason) = traversal(b) {
                 once("path_traversal", reason, 3);
@@ -430,8 +430,7 @@ impl Rules {
                 once(class, reason, 4);
             }
         }
-        let escaped_break =
-            || any(SLASH) && (memchr::memmem::find(b, b"\\n").is_some() || memchr::memmem::find(b, b"\\r").is_some());
+        let escaped_break = || any(SLASH) && (bytes::find(b, b"\\n").is_some() || bytes::find(b, b"\\r").is_some());
         if any(SHELL | ANGLE | BRACKET) || signals & SIGNAL_BATCH != 0 || escaped_break() {
             if let Some(reason) = shell(b) {
                 once("command_injection", reason, 4);
@@ -589,9 +588,7 @@ fn extra_ok(rule: &Rule, b: &[u8], start: usize, end: usize) -> bool {
         "<![cdata[" => b[end..].iter().any(|c| matches!(c, b'<' | b'\'' | b'"')),
         "<!doctype" => {
             let rest = &b[end..];
-            memchr::memmem::find(rest, b"system").is_some()
-                || memchr::memmem::find(rest, b"public").is_some()
-                || rest.contains(&b'[')
+            bytes::find(rest, b"system").is_some() || bytes::find(rest, b"public").is_some() || rest.contains(&b'[')
         }
         "jndi:" => {
             b[start..].starts_with(b"jndi:ldap")
@@ -607,9 +604,8 @@ fn extra_ok(rule: &Rule, b: &[u8], start: usize, end: usize) -> bool {
             let Some(open) = b[end..b.len().min(end + 64)].iter().position(|&c| c == b'(') else { return false };
             let gap = &b[end..end + open];
             let arg = b.get(end + open + 1).copied();
-            let commented = memchr::memmem::find(gap, b"/*").is_some()
-                || gap.contains(&b'#')
-                || memchr::memmem::find(gap, b"//").is_some();
+            let commented =
+                bytes::find(gap, b"/*").is_some() || gap.contains(&b'#') || bytes::find(gap, b"//").is_some();
             let quoted_name = gap.contains(&b'"') || gap.contains(&b'\'');
             // tabs, line breaks or runs of spaces before the parenthesis are code, not prose
             let code_gap = gap.iter().any(|c| matches!(c, b'\t' | b'\n' | b'\r')) || gap.len() > 1;
@@ -653,12 +649,12 @@ fn traversal(b: &[u8]) -> Option<&'static str> {
     }
     if b.contains(&b'\\') {
         let unescaped: Vec<u8> = b.iter().copied().filter(|&c| c != b'\\').collect();
-        if memchr::memmem::find(&unescaped, b"../").is_some() {
+        if bytes::find(&unescaped, b"../").is_some() {
             return Some("directory traversal sequence");
         }
     }
     // `0x2e0x2e0x2f`, `..0x5c..0x5c`: bytes written as hex literals
-    if [&b"0x2e"[..], b"0x2f", b"0x5c"].iter().any(|h| memchr::memmem::find(b, h).is_some()) {
+    if [&b"0x2e"[..], b"0x2f", b"0x5c"].iter().any(|h| bytes::find(b, h).is_some()) {
         let text = String::from_utf8_lossy(b).replace("0x2e", ".").replace("0x2f", "/").replace("0x5c", "/");
         if traversal_plain(text.as_bytes()).is_some() {
             return Some("directory traversal sequence (hex literals)");
@@ -683,8 +679,13 @@ fn encoded_traversal(b: &[u8]) -> Option<&'static str> {
             && part.split(|c| !c.is_ascii_alphabetic()).all(encoding_run)
     };
     let dotted = |part: &[u8]| part.iter().filter(|c| matches!(c, b'.' | b'?')).count() >= 2;
+    // everything up to and including the file name is one token: prose stops at its first blank
+    let b = &b[..b.iter().position(u8::is_ascii_whitespace).unwrap_or(b.len())];
+    if b.len() < 6 {
+        return None;
+    }
     for target in TARGETS {
-        let Some(p) = memchr::memmem::find(b, target) else { continue };
+        let Some(p) = bytes::find(b, target) else { continue };
         let prefix = &b[..p];
         if junk(prefix) && dotted(prefix) {
             return Some("system file behind encoded traversal");
@@ -707,7 +708,7 @@ fn encoded_traversal(b: &[u8]) -> Option<&'static str> {
 
 fn traversal_plain(b: &[u8]) -> Option<&'static str> {
     let mut from = 0;
-    while let Some(p) = memchr::memmem::find(&b[from..], b"..") {
+    while let Some(p) = bytes::find(&b[from..], b"..") {
         let pos = from + p;
         let mut end = pos + 2;
         while end < b.len() && b[end] == b'.' {
@@ -1313,10 +1314,10 @@ fn php_ini_setting(b: &[u8]) -> Option<&'static str> {
 /// `(system)(ls)`, `("system")("id")`, `[system][0](ls)`: a function name called through an
 /// expression, or spelled out of pieces and then called.
 fn php_expression_call(b: &[u8]) -> Option<&'static str> {
-    if memchr::memmem::find(b, b")(").is_some() || memchr::memmem::find(b, b"](").is_some() {
+    if bytes::find(b, b")(").is_some() || bytes::find(b, b"](").is_some() {
         const NAMES: &[&[u8]] =
             &[b"system", b"exec", b"shell_exec", b"passthru", b"popen", b"proc_open", b"assert", b"eval", b"tem"];
-        if NAMES.iter().any(|n| memchr::memmem::find(b, n).is_some()) {
+        if NAMES.iter().any(|n| bytes::find(b, n).is_some()) {
             return Some("PHP function called through an expression");
         }
     }
@@ -1336,7 +1337,7 @@ fn php_spelled_call(b: &[u8]) -> Option<&'static str> {
                     j += 1;
                 }
                 if b[j.min(b.len())..].starts_with(b"/*") {
-                    match memchr::memmem::find(&b[j + 2..b.len().min(j + 258)], b"*/") {
+                    match bytes::find(&b[j + 2..b.len().min(j + 258)], b"*/") {
                         Some(q) => j += 2 + q + 2,
                         None => break false,
                     }
@@ -1354,7 +1355,7 @@ fn php_spelled_call(b: &[u8]) -> Option<&'static str> {
     while i < b.len() && compact.len() < 512 {
         let c = b[i];
         if b[i..].starts_with(b"/*") {
-            i = memchr::memmem::find(&b[i + 2..], b"*/").map_or(b.len(), |q| i + 2 + q + 2);
+            i = bytes::find(&b[i + 2..], b"*/").map_or(b.len(), |q| i + 2 + q + 2);
             continue;
         }
         if c == b'\\' && b.get(i + 1) == Some(&b'x') {
@@ -1374,10 +1375,7 @@ fn php_spelled_call(b: &[u8]) -> Option<&'static str> {
         i += 1;
     }
     const NAMES: &[&[u8]] = &[b"system", b"shell_exec", b"passthru", b"proc_open", b"popen"];
-    NAMES
-        .iter()
-        .any(|n| memchr::memmem::find(&compact, n).is_some())
-        .then_some("PHP function spelled in pieces and called")
+    NAMES.iter().any(|n| bytes::find(&compact, n).is_some()).then_some("PHP function spelled in pieces and called")
 }
 
 /// Where a variable name starting at `i` ends, when a space or the value's end follows it.
@@ -1528,8 +1526,9 @@ fn windows_or_probe_command(b: &[u8]) -> Option<&'static str> {
 /// and Windows `for /f` / `if exist` batch syntax.
 fn shell(b: &[u8]) -> Option<&'static str> {
     // `() { :; }; cmd`: an empty function body, as shellshock needs; `main() { println` is code
-    for pattern in [&b"() {"[..], b"(){"] {
-        if let Some(p) = memchr::memmem::find(b, pattern) {
+    let paren = memchr::memchr(b'(', b).is_some();
+    for pattern in [&b"() {"[..], b"(){"].into_iter().filter(|_| paren) {
+        if let Some(p) = bytes::find(b, pattern) {
             let body = b[p + pattern.len()..].iter().find(|c| !c.is_ascii_whitespace());
             let leading = b[..p].iter().all(u8::is_ascii_whitespace);
             if leading || matches!(body, Some(b':' | b'_' | b';' | b'}')) {
@@ -1615,9 +1614,7 @@ fn shell(b: &[u8]) -> Option<&'static str> {
             });
         }
     }
-    if memchr::memmem::find(b, b"$(")
-        .is_some_and(|p| b.get(p + 2).is_some_and(|c| c.is_ascii_alphabetic() || *c == b'('))
-    {
+    if bytes::find(b, b"$(").is_some_and(|p| b.get(p + 2).is_some_and(|c| c.is_ascii_alphabetic() || *c == b'(')) {
         return Some("command substitution");
     }
     windows_batch(b).or_else(|| shell_expansion(b)).or_else(|| shell_start(b))
@@ -1663,7 +1660,7 @@ fn shell_oddities(b: &[u8]) -> Option<&'static str> {
         }
     }
     for shell in [&b"sh,-c,"[..], b"bash,-c,"] {
-        if b.contains(&b',') && memchr::memmem::find(b, shell).is_some() {
+        if b.contains(&b',') && bytes::find(b, shell).is_some() {
             return Some("shell handed to a program as its wrapper");
         }
     }
@@ -1805,11 +1802,11 @@ fn windows_batch(b: &[u8]) -> Option<&'static str> {
 /// Shell expansions that only a shell reads: `$[2+2]`, `${x#y}`, `${PATH%/*}`, and glob
 /// classes inside system paths (`/etc/pas[s]wd`, `/bi[n]/bash`).
 fn shell_expansion(b: &[u8]) -> Option<&'static str> {
-    if memchr::memmem::find(b, b"$[").is_some() {
+    if bytes::find(b, b"$[").is_some() {
         return Some("shell arithmetic expansion");
     }
     let mut from = 0;
-    while let Some(p) = memchr::memmem::find(&b[from..], b"${") {
+    while let Some(p) = bytes::find(&b[from..], b"${") {
         let start = from + p + 2;
         let name = b[start..].iter().take_while(|c| c.is_ascii_alphanumeric() || **c == b'_').count();
         if name > 0 && matches!(b.get(start + name), Some(b'#' | b'%' | b'/' | b'^' | b',' | b'@')) {
@@ -1850,7 +1847,7 @@ fn template(b: &[u8]) -> Option<&'static str> {
     ] {
         let mut from = 0;
         let mut seen = 0;
-        while let Some(p) = memchr::memmem::find(&b[from..], open) {
+        while let Some(p) = bytes::find(&b[from..], open) {
             seen += 1;
             if seen > 64 {
                 break;
@@ -1858,7 +1855,7 @@ fn template(b: &[u8]) -> Option<&'static str> {
             let start = from + p + open.len();
             // expressions are short: look for the end within 513 bytes
             let window = &b[start..b.len().min(start + 513)];
-            let end = memchr::memmem::find(window, close).map_or(start + window.len(), |q| start + q);
+            let end = bytes::find(window, close).map_or(start + window.len(), |q| start + q);
             let inner = &b[start..end];
             from = start;
             if inner.is_empty() || inner.len() > 512 {
@@ -1872,7 +1869,7 @@ fn template(b: &[u8]) -> Option<&'static str> {
                     && matches!(w[1], b'*' | b'+' | b'/' | b'-')
                     && (w[2].is_ascii_digit() || w[2] == b'\'')
             });
-            let code = inner.contains(&b'(') || memchr::memmem::find(inner, b"__").is_some() || inner.contains(&b'[');
+            let code = inner.contains(&b'(') || bytes::find(inner, b"__").is_some() || inner.contains(&b'[');
             let names = [
                 &b"config"[..],
                 b"self",
@@ -1891,7 +1888,7 @@ fn template(b: &[u8]) -> Option<&'static str> {
                 b"freemarker",
                 b"object",
             ];
-            let known = names.iter().any(|n| memchr::memmem::find(inner, n).is_some());
+            let known = names.iter().any(|n| bytes::find(inner, n).is_some());
             let only_names = inner.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b' ' | b'-'));
             if arithmetic || known || (code && !only_names) {
                 if open == b"[[" && !arithmetic && !known {
@@ -1906,7 +1903,7 @@ fn template(b: &[u8]) -> Option<&'static str> {
 
 /// LDAP filter injection: `*)(uid=*`, `)(|(`, `(|(mail=*))`, `*()|&`.
 fn ldap(b: &[u8]) -> Option<&'static str> {
-    let has = |n: &[u8]| memchr::memmem::find(b, n).is_some();
+    let has = |n: &[u8]| bytes::find(b, n).is_some();
     if (has(b")(") && b.contains(&b'=') && b.iter().filter(|&&c| c == b')').count() >= 2)
         || (has(b"*(") && (b.contains(&b'|') || b.contains(&b'&')))
     {
@@ -1956,7 +1953,7 @@ fn nosql(b: &[u8]) -> Option<&'static str> {
             return Some("MongoDB query operator");
         }
     }
-    if let Some(p) = memchr::memmem::find(b, b"db.") {
+    if let Some(p) = bytes::find(b, b"db.") {
         let rest = &b[p + 3..];
         let coll = rest.iter().take_while(|c| c.is_ascii_alphanumeric() || **c == b'_').count();
         let method = &rest[coll..];
@@ -1968,7 +1965,7 @@ fn nosql(b: &[u8]) -> Option<&'static str> {
             return Some("MongoDB shell call");
         }
     }
-    let has = |n: &[u8]| memchr::memmem::find(b, n).is_some();
+    let has = |n: &[u8]| bytes::find(b, n).is_some();
     if has(b"';return") || has(b"\";return") || (has(b"||") && has(b"==")) || has(b"}while(") || has(b";while(") {
         return Some("server-side JavaScript");
     }
@@ -2095,7 +2092,7 @@ fn find_innermost_lookup(s: &str) -> Option<usize> {
 
 /// PHP open tags, serialized objects and variable function calls.
 fn php_structures(b: &[u8]) -> Option<&'static str> {
-    if let Some(p) = memchr::memmem::find(b, b"<?") {
+    if let Some(p) = bytes::find(b, b"<?") {
         let rest = &b[p + 2..];
         let xml_decl = rest.starts_with(b"xml")
             && rest.get(3).is_some_and(|c| c.is_ascii_whitespace())
@@ -2104,7 +2101,7 @@ fn php_structures(b: &[u8]) -> Option<&'static str> {
             return Some("PHP open tag");
         }
     }
-    let tag = |t: &[u8]| memchr::memmem::find(b, t).is_some();
+    let tag = |t: &[u8]| bytes::find(b, t).is_some();
     if tag(b"[php]") || tag(b"[/php]") || tag(b"{php}") || tag(b"{/php}") || tag(b"[\\php]") {
         return Some("PHP open tag");
     }
@@ -2149,7 +2146,7 @@ fn php_structures(b: &[u8]) -> Option<&'static str> {
                 // `$__[$_[1]]`, `$OOO0{0}`: an index, nested indexes included
                 i = closing(b, i).map_or(b.len(), |q| q + 1);
             } else if b[i..].starts_with(b"/*") {
-                i = memchr::memmem::find(&b[i + 2..], b"*/").map_or(b.len(), |q| i + 2 + q + 2);
+                i = bytes::find(&b[i + 2..], b"*/").map_or(b.len(), |q| i + 2 + q + 2);
             } else if b[i..].starts_with(b"//") || b.get(i) == Some(&b'#') {
                 i = b[i..].iter().position(|&c| c == b'\n').map_or(b.len(), |q| i + q + 1);
             } else {

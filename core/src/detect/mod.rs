@@ -12,6 +12,7 @@
 //! classes by keywords with context checks).
 
 mod attack;
+mod bytes;
 pub mod leak;
 mod normalize;
 mod sensitive;

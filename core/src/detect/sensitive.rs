@@ -4,6 +4,7 @@
 //! (JWT headers are decoded), and key-based classes (`password`, `passport`, ...) by the name of
 //! the field that holds them. Field names also raise the confidence of value-based matches.
 
+use super::bytes;
 use aho_corasick::AhoCorasick;
 use base64::Engine;
 
@@ -433,9 +434,8 @@ fn email(b: &[u8], hint: Hint, emit: &mut Emit<'_>) {
             continue;
         }
         // `scheme://user:password@host` is a URL with credentials, not an address
-        let userinfo = start > 0
-            && b[start - 1] == b':'
-            && memchr::memmem::find(&b[start.saturating_sub(64)..start], b"://").is_some();
+        let userinfo =
+            start > 0 && b[start - 1] == b':' && bytes::find(&b[start.saturating_sub(64)..start], b"://").is_some();
         if userinfo {
             continue;
         }
@@ -1013,7 +1013,7 @@ fn vendor_secrets(secrets: &Secrets, b: &[u8], emit: &mut Emit<'_>) {
 /// Documentation placeholders: `AKIAZ3MHQ5TQ2VX7RD4K`, `ghp_xxxxxxxx...`, `abcdefgh...`.
 fn placeholder_secret(body: &[u8]) -> bool {
     let lower: Vec<u8> = body.iter().map(u8::to_ascii_lowercase).collect();
-    let has = |n: &[u8]| memchr::memmem::find(&lower, n).is_some();
+    let has = |n: &[u8]| bytes::find(&lower, n).is_some();
     let repeated = lower.windows(6).any(|w| w.iter().all(|&c| c == w[0]))
         // `123123123123`, `1234-1234-1234`: a unit of up to five characters over and over
         || lower.windows(12).any(|w| (2..=5).any(|p| w.iter().zip(&w[p..]).all(|(a, b)| a == b)));

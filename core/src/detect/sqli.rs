@@ -4,6 +4,8 @@
 //! out of a string and adding a condition, a UNION, a stacked statement, a time-delay or file
 //! function) rather than for SQL words alone, so prose that mentions "select" stays quiet.
 
+use super::bytes;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kw {
     Union,
@@ -562,14 +564,14 @@ fn select_list_follows(rest: &[u8]) -> bool {
 /// `words`: the value holds a keyword the checks start from (see `detect_with`); without one
 /// only the checks that start from punctuation run.
 pub(crate) fn fragment(b: &[u8], words: bool) -> Option<&'static str> {
-    let find = |n: &[u8]| memchr::memmem::find(b, n);
+    let find = |n: &[u8]| bytes::find(b, n);
     let word_start = |p: usize| p == 0 || !is_word_byte(b[p - 1]);
     // separators between two keywords: blanks and block comments
     let gap_end = |mut i: usize| loop {
         let blanks = b[i.min(b.len())..].iter().take_while(|c| c.is_ascii_whitespace() || **c == b'+').count();
         i += blanks;
         if b[i.min(b.len())..].starts_with(b"/*") {
-            match memchr::memmem::find(&b[i + 2..b.len().min(i + 258)], b"*/") {
+            match bytes::find(&b[i + 2..b.len().min(i + 258)], b"*/") {
                 Some(q) => i += 2 + q + 2,
                 None => return i,
             }
@@ -578,7 +580,7 @@ pub(crate) fn fragment(b: &[u8], words: bool) -> Option<&'static str> {
         }
     };
     let mut from = if words { 0 } else { b.len() };
-    while let Some(p) = memchr::memmem::find(&b[from..], b"union") {
+    while let Some(p) = bytes::find(&b[from..], b"union") {
         let at = from + p;
         from = at + 5;
         if !word_start(at) {
@@ -604,7 +606,8 @@ pub(crate) fn fragment(b: &[u8], words: bool) -> Option<&'static str> {
         }
     }
     // `'x'!='y`: two string literals compared, the second left open for the query's own quote
-    for op in [&b"'!='"[..], b"'<>'"] {
+    let quoted = memchr::memchr(b'\'', b).is_some();
+    for op in [&b"'!='"[..], b"'<>'"].into_iter().filter(|_| quoted) {
         if let Some(p) = find(op) {
             let opening = b[..p].iter().rposition(|c| *c == b'\'');
             if opening.is_some_and(|o| b[o + 1..p].iter().all(|c| is_word_byte(*c))) {
@@ -675,7 +678,7 @@ pub(crate) fn fragment(b: &[u8], words: bool) -> Option<&'static str> {
         }
     }
     let trimmed = b.trim_ascii_start();
-    if trimmed.starts_with(b"case when ") && memchr::memmem::find(trimmed, b" then ").is_some() {
+    if trimmed.starts_with(b"case when ") && bytes::find(trimmed, b" then ").is_some() {
         return Some("CASE WHEN expression");
     }
     if find(b")like(").is_some() || find(b") like (").is_some() {
@@ -702,7 +705,7 @@ pub(crate) fn fragment(b: &[u8], words: bool) -> Option<&'static str> {
 }
 
 fn json_operator(b: &[u8]) -> Option<&'static str> {
-    if memchr::memmem::find(b, b"'::json").is_some() {
+    if bytes::find(b, b"'::json").is_some() {
         return Some("PostgreSQL JSON cast");
     }
     const OPERATORS: &[&[u8]] = &[b"->>", b"->", b"#>>", b"#>", b"#-", b"@>", b"<@", b"?|", b"?&", b"@?", b"@@", b"?"];

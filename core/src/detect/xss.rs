@@ -2,6 +2,8 @@
 //! (inside a tag or injected into one), script URLs, script sinks and globals outside tags, and
 //! known obfuscations (JSFuck, UTF-7). Works on the normalized (decoded, lower-case) value.
 
+use super::bytes;
+
 /// Tags that run script, load a document or change how the page is parsed.
 const TAGS: &[&str] = &[
     "script",
@@ -655,7 +657,7 @@ fn has_handler(attrs: &[u8]) -> bool {
 /// quote or slash before it, so prose like `turn on=off` stays quiet.
 fn handler_outside_tag(b: &[u8]) -> bool {
     let mut from = 0;
-    while let Some(p) = memchr::memmem::find(&b[from..], b"on") {
+    while let Some(p) = bytes::find(&b[from..], b"on") {
         let pos = from + p;
         let before = b[pos.saturating_sub(64)..pos].iter().rev().find(|c| !c.is_ascii_whitespace()).copied();
         // after a quote or slash that closed an attribute, or as the whole value (a parameter
@@ -676,7 +678,7 @@ fn handler_outside_tag(b: &[u8]) -> bool {
 fn sink_call(b: &[u8]) -> Option<&'static str> {
     for sink in SINKS {
         let mut from = 0;
-        while let Some(p) = memchr::memmem::find(&b[from..], sink.as_bytes()) {
+        while let Some(p) = bytes::find(&b[from..], sink.as_bytes()) {
             let pos = from + p;
             let end = pos + sink.len();
             from = end;
@@ -689,7 +691,7 @@ fn sink_call(b: &[u8]) -> Option<&'static str> {
                 Some(b'`') => true,
                 // `(alert)(1)`, `a=alert,a(1)`: the function passed around, then called
                 Some(b')') if before == Some(b'(') && b.get(end + 1) == Some(&b'(') => true,
-                Some(b',') if before == Some(b'=') && memchr::memmem::find(&b[end..], b"(").is_some() => true,
+                Some(b',') if before == Some(b'=') && bytes::find(&b[end..], b"(").is_some() => true,
                 Some(b'(') => {
                     // a call with a script-looking argument, or preceded by script syntax
                     let prefix_js = pos > 0
