@@ -139,6 +139,7 @@ mod chars {
     pub const DOT: u32 = 524288;
     pub const SEMI: u32 = 1048576;
     pub const BACKTICK: u32 = 2097152;
+    pub const HEX: u32 = 4194304; // a `0x` literal
 }
 
 fn char_mask(b: &[u8]) -> u32 {
@@ -148,6 +149,7 @@ fn char_mask(b: &[u8]) -> u32 {
         mask |= match c {
             // a lone dash is in SKUs, dates and UUIDs; SQL needs two for a comment
             b'-' if b.get(i + 1) == Some(&b'-') => COMMENT,
+            b'0' if b.get(i + 1) == Some(&b'x') => HEX,
             b'\'' | b'"' => QUOTE,
             b'`' => QUOTE | BACKTICK | SHELL,
             b'(' | b')' => PAREN,
@@ -369,13 +371,12 @@ impl Rules {
                 once("xss", reason, 3);
             }
         }
-        let hex_literal = || bytes::find(b, b"0x").is_some();
-        if any(SLASH) || hex_literal() {
+        if any(SLASH | HEX) {
             if let Some(reason) = traversal(b) {
                 once("path_traversal", reason, 3);
             }
         }
-        if any(DOT | PERCENT | QUESTION) || hex_literal() {
+        if any(DOT | PERCENT | QUESTION | HEX) {
             if let Some(reason) = encoded_traversal(b) {
                 once("path_traversal", reason, 3);
             }

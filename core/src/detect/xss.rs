@@ -3,6 +3,7 @@
 //! known obfuscations (JSFuck, UTF-7). Works on the normalized (decoded, lower-case) value.
 
 use super::bytes;
+use std::borrow::Cow;
 
 /// Tags that run script, load a document or change how the page is parsed.
 const TAGS: &[&str] = &[
@@ -374,10 +375,16 @@ pub fn detect(s: &str) -> Option<&'static str> {
             return Some(reason);
         }
     }
-    let mut squeezed: String = s.chars().filter(|c| !c.is_whitespace() && !c.is_control()).collect();
+    // most values have nothing to squeeze (ASCII with no space or control byte): borrow them
+    let plain = s.bytes().all(|c| c.is_ascii_graphic());
+    let mut squeezed: Cow<'_, str> = if plain {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(s.chars().filter(|c| !c.is_whitespace() && !c.is_control()).collect())
+    };
     // `document/*x*/.cookie`: comments split names the browser joins
     if squeezed.contains("/*") {
-        squeezed = strip_block_comments(&squeezed);
+        squeezed = Cow::Owned(strip_block_comments(&squeezed));
     }
     // every needle below in one pass over the squeezed value, instead of a substring search each
     let found = Needles::find(&squeezed);
