@@ -186,8 +186,10 @@ const PREFIXES: &[Prefix] = &[
     ("xoxa-", "slack_token", token, 20, 255),
     ("xoxr-", "slack_token", token, 20, 255),
     ("xoxs-", "slack_token", token, 20, 255),
+    ("xoxo-", "slack_token", token, 20, 255),
     ("xoxe-", "slack_token", token, 20, 255),
-    ("xoxe.xox", "slack_token", token, 20, 255),
+    // configuration tokens are long (`xoxe.xoxp-1-` and 163 characters): shorter is a doc's stand-in
+    ("xoxe.xox", "slack_token", token, 150, 255),
     ("xapp-", "slack_token", token, 20, 255),
     ("hooks.slack.com/services/", "slack_webhook", any_visible, 20, 255),
     ("hooks.slack.com/workflows/", "slack_webhook", any_visible, 20, 255),
@@ -1001,7 +1003,9 @@ fn vendor_secrets(secrets: &Secrets, b: &[u8], emit: &mut Emit<'_>) {
             _ => {
                 let glued = start > 0 && (b[start - 1].is_ascii_alphanumeric()) && !prefix.starts_with("hooks.");
                 let body = b[end..].iter().take_while(|&&c| charset(c)).count();
-                !glued && body >= min && body <= max && !placeholder_secret(&b[end..end + body])
+                // `xoxp-5723...-####`: the rest masked out, a redacted sample and no secret
+                let redacted = matches!(b.get(end + body), Some(b'#' | b'*'));
+                !glued && !redacted && body >= min && body <= max && !placeholder_secret(&b[end..end + body])
             }
         };
         if ok {
@@ -1169,6 +1173,9 @@ mod tests {
         assert!(classes("", "AKIAIOSFODNN7EXAMPLE").is_empty(), "documentation placeholder");
         assert_eq!(classes("", "ghp_R8vKq2LmZx9TnW4bYc7HfJ3sPd6GaE1uVo5N"), vec!["github_token"]);
         assert_eq!(classes("", "xoxb-483920175623-9182736450192-Zq8Rt3Lm5Vx2Nc7Kp1Wd4Hs6"), vec!["slack_token"]);
+        assert_eq!(classes("", "xoxo-523423-234243-234233-e039d02840a0b9379c"), vec!["slack_token"], "legacy token");
+        assert!(classes("", "xoxp-572370529330-573807301142-572331691188-####").is_empty(), "redacted");
+        assert!(classes("", "xoxe.xoxp-1-SlackAppConfigurationAccessTokenHere").is_empty(), "too short");
         assert_eq!(classes("", "sk_live_4eC39HqLyjWDarjtT1zdp7dc"), vec!["stripe_key"]);
         assert_eq!(classes("", "-----BEGIN RSA PRIVATE KEY-----\nMIIE"), vec!["private_key"]);
         assert!(classes("", "-----BEGIN CERTIFICATE-----").is_empty());
