@@ -674,17 +674,12 @@ fn encoded_traversal(b: &[u8]) -> Option<&'static str> {
     // the escapes fuzzers use: hex digits, `%u`, `0x`, and the broken IIS forms (`%c1%pc`, `%bg%qf`)
     let encoding_run = |run: &[u8]| run.len() <= 3;
     let junk = |part: &[u8]| {
-        !part.is_empty()
-            && part.len() <= 400
-            && !part.iter().any(u8::is_ascii_whitespace)
-            && part.split(|c| !c.is_ascii_alphabetic()).all(encoding_run)
+        !part.is_empty() && part.len() <= 400 && part.split(|c| !c.is_ascii_alphabetic()).all(encoding_run)
     };
     let dotted = |part: &[u8]| part.iter().filter(|c| matches!(c, b'.' | b'?')).count() >= 2;
-    // everything up to and including the file name is one token: prose stops at its first blank
+    // everything up to and including the file name is one token: prose stops at its first blank,
+    // so no part `junk` reads holds one
     let b = &b[..b.iter().position(u8::is_ascii_whitespace).unwrap_or(b.len())];
-    if b.len() < 6 {
-        return None;
-    }
     for target in TARGETS {
         let Some(p) = bytes::find(b, target) else { continue };
         let prefix = &b[..p];
@@ -1527,8 +1522,7 @@ fn windows_or_probe_command(b: &[u8]) -> Option<&'static str> {
 /// and Windows `for /f` / `if exist` batch syntax.
 fn shell(b: &[u8]) -> Option<&'static str> {
     // `() { :; }; cmd`: an empty function body, as shellshock needs; `main() { println` is code
-    let paren = memchr::memchr(b'(', b).is_some();
-    for pattern in [&b"() {"[..], b"(){"].into_iter().filter(|_| paren) {
+    for pattern in [&b"() {"[..], b"(){"] {
         if let Some(p) = bytes::find(b, pattern) {
             let body = b[p + pattern.len()..].iter().find(|c| !c.is_ascii_whitespace());
             let leading = b[..p].iter().all(u8::is_ascii_whitespace);
