@@ -712,7 +712,10 @@ fn traversal_plain(b: &[u8]) -> Option<&'static str> {
         }
         let slash_after = matches!(b.get(end), Some(b'/' | b'\\' | b';'));
         let slash_before = pos == 0 || matches!(b[pos - 1], b'/' | b'\\' | b'=' | b'"' | b'\'' | b' ');
-        if slash_after && slash_before {
+        // `href="../"`: a quoted link to the parent folder, with nothing past it
+        let quoted_parent =
+            pos > 0 && matches!(b[pos - 1], b'"' | b'\'') && end - pos == 2 && b.get(end + 1) == Some(&b[pos - 1]);
+        if slash_after && slash_before && !quoted_parent {
             return Some("directory traversal sequence");
         }
         // `dir/..` at the end; `see foo/...` is an ellipsis
@@ -1559,10 +1562,14 @@ fn shell(b: &[u8]) -> Option<&'static str> {
         let mut word = word;
         let mut end = end;
         if PREFIXES.contains(&word.as_str()) {
-            if let Some((_, e2, w2)) = command_word(b, end) {
+            if let Some((s2, e2, w2)) = command_word(b, end) {
                 if known_command(&w2) {
                     word = w2;
                     end = e2;
+                } else if b[end..s2].iter().all(|c| *c == b' ') && b[s2..e2].iter().all(u8::is_ascii_lowercase) {
+                    // `1; exec will create`, `; time flies`: the prefix word in prose, followed by
+                    // a word that is no program
+                    continue;
                 }
             }
         }
@@ -2490,6 +2497,9 @@ mod tests {
             ("x", "' or count(/child::node())=1 or '", "xpath_injection"),
             ("x", "true, $where: '1 == 1'", "nosqli"),
             ("code", "time ifconfig", "command_injection"),
+            ("x", "1; exec /bin/sh", "command_injection"),
+            ("x", "x; sudo cat /etc/shadow", "command_injection"),
+            ("x", r#"<a href="../../etc/passwd">"#, "path_traversal"),
         ];
         for (key, value, class) in cases {
             let got = classes(key, value);
@@ -2533,6 +2543,9 @@ mod tests {
             "FHFUIVJ[I['=\\]=-]L;/...",
             r#""LIKE" STAMP"#,
             "the file (pdf)",
+            r#"junk <a href="../">foo.com</a>"#,
+            "1; exec will create the case 7",
+            "done; time flies",
         ] {
             let got = classes("q", value);
             assert!(got.is_empty(), "{value}: {got:?}");

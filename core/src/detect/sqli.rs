@@ -897,8 +897,10 @@ fn check(t: &Tokens, s: &[u8], quoted: bool) -> Option<&'static str> {
     // the structures below need a value that starts the injection: a closed string (the
     // value broke out of quotes), or a number or word as in `id=1 or 1=1`
     // a sign before a number (`-1 or 1=1`) belongs to the number
-    let code: Vec<Tok> =
-        if code.len() > 1 && code[0] == Tok::Op && code[1] == Tok::Num { code[1..].to_vec() } else { code };
+    let signed = code.len() > 1 && code[0] == Tok::Op && code[1] == Tok::Num;
+    let code: Vec<Tok> = if signed { code[1..].to_vec() } else { code };
+    // `code[k]` is the `k + shift`-th code token for `word_at`
+    let shift = usize::from(signed);
     let n = code.len();
     let first = *code.first()?;
     // a statement as the whole value (`create table x (...)`, `drop table users`)
@@ -959,7 +961,12 @@ fn check(t: &Tokens, s: &[u8], quoted: bool) -> Option<&'static str> {
                 }
                 None => true,
             };
-            if ends_query {
+            // `soap 1 '#`: a quote and a hash mark typed after a word, with a space before it
+            let spaced_quote = in_quotes
+                && !closed_parens
+                && t.words.first().is_some_and(|&(_, end)| end > 0 && s.get(end - 1) == Some(&b' '))
+                && text == b"#";
+            if ends_query && !spaced_quote {
                 return Some("string or parenthesis closed, rest commented out");
             }
         }
@@ -968,7 +975,15 @@ fn check(t: &Tokens, s: &[u8], quoted: bool) -> Option<&'static str> {
         return None;
     }
     match code[i] {
-        Tok::Kw(Kw::Logic) => condition(&code[i + 1..], all.last() == Some(&Tok::Comment), in_quotes),
+        Tok::Kw(Kw::Logic) => {
+            let operand_text = |k: usize| word_at(t, all, s, shift + i + 1 + k);
+            // the quote the value sits in: the one that closed its first string
+            let quote = in_quotes.then(|| t.words.first().and_then(|&(_, end)| s.get(end).copied())).flatten();
+            let ends_with_comment = all.last() == Some(&Tok::Comment);
+            // `"x" NOT "y"`: `not` is unary, no condition follows a string with it
+            let unary = word_at(t, all, s, shift + i) == b"not";
+            condition(&code[i + 1..], &operand_text, ends_with_comment, quote, unary)
+        }
         Tok::Kw(Kw::Order | Kw::Group) if code.get(i + 1) == Some(&Tok::Kw(Kw::By)) => {
             let next = code.get(i + 2).copied();
             (matches!(next, Some(Tok::Num | Tok::Func(_))) || (in_quotes && next.is_some()))
@@ -1000,7 +1015,7 @@ fn check(t: &Tokens, s: &[u8], quoted: bool) -> Option<&'static str> {
             Some("comparison after a break")
         }
         // `">text</a>`: angle brackets of markup, not comparisons
-        Tok::Cmp if closes_a_tag(s) => None,
+        Tok::Cmp if markup(s) => None,
         Tok::Cmp
             if in_quotes && i + 1 < n && operand(code[i + 1]) && (i + 2 >= n || !matches!(code[i + 2], Tok::Ident)) =>
         {
@@ -1033,9 +1048,14 @@ fn quoted_word(t: &Tokens, all: &[Tok], s: &[u8], code_index: usize) -> bool {
         && loose(s.get(b + 1))
 }
 
-/// `</a`: a closing tag, which SQL never spells.
-fn closes_a_tag(s: &[u8]) -> bool {
-    memchr::memmem::find_iter(s, b"</").any(|p| s.get(p + 2).is_some_and(u8::is_ascii_alphabetic))
+/// `</a`, or an attribute closed and a tag opened after it (`"> <img`): markup, which SQL
+/// never spells.
+fn markup(s: &[u8]) -> bool {
+    let tag_at = |p: usize| s.get(p + 1).is_some_and(u8::is_ascii_alphabetic);
+    let closes_a_tag = memchr::memmem::find_iter(s, b"</").any(|p| tag_at(p + 1));
+    // the first attribute closed is enough: any tag opened later comes after it
+    let closed = memchr::memchr2_iter(b'"', b'\'', s).find(|&q| s.get(q + 1) == Some(&b'>'));
+    closes_a_tag || closed.is_some_and(|q| memchr::memchr_iter(b'<', &s[q + 2..]).any(|p| tag_at(q + 2 + p)))
 }
 
 /// The text of the `code_index`-th code token.
@@ -1060,8 +1080,15 @@ fn index_in_all(all: &[Tok], code_index: usize) -> usize {
 }
 
 /// After `or` / `and`: a comparison, a function call, a subquery, or a bare operand that ends
-/// the input (with a comment, or inside quotes).
-fn condition(rest: &[Tok], ends_with_comment: bool, in_quotes: bool) -> Option<&'static str> {
+/// the input (with a comment, or inside quotes); `text(k)` is the text of `rest[k]`.
+fn condition<'s>(
+    rest: &[Tok],
+    text: &dyn Fn(usize) -> &'s [u8],
+    ends_with_comment: bool,
+    quote: Option<u8>,
+    unary: bool,
+) -> Option<&'static str> {
+    let in_quotes = quote.is_some();
     let mut i = 0;
     while i < rest.len() && matches!(rest[i], Tok::LParen | Tok::Kw(Kw::Logic) | Tok::Op) {
         i += 1;
@@ -1091,14 +1118,34 @@ fn condition(rest: &[Tok], ends_with_comment: bool, in_quotes: bool) -> Option<&
                 .filter(|t| operand(*t) || *t == Tok::Kw(Kw::Select))
                 .map(|_| "tautology or condition after a break")
         }
-        Some(Tok::Op) if matches!(rest.get(j + 1), Some(t) if operand(*t)) && in_quotes => {
+        // `' and 1+1`, `' or x*1`, `' or a*b != '0`; `"and+when+the+kids"` is words joined
+        // by plus signs
+        Some(Tok::Op)
+            if in_quotes
+                && matches!(rest.get(j + 1), Some(t) if operand(*t))
+                && (!(bare_word(first) && rest.get(j + 1).is_some_and(|t| bare_word(*t)))
+                    || matches!(rest.get(j + 2), Some(Tok::Cmp | Tok::Kw(Kw::Expr)))) =>
+        {
             Some("arithmetic condition after a break")
+        }
+        // `' or '1` leaves its string open for the application's closing quote; `foo' OR "BAR`
+        // and `foo" OR "BAR"` leave the query with a string that never ends
+        None if unary && in_quotes => None,
+        None if !ends_with_comment
+            && matches!(first, Tok::Str { closed } if closed || text(i).first().copied() != quote) =>
+        {
+            None
         }
         None if (ends_with_comment || in_quotes) && first != Tok::Ident => Some("always-true condition after a break"),
         None if first == Tok::Kw(Kw::Other) => Some("boolean condition after a break"),
         None if ends_with_comment => Some("condition after a break, rest commented out"),
         _ => None,
     }
+}
+
+/// A plain word as an operand: a name or a keyword such as `null` or `when`.
+fn bare_word(t: Tok) -> bool {
+    matches!(t, Tok::Ident | Tok::Kw(Kw::Other))
 }
 
 fn select_from(rest: &[Tok], statement_start: bool) -> bool {
@@ -1135,7 +1182,8 @@ fn select_from(rest: &[Tok], statement_start: bool) -> bool {
 }
 
 /// A statement: after a `;` (or a break out of a string), or as the whole value when
-/// `after_separator` is false, which asks more of it (`exec summary` is prose).
+/// `after_separator` is false, which asks more of it (`exec summary` is prose, and so is
+/// `; exec will create`: a procedure name is followed by its arguments, not by more words).
 fn stacked(rest: &[Tok], t: &Tokens, code_start: usize, s: &[u8], after_separator: bool) -> Option<&'static str> {
     let first = *rest.first()?;
     let word = |k: usize| -> &[u8] {
@@ -1168,7 +1216,8 @@ fn stacked(rest: &[Tok], t: &Tokens, code_start: usize, s: &[u8], after_separato
                 let procedure =
                     word(1).starts_with(b"xp_") || word(1).starts_with(b"sp_") || word(1).starts_with(b"master");
                 matches!(next, Some(Tok::Func(_) | Tok::Var | Tok::LParen | Tok::Str { .. }))
-                    || (next == Some(Tok::Ident) && (after_separator || procedure))
+                    || (next == Some(Tok::Ident)
+                        && (procedure || (after_separator && !matches!(rest.get(2), Some(Tok::Ident | Tok::Kw(_))))))
             }
             b"declare" | b"set" => next == Some(Tok::Var),
             b"shutdown" => next.is_none(),
@@ -1205,6 +1254,11 @@ mod tests {
             "1/*!50000union*/ select 1",
             "benchmark(10000000,md5(1))",
             "x' and extractvalue(1,concat(0x7e,version()))--",
+            "a' or 'b",
+            "1\"or!\"a",
+            "aa'or column*column!='0",
+            "' and 1+1",
+            "1; exec sp_who",
         ] {
             assert!(detect_with(s, true).is_some(), "missed {s}");
         }
@@ -1228,6 +1282,14 @@ mod tests {
             "and",
             "2024-01-15",
             "union station",
+            // a string that never ends, `not` after a string, words joined by plus signs
+            "foo\" or \"bar\"",
+            "foo' or \"bar",
+            "christmas stocking \"not\" stuffer",
+            "/search?q=\"and+when+the+kids+are+old+enough\"&view_type=gallery",
+            "bamboo charcoal soap 1 '#",
+            "1; exec will create the case 7",
+            "\"> <a class=x>listing-price\"> 3 <img",
         ] {
             assert!(detect_with(s, true).is_none(), "flagged {s}: {:?}", detect_with(s, true));
         }

@@ -600,22 +600,49 @@ fn tags(b: &[u8]) -> Option<&'static str> {
             }
             // a link's href without a script URL (checked above) is a link, not a script
             let link = matches!(name, "a" | "area");
-            if s.contains("src=")
-                || (s.contains("href=") && !link)
-                || s.contains("style=")
-                || s.contains("action=")
-                || s.contains("dynsrc=")
-                || s.contains("lowsrc=")
-                || s.contains("datasrc=")
+            // `<img src=` cut off at the end of the value loads nothing
+            let set = |attr: &str| s.match_indices(attr).any(|(p, _)| p + attr.len() < s.len());
+            if set("src=")
+                || (set("href=") && !link)
+                || set("style=")
+                || set("action=")
+                || set("dynsrc=")
+                || set("lowsrc=")
+                || set("datasrc=")
             {
                 return Some("HTML injection with a source attribute");
             }
         }
-        if !closing && !FORMATTING.contains(&name) && attrs.contains(&b'=') && TAGS.contains(&name) {
+        if !closing && !FORMATTING.contains(&name) && TAGS.contains(&name) && !presentational_only(attrs) {
             return Some("HTML injection");
         }
     }
     None
+}
+
+/// Whether a tag sets no attributes, or only ones that change how it looks (`class`, `id`,
+/// `width`, ...): `"><img class="size-full` pasted from a page is markup, not an injection.
+fn presentational_only(attrs: &[u8]) -> bool {
+    const LOOKS: &[&[u8]] =
+        &[b"class", b"id", b"title", b"alt", b"width", b"height", b"align", b"border", b"lang", b"dir"];
+    for (p, _) in attrs.iter().enumerate().filter(|(_, c)| **c == b'=') {
+        // `<img src=` cut off at the end of the value sets nothing
+        if attrs[p + 1..].trim_ascii().is_empty() {
+            continue;
+        }
+        let before = attrs[..p].trim_ascii_end();
+        let len = before.iter().rev().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_')).count();
+        let name = before[before.len() - len..].to_ascii_lowercase();
+        // an `=` inside a quoted attribute value names nothing
+        let quotes = attrs[..p].iter().filter(|c| matches!(c, b'"' | b'\'')).count();
+        if quotes % 2 == 1 {
+            continue;
+        }
+        if !LOOKS.contains(&name.as_slice()) {
+            return false;
+        }
+    }
+    true
 }
 
 fn strip_block_comments(s: &str) -> String {
@@ -784,6 +811,8 @@ mod tests {
             "<input pattern=\"^a$\">",
             "style=x:url(javascript",
             "data: , <x>",
+            "\"><form action=//evil>",
+            "\"><img src=x>",
         ] {
             assert!(detect(&crate::detect::normalize(s)).is_some(), "missed {s}");
         }
@@ -804,6 +833,9 @@ mod tests {
             "<b>bold</b> text",
             "x = a.open(file)",
             "call alert() later",
+            // markup pasted from a page: looks only, or a source left empty
+            "v1_other_1\"><img class=\"size-full wp-image-2764",
+            "listing-price\"> <img src=",
         ] {
             let s = crate::detect::normalize(s);
             assert!(detect(&s).is_none(), "flagged {s}: {:?}", detect(&s));
