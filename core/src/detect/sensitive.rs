@@ -527,8 +527,30 @@ fn numbers(b: &[u8], hint: Hint, emit: &mut Emit<'_>) {
             });
             continue;
         }
+        // `Phone: 5321234567`, `Tel. 555 1234`: prose names the number, as a field name would
+        let hint = if hint == Hint::None && phone_word_before(&b[..start]) { Hint::Phone } else { hint };
         classify(&span, hint, emit);
     }
+}
+
+/// Whether the words just before a number call it a phone number (`Phone:`, `mobile no.`,
+/// `Tel`, `telefon numaram`).
+fn phone_word_before(before: &[u8]) -> bool {
+    let tail = &before[before.len().saturating_sub(24)..];
+    let Some(word_end) = tail.iter().rposition(u8::is_ascii_alphabetic) else { return false };
+    // only punctuation and blanks between the word and the number: `phone: `, `tel. `, `cell - `
+    if !tail[word_end + 1..].iter().all(|c| matches!(c, b' ' | b':' | b'.' | b'-' | b'#' | b'=' | b'(' | b')')) {
+        return false;
+    }
+    let words = &tail[..=word_end];
+    let lower: Vec<u8> = words.iter().map(u8::to_ascii_lowercase).collect();
+    let last = lower.rsplit(|c| !c.is_ascii_alphabetic()).next().unwrap_or_default();
+    matches!(last, b"phone" | b"mobile" | b"tel" | b"telephone" | b"telefon" | b"cell" | b"cellphone" | b"fax")
+        || (matches!(last, b"no" | b"number" | b"numaram" | b"nr") && {
+            let before_last = &lower[..lower.len() - last.len()];
+            let prev = before_last.rsplit(|c| !c.is_ascii_alphabetic()).find(|w| !w.is_empty()).unwrap_or_default();
+            matches!(prev, b"phone" | b"mobile" | b"tel" | b"telefon" | b"cell" | b"contact")
+        })
 }
 
 /// `NL91 ABNA 0417 1643 00`: the digits continue a code written in groups (an IBAN, a
@@ -620,8 +642,8 @@ fn classify(span: &NumberSpan, hint: Hint, emit: &mut Emit<'_>) {
         });
         if ok {
             emit("ip_address", 0.9);
+            return;
         }
-        return;
     }
     if !span.plus && (13..=19).contains(&n) && only(b" -") && luhn(d) && card_issuer(d) {
         emit("credit_card", if hint == Hint::Card { 0.99 } else { 0.95 });
@@ -656,10 +678,27 @@ fn classify(span: &NumberSpan, hint: Hint, emit: &mut Emit<'_>) {
         emit("phone", 0.9);
     } else if n == 10 && (groups == [3, 3, 4]) && only(b" -.()") && d[0] >= 2 && d[3] >= 2 {
         emit("phone", 0.75);
-    } else if (10..=11).contains(&n) && d[0] == 0 && groups.len() >= 2 && groups[0] <= 5 && only(b" -()") {
+    } else if n == 10
+        && groups == [3, 3, 2, 2]
+        && d[0] != 0
+        && span.separators.as_slice().windows(2).all(|w| w[0] == w[1])
+    {
+        // `532 123 45 67`, `532.123.45.67`: grouped as Turkish and some European numbers are
+        emit("phone", 0.7);
+    } else if (9..=11).contains(&n)
+        && d[0] == 0
+        && groups.len() >= 2
+        && groups[0] <= 5
+        && (n > 9 || groups == [2, 7])
+        && only(b" -()")
+    {
+        // `020 7946 0958`, `0 (917) 123 4567`, `09-7625400` (Israel: 9 digits)
         emit("phone", 0.6);
-    } else if n == 11 && d[0] == 0 && d[1] != 0 && groups.len() == 1 {
-        // national mobile numbers written without spaces (`09171234567`)
+    } else if n == 11 && groups.len() == 1 && ((d[0] == 0 && matches!(d[1], 5 | 7 | 8 | 9)) || (d[0] == 1 && d[1] >= 3))
+    {
+        // mobile numbers written without spaces: `09171234567` (PH), `07700900123` (UK),
+        // `05321234567` (TR), `09012345678` (JP), `13812345678` (CN); other 11-digit runs
+        // starting with 0 are as often tax and national IDs (PESEL, Partita IVA)
         emit("phone", 0.5);
     }
 }
@@ -1141,6 +1180,19 @@ mod tests {
         assert_eq!(classes("", "+1 (415) 555-2671"), vec!["phone"]);
         assert_eq!(classes("", "415-555-2671"), vec!["phone"]);
         assert_eq!(classes("", "call 020 7946 0958 today"), vec!["phone"]);
+        assert_eq!(classes("", "532.123.45.67"), vec!["phone"]);
+        assert_eq!(classes("", "532 123 45 67"), vec!["phone"]);
+        assert_eq!(classes("", "My Israeli number is 09-7625400"), vec!["phone"]);
+        assert_eq!(classes("", "My CN number is 13812345678"), vec!["phone"]);
+        assert_eq!(classes("", "09171234567"), vec!["phone"]);
+        // named by the words before it, not by its shape
+        assert_eq!(classes("", "Phone: 5321234567"), vec!["phone"]);
+        assert_eq!(classes("", "mobile no. 5321234567"), vec!["phone"]);
+        assert!(classes("", "order 5321234567").is_empty());
+        assert!(classes("", "hotel 5321234567").is_empty());
+        // 11 digits after a 0 that no mobile range starts with: tax and national IDs
+        assert!(classes("", "02070803628").is_empty());
+        assert!(classes("", "12345678901").is_empty());
         // digit groups inside a longer code are no phone number
         assert_eq!(classes("", "NL91 ABNA 0417 1643 00"), vec!["iban"]);
         assert!(classes("", "ref FO62 A460 0001 6316 35").is_empty());
