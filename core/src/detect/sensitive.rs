@@ -520,8 +520,9 @@ fn numbers(b: &[u8], hint: Hint, emit: &mut Emit<'_>) {
         if token_goes_on || after_code_group(&b[..start]) {
             // what validates (a card, an IBAN's digits elsewhere) still counts; a bare phone shape
             // inside a longer code does not
+            // an Aadhaar's single check digit passes for one group of digits in ten
             classify(&span, hint, &mut |class, confidence| {
-                if class != "phone" {
+                if class != "phone" && class != "aadhaar" {
                     emit(class, confidence)
                 }
             });
@@ -651,7 +652,7 @@ fn classify(span: &NumberSpan, hint: Hint, emit: &mut Emit<'_>) {
     }
     if !span.plus && n == 9 {
         let formatted =
-            groups == [3, 2, 4] && only(b"- ") && span.separators.as_slice().windows(2).all(|w| w[0] == w[1]);
+            groups == [3, 2, 4] && only(b"- .") && span.separators.as_slice().windows(2).all(|w| w[0] == w[1]);
         if (formatted || (groups == [9] && hint == Hint::Ssn)) && ssn_valid(d) {
             emit("us_ssn", if hint == Hint::Ssn { 0.99 } else { 0.85 });
             return;
@@ -924,7 +925,11 @@ fn iban(b: &[u8], hint: Hint, emit: &mut Emit<'_>) {
             j += 1;
         }
         let ends_cleanly = !b.get(j).is_some_and(u8::is_ascii_alphanumeric);
-        if chars.len() == len && ends_cleanly && mod97(&chars) {
+        // an IBAN is written in capitals, or all in lower case by someone typing it;
+        // `LV80 bANK ...` is neither
+        let letters = || b[i..j].iter().filter(|c| c.is_ascii_alphabetic());
+        let one_case = letters().all(u8::is_ascii_uppercase) || letters().all(u8::is_ascii_lowercase);
+        if chars.len() == len && ends_cleanly && one_case && mod97(&chars) {
             emit("iban", if hint == Hint::Iban { 0.99 } else { 0.95 });
             return;
         }
@@ -1010,7 +1015,9 @@ fn ipv6(b: &[u8], emit: &mut Emit<'_>) {
             }
             let run = if b.get(i + run) == Some(&b'/') { run } else { token.len() };
             let colons = token.iter().filter(|&&c| c == b':').count();
-            let glued = i > 0 && b[i - 1].is_ascii_alphanumeric();
+            // `fe80::1text`: the run goes on into a word, no address ends there
+            let glued = (i > 0 && b[i - 1].is_ascii_alphanumeric())
+                || b.get(i + run).is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_');
             if colons >= 2 && !glued {
                 if let Ok(addr) = std::str::from_utf8(token).unwrap_or_default().parse::<std::net::Ipv6Addr>() {
                     let bare_unspecified = token == b"::"
@@ -1180,6 +1187,11 @@ mod tests {
         assert_eq!(classes("", "+1 (415) 555-2671"), vec!["phone"]);
         assert_eq!(classes("", "415-555-2671"), vec!["phone"]);
         assert_eq!(classes("", "call 020 7946 0958 today"), vec!["phone"]);
+        assert_eq!(classes("", "078.05.1123"), vec!["us_ssn"]);
+        assert!(classes("", "fe80::1text").is_empty());
+        assert_eq!(classes("", "fe80::1 text"), vec!["ip_address"]);
+        assert!(classes("", "LV80 bANK 0000 4351 9500 1").is_empty());
+        assert!(classes("", "EE38 A200 2210 2014 5685").is_empty());
         assert_eq!(classes("", "532.123.45.67"), vec!["phone"]);
         assert_eq!(classes("", "532 123 45 67"), vec!["phone"]);
         assert_eq!(classes("", "My Israeli number is 09-7625400"), vec!["phone"]);
