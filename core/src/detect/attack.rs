@@ -1410,7 +1410,7 @@ fn known_command(word: &str) -> bool {
     let set = command_set();
     set.contains(word)
         || (!base.is_empty() && set.contains(base))
-        || TOOL_FAMILIES.iter().any(|f| word.len() > f.len() + 1 && word.starts_with(f))
+        || TOOL_FAMILIES.iter().any(|f| word.len() > f.len() + 1 && starts_with(word, f))
 }
 
 /// Values that are a Windows command on a drive or variable (`dir c:\users`, `type
@@ -1424,11 +1424,17 @@ const TOOL_FAMILIES: &[&str] = &["ansible", "chef-", "rmt-", "aa-", "systemd-", 
 /// Interpreters that are run with a version in their name (`python3.10`).
 const INTERPRETERS: &[&str] = &["python", "perl", "ruby", "php", "node", "lua", "gcc", "java"];
 
+/// `str::starts_with` that compares the first byte inline before calling memcmp: the word lists
+/// are checked against most values, and few share a first letter with any one name.
+fn starts_with(word: &str, prefix: &str) -> bool {
+    word.as_bytes().first() == prefix.as_bytes().first() && word.starts_with(prefix)
+}
+
 /// Whether `windows_or_probe_command` may match a value starting with this word.
 fn may_start_probe(word: &str) -> bool {
     WINDOWS_PATH_COMMANDS.contains(&word)
         || PROBE_WORDS.contains(&word)
-        || TOOL_FAMILIES.iter().chain(INTERPRETERS).any(|f| word.starts_with(f))
+        || TOOL_FAMILIES.iter().chain(INTERPRETERS).any(|f| starts_with(word, f))
 }
 
 fn windows_or_probe_command(b: &[u8]) -> Option<&'static str> {
@@ -1450,7 +1456,7 @@ fn windows_or_probe_command(b: &[u8]) -> Option<&'static str> {
     }
     // tool families (`ansible-vault`, `chef-shell`, `rmt-tar`) and interpreters with a version
     // (`python3.10`): no prose starts with them
-    let family = TOOL_FAMILIES.iter().any(|f| first.starts_with(f));
+    let family = TOOL_FAMILIES.iter().any(|f| starts_with(first, f));
     let versioned = first.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
     let interpreter_version =
         versioned != first && first[versioned.len()..].contains('.') && INTERPRETERS.contains(&versioned);
@@ -1701,22 +1707,23 @@ fn shell_start(b: &[u8]) -> Option<&'static str> {
     }
     // most values start with a word that is no program: decide that without allocating
     let first = b.iter().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.')).count();
+    let head = std::str::from_utf8(&b[..first]).unwrap_or_default();
     // `perf --version`: a program and a long option
     if first > 0
         && b[first..].starts_with(b" --")
         && b.get(first + 3).is_some_and(u8::is_ascii_alphabetic)
-        && known_command(std::str::from_utf8(&b[..first]).unwrap_or_default())
+        && known_command(head)
     {
         return Some("value is a shell command");
     }
     let tricks = matches!(b.get(first), Some(b'\\' | b'\'' | b'"' | b'$' | b'@'));
-    let head = std::str::from_utf8(&b[..first]).unwrap_or_default();
-    let probe = may_start_probe(head);
     let path = b.get(first) == Some(&b'/');
-    if first > 0 && !tricks && !probe && !path {
-        let word = std::str::from_utf8(&b[..first]).unwrap_or_default();
-        let base = word.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
-        if !unambiguous_set().contains(word) && !unambiguous_set().contains(base) && !PREFIXES.contains(&word) {
+    if first > 0 && !tricks && !path {
+        // the set lookups first: the probe words are a linear list
+        let base = head.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+        let set = unambiguous_set();
+        let program = set.contains(head) || set.contains(base) || PREFIXES.contains(&head);
+        if !program && !may_start_probe(head) {
             return None;
         }
     }

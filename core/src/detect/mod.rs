@@ -507,8 +507,12 @@ impl Detector {
             }
             let mut last_key_scanned = String::new();
             let mut sink = |path: &str, key: &str, value: &str| {
-                let site = Site { direction, part: Part::Body, field: path, key };
-                self.scan_value(site, value, out);
+                // JSON's literals (and strings spelling them) carry no data and no attack; they
+                // reach the sink for their keys (`{"$ne": null}`)
+                if !matches!(value, "true" | "false" | "null") {
+                    let site = Site { direction, part: Part::Body, field: path, key };
+                    self.scan_value(site, value, out);
+                }
                 // keys made of more than word characters get the attack scan once each
                 let plain = key.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
                     && !matches!(key, "__proto__" | "prototype" | "constructor");

@@ -181,3 +181,13 @@ fn pathological_inputs_stay_linear() {
         detector.scan_body(Direction::Request, "application/json", deep.as_bytes(), WalkLimits::default(), &mut out);
     assert!(walk.is_some_and(|w| !w.complete));
 }
+
+#[test]
+fn json_literals_skip_the_value_scan_but_their_keys_are_read() {
+    let detector = Detector::default();
+    // literals skip the value scan (speed), yet a NoSQL operator whose value is `null` is still
+    // found by its key, and a boolean under a password key is still no password
+    let body = r#"{"password":true,"remember":false,"user":{"$ne":null}}"#;
+    let got = scan_json(&detector, Direction::Request, body);
+    assert_eq!(got, vec![("nosqli".to_owned(), "request.body.$ne".to_owned())]);
+}
