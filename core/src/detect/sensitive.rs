@@ -290,7 +290,7 @@ pub fn scan(secrets: &Secrets, hint: Hint, value: &str, emit: &mut Emit<'_>) {
         ipv6(bytes, emit);
     }
     // the shortest secret the prefixes find (`Basic ` and 8 characters) is 14 bytes
-    if bytes.len() >= 14 {
+    if bytes.len() >= 14 && summary.may_hold_vendor_secret(bytes) {
         vendor_secrets(secrets, bytes, emit);
     }
 }
@@ -304,6 +304,8 @@ struct Summary {
     digits: usize,
     letters: usize,
     longest_alphanumeric_run: usize,
+    /// longest run of the characters secrets are written in (`SECRET_CHARS`)
+    longest_token_run: usize,
     colons: usize,
     at: bool,
     comma: bool,
@@ -313,9 +315,11 @@ impl Summary {
     fn of(b: &[u8]) -> Summary {
         let mut summary = Summary::default();
         let mut run = 0;
+        let mut token_run = 0;
         for &c in b {
             if c.is_ascii_alphanumeric() {
                 run += 1;
+                token_run += 1;
                 if c.is_ascii_digit() {
                     summary.digits += 1;
                 } else {
@@ -325,6 +329,12 @@ impl Summary {
             }
             summary.longest_alphanumeric_run = summary.longest_alphanumeric_run.max(run);
             run = 0;
+            if SECRET_PUNCTUATION.contains(&c) {
+                token_run += 1;
+                continue;
+            }
+            summary.longest_token_run = summary.longest_token_run.max(token_run);
+            token_run = 0;
             match c {
                 b':' => summary.colons += 1,
                 b'@' => summary.at = true,
@@ -333,9 +343,29 @@ impl Summary {
             }
         }
         summary.longest_alphanumeric_run = summary.longest_alphanumeric_run.max(run);
+        summary.longest_token_run = summary.longest_token_run.max(token_run);
         summary
     }
+
+    /// Whether a vendor prefix can match at all: every prefix and the shortest body it accepts
+    /// are one run of secret characters of at least `MIN_SECRET_RUN` (checked by a test), but
+    /// for credentials in a URL (`user:pass@`), `Basic ` with a short credential and a PEM
+    /// header. Most values (names, prose, dates, phone numbers) have no such run and skip the
+    /// prefix automaton.
+    fn may_hold_vendor_secret(&self, b: &[u8]) -> bool {
+        self.longest_token_run >= MIN_SECRET_RUN
+            || (self.at && self.colons > 0)
+            || (self.longest_token_run >= 8 && bytes::find(b, b"Basic ").is_some())
+            || (self.longest_token_run >= 10 && bytes::find(b, b"-----BEGIN").is_some())
+    }
 }
+
+/// Punctuation inside the secrets the prefixes find (with letters and digits).
+const SECRET_PUNCTUATION: &[u8] = b"_-.+/=~";
+
+/// The shortest run a prefix with its shortest body makes (`AKIA` + 16, `Bearer` tokens of 16,
+/// JWTs, Slack webhooks).
+const MIN_SECRET_RUN: usize = 14;
 
 /// Only the classes a field name decides (`password`, `api_key`, `passport`, ...).
 pub fn scan_key_only(key: &str, value: &str, emit: &mut Emit<'_>) {
@@ -1214,6 +1244,24 @@ mod tests {
         assert_eq!(classes("", "123.456.789-09"), vec!["br_cpf"]);
         assert_eq!(classes("", "1M8GDM9AXKP042788"), vec!["vin"]);
         assert_eq!(classes("", "37.774929, -122.419416"), vec!["coordinates"]);
+    }
+
+    #[test]
+    fn vendor_prefix_gate_lets_every_prefix_through() {
+        let secret_char = |c: u8| c.is_ascii_alphanumeric() || SECRET_PUNCTUATION.contains(&c);
+        for &(prefix, class, charset, min, _) in PREFIXES {
+            if min == 0 {
+                // checked by their own functions; the gate's special cases cover them
+                continue;
+            }
+            assert!(prefix.bytes().all(secret_char), "{prefix} ({class}) has a character the gate splits runs at");
+            let body_in_run = (0..=255u8).filter(|&c| charset(c)).all(secret_char);
+            let run = if body_in_run { prefix.len() + min } else { prefix.len() };
+            assert!(run >= MIN_SECRET_RUN, "{prefix} ({class}) can match in a run of {run} < {MIN_SECRET_RUN}");
+        }
+        // the special cases
+        assert_eq!(classes("", "Authorization: Basic dTpwYXNz"), vec!["basic_auth"]);
+        assert_eq!(classes("", "see https://ann:s3cret@example.com/x"), vec!["basic_auth"]);
     }
 
     #[test]
