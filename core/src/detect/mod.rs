@@ -323,8 +323,8 @@ impl Detector {
             }
         }
         // a number cannot carry an attack
-        let numeric = value.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'+' | b'e' | b'E'));
-        if self.config.attacks && site.direction == Direction::Request && !numeric {
+        let numeric = || value.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'+' | b'e' | b'E'));
+        if self.config.attacks && site.direction == Direction::Request && !numeric() {
             let normalized = normalize(value);
             self.attacks.scan(site, &normalized, &mut |class, reason, severity| {
                 if self.enabled(class) {
