@@ -52,9 +52,11 @@ fn detection(c: &mut Criterion) {
     let response = customers_json(40);
     let request = order_json();
     let mut group = c.benchmark_group("scan");
-    for (name, direction, body) in [
-        ("response_json_16k", Direction::Response, response.as_bytes()),
-        ("request_json_1k", Direction::Request, request.as_bytes()),
+    for (name, direction, body, walk_alone) in [
+        ("response_json_16k", Direction::Response, response.as_bytes(), true),
+        ("request_json_1k", Direction::Request, request.as_bytes(), true),
+        // the same customer records sent as a request: both detectors, as at 16 KiB in Envoy
+        ("request_json_16k", Direction::Request, response.as_bytes(), false),
     ] {
         group.throughput(Throughput::Bytes(body.len() as u64));
         group.bench_function(name, |b| {
@@ -64,7 +66,9 @@ fn detection(c: &mut Criterion) {
                 out.items.len()
             })
         });
-        group.bench_function(format!("{name}_walk_only"), |b| b.iter(|| json_fields(black_box(body), limits)));
+        if walk_alone {
+            group.bench_function(format!("{name}_walk_only"), |b| b.iter(|| json_fields(black_box(body), limits)));
+        }
     }
     group.finish();
 }

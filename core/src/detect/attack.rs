@@ -131,7 +131,7 @@ mod chars {
     pub const NEWLINE: u32 = 2048;
     pub const PERCENT: u32 = 4096; // % (after decoding: literal percent, e.g. `<%`)
     pub const AMP: u32 = 8192;
-    pub const COMMENT: u32 = 16384; // # - * ! @ (SQL comments, operators, variables)
+    pub const COMMENT: u32 = 16384; // # -- * ! (SQL comments and operators)
     pub const QUESTION: u32 = 32768;
     pub const SPACE: u32 = 65536;
     pub const PLUS: u32 = 131072;
@@ -140,6 +140,7 @@ mod chars {
     pub const SEMI: u32 = 1048576;
     pub const BACKTICK: u32 = 2097152;
     pub const HEX: u32 = 4194304; // a `0x` literal
+    pub const AT: u32 = 8388608; // @ (SQL variables, and every email address)
 }
 
 fn char_mask(b: &[u8]) -> u32 {
@@ -166,7 +167,8 @@ fn char_mask(b: &[u8]) -> u32 {
             b'[' | b']' => BRACKET,
             b'*' => STAR | COMMENT,
             b'%' => PERCENT,
-            b'#' | b'!' | b'@' => COMMENT,
+            b'#' | b'!' => COMMENT,
+            b'@' => AT,
             b'-' => 0,
             b'?' => QUESTION,
             b' ' | b'\t' => SPACE,
@@ -185,13 +187,15 @@ macro_rules! rules {
 }
 
 /// System catalogs and procedures whose names give an SQL injection away.
-const SQL_NAMES: [Rule; 41] = rules!("sqli", WordStart, "system catalog or procedure name", 4:
+const SQL_NAMES: [Rule; 48] = rules!("sqli", WordStart, "system catalog or procedure name", 4:
     "information_schema", "sysobjects", "syscolumns", "sysdatabases", "sysusers", "msysobjects", "msysaccessobjects",
     "pg_catalog", "pg_shadow", "pg_user", "pg_database", "sqlite_master", "sqlite_schema", "all_tables",
     "user_tables", "all_tab_columns", "user_objects", "mysql.user", "mysql.db", "master..sysdatabases",
     "sys.objects", "sys.tables", "sys.databases", "v$version", "tempdb", "msdb", "northwind", "xp_cmdshell",
     "sp_executesql", "sp_oacreate", "sp_password", "xp_regread", "xp_dirtree", "sp_makewebtask", "schema_name",
     "pg_sleep", "load_file", "dbms_pipe", "dbms_lock", "utl_http", "utl_inaddr",
+    // MySQL and SQL Server system variables, as fingerprinting probes read them
+    "@@version", "@@datadir", "@@hostname", "@@basedir", "@@servername", "@@tmpdir", "@@spid",
 );
 
 const JAVA: [Rule; 59] = rules!("java_injection", WordStart, "Java class or gadget name", 4:
@@ -366,7 +370,11 @@ impl Rules {
                 once("sqli", reason, 4);
             }
         }
-        if any(ANGLE | PAREN | BACKTICK | COMPARE | BRACKET | COLON | PLUS) || signals & SIGNAL_XSS != 0 {
+        // a colon or plus alone (timestamps, phone numbers) needs more to be script: a scheme
+        // split by blanks or control bytes the browser drops (`ja\nvascript:`), or UTF-7 markup
+        let split_scheme = || any(COLON) && b.iter().any(|c| *c <= b' ' || *c >= 0x80);
+        let utf7 = || any(PLUS) && bytes::find(b, b"+ad").is_some();
+        if any(ANGLE | PAREN | BACKTICK | COMPARE | BRACKET) || signals & SIGNAL_XSS != 0 || split_scheme() || utf7() {
             if let Some(reason) = xss::detect(v) {
                 once("xss", reason, 3);
             }
@@ -1432,9 +1440,25 @@ fn starts_with(word: &str, prefix: &str) -> bool {
 
 /// Whether `windows_or_probe_command` may match a value starting with this word.
 fn may_start_probe(word: &str) -> bool {
+    let Some(&first) = word.as_bytes().first() else { return false };
     WINDOWS_PATH_COMMANDS.contains(&word)
         || PROBE_WORDS.contains(&word)
-        || TOOL_FAMILIES.iter().chain(INTERPRETERS).any(|f| starts_with(word, f))
+        || tool_prefixes().get(usize::from(first)).is_some_and(|names| names.iter().any(|f| word.starts_with(f)))
+}
+
+/// The tool-family and interpreter names by first byte: this runs on most values, and most
+/// words share a first letter with none or one of them.
+fn tool_prefixes() -> &'static [Vec<&'static str>; 128] {
+    static INDEX: std::sync::OnceLock<[Vec<&'static str>; 128]> = std::sync::OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut index: [Vec<&'static str>; 128] = std::array::from_fn(|_| Vec::new());
+        for name in TOOL_FAMILIES.iter().chain(INTERPRETERS) {
+            if let Some(slot) = name.as_bytes().first().and_then(|&c| index.get_mut(usize::from(c))) {
+                slot.push(name);
+            }
+        }
+        index
+    })
 }
 
 fn windows_or_probe_command(b: &[u8]) -> Option<&'static str> {
@@ -1716,7 +1740,8 @@ fn shell_start(b: &[u8]) -> Option<&'static str> {
     {
         return Some("value is a shell command");
     }
-    let tricks = matches!(b.get(first), Some(b'\\' | b'\'' | b'"' | b'$' | b'@'));
+    // quoting that the shell removes (`c\at`, `c'a't`, `w$@hoami`); a bare `@` (an email) is no trick
+    let tricks = matches!(b.get(first), Some(b'\\' | b'\'' | b'"' | b'$'));
     let path = b.get(first) == Some(&b'/');
     if first > 0 && !tricks && !path {
         // the set lookups first: the probe words are a linear list
@@ -2505,6 +2530,8 @@ mod tests {
             ("x", "true, $where: '1 == 1'", "nosqli"),
             ("code", "time ifconfig", "command_injection"),
             ("x", "1; exec /bin/sh", "command_injection"),
+            ("x", "@@version", "sqli"),
+            ("x", "ifconfig", "command_injection"),
             ("x", "x; sudo cat /etc/shadow", "command_injection"),
             ("x", r#"<a href="../../etc/passwd">"#, "path_traversal"),
         ];
