@@ -1795,6 +1795,10 @@ fn shell_start(b: &[u8]) -> Option<&'static str> {
 }
 
 fn windows_batch(b: &[u8]) -> Option<&'static str> {
+    // every form below starts with `if` or `for`: most values hold neither
+    if bytes::find(b, b"if").is_none() && bytes::find(b, b"for").is_none() {
+        return None;
+    }
     let text = std::str::from_utf8(b).ok()?;
     let words: Vec<&str> = text.split_whitespace().take(64).collect();
     const COMPARE: &[&str] = &["==", "equ", "neq", "lss", "leq", "gtr", "geq"];

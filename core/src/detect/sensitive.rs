@@ -532,8 +532,8 @@ fn numbers(b: &[u8], hint: Hint, emit: &mut Emit<'_>) {
     while i < b.len() {
         let c = b[i];
         let starts = c.is_ascii_digit() || ((c == b'+' || c == b'(') && b.get(i + 1).is_some_and(u8::is_ascii_digit));
-        let glued = i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_');
-        if !starts || glued {
+        // most bytes start nothing: decide that before looking back
+        if !starts || (i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_')) {
             i += 1;
             continue;
         }

@@ -746,9 +746,18 @@ fn from_dual(s: &str) -> Option<&'static str> {
 
 fn check(t: &Tokens, s: &[u8], quoted: bool) -> Option<&'static str> {
     let all = &t.toks;
-    // comments out of the way for structure checks, but remember where they were
-    let code: Vec<Tok> = all.iter().copied().filter(|x| *x != Tok::Comment).collect();
-    let n = code.len();
+    // comments out of the way for structure checks, but remember where they were (on the
+    // stack: a tokenizer never yields more than MAX_TOKENS, and this runs up to three times per
+    // value)
+    let mut code_buf = [Tok::Other; MAX_TOKENS];
+    let mut n = 0;
+    for &x in all.iter().filter(|x| **x != Tok::Comment) {
+        if let Some(slot) = code_buf.get_mut(n) {
+            *slot = x;
+            n += 1;
+        }
+    }
+    let code = &code_buf[..n];
     let kw_count = code.iter().filter(|x| matches!(x, Tok::Kw(_))).count();
     if t.executable_comment && kw_count > 0 {
         return Some("MySQL executable comment");
@@ -898,14 +907,14 @@ fn check(t: &Tokens, s: &[u8], quoted: bool) -> Option<&'static str> {
     // value broke out of quotes), or a number or word as in `id=1 or 1=1`
     // a sign before a number (`-1 or 1=1`) belongs to the number
     let signed = code.len() > 1 && code[0] == Tok::Op && code[1] == Tok::Num;
-    let code: Vec<Tok> = if signed { code[1..].to_vec() } else { code };
+    let code = if signed { &code[1..] } else { code };
     // `code[k]` is the `k + shift`-th code token for `word_at`
     let shift = usize::from(signed);
     let n = code.len();
     let first = *code.first()?;
     // a statement as the whole value (`create table x (...)`, `drop table users`)
     if !quoted && matches!(first, Tok::Kw(Kw::Stmt)) && !matches!(code.get(1), Some(Tok::Ident) if n == 2) {
-        if let Some(reason) = stacked(&code, t, 0, s, false) {
+        if let Some(reason) = stacked(code, t, 0, s, false) {
             return Some(reason);
         }
     }
