@@ -2349,14 +2349,16 @@ fn internal_host(host: &str) -> bool {
     {
         return true;
     }
-    if let Ok(ip) = host.parse::<std::net::Ipv4Addr>() {
+    // each parse only where it can succeed: this runs on every value with a colon or slash
+    let numeric = |extra: u8| host.bytes().all(|c| c.is_ascii_digit() || c == extra);
+    if let Some(Ok(ip)) = numeric(b'.').then(|| host.parse::<std::net::Ipv4Addr>()) {
         return ip.is_loopback()
             || ip.is_private()
             || ip.is_link_local()
             || ip.is_unspecified()
             || ip.octets()[0] == 100 && (64..128).contains(&ip.octets()[1]);
     }
-    if let Ok(ip) = host.parse::<std::net::Ipv6Addr>() {
+    if let Some(Ok(ip)) = host.contains(':').then(|| host.parse::<std::net::Ipv6Addr>()) {
         return ip.is_loopback()
             || ip.is_unspecified()
             || (ip.segments()[0] & 0xfe00) == 0xfc00
@@ -2364,7 +2366,7 @@ fn internal_host(host: &str) -> bool {
             || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback() || v4.is_private());
     }
     // decimal (2130706433), hex (0x7f000001) and octal (0177.0.0.1) forms of 127/8
-    if let Ok(n) = host.parse::<u32>() {
+    if let Some(Ok(n)) = numeric(b'+').then(|| host.parse::<u32>()) {
         return n >> 24 == 127 || n >> 24 == 10 || n >> 16 == 0xa9fe || n >> 16 == 0xc0a8;
     }
     if let Some(hex) = host.strip_prefix("0x") {
