@@ -4,6 +4,10 @@ use meshward_core::detect::{Detector, Direction, Findings};
 use meshward_core::{body::WalkLimits, identity::caller_identity, json_fields, template_path, IdentityKey};
 use std::hint::black_box;
 
+#[path = "support/bodies.rs"]
+mod bodies;
+use bodies::{customers_json, order_json};
+
 fn benches(c: &mut Criterion) {
     c.bench_function("template_path", |b| {
         b.iter(|| template_path(black_box("/api/v1/users/12345/orders/3fa85f64-5717-4562-b3fc-2c963f66afa6")))
@@ -21,29 +25,6 @@ fn benches(c: &mut Criterion) {
     c.bench_function("caller_identity_bearer", |b| {
         b.iter(|| caller_identity(&key, black_box(Some("Bearer abcdefghijklmnopqrstuvwxyz0123456789")), None))
     });
-}
-
-/// A typical JSON API list response: customers with names, contacts, addresses and notes.
-fn customers_json(n: usize) -> String {
-    let items: Vec<String> = (0..n)
-        .map(|i| {
-            format!(
-                r#"{{"id":{},"uuid":"7c9e6679-7425-40de-944b-{:012}","name":"Customer {} O'Neil","email":"customer{}@example.com","phone":"+1 415 555 {:04}","address":{{"street":"{} Main St","city":"Springfield","zip":"{:05}"}},"created_at":"2024-03-{:02}T12:30:45Z","plan":"pro","active":true,"balance":{}.25,"notes":"Prefers email; called about invoice #{} last week, resolved."}}"#,
-                1000 + i, i, i, i, i % 10_000, i + 1, 10_000 + i, 1 + i % 28, i * 3, 4000 + i
-            )
-        })
-        .collect();
-    format!(r#"{{"data":[{}],"page":1,"has_more":true}}"#, items.join(","))
-}
-
-/// A typical JSON API request: an order with items and free text.
-fn order_json() -> String {
-    let items: Vec<String> =
-        (0..6).map(|i| format!(r#"{{"sku":"SKU-{i:06}","qty":{i},"price":19.99,"gift":false}}"#)).collect();
-    format!(
-        r#"{{"customer_id":"cus_8a7b6c5d4e3f","items":[{}],"shipping":{{"name":"Ann O'Brien","street":"12 Baker St","city":"London","postcode":"NW1 6XE"}},"note":"Please leave it at the door & ring twice; thanks!","coupon":"SPRING-2024"}}"#,
-        items.join(",")
-    )
 }
 
 fn detection(c: &mut Criterion) {

@@ -1,0 +1,34 @@
+//! Scans one of the `scan/*` benchmark bodies in a loop, for instruction counts that do not
+//! move with the machine's load (timings here move by ±10%):
+//! `valgrind --tool=cachegrind --cache-sim=no target/release/examples/scan_loop request_16k 100`,
+//! minus the same with 0 rounds (building the detector), divided by the rounds.
+//! Bodies: `request_1k` (an order), `request_16k` and `response_16k` (40 customer records).
+
+use meshward_core::body::WalkLimits;
+use meshward_core::detect::{Detector, Direction, Findings};
+use std::hint::black_box;
+
+#[path = "../benches/support/bodies.rs"]
+mod bodies;
+
+fn main() {
+    let which = std::env::args().nth(1).unwrap_or_else(|| "request_16k".to_owned());
+    let rounds: usize = std::env::args().nth(2).and_then(|n| n.parse().ok()).unwrap_or(1000);
+    let (direction, body) = match which.as_str() {
+        "request_1k" => (Direction::Request, bodies::order_json()),
+        "response_16k" => (Direction::Response, bodies::customers_json(40)),
+        "request_16k" => (Direction::Request, bodies::customers_json(40)),
+        other => {
+            eprintln!("unknown body {other}: use request_1k, request_16k or response_16k");
+            std::process::exit(2);
+        }
+    };
+    let detector = Detector::default();
+    let mut findings = 0;
+    for _ in 0..rounds {
+        let mut out = Findings::new(64);
+        detector.scan_body(direction, "application/json", black_box(body.as_bytes()), WalkLimits::default(), &mut out);
+        findings += out.items.len();
+    }
+    println!("{which}: {} bytes, {rounds} rounds, {findings} findings", body.len());
+}
