@@ -1418,7 +1418,7 @@ fn known_command(word: &str) -> bool {
     let set = command_set();
     set.contains(word)
         || (!base.is_empty() && set.contains(base))
-        || TOOL_FAMILIES.iter().any(|f| word.len() > f.len() + 1 && starts_with(word, f))
+        || TOOL_FAMILIES.iter().any(|f| word.len() > f.len() + 1 && word.starts_with(f))
 }
 
 /// Values that are a Windows command on a drive or variable (`dir c:\users`, `type
@@ -1431,12 +1431,6 @@ const PROBE_WORDS: &[&str] = &["which", "sleep", "net", "reg", "echo", "printf",
 const TOOL_FAMILIES: &[&str] = &["ansible", "chef-", "rmt-", "aa-", "systemd-", "kubectl-", "docker-"];
 /// Interpreters that are run with a version in their name (`python3.10`).
 const INTERPRETERS: &[&str] = &["python", "perl", "ruby", "php", "node", "lua", "gcc", "java"];
-
-/// `str::starts_with` that compares the first byte inline before calling memcmp: the word lists
-/// are checked against most values, and few share a first letter with any one name.
-fn starts_with(word: &str, prefix: &str) -> bool {
-    word.as_bytes().first() == prefix.as_bytes().first() && word.starts_with(prefix)
-}
 
 /// Whether `windows_or_probe_command` may match a value starting with this word.
 fn may_start_probe(word: &str) -> bool {
@@ -1480,7 +1474,7 @@ fn windows_or_probe_command(b: &[u8]) -> Option<&'static str> {
     }
     // tool families (`ansible-vault`, `chef-shell`, `rmt-tar`) and interpreters with a version
     // (`python3.10`): no prose starts with them
-    let family = TOOL_FAMILIES.iter().any(|f| starts_with(first, f));
+    let family = TOOL_FAMILIES.iter().any(|f| first.starts_with(f));
     let versioned = first.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
     let interpreter_version =
         versioned != first && first[versioned.len()..].contains('.') && INTERPRETERS.contains(&versioned);
