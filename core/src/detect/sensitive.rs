@@ -304,7 +304,7 @@ struct Summary {
     digits: usize,
     letters: usize,
     longest_alphanumeric_run: usize,
-    /// longest run of the characters secrets are written in (`SECRET_CHARS`)
+    /// longest run of the characters secrets are written in (letters, digits, `SECRET_PUNCTUATION`)
     longest_token_run: usize,
     colons: usize,
     at: bool,
@@ -549,8 +549,8 @@ fn numbers(b: &[u8], hint: Hint, emit: &mut Emit<'_>) {
         }
         if token_goes_on || after_code_group(&b[..start]) {
             // what validates (a card, an IBAN's digits elsewhere) still counts; a bare phone shape
-            // inside a longer code does not
-            // an Aadhaar's single check digit passes for one group of digits in ten
+            // inside a longer code does not, nor an Aadhaar, whose one check digit passes for one
+            // group of digits in ten
             classify(&span, hint, &mut |class, confidence| {
                 if class != "phone" && class != "aadhaar" {
                     emit(class, confidence)

@@ -365,6 +365,7 @@ const GLOBALS: &[&str] = &[
     "+[]",
 ];
 
+/// Why `s` (a value as `normalize` leaves it: decoded, lower case) is XSS, if it is.
 pub fn detect(s: &str) -> Option<&'static str> {
     let b = s.as_bytes();
     if b.len() < 4 {
@@ -625,20 +626,20 @@ fn tags(b: &[u8]) -> Option<&'static str> {
 fn presentational_only(attrs: &[u8]) -> bool {
     const LOOKS: &[&[u8]] =
         &[b"class", b"id", b"title", b"alt", b"width", b"height", b"align", b"border", b"lang", b"dir"];
-    for (p, _) in attrs.iter().enumerate().filter(|(_, c)| **c == b'=') {
+    // one pass: an `=` inside a quoted attribute value names nothing
+    let mut quotes = 0;
+    for (p, &c) in attrs.iter().enumerate() {
+        if matches!(c, b'"' | b'\'') {
+            quotes += 1;
+        }
         // `<img src=` cut off at the end of the value sets nothing
-        if attrs[p + 1..].trim_ascii().is_empty() {
+        if c != b'=' || quotes % 2 == 1 || attrs[p + 1..].trim_ascii().is_empty() {
             continue;
         }
         let before = attrs[..p].trim_ascii_end();
         let len = before.iter().rev().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_')).count();
-        let name = before[before.len() - len..].to_ascii_lowercase();
-        // an `=` inside a quoted attribute value names nothing
-        let quotes = attrs[..p].iter().filter(|c| matches!(c, b'"' | b'\'')).count();
-        if quotes % 2 == 1 {
-            continue;
-        }
-        if !LOOKS.contains(&name.as_slice()) {
+        // the value is normalized, so names are already in lower case
+        if !LOOKS.contains(&&before[before.len() - len..]) {
             return false;
         }
     }
