@@ -141,6 +141,7 @@ mod chars {
     pub const BACKTICK: u32 = 2097152;
     pub const HEX: u32 = 4194304; // a `0x` literal
     pub const AT: u32 = 8388608; // @ (SQL variables, and every email address)
+    pub const CONTROL: u32 = 16777216; // other control bytes, and bytes past ASCII
 }
 
 fn char_mask(b: &[u8]) -> u32 {
@@ -174,6 +175,7 @@ fn char_mask(b: &[u8]) -> u32 {
             b' ' | b'\t' => SPACE,
             b'+' => PLUS,
             b'.' => DOT,
+            0..=0x1f | 0x80..=0xff => CONTROL,
             _ => 0,
         };
     }
@@ -372,9 +374,9 @@ impl Rules {
         }
         // a colon or plus alone (timestamps, phone numbers) needs more to be script: a scheme
         // split by blanks or control bytes the browser drops (`ja\nvascript:`), or UTF-7 markup
-        let split_scheme = || any(COLON) && b.iter().any(|c| *c <= b' ' || *c >= 0x80);
+        let split_scheme = any(COLON) && any(SPACE | NEWLINE | CONTROL);
         let utf7 = || any(PLUS) && bytes::find(b, b"+ad").is_some();
-        if any(ANGLE | PAREN | BACKTICK | COMPARE | BRACKET) || signals & SIGNAL_XSS != 0 || split_scheme() || utf7() {
+        if any(ANGLE | PAREN | BACKTICK | COMPARE | BRACKET) || signals & SIGNAL_XSS != 0 || split_scheme || utf7() {
             if let Some(reason) = xss::detect(v) {
                 once("xss", reason, 3);
             }
@@ -441,7 +443,7 @@ impl Rules {
         }
         let escaped_break = || any(SLASH) && (bytes::find(b, b"\\n").is_some() || bytes::find(b, b"\\r").is_some());
         if any(SHELL | ANGLE | BRACKET) || signals & SIGNAL_BATCH != 0 || escaped_break() {
-            if let Some(reason) = shell(b) {
+            if let Some(reason) = shell(b, signals & SIGNAL_BATCH != 0) {
                 once("command_injection", reason, 4);
             }
         } else if let Some(reason) = shell_start(b) {
@@ -1547,7 +1549,7 @@ fn windows_or_probe_command(b: &[u8]) -> Option<&'static str> {
 /// Shell syntax that runs a command: a separator (`;`, `|`, `&`, backtick, `$(`, newline)
 /// followed by a known program, command substitution, `${IFS}`, shellshock, brace expansion,
 /// and Windows `for /f` / `if exist` batch syntax.
-fn shell(b: &[u8]) -> Option<&'static str> {
+fn shell(b: &[u8], batch_words: bool) -> Option<&'static str> {
     // `() { :; }; cmd`: an empty function body, as shellshock needs; `main() { println` is code
     for pattern in [&b"() {"[..], b"(){"] {
         if let Some(p) = bytes::find(b, pattern) {
@@ -1643,7 +1645,9 @@ fn shell(b: &[u8]) -> Option<&'static str> {
     if bytes::find(b, b"$(").is_some_and(|p| b.get(p + 2).is_some_and(|c| c.is_ascii_alphabetic() || *c == b'(')) {
         return Some("command substitution");
     }
-    windows_batch(b).or_else(|| shell_expansion(b)).or_else(|| shell_start(b))
+    // the keyword pass saw `if` or `for` at a word start, which every batch form begins with
+    let batch = if batch_words { windows_batch(b) } else { None };
+    batch.or_else(|| shell_expansion(b)).or_else(|| shell_start(b))
 }
 
 /// Shell forms without a separator: `\ls` (an alias bypass), `$SHELL -c ...`, brace expansion
@@ -1789,10 +1793,6 @@ fn shell_start(b: &[u8]) -> Option<&'static str> {
 }
 
 fn windows_batch(b: &[u8]) -> Option<&'static str> {
-    // every form below starts with `if` or `for`: most values hold neither
-    if bytes::find(b, b"if").is_none() && bytes::find(b, b"for").is_none() {
-        return None;
-    }
     let text = std::str::from_utf8(b).ok()?;
     let words: Vec<&str> = text.split_whitespace().take(64).collect();
     const COMPARE: &[&str] = &["==", "equ", "neq", "lss", "leq", "gtr", "geq"];
