@@ -142,21 +142,68 @@ pub fn attack_rates(detector: &Detector, dir: &Path) -> Result<BTreeMap<(String,
     for row in &patt {
         *rows_per_source.entry(s(row, "source")).or_default() += 1;
     }
-    for row in &patt {
-        if row.get("weak").and_then(Value::as_bool) == Some(true) {
+    for (label, value) in patt_vectors(&patt) {
+        if !patt_payload(&value.source, &rows_per_source) || one_character(&value.payload) {
             continue;
         }
-        if !patt_payload(s(row, "source"), &rows_per_source) {
-            continue;
-        }
-        let row = row.clone();
-        let label = s(&row, "label");
         let Some(classes) = accepted(&format!("patt_{label}")).or_else(|| accepted(label)) else { continue };
-        let value = s(&row, "payload");
-        let found = attack_classes(&scan_param(detector, value)).iter().any(|c| classes.contains(c));
-        rates.entry(("PayloadsAllTheThings".into(), label.into())).or_default().add(found, value);
+        let found = attack_classes(&scan_param(detector, &value.payload)).iter().any(|c| classes.contains(c));
+        rates.entry(("PayloadsAllTheThings".into(), label.into())).or_default().add(found, &value.payload);
     }
     Ok(rates)
+}
+
+/// One PayloadsAllTheThings payload: its text and the file it comes from.
+struct PattVector {
+    payload: String,
+    source: String,
+}
+
+/// How each record of html5sec's vector list (`MarioXSSVectors.txt`) ends; a record spans as
+/// many lines as its vector does.
+const HTML5SEC_END: &str = "//[\"'`-->]]>]</div>";
+
+/// The non-`weak` payloads with their labels. The corpus has one row per line of a file, but the
+/// html5sec list holds multi-line vectors (an SVG document, an XSLT sheet): its lines are joined
+/// back into the records the file delimits, since one line of a vector is not a payload.
+fn patt_vectors(patt: &[Value]) -> Vec<(&str, PattVector)> {
+    let mut vectors: Vec<(&str, PattVector)> = Vec::new();
+    let mut open = false;
+    for row in patt {
+        if row.get("weak").and_then(Value::as_bool) == Some(true) {
+            open = false;
+            continue;
+        }
+        let (label, source, payload) = (s(row, "label"), s(row, "source"), s(row, "payload"));
+        let multi_line = source.ends_with("/MarioXSSVectors.txt");
+        match vectors.last_mut() {
+            Some((last_label, last)) if open && multi_line && last.source == source && *last_label == label => {
+                last.payload.push('\n');
+                last.payload.push_str(payload);
+            }
+            _ => vectors.push((label, PattVector { payload: payload.to_owned(), source: source.to_owned() })),
+        }
+        open = multi_line && !payload.trim_end().ends_with(HTML5SEC_END);
+    }
+    vectors
+}
+
+/// Whether a payload is one character written as an HTML or JavaScript escape (`&#x003c;`,
+/// `&LT;`, `\u003c`): the corpus marks the short spellings of a lone `<` `weak`, as it does every
+/// row under 4 characters, and the longer spellings are the same probe.
+fn one_character(payload: &str) -> bool {
+    let p = payload.trim().to_ascii_lowercase();
+    let hex = |d: &str| !d.is_empty() && d.bytes().all(|c| c.is_ascii_hexdigit());
+    let dec = |d: &str| !d.is_empty() && d.bytes().all(|c| c.is_ascii_digit());
+    let entity = p.strip_prefix('&').map(|e| e.strip_suffix(';').unwrap_or(e));
+    match entity {
+        Some(e) => {
+            e.strip_prefix("#x").is_some_and(hex)
+                || e.strip_prefix('#').is_some_and(dec)
+                || ["lt", "gt", "quot", "apos", "amp"].contains(&e)
+        }
+        None => p.strip_prefix("\\x").or_else(|| p.strip_prefix("\\u")).is_some_and(|d| hex(d) && d.len() <= 4),
+    }
 }
 
 /// PayloadsAllTheThings keeps sample files (images, SVG and XML documents, notebooks, exploit
@@ -518,7 +565,10 @@ pub fn report() -> Result<String> {
     let _ = writeln!(
         md,
         "\nPayloadsAllTheThings rows that are lines of sample files (images, SVG and XML documents, notebooks, \
-         scripts) rather than payload lists are left out; `weak` rows too.\n"
+         scripts) rather than payload lists are left out; `weak` rows too, and rows that are one character \
+         written as an HTML or JavaScript escape (`&#x003c;`, `\\u003c`: the longer spellings of the `weak` \
+         `&lt`). The lines of html5sec's multi-line vectors (`MarioXSSVectors.txt`) are joined back into the \
+         vectors the file delimits.\n"
     );
     let _ = writeln!(md, "\nSome misses:\n");
     for ((corpus, class), rate) in &rates {

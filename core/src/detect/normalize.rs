@@ -37,11 +37,11 @@ pub fn normalize(value: &str) -> Cow<'_, str> {
         }
         text = decoded;
     }
+    if text.contains("\\u") || text.contains("\\x") {
+        text = decode_js_escapes(&text);
+    }
     if !text.is_ascii() {
         text = text.chars().map(fold_fullwidth).collect();
-    }
-    if text.contains("\\u") {
-        text = decode_js_escapes(&text);
     }
     text.retain(|c| c != '\0');
     text.make_ascii_lowercase();
@@ -153,30 +153,60 @@ fn fold_overlong(input: &[u8]) -> Vec<u8> {
     out
 }
 
-/// JavaScript `\u006f` escapes (also written `\\u006f` inside JSON strings).
+/// JavaScript `\u006f` and `\x6f` escapes (also written `\\u006f` inside JSON strings), as
+/// ModSecurity's `t:jsDecode` reads them. A run of `\x` escapes is bytes: UTF-8 where it is
+/// (`\xc2\xbc` is `¼`), one Latin-1 character per byte where not (a lone `\xbc` too is `¼`,
+/// which `fold_fullwidth` reads as the `<` a US-ASCII page makes of it).
 fn decode_js_escapes(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
+    let mut bytes: Vec<u8> = Vec::new();
     let mut rest = text;
-    while let Some(pos) = rest.find("\\u") {
+    while let Some(pos) = rest.find('\\') {
+        if pos > 0 {
+            flush_bytes(&mut bytes, &mut out);
+        }
         out.push_str(&rest[..pos]);
-        let hex_part = rest.get(pos + 2..pos + 6);
-        match hex_part.and_then(|h| u32::from_str_radix(h, 16).ok()).and_then(char::from_u32) {
-            Some(c) if hex_part.is_some_and(|h| h.bytes().all(|b| b.is_ascii_hexdigit())) => {
+        let after = &rest[pos + 1..];
+        let escape = |prefix: char, digits: usize| {
+            after
+                .strip_prefix(prefix)
+                .and_then(|h| h.get(..digits))
+                .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+        };
+        if let Some(byte) = escape('x', 2) {
+            bytes.push(byte as u8);
+            rest = &after[3..];
+            continue;
+        }
+        flush_bytes(&mut bytes, &mut out);
+        match escape('u', 4).and_then(char::from_u32) {
+            Some(c) => {
                 // drop a backslash that escaped this one
                 if out.ends_with('\\') {
                     out.pop();
                 }
                 out.push(c);
-                rest = &rest[pos + 6..];
+                rest = &after[5..];
             }
-            _ => {
-                out.push_str("\\u");
-                rest = &rest[pos + 2..];
+            None => {
+                out.push('\\');
+                rest = after;
             }
         }
     }
+    flush_bytes(&mut bytes, &mut out);
     out.push_str(rest);
     out
+}
+
+/// Appends the bytes of a run of `\x` escapes: UTF-8 where valid, Latin-1 elsewhere.
+fn flush_bytes(bytes: &mut Vec<u8>, out: &mut String) {
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        out.extend(chunk.invalid().iter().map(|&b| char::from(b)));
+    }
+    bytes.clear();
 }
 
 /// Numeric (`&#60;`, `&#x3c;`, with or without `;`) and the named entities attacks use.
@@ -256,5 +286,10 @@ mod tests {
         assert_eq!(normalize("＜script＞"), "<script>");
         assert_eq!(normalize("c\\u006Fnsole"), "console");
         assert_eq!(normalize("\\\\u0070roto \\uZZZZ"), "proto \\uzzzz");
+        // `\x` runs are bytes: UTF-8 where valid, Latin-1 otherwise, then the US-ASCII fold
+        assert_eq!(normalize("\\x3cb\\x3E"), "<b>");
+        assert_eq!(normalize("\\xbcscript\\xbe"), "<script>");
+        assert_eq!(normalize("\\xc2\\xbcs\\xc3\\xa9"), "<s\u{e9}");
+        assert_eq!(normalize("C:\\xampp\\x"), "c:\\xampp\\x");
     }
 }

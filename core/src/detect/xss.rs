@@ -407,7 +407,9 @@ pub fn detect(s: &str) -> Option<&'static str> {
     {
         return Some("template literal call");
     }
-    if s.contains("<?import") || s.contains("xmlns:xss") {
+    // `<?import namespace=.. implementation=..>` loads an IE behavior; `<import implementation=`
+    // is the same element without the processing-instruction mark
+    if s.contains("<?import") || s.contains("xmlns:xss") || s.contains("<import") && s.contains("implementation=") {
         return Some("HTML component import");
     }
     if s.contains("+adw-") || s.contains("+ad4-") {
@@ -589,7 +591,7 @@ fn tags(b: &[u8]) -> Option<&'static str> {
         let window = &b[i..b.len().min(i + MAX_TAG_BYTES)];
         let end = window.iter().position(|&c| c == b'>').map_or(i + window.len(), |p| i + p);
         let attrs = &b[i..end];
-        if has_handler(attrs) {
+        if has_handler(attrs, false) {
             return Some("tag with an event handler");
         }
         if TAGS.contains(&name) || full.contains(':') {
@@ -664,7 +666,7 @@ fn strip_block_comments(s: &str) -> String {
 }
 
 /// `onerror=` and friends: `on` + a known event stem, optional spaces, `=`.
-fn has_handler(attrs: &[u8]) -> bool {
+fn has_handler(attrs: &[u8], any_name: bool) -> bool {
     let mut i = 0;
     while i + 2 < attrs.len() {
         let boundary =
@@ -679,7 +681,10 @@ fn has_handler(attrs: &[u8]) -> bool {
             while k < attrs.len() && attrs[k].is_ascii_whitespace() {
                 k += 1;
             }
-            if attrs.get(k) == Some(&b'=') && EVENTS.iter().any(|e| stem.starts_with(e.as_bytes())) {
+            // unlisted names as long as the standard ones run (the longest listed is WebKit's)
+            let unlisted = any_name && (3..=32).contains(&stem.len());
+            let named = unlisted || EVENTS.iter().any(|e| stem.starts_with(e.as_bytes()));
+            if attrs.get(k) == Some(&b'=') && named {
                 return true;
             }
         }
@@ -700,8 +705,11 @@ fn handler_outside_tag(b: &[u8]) -> bool {
         let attr_context = matches!(before, Some(b'"' | b'\'' | b'/' | b'`'))
             || (pos == 0 && b.contains(&b'('))
             || (before.is_none() && b.len() < 64);
+        // only blanks before it (`  onfoo= `): that is an attribute being written, whatever its
+        // name, and browsers keep adding events (`onscrollend`) that no list has yet
+        let any_name = pos > 0 && before.is_none() && b.len() < 64;
         // a handler name and its `=` fit in 64 bytes
-        if attr_context && has_handler(&b[pos..b.len().min(pos + 64)]) {
+        if attr_context && has_handler(&b[pos..b.len().min(pos + 64)], any_name) {
             return true;
         }
         from = pos + 2;
@@ -814,6 +822,9 @@ mod tests {
             "data: , <x>",
             "\"><form action=//evil>",
             "\"><img src=x>",
+            "<import implementation=\"#default#time2\">",
+            // only blanks before an `on...=` name: an attribute being written, listed or not
+            "  onscrollend= ",
         ] {
             assert!(detect(&crate::detect::normalize(s)).is_some(), "missed {s}");
         }
@@ -837,6 +848,9 @@ mod tests {
             // markup pasted from a page: looks only, or a source left empty
             "v1_other_1\"><img class=\"size-full wp-image-2764",
             "listing-price\"> <img src=",
+            "import implementation details",
+            "  online=yes and more text after it that runs past sixty-four bytes of value",
+            "  onthisisaverylongwordthathasmorethanfiftycharacters= ",
         ] {
             let s = crate::detect::normalize(s);
             assert!(detect(&s).is_none(), "flagged {s}: {:?}", detect(&s));
