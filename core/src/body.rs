@@ -73,6 +73,9 @@ pub struct Walk {
     pub fields: Vec<BodyFieldOut>,
     /// False when the body ended early or was not valid JSON; `fields` holds what came before.
     pub complete: bool,
+    /// The path of the first `__proto__` or `prototype` key: where a prototype pollution would
+    /// start. Such a key usually holds an object, so no value's own key shows it.
+    pub prototype_key: Option<String>,
 }
 
 /// Whether a content type is JSON (`application/json`, `application/problem+json`, ...).
@@ -99,11 +102,11 @@ pub fn json_walk(body: &[u8], limits: WalkLimits, sink: &mut dyn FnMut(&str, &st
 type ValueSink<'k> = &'k mut dyn FnMut(&str, &str, &str);
 
 fn walk(body: &[u8], limits: WalkLimits, sink: Option<ValueSink<'_>>) -> Walk {
-    let mut state = State { fields: Vec::new(), path: String::from("$"), limits, sink };
+    let mut state = State { fields: Vec::new(), path: String::from("$"), limits, sink, prototype_key: None };
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let parsed = Node { state: &mut state, depth: 0 }.deserialize(&mut deserializer);
     let complete = parsed.is_ok() && deserializer.end().is_ok();
-    Walk { fields: state.fields, complete }
+    Walk { fields: state.fields, complete, prototype_key: state.prototype_key }
 }
 
 struct State<'k> {
@@ -111,6 +114,7 @@ struct State<'k> {
     path: String,
     limits: WalkLimits,
     sink: Option<ValueSink<'k>>,
+    prototype_key: Option<String>,
 }
 
 /// The last key of a path: `number` for `$.cards[*].number`, `a b` for `$['a b']`.
@@ -174,6 +178,9 @@ impl State<'_> {
                 self.path.push(c);
             }
             self.path.push_str("']");
+        }
+        if self.prototype_key.is_none() && matches!(key, "__proto__" | "prototype") {
+            self.prototype_key = Some(self.path.clone());
         }
     }
 }

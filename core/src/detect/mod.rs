@@ -326,11 +326,18 @@ impl Detector {
         let numeric = || value.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'+' | b'e' | b'E'));
         if self.config.attacks && site.direction == Direction::Request && !numeric() {
             let normalized = normalize(value);
-            self.attacks.scan(site, &normalized, &mut |class, reason, severity| {
-                if self.enabled(class) {
+            let mut found: Vec<&'static str> = Vec::new();
+            let mut emit = |class: &'static str, reason: &'static str, severity: u8| {
+                if self.enabled(class) && !found.contains(&class) {
+                    found.push(class);
                     out.push(attack_finding(site.direction, site.part, site.field, class, reason, severity));
                 }
-            });
+            };
+            self.attacks.scan(site, &normalized, &mut emit);
+            // an attack sent in base64 runs once the application decodes it
+            if let Some(decoded) = normalize::base64_text(value) {
+                self.attacks.scan(site, &normalize(&decoded), &mut emit);
+            }
         }
     }
 
@@ -521,7 +528,15 @@ impl Detector {
                     self.scan_name(direction, Part::Body, key, out);
                 }
             };
-            return Some(json_walk(body, limits, &mut sink));
+            let walk = json_walk(body, limits, &mut sink);
+            // `{"__proto__": {"admin": true}}`: the polluting key holds an object, which no
+            // value's own key shows
+            if let Some(path) = walk.prototype_key.as_deref() {
+                if self.config.attacks && direction == Direction::Request {
+                    self.scan_name(direction, Part::Body, path, out);
+                }
+            }
+            return Some(walk);
         }
         if !scanning || body.is_empty() {
             return None;

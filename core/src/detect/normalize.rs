@@ -48,6 +48,61 @@ pub fn normalize(value: &str) -> Cow<'_, str> {
     Cow::Owned(text)
 }
 
+/// The text a value carries in base64 (`d2hpbGUodHJ1ZSk7`), when the whole value is base64 of
+/// printable text: CRS decodes such values too (`t:base64Decode`) because an attack sent encoded
+/// runs once the application decodes it. Tokens and IDs decode to binary and are left alone.
+pub fn base64_text(value: &str) -> Option<String> {
+    use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+    use base64::engine::{DecodePaddingMode, Engine};
+    const LENIENT: GeneralPurposeConfig = GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true);
+    const STANDARD: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::STANDARD, LENIENT);
+    const URL_SAFE: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::URL_SAFE, LENIENT);
+    let b = value.as_bytes();
+    // short values are words; 16 characters hold 12 bytes, enough for a payload
+    if !(16..=8192).contains(&b.len()) {
+        return None;
+    }
+    // ASCII's high bit is clear, so each 4-character group of encoded text starts with one of
+    // the first 32 letters of the alphabet: four looks reject most words and IDs
+    if ![0, 4, 8, 12].iter().all(|&i| matches!(b[i], b'A'..=b'Z' | b'a'..=b'f')) {
+        return None;
+    }
+    // one pass, left as soon as a byte is not base64: most values have a blank or `@` early
+    let (mut standard, mut url_safe, mut letters, mut digits, mut padding) = (false, false, false, false, 0);
+    for &c in b {
+        match c {
+            b'a'..=b'z' | b'A'..=b'Z' if padding == 0 => letters = true,
+            b'0'..=b'9' if padding == 0 => digits = true,
+            b'+' | b'/' if padding == 0 => standard = true,
+            b'-' | b'_' if padding == 0 => url_safe = true,
+            b'=' if padding < 2 => padding += 1,
+            _ => return None,
+        }
+    }
+    // all letters (a long word) or all digits carry nothing
+    if !(letters && digits || standard || url_safe) {
+        return None;
+    }
+    let body = &value[..b.len() - padding];
+    let engine = match (standard, url_safe) {
+        (true, true) => return None,
+        (_, true) => &URL_SAFE,
+        _ => &STANDARD,
+    };
+    // the first 3 bytes tell text from binary (random bytes pass with p = 0.05)
+    let printable = |d: &[u8]| d.iter().all(|c| c.is_ascii_graphic() || c.is_ascii_whitespace());
+    let mut head = [0u8; 3];
+    let head_len = engine.decode_slice(&body[..4], &mut head).ok()?;
+    if !printable(&head[..head_len]) {
+        return None;
+    }
+    let decoded = engine.decode(body).ok()?;
+    // printable ASCII, so the bytes are a `String` as they are
+    printable(&decoded).then(|| String::from_utf8(decoded).ok()).flatten()
+}
+
 fn hex(b: u8) -> Option<u8> {
     match b {
         b'0'..=b'9' => Some(b - b'0'),
@@ -272,6 +327,18 @@ fn decode_entities(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::normalize;
+
+    #[test]
+    fn base64_text_only_where_the_whole_value_is_text() {
+        use super::base64_text;
+        assert_eq!(base64_text("d2hpbGUodHJ1ZSk7Cg==").as_deref(), Some("while(true);\n"));
+        assert_eq!(base64_text("d2hpbGUodHJ1ZSk7Cg").as_deref(), Some("while(true);\n"));
+        // binary, a word, an ID, too short
+        assert_eq!(base64_text("3q2+7wAAAAD/////AAAAAA=="), None);
+        assert_eq!(base64_text("internationalization"), None);
+        assert_eq!(base64_text("550e8400-e29b-41d4-a716-446655440000"), None);
+        assert_eq!(base64_text("aGVsbG8="), None);
+    }
 
     #[test]
     fn decodes_the_usual_evasions() {

@@ -191,3 +191,21 @@ fn json_literals_skip_the_value_scan_but_their_keys_are_read() {
     let got = scan_json(&detector, Direction::Request, body);
     assert_eq!(got, vec![("nosqli".to_owned(), "request.body.$ne".to_owned())]);
 }
+
+#[test]
+fn prototype_pollution_in_an_object_key_is_found() {
+    let detector = Detector::default();
+    let got = scan_json(&detector, Direction::Request, r#"{"text":"a","title":{"__proto__":{"where":{"name":"x"}}}}"#);
+    assert_eq!(got, vec![("code_injection".to_owned(), "request.body.$.title.__proto__".to_owned())]);
+    let got = scan_json(&detector, Direction::Request, r#"{"constructor":{"prototype":{"isAdmin":true}}}"#);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(scan_json(&detector, Direction::Request, r#"{"prototypes":[{"name":"x"}]}"#).is_empty());
+}
+
+#[test]
+fn attacks_sent_in_base64_are_decoded() {
+    let detector = Detector::default();
+    let mut out = Findings::new(8);
+    detector.scan_path_and_query("/get", "eval=d2hpbGUodHJ1ZSk7Cg%3D%3D", &mut out);
+    assert!(out.items.iter().any(|f| f.class == "code_injection"), "{:?}", out.items);
+}
