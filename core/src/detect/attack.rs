@@ -2295,8 +2295,11 @@ fn url_value(v: &str, key: &str) -> Option<(&'static str, &'static str)> {
         });
         let script_target =
             [".php", ".txt", ".asp", ".jsp", ".cgi", ".pl", ".sh", ".exe"].iter().any(|e| rest.contains(e));
+        // APIs hand out web URLs to addresses now and then; an FTP URL to a bare address is
+        // a file being fetched from a host that has no name
+        let ftp = scheme.starts_with("ftp");
         if trailing_question
-            || (ip_host && (script_target || rfi_param))
+            || (ip_host && (script_target || rfi_param || ftp))
             || (rfi_param && script_target && key.len() > 3)
         {
             return Some(("rfi", "remote file inclusion URL"));
@@ -2515,6 +2518,7 @@ mod tests {
             ("url", "http://169.254.169.254/latest/meta-data/", "ssrf"),
             ("url", "gopher://127.0.0.1:6379/_INFO", "ssrf"),
             ("page", "http://66.240.183.75/shell.txt?", "rfi"),
+            ("tag", "ftp://1.1.1.1", "rfi"),
             ("name", "{{7*7}}", "ssti"),
             ("name", "${T(java.lang.Runtime).getRuntime().exec('id')}", "ssti"),
             ("user", "*)(uid=*))(|(uid=*", "ldap_injection"),

@@ -991,7 +991,9 @@ fn check(t: &Tokens, s: &[u8], quoted: bool) -> Option<&'static str> {
             let ends_with_comment = all.last() == Some(&Tok::Comment);
             // `"x" NOT "y"`: `not` is unary, no condition follows a string with it
             let unary = word_at(t, all, s, shift + i) == b"not";
-            condition(&code[i + 1..], &operand_text, ends_with_comment, quote, unary)
+            // `select 'and'` quotes a word in text; `' or '` starts with its break
+            let text_before = t.words.first().is_some_and(|&(_, end)| end > 0);
+            condition(&code[i + 1..], &operand_text, ends_with_comment, quote, unary, text_before)
         }
         Tok::Kw(Kw::Order | Kw::Group) if code.get(i + 1) == Some(&Tok::Kw(Kw::By)) => {
             let next = code.get(i + 2).copied();
@@ -1096,6 +1098,7 @@ fn condition<'s>(
     ends_with_comment: bool,
     quote: Option<u8>,
     unary: bool,
+    text_before: bool,
 ) -> Option<&'static str> {
     let in_quotes = quote.is_some();
     let mut i = 0;
@@ -1145,6 +1148,10 @@ fn condition<'s>(
         {
             None
         }
+        // `select 'and'`: a word quoted in text, whose operand is the empty string the
+        // application's quote closes (`'select ' and ''`, which tests nothing); a value that
+        // starts with its break (`' or '`) is the probe for it
+        None if text_before && !ends_with_comment && quote.is_some_and(|q| text(i) == [q]) => None,
         None if (ends_with_comment || in_quotes) && first != Tok::Ident => Some("always-true condition after a break"),
         None if first == Tok::Kw(Kw::Other) => Some("boolean condition after a break"),
         None if ends_with_comment => Some("condition after a break, rest commented out"),
@@ -1176,8 +1183,7 @@ fn select_from(rest: &[Tok], statement_start: bool) -> bool {
     let Some(from) = rest.iter().take(24).position(|t| *t == Tok::Kw(Kw::From)) else {
         // `select @@version`, `select 1,2,3`, `select load_file(`
         // a bare item must look like SQL: `select 1`, `select @@version`, not "Select Table"
-        let bare_item =
-            rest.len() <= 2 && matches!(item, Some(Tok::Num | Tok::Var | Tok::Func(_) | Tok::Op | Tok::Str { .. }));
+        let bare_item = rest.len() <= 2 && matches!(item, Some(Tok::Num | Tok::Var | Tok::Func(_) | Tok::Op));
         return statement_start
             && (bare_item
                 || matches!(rest.get(2), Some(Tok::Comma | Tok::LParen | Tok::Op))
@@ -1268,6 +1274,8 @@ mod tests {
             "aa'or column*column!='0",
             "' and 1+1",
             "1; exec sp_who",
+            "' or '",
+            "'and'",
         ] {
             assert!(detect_with(s, true).is_some(), "missed {s}");
         }
@@ -1291,6 +1299,8 @@ mod tests {
             "and",
             "2024-01-15",
             "union station",
+            "select 'and'",
+            "select 'abc'",
             // a string that never ends, `not` after a string, words joined by plus signs
             "foo\" or \"bar\"",
             "foo' or \"bar",
