@@ -616,10 +616,14 @@ fn read_span(b: &[u8], start: usize) -> (NumberSpan, usize) {
         // one separator (or `) ` / ` (` pairs in phone numbers) between digit groups
         let sep_len = match (c, b.get(i + 1)) {
             (b')', Some(b' ' | b'-')) | (b' ', Some(b'(')) => 2,
-            (b' ' | b'-' | b'.' | b'(' | b')' | b'/', _) => 1,
+            (b' ' | b'-' | b'.' | b'(' | b')' | b'/' | b':', _) => 1,
             _ => 0,
         };
-        if sep_len == 0 || !b.get(i + sep_len).is_some_and(u8::is_ascii_digit) {
+        // colons only between groups of four (`3123:4567:8909`), so `10.0.0.1:8080` still
+        // ends at its port
+        let colon_ok =
+            || span.groups.as_slice().last() == Some(&4) && span.separators.as_slice().iter().all(|&s| s == b':');
+        if sep_len == 0 || !b.get(i + sep_len).is_some_and(u8::is_ascii_digit) || (c == b':' && !colon_ok()) {
             break;
         }
         if span.digits.is_empty() && c != b'(' {
@@ -653,6 +657,13 @@ fn classify(span: &NumberSpan, hint: Hint, emit: &mut Emit<'_>) {
     let n = d.len();
     let only = |allowed: &[u8]| span.separators.as_slice().iter().all(|s| allowed.contains(s));
     let all_groups = span.groups.as_slice();
+    // colons group only Aadhaar numbers (`3123:4567:8909`); elsewhere they are times and ports
+    if span.separators.as_slice().contains(&b':') {
+        if !span.plus && n == 12 && all_groups == [4, 4, 4] && only(b":") && d[0] >= 2 && verhoeff(d) {
+            emit("aadhaar", if hint == Hint::Aadhaar { 0.99 } else { 0.85 });
+        }
+        return;
+    }
     // `192.168.1.0/24`: an address with a prefix length
     let cidr = all_groups.len() == 5 && span.separators.as_slice().last() == Some(&b'/') && all_groups[4] <= 3;
     let groups = if cidr { &all_groups[..4] } else { all_groups };
@@ -1241,6 +1252,9 @@ mod tests {
         assert!(classes("", "MAC: 01-23-45-67-89-AB").is_empty());
         assert!(classes("", "2024-01-15").is_empty());
         assert_eq!(classes("", "2345 6789 0124"), vec!["aadhaar"]);
+        assert_eq!(classes("", "3123:4567:8909"), vec!["aadhaar"]);
+        assert!(classes("", "at 12:30:45 on port 8080:443").is_empty());
+        assert_eq!(classes("", "10.0.0.1:8080"), vec!["ip_address"]);
         assert_eq!(classes("", "123.456.789-09"), vec!["br_cpf"]);
         assert_eq!(classes("", "1M8GDM9AXKP042788"), vec!["vin"]);
         assert_eq!(classes("", "37.774929, -122.419416"), vec!["coordinates"]);
