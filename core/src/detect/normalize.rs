@@ -8,14 +8,31 @@ use std::borrow::Cow;
 /// Most decoding rounds; three covers the double and triple encodings scanners use.
 const MAX_ROUNDS: usize = 3;
 
-pub fn normalize(value: &str) -> Cow<'_, str> {
-    // most values need nothing but lower case, and many not even that
-    let plain = value.bytes().all(|c| c.is_ascii() && !matches!(c, b'%' | b'&' | b'\\' | 0) && !c.is_ascii_uppercase());
-    if plain {
-        return Cow::Borrowed(value);
+/// `BYTE_CLASS` bits: a byte that starts an encoding (or is not ASCII), an upper-case letter.
+const ENCODED: u8 = 1;
+const UPPER: u8 = 2;
+const BYTE_CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        table[c] = if !b.is_ascii() || matches!(b, b'%' | b'&' | b'\\' | 0) {
+            ENCODED
+        } else if b.is_ascii_uppercase() {
+            UPPER
+        } else {
+            0
+        };
+        c += 1;
     }
-    if value.bytes().all(|c| c.is_ascii() && !matches!(c, b'%' | b'&' | b'\\' | 0)) {
-        return Cow::Owned(value.to_ascii_lowercase());
+    table
+};
+
+pub fn normalize(value: &str) -> Cow<'_, str> {
+    // most values need nothing but lower case, and many not even that: one pass tells which
+    let bits = value.bytes().fold(0u8, |bits, c| bits | BYTE_CLASS[usize::from(c)]);
+    if bits & ENCODED == 0 {
+        return if bits & UPPER != 0 { Cow::Owned(value.to_ascii_lowercase()) } else { Cow::Borrowed(value) };
     }
     let mut bytes: Vec<u8> = value.as_bytes().to_vec();
     for _ in 0..MAX_ROUNDS {
