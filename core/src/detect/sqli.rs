@@ -266,8 +266,20 @@ struct Tokens {
 
 const MAX_TOKENS: usize = 64;
 
+/// Bytes a word or number is made of: letters, digits, `_`, `$`, `.` and any non-ASCII byte.
+const WORD_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        table[c] = b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b == b'.' || b >= 0x80;
+        c += 1;
+    }
+    table
+};
+
 fn is_word_byte(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c == b'.' || c >= 0x80
+    WORD_BYTES[usize::from(c)]
 }
 
 /// Tokenizes `s` (lower case); `quote` puts the start of `s` inside a string of that quote.
