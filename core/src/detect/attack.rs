@@ -443,10 +443,10 @@ impl Rules {
         }
         let escaped_break = || any(SLASH) && (bytes::find(b, b"\\n").is_some() || bytes::find(b, b"\\r").is_some());
         if any(SHELL | ANGLE | BRACKET) || signals & SIGNAL_BATCH != 0 || escaped_break() {
-            if let Some(reason) = shell(b, signals & SIGNAL_BATCH != 0) {
+            if let Some(reason) = shell(v, signals & SIGNAL_BATCH != 0) {
                 once("command_injection", reason, 4);
             }
-        } else if let Some(reason) = shell_start(b) {
+        } else if let Some(reason) = shell_start(v) {
             once("command_injection", reason, 4);
         }
         if site.key == "filename" {
@@ -1549,7 +1549,8 @@ fn windows_or_probe_command(b: &[u8]) -> Option<&'static str> {
 /// Shell syntax that runs a command: a separator (`;`, `|`, `&`, backtick, `$(`, newline)
 /// followed by a known program, command substitution, `${IFS}`, shellshock, brace expansion,
 /// and Windows `for /f` / `if exist` batch syntax.
-fn shell(b: &[u8], batch_words: bool) -> Option<&'static str> {
+fn shell(v: &str, batch_words: bool) -> Option<&'static str> {
+    let b = v.as_bytes();
     // `() { :; }; cmd`: an empty function body, as shellshock needs; `main() { println` is code
     for pattern in [&b"() {"[..], b"(){"] {
         if let Some(p) = bytes::find(b, pattern) {
@@ -1647,7 +1648,7 @@ fn shell(b: &[u8], batch_words: bool) -> Option<&'static str> {
     }
     // the keyword pass saw `if` or `for` at a word start, which every batch form begins with
     let batch = if batch_words { windows_batch(b) } else { None };
-    batch.or_else(|| shell_expansion(b)).or_else(|| shell_start(b))
+    batch.or_else(|| shell_expansion(b)).or_else(|| shell_start(v))
 }
 
 /// Shell forms without a separator: `\ls` (an alias bypass), `$SHELL -c ...`, brace expansion
@@ -1672,8 +1673,12 @@ fn shell_oddities(b: &[u8]) -> Option<&'static str> {
             return Some("shell run from a variable");
         }
     }
-    if let Some(reason) = brace_expansion(b) {
-        return Some(reason);
+    // one pass for the two bytes the checks below need, instead of a search for each
+    let (brace, comma) = b.iter().fold((false, false), |(brace, comma), &c| (brace | (c == b'{'), comma | (c == b',')));
+    if brace {
+        if let Some(reason) = brace_expansion(b) {
+            return Some(reason);
+        }
     }
     let history = b.len() >= 4
         && b[0] == b'!'
@@ -1690,7 +1695,7 @@ fn shell_oddities(b: &[u8]) -> Option<&'static str> {
         }
     }
     for shell in [&b"sh,-c,"[..], b"bash,-c,"] {
-        if b.contains(&b',') && bytes::find(b, shell).is_some() {
+        if comma && bytes::find(b, shell).is_some() {
             return Some("shell handed to a program as its wrapper");
         }
     }
@@ -1723,13 +1728,15 @@ fn brace_expansion(b: &[u8]) -> Option<&'static str> {
 
 /// A value that starts with a program name that is not an English word (`ifconfig`,
 /// `time ifconfig`, `/bin/sh -c ...`).
-fn shell_start(b: &[u8]) -> Option<&'static str> {
+fn shell_start(v: &str) -> Option<&'static str> {
+    let b = v.as_bytes();
     if let Some(reason) = shell_oddities(b) {
         return Some(reason);
     }
     // most values start with a word that is no program: decide that without allocating
     let first = b.iter().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.')).count();
-    let head = std::str::from_utf8(&b[..first]).unwrap_or_default();
+    // ASCII up to `first`, so a char boundary
+    let head = v.get(..first).unwrap_or_default();
     // `perf --version`: a program and a long option
     if first > 0
         && b[first..].starts_with(b" --")
