@@ -377,6 +377,20 @@ pub fn scan_key_only(key: &str, value: &str, emit: &mut Emit<'_>) {
 
 /// Classes that only the field name can reveal, and numbers that only count with a name.
 fn by_key(hint: Hint, value: &str, emit: &mut Emit<'_>) {
+    // most fields hint nothing, or a class the value itself shows: no placeholder test for them
+    let key_only = matches!(
+        hint,
+        Hint::Password
+            | Hint::Secret
+            | Hint::Passport
+            | Hint::DriversLicense
+            | Hint::Birth
+            | Hint::Latitude
+            | Hint::Longitude
+    );
+    if !key_only {
+        return;
+    }
     let v = value.trim();
     let placeholder = v.is_empty()
         || v.len() > 256
