@@ -102,7 +102,15 @@ pub fn json_walk(body: &[u8], limits: WalkLimits, sink: &mut dyn FnMut(&str, &st
 type ValueSink<'k> = &'k mut dyn FnMut(&str, &str, &str);
 
 fn walk(body: &[u8], limits: WalkLimits, sink: Option<ValueSink<'_>>) -> Walk {
-    let mut state = State { fields: Vec::new(), path: String::from("$"), limits, sink, prototype_key: None };
+    let mut state = State {
+        fields: Vec::new(),
+        path: String::from("$"),
+        key: 0..0,
+        next_field: 0,
+        limits,
+        sink,
+        prototype_key: None,
+    };
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let parsed = Node { state: &mut state, depth: 0 }.deserialize(&mut deserializer);
     let complete = parsed.is_ok() && deserializer.end().is_ok();
@@ -112,6 +120,12 @@ fn walk(body: &[u8], limits: WalkLimits, sink: Option<ValueSink<'_>>) -> Walk {
 struct State<'k> {
     fields: Vec<BodyFieldOut>,
     path: String,
+    /// Where the last object key on `path` is written in it (`last_key` without the search):
+    /// set by `push_key`, put back when an object ends, as an array's elements share its key.
+    key: std::ops::Range<usize>,
+    /// The field after the one last recorded: arrays of objects repeat their fields in order,
+    /// so it is usually the next one.
+    next_field: usize,
     limits: WalkLimits,
     sink: Option<ValueSink<'k>>,
     prototype_key: Option<String>,
@@ -135,7 +149,7 @@ pub fn last_key(path: &str) -> &str {
 impl State<'_> {
     fn value(&mut self, value: &str) {
         if let Some(sink) = self.sink.as_mut() {
-            sink(&self.path, last_key(&self.path), value);
+            sink(&self.path, self.path.get(self.key.clone()).unwrap_or_default(), value);
         }
     }
 
@@ -154,11 +168,16 @@ impl State<'_> {
     }
 
     fn record(&mut self, field_type: FieldType) {
-        // Few fields per body: a linear scan beats hashing at this size.
-        if let Some(existing) = self.fields.iter_mut().find(|f| f.path == self.path) {
+        // Few fields per body: a linear scan beats hashing at this size, after a look at the
+        // field that followed the last one
+        let guess = self.fields.get(self.next_field).filter(|f| f.path == self.path).map(|_| self.next_field);
+        if let Some(i) = guess.or_else(|| self.fields.iter().position(|f| f.path == self.path)) {
+            let existing = &mut self.fields[i];
             existing.field_type = existing.field_type.merge(field_type);
+            self.next_field = i + 1;
         } else if self.fields.len() < self.limits.max_fields {
             self.fields.push(BodyFieldOut { path: self.path.clone(), field_type });
+            self.next_field = self.fields.len();
         }
     }
 
@@ -168,15 +187,19 @@ impl State<'_> {
             && !key.as_bytes()[0].is_ascii_digit();
         if plain {
             self.path.push('.');
+            let start = self.path.len();
             self.path.push_str(key);
+            self.key = start..self.path.len();
         } else {
             self.path.push_str("['");
+            let start = self.path.len();
             for c in key.chars() {
                 if c == '\'' || c == '\\' {
                     self.path.push('\\');
                 }
                 self.path.push(c);
             }
+            self.key = start..self.path.len();
             self.path.push_str("']");
         }
         if self.prototype_key.is_none() && matches!(key, "__proto__" | "prototype") {
@@ -281,6 +304,7 @@ impl<'de> Visitor<'de> for Node<'_, '_> {
             return Ok(FieldType::Object);
         }
         let len = state.path.len();
+        let key = state.key.clone();
         while map.next_key_seed(Key { state: &mut *state })?.is_some() {
             let value = map.next_value_seed(Node { state: &mut *state, depth: self.depth + 1 });
             match value {
@@ -294,6 +318,7 @@ impl<'de> Visitor<'de> for Node<'_, '_> {
                 }
             }
         }
+        state.key = key;
         Ok(FieldType::Object)
     }
 }
@@ -336,12 +361,24 @@ mod tests {
     #[test]
     fn values_reach_the_sink_with_path_and_key() {
         let mut seen = Vec::new();
-        let body = br#"{"cards":[{"number":4111111111111111}],"a b":"x","tags":["t"],"n":null}"#;
-        let walk = json_walk(body, WalkLimits::default(), &mut |p, k, v| seen.push(format!("{p}|{k}|{v}")));
+        let body =
+            br#"{"cards":[{"number":4111111111111111},7],"a b":"x","tags":["t"],"n":null,"o":{"p":{"q":1},"r":2}}"#;
+        let walk = json_walk(body, WalkLimits::default(), &mut |p, k, v| {
+            assert_eq!(k, last_key(p), "{p}");
+            seen.push(format!("{p}|{k}|{v}"))
+        });
         assert!(walk.complete);
         assert_eq!(
             seen,
-            vec!["$.cards[*].number|number|4111111111111111", "$['a b']|a b|x", "$.tags[*]|tags|t", "$.n|n|null"]
+            vec![
+                "$.cards[*].number|number|4111111111111111",
+                "$.cards[*]|cards|7",
+                "$['a b']|a b|x",
+                "$.tags[*]|tags|t",
+                "$.n|n|null",
+                "$.o.p.q|q|1",
+                "$.o.r|r|2"
+            ]
         );
         assert_eq!(last_key("$"), "");
     }
