@@ -153,17 +153,17 @@ impl State<'_> {
         }
     }
 
-    fn number(&mut self, value: impl fmt::Display) {
+    // numbers are most of many bodies: formatted on the stack by the crates serde_json itself
+    // writes numbers with, several times faster than `Display`
+    fn integer(&mut self, value: impl itoa::Integer) {
         if self.sink.is_some() {
-            // formatted on the stack: numbers are most of many bodies
-            let mut buf = [0u8; 40];
-            let mut cursor = std::io::Cursor::new(&mut buf[..]);
-            if std::io::Write::write_fmt(&mut cursor, format_args!("{value}")).is_ok() {
-                let len = usize::try_from(cursor.position()).unwrap_or(0);
-                if let Ok(text) = std::str::from_utf8(&buf[..len]) {
-                    self.value(text);
-                }
-            }
+            self.value(itoa::Buffer::new().format(value));
+        }
+    }
+
+    fn float(&mut self, value: f64) {
+        if self.sink.is_some() {
+            self.value(ryu::Buffer::new().format(value));
         }
     }
 
@@ -262,15 +262,15 @@ impl<'de> Visitor<'de> for Node<'_, '_> {
         Ok(FieldType::Boolean)
     }
     fn visit_i64<E>(self, v: i64) -> Result<FieldType, E> {
-        self.state.number(v);
+        self.state.integer(v);
         Ok(FieldType::Integer)
     }
     fn visit_u64<E>(self, v: u64) -> Result<FieldType, E> {
-        self.state.number(v);
+        self.state.integer(v);
         Ok(FieldType::Integer)
     }
     fn visit_f64<E>(self, v: f64) -> Result<FieldType, E> {
-        self.state.number(v);
+        self.state.float(v);
         Ok(FieldType::Number)
     }
     fn visit_str<E>(self, v: &str) -> Result<FieldType, E> {
