@@ -450,9 +450,10 @@ fn number_end(s: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// The keyword a word is, by hash (a linear scan of the table was most of the tokenizer's time).
+/// The keyword a word is, by hash (a linear scan of the table was most of the tokenizer's time);
+/// FxHash, as the words are short and come from the value, not from a map an attacker fills.
 fn keyword(word: &[u8]) -> Option<&'static Kw> {
-    static TABLE: std::sync::OnceLock<std::collections::HashMap<&'static [u8], Kw>> = std::sync::OnceLock::new();
+    static TABLE: std::sync::OnceLock<rustc_hash::FxHashMap<&'static [u8], Kw>> = std::sync::OnceLock::new();
     if word.len() > 9 {
         return None;
     }
