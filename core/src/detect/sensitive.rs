@@ -671,11 +671,22 @@ fn classify(span: &NumberSpan, hint: Hint, emit: &mut Emit<'_>) {
     let n = d.len();
     let only = |allowed: &[u8]| span.separators.as_slice().iter().all(|s| allowed.contains(s));
     let all_groups = span.groups.as_slice();
-    // colons group only Aadhaar numbers (`3123:4567:8909`); elsewhere they are times and ports
-    if span.separators.as_slice().contains(&b':') {
-        if !span.plus && n == 12 && all_groups == [4, 4, 4] && only(b":") && d[0] >= 2 && verhoeff(d) {
+    // Aadhaar: 12 digits, the first 2-9, a Verhoeff check, whole or grouped 4-4-4 by `separators`
+    let mut aadhaar = |separators: &[u8]| {
+        let found = !span.plus
+            && n == 12
+            && (all_groups == [12] || all_groups == [4, 4, 4])
+            && only(separators)
+            && d[0] >= 2
+            && verhoeff(d);
+        if found {
             emit("aadhaar", if hint == Hint::Aadhaar { 0.99 } else { 0.85 });
         }
+        found
+    };
+    // colons group only Aadhaar numbers (`3123:4567:8909`); elsewhere they are times and ports
+    if span.separators.as_slice().contains(&b':') {
+        aadhaar(b":");
         return;
     }
     // `192.168.1.0/24`: an address with a prefix length
@@ -713,8 +724,7 @@ fn classify(span: &NumberSpan, hint: Hint, emit: &mut Emit<'_>) {
             return;
         }
     }
-    if !span.plus && n == 12 && (groups == [12] || groups == [4, 4, 4]) && only(b" -") && d[0] >= 2 && verhoeff(d) {
-        emit("aadhaar", if hint == Hint::Aadhaar { 0.99 } else { 0.85 });
+    if aadhaar(b" -") {
         return;
     }
     if !span.plus && n == 11 {

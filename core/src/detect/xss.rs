@@ -682,9 +682,10 @@ fn has_handler(attrs: &[u8], any_name: bool) -> bool {
                 k += 1;
             }
             // unlisted names as long as the standard ones run (the longest listed is WebKit's)
-            let unlisted = any_name && (3..=32).contains(&stem.len());
-            let named = unlisted || EVENTS.iter().any(|e| stem.starts_with(e.as_bytes()));
-            if attrs.get(k) == Some(&b'=') && named {
+            let unlisted = || any_name && (3..=32).contains(&stem.len());
+            let listed = || EVENTS.iter().any(|e| stem.starts_with(e.as_bytes()));
+            // the `=` first: it is one byte, the event list is long
+            if attrs.get(k) == Some(&b'=') && (unlisted() || listed()) {
                 return true;
             }
         }
