@@ -142,21 +142,23 @@ pub fn attack_rates(detector: &Detector, dir: &Path) -> Result<BTreeMap<(String,
     for row in &patt {
         *rows_per_source.entry(s(row, "source")).or_default() += 1;
     }
-    for (label, value) in patt_vectors(&patt) {
-        if !patt_payload(&value.source, &rows_per_source) || one_character(&value.payload) {
+    for vector in patt_vectors(&patt) {
+        if !patt_payload(vector.source, &rows_per_source) || one_character(&vector.payload) {
             continue;
         }
+        let label = vector.label;
         let Some(classes) = accepted(&format!("patt_{label}")).or_else(|| accepted(label)) else { continue };
-        let found = attack_classes(&scan_param(detector, &value.payload)).iter().any(|c| classes.contains(c));
-        rates.entry(("PayloadsAllTheThings".into(), label.into())).or_default().add(found, &value.payload);
+        let found = attack_classes(&scan_param(detector, &vector.payload)).iter().any(|c| classes.contains(c));
+        rates.entry(("PayloadsAllTheThings".into(), label.into())).or_default().add(found, &vector.payload);
     }
     Ok(rates)
 }
 
-/// One PayloadsAllTheThings payload: its text and the file it comes from.
-struct PattVector {
+/// One PayloadsAllTheThings payload: its label, its text and the file it comes from.
+struct PattVector<'a> {
+    label: &'a str,
     payload: String,
-    source: String,
+    source: &'a str,
 }
 
 /// How each record of html5sec's vector list (`MarioXSSVectors.txt`) ends; a record spans as
@@ -166,8 +168,8 @@ const HTML5SEC_END: &str = "//[\"'`-->]]>]</div>";
 /// The non-`weak` payloads with their labels. The corpus has one row per line of a file, but the
 /// html5sec list holds multi-line vectors (an SVG document, an XSLT sheet): its lines are joined
 /// back into the records the file delimits, since one line of a vector is not a payload.
-fn patt_vectors(patt: &[Value]) -> Vec<(&str, PattVector)> {
-    let mut vectors: Vec<(&str, PattVector)> = Vec::new();
+fn patt_vectors(patt: &[Value]) -> Vec<PattVector<'_>> {
+    let mut vectors: Vec<PattVector<'_>> = Vec::new();
     let mut open = false;
     for row in patt {
         if row.get("weak").and_then(Value::as_bool) == Some(true) {
@@ -177,11 +179,11 @@ fn patt_vectors(patt: &[Value]) -> Vec<(&str, PattVector)> {
         let (label, source, payload) = (s(row, "label"), s(row, "source"), s(row, "payload"));
         let multi_line = source.ends_with("/MarioXSSVectors.txt");
         match vectors.last_mut() {
-            Some((last_label, last)) if open && multi_line && last.source == source && *last_label == label => {
+            Some(last) if open && multi_line && last.source == source && last.label == label => {
                 last.payload.push('\n');
                 last.payload.push_str(payload);
             }
-            _ => vectors.push((label, PattVector { payload: payload.to_owned(), source: source.to_owned() })),
+            _ => vectors.push(PattVector { label, payload: payload.to_owned(), source }),
         }
         open = multi_line && !payload.trim_end().ends_with(HTML5SEC_END);
     }
