@@ -2,7 +2,8 @@
 //! move with the machine's load (timings here move by ±10%):
 //! `valgrind --tool=cachegrind --cache-sim=no target/release/examples/scan_loop request_16k 100`,
 //! minus the same with 0 rounds (building the detector), divided by the rounds.
-//! Bodies: `request_1k` (an order), `request_16k` and `response_16k` (40 customer records).
+//! Bodies: `request_1k` (an order), `request_16k` and `response_16k` (40 customer records), or
+//! any JSON file, scanned as a request body.
 
 use meshward_core::body::WalkLimits;
 use meshward_core::detect::{Detector, Direction, Findings};
@@ -18,10 +19,13 @@ fn main() {
         "request_1k" => (Direction::Request, bodies::order_json()),
         "response_16k" => (Direction::Response, bodies::customers_json(40)),
         "request_16k" => (Direction::Request, bodies::customers_json(40)),
-        other => {
-            eprintln!("unknown body {other}: use request_1k, request_16k or response_16k");
-            std::process::exit(2);
-        }
+        path => match std::fs::read_to_string(path) {
+            Ok(body) => (Direction::Request, body),
+            Err(e) => {
+                eprintln!("{path}: {e}; name a JSON file or one of request_1k, request_16k, response_16k");
+                std::process::exit(2);
+            }
+        },
     };
     let detector = Detector::default();
     let mut findings = 0;

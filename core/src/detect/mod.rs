@@ -16,6 +16,7 @@ mod bytes;
 pub mod leak;
 mod normalize;
 mod sensitive;
+mod shape;
 mod sqli;
 pub mod walk;
 mod xss;
@@ -322,9 +323,10 @@ impl Detector {
                 }
             }
         }
-        // a number cannot carry an attack
+        // a number, a UUID or a timestamp cannot carry an attack
         let numeric = || value.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'+' | b'e' | b'E'));
-        if self.config.attacks && site.direction == Direction::Request && !numeric() {
+        if self.config.attacks && site.direction == Direction::Request && !numeric() && !shape::opaque(value.as_bytes())
+        {
             let normalized = normalize(value);
             let mut found: Vec<&'static str> = Vec::new();
             let mut emit = |class: &'static str, reason: &'static str, severity: u8| {

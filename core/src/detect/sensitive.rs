@@ -4,7 +4,7 @@
 //! (JWT headers are decoded), and key-based classes (`password`, `passport`, ...) by the name of
 //! the field that holds them. Field names also raise the confidence of value-based matches.
 
-use super::bytes;
+use super::{bytes, shape};
 use aho_corasick::AhoCorasick;
 use base64::Engine;
 
@@ -265,6 +265,15 @@ type Emit<'e> = dyn FnMut(&'static str, f32) + 'e;
 pub fn scan(secrets: &Secrets, hint: Hint, value: &str, emit: &mut Emit<'_>) {
     let bytes = value.as_bytes();
     by_key(hint, value, emit);
+    if shape::opaque(bytes) {
+        return;
+    }
+    scan_value(secrets, hint, value, emit);
+}
+
+/// The classes a value shows by itself, field-name hints aside.
+pub(super) fn scan_value(secrets: &Secrets, hint: Hint, value: &str, emit: &mut Emit<'_>) {
+    let bytes = value.as_bytes();
     // one pass tells which recognisers can match at all; most values (names, cities, plans,
     // timestamps) rule out all but one or two of them
     let summary = Summary::of(bytes);

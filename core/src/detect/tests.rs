@@ -209,3 +209,44 @@ fn attacks_sent_in_base64_are_decoded() {
     detector.scan_path_and_query("/get", "eval=d2hpbGUodHJ1ZSk7Cg%3D%3D", &mut out);
     assert!(out.items.iter().any(|f| f.class == "code_injection"), "{:?}", out.items);
 }
+
+proptest::proptest! {
+    /// The shortcut in `shape`: UUIDs and timestamps skip the attack checks and the value-based
+    /// sensitive classes because the full checks find nothing in them, under any field name but
+    /// a phone's (see `shaped_values_are_no_phone_numbers`).
+    #[test]
+    fn shaped_values_have_no_findings(
+        value in "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,9})?)?([Zz]|[+-][0-9]{2}:[0-9]{2})?",
+        key in "(x|q|url|redirect|next|callback|file|filename|path|host|id|uuid|created_at|dob|card_number|ssn|iban|token|api_key|ip|lat)",
+    ) {
+        proptest::prop_assert!(shape::opaque(value.as_bytes()), "{value}");
+        let detector = Detector::default();
+        let site = Site { direction: Direction::Request, part: Part::Body, field: &key, key: &key };
+        let mut found = Vec::new();
+        let mut attack = |class: &'static str, _: &'static str, _: u8| found.push(class);
+        detector.attacks.scan(site, &normalize(&value), &mut attack);
+        if let Some(decoded) = normalize::base64_text(&value) {
+            detector.attacks.scan(site, &normalize(&decoded), &mut attack);
+        }
+        let mut sensitive = |class: &'static str, _: f32| found.push(class);
+        sensitive::scan_value(&detector.secrets, sensitive::hint(&key), &value, &mut sensitive);
+        proptest::prop_assert!(found.is_empty(), "{value} under {key}: {found:?}");
+    }
+}
+
+/// Under a field named like a phone, the number checks took a UUID's last group or a timestamp's
+/// digits for a phone number; the shape shortcut no longer asks them.
+#[test]
+fn shaped_values_are_no_phone_numbers() {
+    let detector = Detector::default();
+    for value in ["7c9e6679-7425-40de-944b-000000000003", "0000-00-00T00:00:00.00000"] {
+        let mut out = Findings::new(8);
+        let site = Site { direction: Direction::Request, part: Part::Body, field: "phone", key: "phone" };
+        detector.scan_value(site, value, &mut out);
+        assert!(out.items.is_empty(), "{value}: {:?}", out.items);
+    }
+    let body =
+        r#"{"phone":"+1 415 555 0003","dob":"1985-04-12T00:00:00Z","id":"7c9e6679-7425-40de-944b-000000000003"}"#;
+    let got = scan_json(&detector, Direction::Response, body);
+    assert_eq!(got.iter().map(|(class, _)| class.as_str()).collect::<Vec<_>>(), ["phone", "date_of_birth"], "{got:?}");
+}
