@@ -690,7 +690,10 @@ fn encoded_traversal(b: &[u8]) -> Option<&'static str> {
     // everything up to and including the file name is one token: prose stops at its first blank,
     // so no part `junk` reads holds one
     let b = &b[..b.iter().position(u8::is_ascii_whitespace).unwrap_or(b.len())];
-    for target in TARGETS {
+    // with fewer than two dots no prefix is `dotted`, and only the `passwd` separators are left
+    // (an email address has one dot before its domain and gets one search instead of six)
+    let targets = if dotted(b) { TARGETS } else { &TARGETS[..1] };
+    for target in targets {
         let Some(p) = bytes::find(b, target) else { continue };
         let prefix = &b[..p];
         if junk(prefix) && dotted(prefix) {
