@@ -111,7 +111,15 @@ fn walk(body: &[u8], limits: WalkLimits, sink: Option<ValueSink<'_>>) -> Walk {
         sink,
         prototype_key: None,
     };
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    // One UTF-8 check over the whole body instead of one per string: from a `str`, serde_json
+    // takes its strings as they are (7% of a 16 KiB scan went to validating them one by one). A
+    // body that is not UTF-8 is walked up to its first invalid byte, which is where parsing bytes
+    // would have stopped too: such a byte can only be inside a string.
+    let text = match std::str::from_utf8(body) {
+        Ok(text) => text,
+        Err(e) => std::str::from_utf8(&body[..e.valid_up_to()]).unwrap_or_default(),
+    };
+    let mut deserializer = serde_json::Deserializer::from_str(text);
     let parsed = Node { state: &mut state, depth: 0 }.deserialize(&mut deserializer);
     let complete = parsed.is_ok() && deserializer.end().is_ok();
     Walk { fields: state.fields, complete, prototype_key: state.prototype_key }
@@ -403,6 +411,13 @@ mod tests {
         assert_eq!(paths, vec!["$.id", "$.user.email", "$.user.tags[*]"]);
         let walk = json_fields(&[0xff, 0xfe], WalkLimits::default());
         assert!(!walk.complete && walk.fields.is_empty());
+        // a byte that is not UTF-8 ends the walk where it stands, in the middle of a string or
+        // cut off in its middle by a body cap; what came before is kept
+        for bad in [&b"{\"id\": 7, \"name\": \"Jos\xe9\", \"age\": 3}"[..], b"{\"id\": 7, \"name\": \"Jos\xc3"] {
+            let walk = json_fields(bad, WalkLimits::default());
+            let paths: Vec<&str> = walk.fields.iter().map(|f| f.path.as_str()).collect();
+            assert!(!walk.complete && paths == ["$.id"], "{paths:?}");
+        }
         assert!(!json_fields(br#"{"a":1} trailing"#, WalkLimits::default()).complete);
         assert!(json_fields(br#"{"a":1}"#, WalkLimits::default()).complete);
     }
