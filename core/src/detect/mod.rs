@@ -310,11 +310,12 @@ impl Detector {
         if value.is_empty() {
             return;
         }
+        let opaque = shape::opaque(value.as_bytes());
         if self.config.sensitive {
             let hint = self.hints.hint(site.key);
             let mut emit =
                 |class: &'static str, confidence: f32| self.emit_sensitive(site, class, confidence, value, out);
-            sensitive::scan(&self.secrets, hint, value, &mut emit);
+            sensitive::scan(&self.secrets, hint, value, opaque, &mut emit);
             for custom in &self.custom {
                 let key_ok = custom.key.as_ref().is_none_or(|k| k.is_match(site.key));
                 if key_ok && custom.value.is_match(value) && self.enabled(&custom.name) {
@@ -325,8 +326,7 @@ impl Detector {
         }
         // a number, a UUID or a timestamp cannot carry an attack
         let numeric = || value.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'+' | b'e' | b'E'));
-        if self.config.attacks && site.direction == Direction::Request && !numeric() && !shape::opaque(value.as_bytes())
-        {
+        if self.config.attacks && site.direction == Direction::Request && !numeric() && !opaque {
             let normalized = normalize(value);
             let mut found: Vec<&'static str> = Vec::new();
             let mut emit = |class: &'static str, reason: &'static str, severity: u8| {

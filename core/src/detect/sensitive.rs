@@ -4,7 +4,7 @@
 //! (JWT headers are decoded), and key-based classes (`password`, `passport`, ...) by the name of
 //! the field that holds them. Field names also raise the confidence of value-based matches.
 
-use super::{bytes, shape};
+use super::bytes;
 use aho_corasick::AhoCorasick;
 use base64::Engine;
 
@@ -262,13 +262,13 @@ type Emit<'e> = dyn FnMut(&'static str, f32) + 'e;
 
 /// Scans one value and calls `emit(class, confidence)` for each class found.
 /// `hint` is `hint(site.key)`, computed once per key by the caller.
-pub fn scan(secrets: &Secrets, hint: Hint, value: &str, emit: &mut Emit<'_>) {
-    let bytes = value.as_bytes();
+/// `opaque`: the value is a UUID or a timestamp (`shape::opaque`), which only its field name can
+/// make sensitive.
+pub fn scan(secrets: &Secrets, hint: Hint, value: &str, opaque: bool, emit: &mut Emit<'_>) {
     by_key(hint, value, emit);
-    if shape::opaque(bytes) {
-        return;
+    if !opaque {
+        scan_value(secrets, hint, value, emit);
     }
-    scan_value(secrets, hint, value, emit);
 }
 
 /// The classes a value shows by itself, field-name hints aside.
@@ -1238,7 +1238,7 @@ mod tests {
     fn classes(key: &str, value: &str) -> Vec<&'static str> {
         let secrets = Secrets::new();
         let mut out = Vec::new();
-        scan(&secrets, hint(key), value, &mut |c, _| out.push(c));
+        scan(&secrets, hint(key), value, crate::detect::shape::opaque(value.as_bytes()), &mut |c, _| out.push(c));
         out.sort_unstable();
         out.dedup();
         out
