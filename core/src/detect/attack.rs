@@ -341,7 +341,15 @@ impl Rules {
             &[],
         ];
         let rules: Vec<&'static Rule> = groups.iter().flat_map(|g| g.iter()).collect();
-        let automaton = AhoCorasick::new(rules.iter().map(|r| r.pattern)).ok();
+        // a DFA: every request value goes through this automaton, and the NFA the crate picks
+        // for this many patterns took 48 instructions a byte in its overlapping search against
+        // 20 here (-10% on the Envoy benchmark's 1 KiB request). It costs 1.9 MB per worker
+        // against 0.2 MB, small beside the event buffers (17 MiB by default), and about 10 ms
+        // more to build when the filter is configured.
+        let automaton = aho_corasick::AhoCorasickBuilder::new()
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(rules.iter().map(|r| r.pattern))
+            .ok();
         Rules { automaton, rules }
     }
 
