@@ -528,6 +528,11 @@ impl Rules {
     /// Keyword rules in one pass; returns the signal words seen.
     fn keywords(&self, b: &[u8], once: &mut dyn FnMut(&'static str, &'static str, u8)) -> u32 {
         let Some(automaton) = self.automaton.as_ref() else { return u32::MAX };
+        // most values hold no keyword at all, and asking that first is cheaper than setting up
+        // the overlapping search (which finds nothing where this finds nothing)
+        if !automaton.is_match(b) {
+            return 0;
+        }
         let mut signals = 0;
         for m in automaton.find_overlapping_iter(b) {
             let Some(rule) = self.rules.get(m.pattern().as_usize()) else { continue };
