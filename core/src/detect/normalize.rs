@@ -3,7 +3,7 @@
 //! `%c0%ae`), HTML entities, NUL bytes removed, ASCII lower case. Attack rules match on this
 //! form only, so every rule sees through the same evasions.
 
-use std::borrow::Cow;
+use arrayvec::ArrayString;
 
 /// Most decoding rounds; three covers the double and triple encodings scanners use.
 const MAX_ROUNDS: usize = 3;
@@ -28,11 +28,59 @@ const BYTE_CLASS: [u8; 256] = {
     table
 };
 
-pub fn normalize(value: &str) -> Cow<'_, str> {
+/// A value as the attack rules read it: borrowed when it needs no change, on the stack when only
+/// its case changes and it is short (names, cities, sentences: most values that have capitals).
+pub enum Normalized<'a> {
+    Borrowed(&'a str),
+    Short(ArrayString<SHORT>),
+    Owned(String),
+}
+
+const SHORT: usize = 96;
+
+impl std::ops::Deref for Normalized<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            Normalized::Borrowed(s) => s,
+            Normalized::Short(s) => s,
+            Normalized::Owned(s) => s,
+        }
+    }
+}
+
+impl std::fmt::Debug for Normalized<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl std::fmt::Display for Normalized<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
+    }
+}
+
+impl PartialEq<&str> for Normalized<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        **self == **other
+    }
+}
+
+pub fn normalize(value: &str) -> Normalized<'_> {
     // most values need nothing but lower case, and many not even that: one pass tells which
     let bits = value.bytes().fold(0u8, |bits, c| bits | BYTE_CLASS[usize::from(c)]);
     if bits & ENCODED == 0 {
-        return if bits & UPPER != 0 { Cow::Owned(value.to_ascii_lowercase()) } else { Cow::Borrowed(value) };
+        if bits & UPPER == 0 {
+            return Normalized::Borrowed(value);
+        }
+        if let Ok(mut short) = ArrayString::<SHORT>::from(value) {
+            // ASCII case only: byte lengths stay as they are
+            short.make_ascii_lowercase();
+            return Normalized::Short(short);
+        }
+        return Normalized::Owned(value.to_ascii_lowercase());
     }
     let mut bytes: Vec<u8> = value.as_bytes().to_vec();
     for _ in 0..MAX_ROUNDS {
@@ -62,7 +110,7 @@ pub fn normalize(value: &str) -> Cow<'_, str> {
     }
     text.retain(|c| c != '\0');
     text.make_ascii_lowercase();
-    Cow::Owned(text)
+    Normalized::Owned(text)
 }
 
 /// The text a value carries in base64 (`d2hpbGUodHJ1ZSk7`), when the whole value is base64 of

@@ -1,5 +1,12 @@
 use super::*;
 
+/// One detector for every test here: building its keyword DFA takes tens of milliseconds in a
+/// debug build, which the proptests would pay per case.
+fn shared_detector() -> &'static Detector {
+    static DETECTOR: std::sync::OnceLock<Detector> = std::sync::OnceLock::new();
+    DETECTOR.get_or_init(Detector::default)
+}
+
 fn scan_json(detector: &Detector, direction: Direction, body: &str) -> Vec<(String, String)> {
     let mut out = Findings::new(64);
     let walk = detector.scan_body(
@@ -15,10 +22,10 @@ fn scan_json(detector: &Detector, direction: Direction, body: &str) -> Vec<(Stri
 
 #[test]
 fn json_body_findings_carry_class_and_location() {
-    let detector = Detector::default();
+    let detector = shared_detector();
     let body =
         r#"{"cards":[{"number":"4111 1111 1111 1111"},{"number":5500005555555559}],"q":"1' or '1'='1","name":"Ann"}"#;
-    let got = scan_json(&detector, Direction::Request, body);
+    let got = scan_json(detector, Direction::Request, body);
     assert_eq!(
         got,
         vec![
@@ -27,14 +34,14 @@ fn json_body_findings_carry_class_and_location() {
         ]
     );
     // responses: sensitive data only
-    let got = scan_json(&detector, Direction::Response, body);
+    let got = scan_json(detector, Direction::Response, body);
     assert_eq!(got, vec![("credit_card".to_owned(), "response.body.$.cards[*].number".to_owned())]);
 }
 
 #[test]
 fn values_never_leave_unless_masking_is_on() {
     let body = r#"{"card":"4111111111111111"}"#;
-    let detector = Detector::default();
+    let detector = shared_detector();
     let mut out = Findings::new(8);
     detector.scan_body(Direction::Response, "application/json", body.as_bytes(), WalkLimits::default(), &mut out);
     assert_eq!(out.items.len(), 1);
@@ -74,7 +81,7 @@ fn classes_can_be_switched_off_and_added() {
 
 #[test]
 fn query_form_multipart_headers_and_cookies() {
-    let detector = Detector::default();
+    let detector = shared_detector();
     let mut out = Findings::new(64);
     detector.scan_path_and_query("/files/..%2f..%2fetc/passwd", "q=%27+or+1%3D1--&user[$ne]=x", &mut out);
     detector.scan_body(
@@ -111,7 +118,7 @@ fn query_form_multipart_headers_and_cookies() {
 
 #[test]
 fn text_bodies_and_limits() {
-    let detector = Detector::default();
+    let detector = shared_detector();
     let mut out = Findings::new(2);
     let text = "key AKIAZ3MHQ5TQ2VX7RD4K mail a@example.com card 4111111111111111";
     detector.scan_body(Direction::Response, "text/plain", text.as_bytes(), WalkLimits::default(), &mut out);
@@ -130,7 +137,7 @@ proptest::proptest! {
     /// Arbitrary bytes in every part: no panic, bounded output.
     #[test]
     fn any_input_is_safe(body in proptest::collection::vec(proptest::num::u8::ANY, 0..600), text in ".{0,200}") {
-        let detector = Detector::default();
+        let detector = shared_detector();
         let mut out = Findings::new(16);
         for ct in ["application/json", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "text/plain"] {
             detector.scan_body(Direction::Request, ct, &body, WalkLimits::default(), &mut out);
@@ -147,7 +154,7 @@ proptest::proptest! {
 /// quadratic scan of these 256 KiB values takes minutes and would stall the test run.
 #[test]
 fn pathological_inputs_stay_linear() {
-    let detector = Detector::default();
+    let detector = shared_detector();
     let n = 256 * 1024;
     let values = [
         "<".repeat(n),
@@ -184,27 +191,27 @@ fn pathological_inputs_stay_linear() {
 
 #[test]
 fn json_literals_skip_the_value_scan_but_their_keys_are_read() {
-    let detector = Detector::default();
+    let detector = shared_detector();
     // literals skip the value scan (speed), yet a NoSQL operator whose value is `null` is still
     // found by its key, and a boolean under a password key is still no password
     let body = r#"{"password":true,"remember":false,"user":{"$ne":null}}"#;
-    let got = scan_json(&detector, Direction::Request, body);
+    let got = scan_json(detector, Direction::Request, body);
     assert_eq!(got, vec![("nosqli".to_owned(), "request.body.$ne".to_owned())]);
 }
 
 #[test]
 fn prototype_pollution_in_an_object_key_is_found() {
-    let detector = Detector::default();
-    let got = scan_json(&detector, Direction::Request, r#"{"text":"a","title":{"__proto__":{"where":{"name":"x"}}}}"#);
+    let detector = shared_detector();
+    let got = scan_json(detector, Direction::Request, r#"{"text":"a","title":{"__proto__":{"where":{"name":"x"}}}}"#);
     assert_eq!(got, vec![("code_injection".to_owned(), "request.body.$.title.__proto__".to_owned())]);
-    let got = scan_json(&detector, Direction::Request, r#"{"constructor":{"prototype":{"isAdmin":true}}}"#);
+    let got = scan_json(detector, Direction::Request, r#"{"constructor":{"prototype":{"isAdmin":true}}}"#);
     assert_eq!(got.len(), 1, "{got:?}");
-    assert!(scan_json(&detector, Direction::Request, r#"{"prototypes":[{"name":"x"}]}"#).is_empty());
+    assert!(scan_json(detector, Direction::Request, r#"{"prototypes":[{"name":"x"}]}"#).is_empty());
 }
 
 #[test]
 fn attacks_sent_in_base64_are_decoded() {
-    let detector = Detector::default();
+    let detector = shared_detector();
     let mut out = Findings::new(8);
     detector.scan_path_and_query("/get", "eval=d2hpbGUodHJ1ZSk7Cg%3D%3D", &mut out);
     assert!(out.items.iter().any(|f| f.class == "code_injection"), "{:?}", out.items);
@@ -220,7 +227,7 @@ proptest::proptest! {
         key in "(x|q|url|redirect|next|callback|file|filename|path|host|id|uuid|created_at|dob|card_number|ssn|iban|token|api_key|ip|lat)",
     ) {
         proptest::prop_assert!(shape::opaque(value.as_bytes()), "{value}");
-        let detector = Detector::default();
+        let detector = shared_detector();
         let site = Site { direction: Direction::Request, part: Part::Body, field: &key, key: &key };
         let mut found = Vec::new();
         let mut attack = |class: &'static str, _: &'static str, _: u8| found.push(class);
@@ -238,7 +245,7 @@ proptest::proptest! {
 /// digits for a phone number; the shape shortcut no longer asks them.
 #[test]
 fn shaped_values_are_no_phone_numbers() {
-    let detector = Detector::default();
+    let detector = shared_detector();
     for value in ["7c9e6679-7425-40de-944b-000000000003", "0000-00-00T00:00:00.00000"] {
         let mut out = Findings::new(8);
         let site = Site { direction: Direction::Request, part: Part::Body, field: "phone", key: "phone" };
@@ -247,6 +254,6 @@ fn shaped_values_are_no_phone_numbers() {
     }
     let body =
         r#"{"phone":"+1 415 555 0003","dob":"1985-04-12T00:00:00Z","id":"7c9e6679-7425-40de-944b-000000000003"}"#;
-    let got = scan_json(&detector, Direction::Response, body);
+    let got = scan_json(detector, Direction::Response, body);
     assert_eq!(got.iter().map(|(class, _)| class.as_str()).collect::<Vec<_>>(), ["phone", "date_of_birth"], "{got:?}");
 }
