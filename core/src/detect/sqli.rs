@@ -772,15 +772,10 @@ fn check(t: &Tokens, s: &[u8], quoted: bool) -> Option<&'static str> {
     // comments out of the way for structure checks, but remember where they were (on the
     // stack: a tokenizer never yields more than MAX_TOKENS, and this runs up to three times per
     // value)
-    let mut code_buf = [Tok::Other; MAX_TOKENS];
-    let mut n = 0;
-    for &x in all.iter().filter(|x| **x != Tok::Comment) {
-        if let Some(slot) = code_buf.get_mut(n) {
-            *slot = x;
-            n += 1;
-        }
-    }
-    let code = &code_buf[..n];
+    let code_buf: ArrayVec<Tok, MAX_TOKENS> =
+        all.iter().copied().filter(|x| *x != Tok::Comment).take(MAX_TOKENS).collect();
+    let code = &code_buf[..];
+    let n = code.len();
     let kw_count = code.iter().filter(|x| matches!(x, Tok::Kw(_))).count();
     if t.executable_comment && kw_count > 0 {
         return Some("MySQL executable comment");
