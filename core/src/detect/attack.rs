@@ -1450,12 +1450,30 @@ const TOOL_FAMILIES: &[&str] = &["ansible", "chef-", "rmt-", "aa-", "systemd-", 
 /// Interpreters that are run with a version in their name (`python3.10`).
 const INTERPRETERS: &[&str] = &["python", "perl", "ruby", "php", "node", "lua", "gcc", "java"];
 
-/// Whether `windows_or_probe_command` may match a value starting with this word.
-fn may_start_probe(word: &str) -> bool {
+/// What a value's first word can start, for `shell_start`'s first test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StartWord {
+    /// a program no English text starts with (`UNAMBIGUOUS`), also with a version (`python3`)
+    Program,
+    /// a prefix (`sudo`, `nohup`) or a word `windows_or_probe_command` reads (`dir`, `sleep`)
+    Other,
+}
+
+/// The first words `shell_start` goes on from, in one map: most values start with none of them,
+/// and one lookup answers that where four lists were searched.
+fn start_words() -> &'static rustc_hash::FxHashMap<&'static str, StartWord> {
+    static MAP: std::sync::OnceLock<rustc_hash::FxHashMap<&'static str, StartWord>> = std::sync::OnceLock::new();
+    MAP.get_or_init(|| {
+        let other = PREFIXES.iter().chain(WINDOWS_PATH_COMMANDS).chain(PROBE_WORDS).map(|w| (*w, StartWord::Other));
+        // programs last: a word on both lists is a program
+        other.chain(UNAMBIGUOUS.iter().map(|w| (*w, StartWord::Program))).collect()
+    })
+}
+
+/// Whether a word starts like a tool family or an interpreter (`ansible-vault`, `python3.10`).
+fn tool_prefix(word: &str) -> bool {
     let Some(&first) = word.as_bytes().first() else { return false };
-    WINDOWS_PATH_COMMANDS.contains(&word)
-        || PROBE_WORDS.contains(&word)
-        || tool_prefixes().get(usize::from(first)).is_some_and(|names| names.iter().any(|f| word.starts_with(f)))
+    tool_prefixes().get(usize::from(first)).is_some_and(|names| names.iter().any(|f| word.starts_with(f)))
 }
 
 /// The tool-family and interpreter names by first byte: this runs on most values, and most
@@ -1767,9 +1785,10 @@ fn shell_start(v: &str) -> Option<&'static str> {
     if first > 0 && !tricks && !path {
         // the set lookups first: the probe words are a linear list
         let base = head.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
-        let set = unambiguous_set();
-        let program = set.contains(head) || set.contains(base) || PREFIXES.contains(&head);
-        if !program && !may_start_probe(head) {
+        let starts = start_words();
+        let known = starts.get(head).is_some()
+            || (base.len() < head.len() && starts.get(base).is_some_and(|kind| *kind == StartWord::Program));
+        if !known && !tool_prefix(head) {
             return None;
         }
     }
