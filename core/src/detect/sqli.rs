@@ -294,9 +294,13 @@ fn is_word_byte(c: u8) -> bool {
     WORD_BYTES[usize::from(c)]
 }
 
-/// Tokenizes `s` (lower case); `quote` puts the start of `s` inside a string of that quote.
-fn tokenize(s: &[u8], quote: Option<u8>) -> Tokens {
-    let mut t = Tokens { toks: ArrayVec::new(), words: ArrayVec::new(), executable_comment: false };
+/// Tokenizes `s` (lower case) into `t`, which it clears first (one `Tokens` serves every pass
+/// over a value: returning a fresh one copied its kilobyte each time); `quote` puts the start of
+/// `s` inside a string of that quote.
+fn tokenize(s: &[u8], quote: Option<u8>, t: &mut Tokens) {
+    t.toks.clear();
+    t.words.clear();
+    t.executable_comment = false;
     let mut i = 0;
     if let Some(q) = quote {
         let (end, closed) = string_end(s, 0, q);
@@ -417,7 +421,6 @@ fn tokenize(s: &[u8], quote: Option<u8>) -> Tokens {
         };
         t.push(tok, (start, i));
     }
-    t
 }
 
 fn string_end(s: &[u8], from: usize, q: u8) -> (usize, bool) {
@@ -540,13 +543,14 @@ pub(crate) fn detect_with(s: &str, fragment_words: bool) -> Option<&'static str>
             return Some("string closed and statement ended");
         }
     }
-    let bare = tokenize(b, None);
-    if let Some(reason) = check(&bare, b, false) {
+    let mut t = Tokens { toks: ArrayVec::new(), words: ArrayVec::new(), executable_comment: false };
+    tokenize(b, None, &mut t);
+    if let Some(reason) = check(&t, b, false) {
         return Some(reason);
     }
     for q in [b'\'', b'"'] {
         if b.contains(&q) {
-            let t = tokenize(b, Some(q));
+            tokenize(b, Some(q), &mut t);
             if let Some(reason) = check(&t, b, true) {
                 return Some(reason);
             }
@@ -629,16 +633,27 @@ pub(crate) fn fragment(b: &[u8], words: bool) -> Option<&'static str> {
         }
     }
     // `'x'!='y`: two string literals compared, the second left open for the query's own quote
-    let quoted = memchr::memchr(b'\'', b).is_some();
-    for op in [&b"'!='"[..], b"'<>'"].into_iter().filter(|_| quoted) {
-        if let Some(p) = find(op) {
-            let opening = b[..p].iter().rposition(|c| *c == b'\'');
-            if opening.is_some_and(|o| b[o + 1..p].iter().all(|c| is_word_byte(*c))) {
-                return Some("string literals compared");
-            }
+    // (the first `'!='` and the first `'<>'`, found in one pass over the quotes)
+    let (mut not_equal, mut less_greater) = (None, None);
+    for q in memchr::memchr_iter(b'\'', b) {
+        let rest = &b[q + 1..];
+        if not_equal.is_none() && rest.starts_with(b"!='") {
+            not_equal = Some(q);
+        }
+        if less_greater.is_none() && rest.starts_with(b"<>'") {
+            less_greater = Some(q);
+        }
+        if not_equal.is_some() && less_greater.is_some() {
+            break;
         }
     }
-    if let Some(p) = find(b"waitfor").filter(|_| words) {
+    for p in [not_equal, less_greater].into_iter().flatten() {
+        let opening = b[..p].iter().rposition(|c| *c == b'\'');
+        if opening.is_some_and(|o| b[o + 1..p].iter().all(|c| is_word_byte(*c))) {
+            return Some("string literals compared");
+        }
+    }
+    if let Some(p) = words.then(|| find(b"waitfor")).flatten() {
         let next = gap_end(p + 7);
         if word_start(p) && next > p + 7 && b[next..].starts_with(b"delay") {
             return Some("WAITFOR DELAY");
