@@ -420,7 +420,7 @@ impl Rules {
             }
         }
         if any(DOLLAR | PIPE | PAREN | QUOTE) || signals & SIGNAL_NOSQL != 0 {
-            if let Some(reason) = nosql(b) {
+            if let Some(reason) = nosql(b, mask) {
                 once("nosqli", reason, 4);
             }
         }
@@ -1728,10 +1728,9 @@ fn shell_oddities(b: &[u8]) -> Option<&'static str> {
             return Some("shell directory stack expansion");
         }
     }
-    for shell in [&b"sh,-c,"[..], b"bash,-c,"] {
-        if comma && bytes::find(b, shell).is_some() {
-            return Some("shell handed to a program as its wrapper");
-        }
+    // `sh,-c,` (and so `bash,-c,`): the comma is rarer than the `s`, so search from it
+    if comma && memchr::memmem::find_iter(b, b",-c,").any(|p| b[..p].ends_with(b"sh")) {
+        return Some("shell handed to a program as its wrapper");
     }
     None
 }
@@ -1990,7 +1989,10 @@ fn ldap(b: &[u8]) -> Option<&'static str> {
 }
 
 /// MongoDB operators and server-side JavaScript: `{ $ne: 1 }`, `db.users.find(`, `|| 1==1`.
-fn nosql(b: &[u8]) -> Option<&'static str> {
+/// `mask`: the value's `char_mask`, so that searches for strings it cannot hold are skipped.
+fn nosql(b: &[u8], mask: u32) -> Option<&'static str> {
+    use chars::*;
+    let any = |bits: u32| mask & bits != 0;
     const OPERATORS: &[&[u8]] = &[
         b"ne",
         b"gt",
@@ -2027,7 +2029,7 @@ fn nosql(b: &[u8]) -> Option<&'static str> {
             return Some("MongoDB query operator");
         }
     }
-    if let Some(p) = bytes::find(b, b"db.") {
+    if let Some(p) = any(DOT).then(|| bytes::find(b, b"db.")).flatten() {
         let rest = &b[p + 3..];
         let coll = rest.iter().take_while(|c| c.is_ascii_alphanumeric() || **c == b'_').count();
         let method = &rest[coll..];
@@ -2040,10 +2042,10 @@ fn nosql(b: &[u8]) -> Option<&'static str> {
         }
     }
     let has = |n: &[u8]| bytes::find(b, n).is_some();
-    if has(b"';return") || has(b"\";return") || (has(b"||") && has(b"==")) || has(b"}while(") || has(b";while(") {
-        return Some("server-side JavaScript");
-    }
-    None
+    let returns = any(SEMI) && (has(b"';return") || has(b"\";return"));
+    let compares = any(PIPE) && any(COMPARE) && has(b"||") && has(b"==");
+    let loops = any(PAREN) && any(SEMI | BRACE) && (has(b"}while(") || has(b";while("));
+    (returns || compares || loops).then_some("server-side JavaScript")
 }
 
 /// An entity reference left after decoding the HTML ones: `&xxe;`, `%param;`.
