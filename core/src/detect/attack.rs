@@ -430,7 +430,7 @@ impl Rules {
             }
         }
         if any(QUESTION | BRACKET | BRACE | COLON | DOLLAR) {
-            if let Some(reason) = php_structures(b) {
+            if let Some(reason) = php_structures(b, mask) {
                 once("php_injection", reason, 4);
             }
         }
@@ -2166,9 +2166,13 @@ fn find_innermost_lookup(s: &str) -> Option<usize> {
     best
 }
 
-/// PHP open tags, serialized objects and variable function calls.
-fn php_structures(b: &[u8]) -> Option<&'static str> {
-    if let Some(p) = bytes::find(b, b"<?") {
+/// PHP open tags, serialized objects and variable function calls. `mask`: the value's
+/// `char_mask`, to skip the searches for what its characters rule out (a URL or a time of day
+/// has the colon that brings it here, and nothing else this looks for).
+fn php_structures(b: &[u8], mask: u32) -> Option<&'static str> {
+    use chars::*;
+    let any = |bits: u32| mask & bits != 0;
+    if let Some(p) = any(ANGLE).then(|| bytes::find(b, b"<?")).flatten() {
         let rest = &b[p + 2..];
         let xml_decl = rest.starts_with(b"xml")
             && rest.get(3).is_some_and(|c| c.is_ascii_whitespace())
@@ -2178,11 +2182,13 @@ fn php_structures(b: &[u8]) -> Option<&'static str> {
         }
     }
     let tag = |t: &[u8]| bytes::find(b, t).is_some();
-    if tag(b"[php]") || tag(b"[/php]") || tag(b"{php}") || tag(b"{/php}") || tag(b"[\\php]") {
+    let brackets = any(BRACKET) && (tag(b"[php]") || tag(b"[/php]") || tag(b"[\\php]"));
+    if brackets || any(BRACE) && (tag(b"{php}") || tag(b"{/php}")) {
         return Some("PHP open tag");
     }
     // O:8:"stdClass":1:{...} / a:2:{i:0;...}
-    for (i, w) in b.windows(2).enumerate() {
+    let serialized = any(COLON) && any(QUOTE | BRACE);
+    for (i, w) in b.windows(2).enumerate().filter(|_| serialized) {
         if matches!(w[0], b'o' | b'c' | b'a') && w[1] == b':' && (i == 0 || !b[i - 1].is_ascii_alphanumeric()) {
             let digits = b[i + 2..].iter().take_while(|c| c.is_ascii_digit()).count();
             let after = b.get(i + 2 + digits..i + 4 + digits);
@@ -2332,11 +2338,9 @@ fn url_value(v: &str, key: &str) -> Option<(&'static str, &'static str)> {
             "url",
         ]
         .iter()
-        .any(|k| {
-            key.eq_ignore_ascii_case(k)
-                || key.to_ascii_lowercase().contains("_path")
-                || key.to_ascii_lowercase().contains("[path]")
-        });
+        .any(|k| lower_key == *k)
+            || lower_key.contains("_path")
+            || lower_key.contains("[path]");
         let script_target =
             [".php", ".txt", ".asp", ".jsp", ".cgi", ".pl", ".sh", ".exe"].iter().any(|e| rest.contains(e));
         // APIs hand out web URLs to addresses now and then; an FTP URL to a bare address is
