@@ -380,6 +380,11 @@ pub fn detect(s: &str) -> Option<&'static str> {
     let plain = s.bytes().all(|c| c.is_ascii_graphic());
     let mut squeezed: Cow<'_, str> = if plain {
         Cow::Borrowed(s)
+    } else if s.is_ascii() {
+        // byte by byte: ASCII's blanks other than the space are control bytes
+        let mut kept = Vec::with_capacity(s.len());
+        kept.extend(s.bytes().filter(|c| *c != b' ' && !c.is_ascii_control()));
+        Cow::Owned(String::from_utf8(kept).unwrap_or_default())
     } else {
         Cow::Owned(s.chars().filter(|c| !c.is_whitespace() && !c.is_control()).collect())
     };
