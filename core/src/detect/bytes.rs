@@ -46,4 +46,13 @@ mod tests {
             assert_eq!(find(h.as_bytes(), n.as_bytes()), memchr::memmem::find(h.as_bytes(), n.as_bytes()), "{h} / {n}");
         }
     }
+
+    proptest::proptest! {
+        /// Small alphabets, so that needles occur, overlap and repeat.
+        #[test]
+        fn agrees_with_memmem_everywhere(haystack in "[abex ()]{0,300}", needle in "[abex ()]{0,6}") {
+            let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+            proptest::prop_assert_eq!(find(h, n), memchr::memmem::find(h, n));
+        }
+    }
 }
