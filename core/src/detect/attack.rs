@@ -405,7 +405,7 @@ impl Rules {
             }
         }
         if any(PAREN) || (any(STAR) && any(PIPE | AMP)) {
-            if let Some(reason) = ldap(b) {
+            if let Some(reason) = ldap(b, mask) {
                 once("ldap_injection", reason, 3);
             }
         }
@@ -1975,7 +1975,11 @@ fn template(b: &[u8]) -> Option<&'static str> {
 }
 
 /// LDAP filter injection: `*)(uid=*`, `)(|(`, `(|(mail=*))`, `*()|&`.
-fn ldap(b: &[u8]) -> Option<&'static str> {
+fn ldap(b: &[u8], mask: u32) -> Option<&'static str> {
+    // every form below needs an `=` or a `*`: prose in parentheses has neither
+    if mask & (chars::COMPARE | chars::STAR) == 0 {
+        return None;
+    }
     let has = |n: &[u8]| bytes::find(b, n).is_some();
     if (has(b")(") && b.contains(&b'=') && b.iter().filter(|&&c| c == b')').count() >= 2)
         || (has(b"*(") && (b.contains(&b'|') || b.contains(&b'&')))

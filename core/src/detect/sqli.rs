@@ -724,7 +724,8 @@ pub(crate) fn fragment(b: &[u8], words: bool) -> Option<&'static str> {
     }
     const CASTS: &[&[u8]] =
         &[b"int", b"integer", b"text", b"varchar", b"bigint", b"numeric", b"regclass", b"bytea", b"oid"];
-    for p in memchr::memmem::find_iter(b, b"::") {
+    // (a searcher is built for each call: only where a colon is)
+    for p in memchr::memchr(b':', b).map(|_| memchr::memmem::find_iter(b, b"::")).into_iter().flatten() {
         let word_before = p > 0 && is_word_byte(b[p - 1]);
         let rest = &b[p + 2..];
         let cast = CASTS.iter().any(|t| rest.starts_with(t) && !rest.get(t.len()).is_some_and(|c| is_word_byte(*c)));
@@ -732,7 +733,9 @@ pub(crate) fn fragment(b: &[u8], words: bool) -> Option<&'static str> {
             return Some("PostgreSQL type cast");
         }
     }
-    for call in [&b"lo_get("[..], b"lo_import(", b"lo_export(", b"lo_from_bytea("] {
+    let large_object = find(b"lo_").is_some();
+    for call in [&b"lo_get("[..], b"lo_import(", b"lo_export(", b"lo_from_bytea("].into_iter().filter(|_| large_object)
+    {
         if let Some(p) = find(call) {
             if word_start(p) {
                 return Some("PostgreSQL large-object call");
