@@ -1778,6 +1778,11 @@ fn shell_start(v: &str) -> Option<&'static str> {
     {
         return Some("value is a shell command");
     }
+    // `+1 415 555 0100`: no program's name starts with a plus, and nothing the checks below
+    // read (a quote, a variable, a path, a bracket) comes first
+    if b.first() == Some(&b'+') {
+        return None;
+    }
     // quoting that the shell removes (`c\at`, `c'a't`, `w$@hoami`); a bare `@` (an email) is no trick
     let tricks = matches!(b.get(first), Some(b'\\' | b'\'' | b'"' | b'$'));
     let path = b.get(first) == Some(&b'/');
