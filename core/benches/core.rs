@@ -6,7 +6,7 @@ use std::hint::black_box;
 
 #[path = "support/bodies.rs"]
 mod bodies;
-use bodies::{customers_json, order_json};
+use bodies::{customers_json, mixed_json, order_json};
 
 fn benches(c: &mut Criterion) {
     c.bench_function("template_path", |b| {
@@ -32,12 +32,15 @@ fn detection(c: &mut Criterion) {
     let limits = WalkLimits::default();
     let response = customers_json(40);
     let request = order_json();
+    let mixed = mixed_json(16);
     let mut group = c.benchmark_group("scan");
     for (name, direction, body, walk_alone) in [
         ("response_json_16k", Direction::Response, response.as_bytes(), true),
         ("request_json_1k", Direction::Request, request.as_bytes(), true),
         // the same customer records sent as a request: both detectors, as at 16 KiB in Envoy
         ("request_json_16k", Direction::Request, response.as_bytes(), false),
+        // URLs, user agents, prose, markup, tokens: the values that cost the attack checks most
+        ("request_json_mixed", Direction::Request, mixed.as_bytes(), false),
     ] {
         group.throughput(Throughput::Bytes(body.len() as u64));
         group.bench_function(name, |b| {

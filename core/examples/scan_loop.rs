@@ -2,7 +2,8 @@
 //! move with the machine's load (timings here move by ±10%):
 //! `valgrind --tool=cachegrind --cache-sim=no target/release/examples/scan_loop request_16k 100`,
 //! minus the same with 0 rounds (building the detector), divided by the rounds.
-//! Bodies: `request_1k` (an order), `request_16k` and `response_16k` (40 customer records), or
+//! Bodies: `request_1k` (an order), `request_16k` and `response_16k` (40 customer records), `request_mixed`
+//! (16 events of URLs, user agents, prose, markup and tokens), or
 //! any JSON file, scanned as a request body.
 
 use meshward_core::body::WalkLimits;
@@ -19,10 +20,13 @@ fn main() {
         "request_1k" => (Direction::Request, bodies::order_json()),
         "response_16k" => (Direction::Response, bodies::customers_json(40)),
         "request_16k" => (Direction::Request, bodies::customers_json(40)),
+        "request_mixed" => (Direction::Request, bodies::mixed_json(16)),
         path => match std::fs::read_to_string(path) {
             Ok(body) => (Direction::Request, body),
             Err(e) => {
-                eprintln!("{path}: {e}; name a JSON file or one of request_1k, request_16k, response_16k");
+                eprintln!(
+                    "{path}: {e}; name a JSON file or one of request_1k, request_16k, request_mixed, response_16k"
+                );
                 std::process::exit(2);
             }
         },

@@ -23,3 +23,19 @@ pub fn order_json() -> String {
         items.join(",")
     )
 }
+
+/// A request whose values are of the kinds that cost the detectors most: URLs with queries, user
+/// agents, prose with punctuation, Markdown and HTML snippets, code, JSON in a string, tokens,
+/// plus the short ones (locale, SKU, IP). `n` events of a client-side analytics or webhook batch.
+pub fn mixed_json(n: usize) -> String {
+    let items: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                r##"{{"event":"page_view","url":"https://shop.example.com/products/{i}?ref=newsletter&utm_source=mail","callback_url":"https://hooks.example.com/notify?id={i}&token=abc","user_agent":"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36","comment":"I'd like to select a plan from your list, or maybe upgrade later (next month?).","bio":"<b>Hello</b> <i>world</i> #{i}","readme":"Intro\n\n## Features\n- fast\n- *simple*\n[docs](https://x.io)","snippet":"function add(a, b) {{ return a + b; }}","payload":"{{\"a\":{i},\"b\":[1,2,3]}}","token":"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U","from":"Ann O'Brien <ann{i}@example.com>","locale":"en-US","sku":"SKU-{i:06}","client_ip":"10.0.{}.{}"}}"##,
+                i / 256,
+                i % 256
+            )
+        })
+        .collect();
+    format!(r#"{{"events":[{}]}}"#, items.join(","))
+}
