@@ -8,16 +8,20 @@ use arrayvec::ArrayString;
 /// Most decoding rounds; three covers the double and triple encodings scanners use.
 const MAX_ROUNDS: usize = 3;
 
-/// `BYTE_CLASS` bits: a byte that starts an encoding (or is not ASCII), an upper-case letter.
+/// `BYTE_CLASS` bits: a byte that starts an encoding (or is not ASCII), an upper-case letter, an
+/// ampersand (an entity only when `entity_possible` says so: `a=1&b=2` is none).
 const ENCODED: u8 = 1;
 const UPPER: u8 = 2;
+const AMP: u8 = 4;
 const BYTE_CLASS: [u8; 256] = {
     let mut table = [0u8; 256];
     let mut c = 0;
     while c < 256 {
         let b = c as u8;
-        table[c] = if !b.is_ascii() || matches!(b, b'%' | b'&' | b'\\' | 0) {
+        table[c] = if !b.is_ascii() || matches!(b, b'%' | b'\\' | 0) {
             ENCODED
+        } else if b == b'&' {
+            AMP
         } else if b.is_ascii_uppercase() {
             UPPER
         } else {
@@ -71,7 +75,7 @@ impl PartialEq<&str> for Normalized<'_> {
 pub fn normalize(value: &str) -> Normalized<'_> {
     // most values need nothing but lower case, and many not even that: one pass tells which
     let bits = value.bytes().fold(0u8, |bits, c| bits | BYTE_CLASS[usize::from(c)]);
-    if bits & ENCODED == 0 {
+    if bits & ENCODED == 0 && (bits & AMP == 0 || !entity_possible(value.as_bytes())) {
         if bits & UPPER == 0 {
             return Normalized::Borrowed(value);
         }
@@ -330,6 +334,16 @@ fn flush_bytes(bytes: &mut Vec<u8>, out: &mut String) {
 }
 
 /// Numeric (`&#60;`, `&#x3c;`, with or without `;`) and the named entities attacks use.
+/// Whether an `&` in `b` can start what `decode_entities` decodes: `&#` or a name and a `;`
+/// after it. Query strings and prose (`a=1&b=2`, `Tom & Jerry`) have none and stay as they are.
+fn entity_possible(b: &[u8]) -> bool {
+    memchr::memchr_iter(b'&', b).any(|p| match b.get(p + 1) {
+        Some(b'#') => true,
+        Some(c) if c.is_ascii_alphabetic() => memchr::memchr(b';', &b[p + 1..]).is_some(),
+        _ => false,
+    })
+}
+
 fn decode_entities(text: &str) -> String {
     const NAMED: &[(&str, char)] = &[
         ("lt", '<'),
@@ -414,6 +428,11 @@ mod tests {
         assert_eq!(normalize("&#60&#115;"), "<s");
         assert_eq!(normalize("a%00b&amp;c"), "ab&c");
         assert_eq!(normalize("100% & 5%z"), "100% & 5%z");
+        // an ampersand that starts no entity leaves the value as it is (borrowed when in lower case)
+        assert!(matches!(normalize("id=1&token=abc"), super::Normalized::Borrowed("id=1&token=abc")));
+        assert_eq!(normalize("AT&T & Co"), "at&t & co");
+        assert_eq!(normalize("Tom &amp; Jerry &LT;b&gt;"), "tom & jerry <b>");
+        assert_eq!(normalize("&#60;s &x"), "<s &x");
         assert_eq!(normalize("%ff%fe"), "\u{fffd}\u{fffd}");
         assert_eq!(normalize("＜script＞"), "<script>");
         assert_eq!(normalize("c\\u006Fnsole"), "console");

@@ -415,12 +415,12 @@ fn by_key(hint: Hint, value: &str, emit: &mut Emit<'_>) {
             // a UUID is an identifier; `${VAR}` and `$(cmd)` are substituted later
             let uuid_like = v.len() == 36 && v.bytes().filter(|&c| c == b'-').count() == 4;
             let substituted = v.contains("${") || v.contains("$(");
-            let looks_random = entropy(v.as_bytes()) >= 3.3
-                && has_letter_and_digit(v.as_bytes())
-                && !placeholder_secret(v.as_bytes())
-                && !uuid_like
-                && !substituted;
-            if compact && v.len() >= 16 && looks_random {
+            // the cheap tests first: most values under a secret's name are short or have blanks
+            let candidate = compact && v.len() >= 16 && !uuid_like && !substituted;
+            let looks_random = || {
+                has_letter_and_digit(v.as_bytes()) && entropy(v.as_bytes()) >= 3.3 && !placeholder_secret(v.as_bytes())
+            };
+            if candidate && looks_random() {
                 emit("api_key", 0.8);
             }
         }
