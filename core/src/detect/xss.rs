@@ -389,7 +389,7 @@ pub fn detect(s: &str) -> Option<&'static str> {
         Cow::Owned(s.chars().filter(|c| !c.is_whitespace() && !c.is_control()).collect())
     };
     // `document/*x*/.cookie`: comments split names the browser joins
-    if squeezed.contains("/*") {
+    if bytes::find(squeezed.as_bytes(), b"/*").is_some() {
         squeezed = Cow::Owned(strip_block_comments(&squeezed));
     }
     // every needle below in one pass over the squeezed value, instead of a substring search each
@@ -414,10 +414,12 @@ pub fn detect(s: &str) -> Option<&'static str> {
     }
     // `<?import namespace=.. implementation=..>` loads an IE behavior; `<import implementation=`
     // is the same element without the processing-instruction mark
-    if s.contains("<?import") || s.contains("xmlns:xss") || s.contains("<import") && s.contains("implementation=") {
+    // `bytes::find`, not `str::contains`, which builds a searcher on every call
+    let has = |n: &[u8]| bytes::find(b, n).is_some();
+    if has(b"<?import") || has(b"xmlns:xss") || has(b"<import") && has(b"implementation=") {
         return Some("HTML component import");
     }
-    if s.contains("+adw-") || s.contains("+ad4-") {
+    if has(b"+adw-") || has(b"+ad4-") {
         return Some("UTF-7 encoded markup");
     }
     if handler_outside_tag(b) {
