@@ -186,7 +186,8 @@ fn truncate_to_char_boundary(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
-fn is_uuid(b: &[u8]) -> bool {
+/// `7c9e6679-7425-40de-944b-e07fc1f90ae7`, either case.
+pub(crate) fn is_uuid(b: &[u8]) -> bool {
     b.len() == 36
         && b.iter().enumerate().all(|(i, c)| match i {
             8 | 13 | 18 | 23 => *c == b'-',

@@ -333,7 +333,6 @@ fn flush_bytes(bytes: &mut Vec<u8>, out: &mut String) {
     bytes.clear();
 }
 
-/// Numeric (`&#60;`, `&#x3c;`, with or without `;`) and the named entities attacks use.
 /// Whether an `&` in `b` can start what `decode_entities` decodes: `&#` or a name and a `;`
 /// after it. Query strings and prose (`a=1&b=2`, `Tom & Jerry`) have none and stay as they are.
 fn entity_possible(b: &[u8]) -> bool {
@@ -344,6 +343,7 @@ fn entity_possible(b: &[u8]) -> bool {
     })
 }
 
+/// Numeric (`&#60;`, `&#x3c;`, with or without `;`) and the named entities attacks use.
 fn decode_entities(text: &str) -> String {
     const NAMED: &[(&str, char)] = &[
         ("lt", '<'),
