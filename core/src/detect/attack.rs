@@ -146,41 +146,66 @@ mod chars {
 }
 
 fn char_mask(b: &[u8]) -> u32 {
-    use chars::*;
     let mut mask = 0;
-    for (i, &c) in b.iter().enumerate() {
-        mask |= match c {
-            // a lone dash is in SKUs, dates and UUIDs; SQL needs two for a comment
-            b'-' if b.get(i + 1) == Some(&b'-') => COMMENT,
-            b'0' if b.get(i + 1) == Some(&b'x') => HEX,
-            b'\'' | b'"' => QUOTE,
-            b'`' => QUOTE | BACKTICK | SHELL,
-            b'(' | b')' => PAREN,
-            b'=' => COMPARE,
-            b'<' | b'>' => COMPARE | ANGLE,
-            b';' => SHELL | SEMI,
-            b'|' => SHELL | PIPE,
-            b'&' => SHELL | AMP,
-            b'$' => SHELL | DOLLAR,
-            b'{' | b'}' => SHELL | BRACE,
-            b'\n' | b'\r' => SHELL | NEWLINE,
-            b'/' | b'\\' => SLASH,
-            b':' => COLON,
-            b'[' | b']' => BRACKET,
-            b'*' => STAR | COMMENT,
-            b'%' => PERCENT,
-            b'#' | b'!' => COMMENT,
-            b'@' => AT,
-            b'-' => 0,
-            b'?' => QUESTION,
-            b' ' | b'\t' => SPACE,
-            b'+' => PLUS,
-            b'.' => DOT,
-            0..=0x1f | 0x80..=0xff => CONTROL,
-            _ => 0,
-        };
+    let mut prev = 0;
+    for &c in b {
+        mask |= byte_class(c) | pair_class(prev, c);
+        prev = c;
     }
     mask
+}
+
+/// The classes one byte sets, as a table: `char_mask` and `keywords_and_mask` read every byte of
+/// every value through it.
+static BYTE_CLASSES: [u32; 256] = {
+    let mut table = [0; 256];
+    let mut c = 0;
+    while c < 256 {
+        table[c] = single_byte_class(c as u8);
+        c += 1;
+    }
+    table
+};
+
+fn byte_class(c: u8) -> u32 {
+    BYTE_CLASSES[usize::from(c)]
+}
+
+/// The classes two bytes set together: `--` (a lone dash is in SKUs, dates and UUIDs; SQL needs
+/// two for a comment) and a `0x` literal.
+fn pair_class(prev: u8, c: u8) -> u32 {
+    use chars::*;
+    (u32::from(prev == b'-' && c == b'-') * COMMENT) | (u32::from(prev == b'0' && c == b'x') * HEX)
+}
+
+const fn single_byte_class(c: u8) -> u32 {
+    use chars::*;
+    match c {
+        b'\'' | b'"' => QUOTE,
+        b'`' => QUOTE | BACKTICK | SHELL,
+        b'(' | b')' => PAREN,
+        b'=' => COMPARE,
+        b'<' | b'>' => COMPARE | ANGLE,
+        b';' => SHELL | SEMI,
+        b'|' => SHELL | PIPE,
+        b'&' => SHELL | AMP,
+        b'$' => SHELL | DOLLAR,
+        b'{' | b'}' => SHELL | BRACE,
+        b'\n' | b'\r' => SHELL | NEWLINE,
+        b'/' | b'\\' => SLASH,
+        b':' => COLON,
+        b'[' | b']' => BRACKET,
+        b'*' => STAR | COMMENT,
+        b'%' => PERCENT,
+        b'#' | b'!' => COMMENT,
+        b'@' => AT,
+        b'?' => QUESTION,
+        b' ' | b'\t' => SPACE,
+        b'+' => PLUS,
+        b'.' => DOT,
+        0..=0x1f | 0x80..=0xff => CONTROL,
+        _ => 0,
+    }
 }
 
 macro_rules! rules {
@@ -368,8 +393,7 @@ impl Rules {
             }
         };
         let b = v.as_bytes();
-        let signals = self.keywords(b, &mut once);
-        let mask = char_mask(b);
+        let (signals, mask) = self.keywords_and_mask(b, &mut once);
         let any = |bits: u32| mask & bits != 0;
         if any(QUOTE | PAREN | COMPARE | SEMI | COMMENT | PIPE | AMP) || signals & SIGNAL_SQL != 0 {
             if let Some(reason) = sqli::detect_with(v, signals & (SIGNAL_SQL | SIGNAL_SQL_FRAGMENT) != 0) {
@@ -525,13 +549,14 @@ impl Rules {
         }
     }
 
-    /// Keyword rules in one pass; returns the signal words seen.
-    fn keywords(&self, b: &[u8], once: &mut dyn FnMut(&'static str, &'static str, u8)) -> u32 {
-        let Some(automaton) = self.automaton.as_ref() else { return u32::MAX };
+    /// Keyword rules and the value's `char_mask`; returns the signal words seen and the mask.
+    fn keywords_and_mask(&self, b: &[u8], once: &mut dyn FnMut(&'static str, &'static str, u8)) -> (u32, u32) {
+        let Some(automaton) = self.automaton.as_ref() else { return (u32::MAX, char_mask(b)) };
         // most values hold no keyword at all, and asking that first is cheaper than setting up
         // the overlapping search (which finds nothing where this finds nothing)
-        if !any_keyword(automaton, b) {
-            return 0;
+        let (any, mask) = any_keyword_and_mask(automaton, b);
+        if !any {
+            return (0, mask);
         }
         let mut signals = 0;
         for m in overlapping(automaton, b) {
@@ -545,22 +570,28 @@ impl Rules {
                 once(rule.class, rule.reason, rule.severity);
             }
         }
-        signals
+        (signals, mask)
     }
 }
 
-/// Whether any keyword occurs in `b`. A plain loop over the DFA's transitions: the crate's
-/// `is_match` sets up a search (input, prefilter, match state) that cost about 150 instructions
-/// per value before the first byte, and most values are short and hold no keyword.
-fn any_keyword(dfa: &DFA, b: &[u8]) -> bool {
-    let Ok(mut state) = dfa.start_state(Anchored::No) else { return true };
-    for &byte in b {
-        state = dfa.next_state(Anchored::No, state, byte);
+/// Whether any keyword occurs in `b`, and its `char_mask`, in one pass. A plain loop over the
+/// DFA's transitions: the crate's `is_match` sets up a search (input, prefilter, match state)
+/// that cost about 150 instructions per value before the first byte, and most values are short
+/// and hold no keyword.
+fn any_keyword_and_mask(dfa: &DFA, b: &[u8]) -> (bool, u32) {
+    let Ok(mut state) = dfa.start_state(Anchored::No) else { return (true, char_mask(b)) };
+    let mut mask = 0;
+    let mut prev = 0;
+    for (i, &c) in b.iter().enumerate() {
+        mask |= byte_class(c) | pair_class(prev, c);
+        prev = c;
+        state = dfa.next_state(Anchored::No, state, c);
         if dfa.is_match(state) {
-            return true;
+            // the rest of the mask; `b[i..]` starts at `c` again, for the pair it may begin
+            return (true, mask | char_mask(b.get(i..).unwrap_or_default()));
         }
     }
-    false
+    (false, mask)
 }
 
 /// Every keyword match in `b`, overlapping ones included.
@@ -2537,6 +2568,41 @@ pub fn protocol_anomaly<'h>(headers: impl Iterator<Item = (&'h str, &'h str)>) -
 mod tests {
     use super::*;
     use crate::detect::{normalize, Direction};
+
+    fn shared_rules() -> &'static Rules {
+        static RULES: std::sync::OnceLock<Rules> = std::sync::OnceLock::new();
+        RULES.get_or_init(Rules::new)
+    }
+
+    /// Bytes with keywords and the bytes of the two-byte classes mixed in.
+    fn keyword_soup() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        const WORDS: &[&str] =
+            &["etc/passwd", "java.lang", "${jndi:", "<!doctype", "--", "0x", "union", "$where", "-", "0"];
+        let piece = prop_oneof![
+            any::<u8>().prop_map(|b| vec![b]),
+            proptest::sample::select(WORDS).prop_map(|w| w.as_bytes().to_vec())
+        ];
+        proptest::collection::vec(piece, 0..24).prop_map(|pieces| pieces.concat())
+    }
+
+    proptest::proptest! {
+        /// The fused pass agrees with `char_mask` and with the crate's own overlapping search,
+        /// also where it stops stepping the automaton at the first keyword.
+        #[test]
+        fn keyword_and_mask_pass_agrees(b in keyword_soup()) {
+            let Some(dfa) = shared_rules().automaton.as_ref() else { return Err(proptest::test_runner::TestCaseError::fail("no automaton")) };
+            let (any, mask) = any_keyword_and_mask(dfa, &b);
+            proptest::prop_assert_eq!(mask, char_mask(&b));
+            let mut reference = 0;
+            for (i, &c) in b.iter().enumerate() {
+                reference |= single_byte_class(c);
+                if i > 0 { reference |= pair_class(b[i - 1], c); }
+            }
+            proptest::prop_assert_eq!(mask, reference);
+            proptest::prop_assert_eq!(any, overlapping(dfa, &b).next().is_some());
+        }
+    }
 
     fn classes(key: &str, value: &str) -> Vec<&'static str> {
         let rules = Rules::new();
