@@ -2071,7 +2071,8 @@ fn nosql(b: &[u8], mask: u32) -> Option<&'static str> {
         b"elemmatch",
         b"comment",
     ];
-    for p in memchr::memchr_iter(b'$', b) {
+    let dollars = any(DOLLAR).then(|| memchr::memchr_iter(b'$', b)).into_iter().flatten();
+    for p in dollars {
         let name_len = b[p + 1..].iter().take_while(|c| c.is_ascii_alphabetic()).count();
         let name = &b[p + 1..p + 1 + name_len];
         let mut k = p + 1 + name_len;
