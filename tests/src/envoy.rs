@@ -14,6 +14,9 @@ pub enum Filter {
     None,
     /// The do-nothing wasm module: the cost of wasm alone.
     Noop,
+    /// The same module making the host calls Meshward makes (detection off) and nothing else:
+    /// the floor under any filter that records what Meshward records.
+    HostReads,
     /// Meshward's filter with this JSON configuration.
     Meshward {
         config: serde_json::Value,
@@ -151,6 +154,7 @@ fn bootstrap(options: &EnvoyOptions, listen_port: u16, admin_port: u16) -> Resul
     let filter = match &options.filter {
         Filter::None => String::new(),
         Filter::Noop => wasm_filter("noop", &noop_wasm()?, ""),
+        Filter::HostReads => wasm_filter("noop", &noop_wasm()?, r#"{"host_reads": true}"#),
         Filter::Meshward { config } => wasm_filter("meshward", &meshward_wasm()?, &config.to_string()),
     };
     Ok(format!(

@@ -26,10 +26,10 @@ use std::time::{Duration, Instant};
 #[command(name = "meshward-bench", about = "Meshward benchmarks: filter throughput and collector ingest")]
 struct Cli {
     /// Seconds per wrk run.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 6)]
     duration: u64,
     /// Interleaved rounds per filter configuration (the median is reported).
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 5)]
     rounds: usize,
     /// wrk connection counts to measure at, comma-separated (1 is latency-bound, 16 saturates Envoy).
     #[arg(long, value_delimiter = ',', default_values_t = [1u32, 16])]
@@ -75,6 +75,9 @@ struct Cli {
     filter_config: Option<String>,
 }
 
+/// The row of the no-op module making Meshward's host calls: the floor under the filter's cost.
+const HOST_READS: &str = "Envoy + no-op module making Meshward's host calls (the floor)";
+
 struct FilterResult {
     name: &'static str,
     rps: Vec<f64>,
@@ -92,6 +95,13 @@ fn median(values: &[f64]) -> f64 {
     } else {
         v[v.len() / 2]
     }
+}
+
+/// The median over rounds of `a[i] / b[i]`: each round's two runs were seconds apart, so the
+/// machine's drift over a run (±15% on these VMs) cancels out of the ratio.
+fn paired_ratio(a: &[f64], b: &[f64]) -> f64 {
+    let ratios: Vec<f64> = a.iter().zip(b).filter(|(_, b)| **b > 0.0).map(|(a, b)| a / b).collect();
+    median(&ratios)
 }
 
 fn rss_mb(pid: Option<u32>) -> f64 {
@@ -210,11 +220,10 @@ fn filter_rounds(
         results[i].rss_mb = rss_mb(envoy.pid());
     }
     let first = median(&results[0].rps);
-    let noop_rps = median(&results[noop].rps);
     let noop_cpu = median(&results[noop].cpu_us);
     writeln!(
         report,
-        "| configuration | req/s (median) | runs | p99 ms | vs {} | vs no-op wasm | Envoy CPU µs/request | added vs no-op | Envoy RSS MB |",
+        "| configuration | req/s (median) | runs | p99 ms | vs {} | vs no-op wasm, paired | Envoy CPU µs/request | added vs no-op | Envoy RSS MB |",
         envoys.first().map_or("first row", |(name, _)| name.trim_start_matches("Envoy").trim_start_matches(", ").trim_start_matches(" + "))
     )?;
     writeln!(report, "|---|---:|---|---:|---:|---:|---:|---:|---:|")?;
@@ -229,7 +238,7 @@ fn filter_rounds(
             r.rps.iter().map(|v| format!("{v:.0}")).collect::<Vec<_>>().join(" / "),
             median(&r.p99_ms),
             m / first,
-            m / noop_rps,
+            paired_ratio(&r.rps, &results[noop].rps),
             cpu,
             cpu - noop_cpu,
             r.rss_mb
@@ -282,6 +291,7 @@ async fn filter_bench(cli: &Cli, dir: &Path, clickhouse: &ClickHouse, report: &m
     let configs: Vec<(&'static str, Filter, u16, u16)> = vec![
         to_collector("Envoy, no filter", Filter::None),
         to_collector("Envoy + no-op wasm filter", Filter::Noop),
+        to_collector(HOST_READS, Filter::HostReads),
         to_collector("Envoy + Meshward filter", Filter::Meshward { config: meshward.clone() }),
         to_collector(
             "Envoy + Meshward filter, detection off",
@@ -299,12 +309,17 @@ async fn filter_bench(cli: &Cli, dir: &Path, clickhouse: &ClickHouse, report: &m
     writeln!(
         report,
         "Envoy 1.40, `--concurrency 1` pinned to CPU 1; wrk (1 thread, {} s per run) and the upstream on CPU 0; \
-         `POST /bench` with a 1 KiB JSON body answered by 1 KiB of JSON; {} interleaved rounds per load, median shown. \
+         `POST /bench` with a 1 KiB JSON body answered by 1 KiB of JSON; {} interleaved rounds per load, median shown; \
+         *paired* is the median over rounds of each round's ratio to the no-op module's run of the same round, \
+         which cancels the machine's drift over the run. \
          The Meshward filter runs with its default configuration (both detectors on) and ships every event to a real \
          collector and ClickHouse, which also run on CPU 0 and so compete with the load generator; *detection off* \
          is the same filter with `detection: {{sensitive: false, attacks: false}}`; the *capture only* row runs the \
          filter with no collector listening (events are captured and encoded, then dropped once the outbox is \
-         full), to separate the two. *Envoy CPU/request* is Envoy's user+system CPU time over the run divided by the \
+         full), to separate the two. *The floor* is the no-op module making the host calls the Meshward filter \
+         makes with detection off (both header maps, both bodies chunk by chunk, the clock twice, two properties) \
+         and discarding the answers: what any filter that records this much pays for crossing into V8 and \
+         copying, before its own code runs. *Envoy CPU/request* is Envoy's user+system CPU time over the run divided by the \
          requests served: the cost the filter adds, independent of what else the machine does.\n",
         cli.duration, cli.rounds
     )?;
@@ -313,7 +328,7 @@ async fn filter_bench(cli: &Cli, dir: &Path, clickhouse: &ClickHouse, report: &m
         writeln!(report, "### 1 KiB bodies, {connections} connection(s): {load}\n")?;
         filter_rounds(cli, &envoys, "/bench", &script, connections, 1, report)?;
     }
-    let meshward_envoy = &envoys[2].1;
+    let meshward_envoy = &envoys[3].1;
     let captured = meshward_envoy.stat("wasmcustom.meshward.events_captured").await?;
     let dropped = meshward_envoy.stat("wasmcustom.meshward.events_dropped_buffer_full").await?;
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -331,6 +346,7 @@ async fn filter_bench(cli: &Cli, dir: &Path, clickhouse: &ClickHouse, report: &m
     let script16 = wrk_script(dir, "post16.lua", &bench_body_16k())?;
     let configs: Vec<(&'static str, Filter, u16, u16)> = vec![
         to_collector("Envoy + no-op wasm filter", Filter::Noop),
+        to_collector(HOST_READS, Filter::HostReads),
         to_collector("Envoy + Meshward filter", Filter::Meshward { config: meshward.clone() }),
         to_collector(
             "Envoy + Meshward filter, detection off",
