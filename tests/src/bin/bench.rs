@@ -288,22 +288,26 @@ async fn filter_bench(cli: &Cli, dir: &Path, clickhouse: &ClickHouse, report: &m
     let meshward = meshward_config(cli)?;
     // an Envoy shipping to (and fetching block lists from) the benchmark's collector
     let to_collector = |name: &'static str, filter: Filter| (name, filter, collector.grpc_port, collector.api_port);
-    let configs: Vec<(&'static str, Filter, u16, u16)> = vec![
-        to_collector("Envoy, no filter", Filter::None),
-        to_collector("Envoy + no-op wasm filter", Filter::Noop),
-        to_collector(HOST_READS, Filter::HostReads),
-        to_collector("Envoy + Meshward filter", Filter::Meshward { config: meshward.clone() }),
-        to_collector(
-            "Envoy + Meshward filter, detection off",
-            Filter::Meshward { config: with_detection_off(&meshward) },
-        ),
-        (
-            "Envoy + Meshward filter, no collector (capture only)",
-            Filter::Meshward { config: meshward.clone() },
-            nowhere,
-            collector.api_port,
-        ),
-    ];
+    // the no-op module, the floor, the filter with and without detection: both body sizes
+    let compared = || {
+        vec![
+            to_collector("Envoy + no-op wasm filter", Filter::Noop),
+            to_collector(HOST_READS, Filter::HostReads),
+            to_collector("Envoy + Meshward filter", Filter::Meshward { config: meshward.clone() }),
+            to_collector(
+                "Envoy + Meshward filter, detection off",
+                Filter::Meshward { config: with_detection_off(&meshward) },
+            ),
+        ]
+    };
+    let mut configs: Vec<(&'static str, Filter, u16, u16)> = vec![to_collector("Envoy, no filter", Filter::None)];
+    configs.extend(compared());
+    configs.push((
+        "Envoy + Meshward filter, no collector (capture only)",
+        Filter::Meshward { config: meshward.clone() },
+        nowhere,
+        collector.api_port,
+    ));
     let envoys = start_envoys(dir, "1k", api.port, configs, "/bench", &script).await?;
     writeln!(report, "## Envoy with and without the filter\n")?;
     writeln!(
@@ -344,16 +348,7 @@ async fn filter_bench(cli: &Cli, dir: &Path, clickhouse: &ClickHouse, report: &m
     // Large bodies: a 16 KiB JSON request answered by a page of 40 customer records (names,
     // emails, phone numbers, addresses), the bodies detection has to read.
     let script16 = wrk_script(dir, "post16.lua", &bench_body_16k())?;
-    let configs: Vec<(&'static str, Filter, u16, u16)> = vec![
-        to_collector("Envoy + no-op wasm filter", Filter::Noop),
-        to_collector(HOST_READS, Filter::HostReads),
-        to_collector("Envoy + Meshward filter", Filter::Meshward { config: meshward.clone() }),
-        to_collector(
-            "Envoy + Meshward filter, detection off",
-            Filter::Meshward { config: with_detection_off(&meshward) },
-        ),
-    ];
-    let envoys = start_envoys(dir, "16k", api.port, configs, "/bench16", &script16).await?;
+    let envoys = start_envoys(dir, "16k", api.port, compared(), "/bench16", &script16).await?;
     let connections = cli.connections.iter().copied().max().unwrap_or(16);
     writeln!(
         report,
