@@ -1,0 +1,46 @@
+//! Uploaded file names that install server configuration or scripts.
+
+/// Uploaded file names that execute on the server or reconfigure it.
+pub(super) fn upload_name(v: &str) -> Option<(&'static str, &'static str)> {
+    let name = v.rsplit(['/', '\\']).next().unwrap_or(v).trim();
+    // `settings. php`: servers drop the space
+    let compact: String = name.chars().filter(|c| *c != ' ').collect();
+    // configuration an application reads at start: replacing it runs the uploader's code
+    if compact.starts_with("wp-config")
+        || matches!(
+            compact.as_str(),
+            "settings.php" | "config.yml" | "config.php" | "local.xml" | ".boto" | "mtrr" | "acpi"
+        )
+    {
+        return Some(("command_injection", "upload of an application's configuration file"));
+    }
+    // `a.php..`, `shell. jsp `: servers drop trailing dots and spaces
+    let trimmed = name.trim_end_matches(['.', ' ']);
+    let ext = trimmed.rsplit('.').next().unwrap_or_default().trim();
+    if ext.starts_with("php") || matches!(ext, "phtml" | "pht" | "phar" | "phps") {
+        return Some(("php_injection", "PHP script upload"));
+    }
+    if name.starts_with("sess_") {
+        return Some(("php_injection", "PHP session file upload"));
+    }
+    if matches!(ext, "jsp" | "jspx" | "jspf" | "jsw" | "jsv") {
+        return Some(("java_injection", "Java server page upload"));
+    }
+    if matches!(
+        name,
+        ".htaccess"
+            | ".htpasswd"
+            | "web.config"
+            | ".user.ini"
+            | "php.ini"
+            | ".bashrc"
+            | ".bash_profile"
+            | ".profile"
+            | "authorized_keys"
+            | ".gitconfig"
+            | ".npmrc"
+    ) {
+        return Some(("command_injection", "upload of a server configuration file"));
+    }
+    None
+}
