@@ -1,7 +1,10 @@
 //! Scans one of the `scan/*` benchmark bodies in a loop, for instruction counts that do not
 //! move with the machine's load (timings here move by ±10%):
-//! `valgrind --tool=cachegrind --cache-sim=no target/release/examples/scan_loop request_16k 100`,
-//! minus the same with 0 rounds (building the detector), divided by the rounds.
+//! `valgrind --tool=cachegrind --cache-sim=no target/wasm/examples/scan_loop request_16k 100`,
+//! minus the same with 1 round (building the detector, word sets built on first use), divided by
+//! the rounds less one. Build it with `cargo build --profile wasm -p meshward-core --example
+//! scan_loop`: LTO and one codegen unit, as the filter ships, so that the counts do not move when
+//! code moves between files (the default release profile's codegen units move them by up to 1%).
 //! Bodies: `request_1k` (an order), `request_16k` and `response_16k` (40 customer records), `request_mixed`
 //! (16 events of URLs, user agents, prose, markup and tokens), or
 //! any JSON file, scanned as a request body.
