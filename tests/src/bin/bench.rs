@@ -1,6 +1,7 @@
 //! `meshward-bench` (`make bench`): measures, side by side in one run,
-//! 1. Envoy throughput with no filter, with a no-op wasm filter and with the Meshward filter
-//!    (same upstream, 1 KiB JSON request and response bodies, wrk, interleaved rounds);
+//! 1. Envoy throughput with no filter, with a no-op wasm filter, with that module making the
+//!    Meshward filter's host calls (the floor) and with the Meshward filter (same upstream, 1 and
+//!    16 KiB JSON request and response bodies, wrk, interleaved rounds);
 //! 2. the collector's end-to-end ingest rate (gRPC -> spool -> ClickHouse) against the ceiling
 //!    of inserting the same rows into ClickHouse directly.
 //!
