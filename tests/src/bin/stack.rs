@@ -261,10 +261,20 @@ async fn demo(requests: usize) -> Result<()> {
     stack.wait_for_events((requests + extra) as u64, Duration::from_secs(60)).await?;
     println!("\nEvents per endpoint template and status, read back from ClickHouse ({}.events):\n", stack.db());
     println!("{}", stack.summary().await?);
+    // each worker pushes its counters to Envoy on its tick, so the last acknowledgements show a
+    // moment after the events are in ClickHouse
+    let sent = (requests + extra) as u64;
+    let acked = meshward_e2e::process::wait_for("the filter's acknowledged count", Duration::from_secs(5), || async {
+        stack.envoy.stat("wasmcustom.meshward.events_acked").await.ok().filter(|acked| *acked >= sent)
+    })
+    .await;
+    let acked = match acked {
+        Ok(acked) => acked,
+        Err(_) => stack.envoy.stat("wasmcustom.meshward.events_acked").await?,
+    };
     println!(
-        "Filter stats: captured {} · acknowledged {} · dropped {}",
+        "Filter stats: captured {} · acknowledged {acked} · dropped {}",
         stack.envoy.stat("wasmcustom.meshward.events_captured").await?,
-        stack.envoy.stat("wasmcustom.meshward.events_acked").await?,
         stack.envoy.stat("wasmcustom.meshward.events_dropped_buffer_full").await?
     );
     println!("\nSample body schema of POST /api/orders (field paths and types, no values):");
