@@ -129,14 +129,12 @@ impl<'b> Parser<'b> {
     }
 
     fn literal(&mut self, word: &'static str, state: &mut State<'_>, field_type: FieldType) -> Step<FieldType> {
-        if !self.b[self.i..].starts_with(word.as_bytes()) {
-            return Err(Stop);
-        }
-        self.i += word.len();
+        self.skip_literal(word.as_bytes())?;
         state.value(word);
         Ok(field_type)
     }
 
+    /// Past the `{` or `[` of a container, counting it against the nesting limit.
     fn open(&mut self) -> Step<()> {
         self.nesting += 1;
         self.i += 1;
@@ -144,6 +142,12 @@ impl<'b> Parser<'b> {
             return Err(Stop);
         }
         Ok(())
+    }
+
+    /// Past the `}` or `]` that `open` was matched with.
+    fn close(&mut self) {
+        self.i += 1;
+        self.nesting -= 1;
     }
 
     fn object(&mut self, state: &mut State<'_>, depth: usize) -> Step<FieldType> {
@@ -184,8 +188,7 @@ impl<'b> Parser<'b> {
             state.record(field_type);
             state.path.truncate(len);
         }
-        self.i += 1;
-        self.nesting -= 1;
+        self.close();
         state.key = key;
         Ok(FieldType::Object)
     }
@@ -218,8 +221,7 @@ impl<'b> Parser<'b> {
             let item = self.value(state, depth + 1)?;
             state.record(item);
         }
-        self.i += 1;
-        self.nesting -= 1;
+        self.close();
         state.path.truncate(len);
         Ok(FieldType::Array)
     }
