@@ -8,7 +8,7 @@
 //! Only rules with none of those keys (a header, method or path alone) are checked in turn.
 
 use ipnet::IpNet;
-use regex::Regex;
+use regex_lite::Regex;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -223,9 +223,10 @@ impl Rule {
                 let value = match (&h.equals, &h.regex) {
                     (Some(v), _) => HeaderValue::Equals(v.clone()),
                     (None, Some(r)) => {
-                        let regex = regex::RegexBuilder::new(r).size_limit(REGEX_SIZE_LIMIT).build().map_err(|e| {
-                            RuleError::BadRegex { id: id.clone(), regex: r.clone(), error: e.to_string() }
-                        })?;
+                        let regex =
+                            regex_lite::RegexBuilder::new(r).size_limit(REGEX_SIZE_LIMIT).build().map_err(|e| {
+                                RuleError::BadRegex { id: id.clone(), regex: r.clone(), error: e.to_string() }
+                            })?;
                         HeaderValue::Regex(regex)
                     }
                     (None, None) => HeaderValue::Present,

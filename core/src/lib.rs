@@ -10,6 +10,7 @@ pub mod discovery;
 pub mod identity;
 pub mod outbox;
 pub mod query;
+pub mod recorder;
 pub mod template;
 
 pub use body::{json_fields, json_walk, BodyFieldOut, FieldType, Walk};
@@ -17,4 +18,5 @@ pub use detect::{DetectConfig, Detector, Finding, Findings};
 pub use discovery::{Discovery, DiscoveryConfig};
 pub use identity::{CallerIdentity, IdentityKey};
 pub use query::{forwarded_for, query_param_names, split_path_query};
+pub use recorder::{Exchange, Recorder, RecorderConfig};
 pub use template::template_path;

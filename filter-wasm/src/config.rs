@@ -2,22 +2,20 @@
 
 use meshward_core::detect::{DetectConfig, Detector};
 use meshward_core::outbox::OutboxLimits;
+use meshward_core::recorder::inspection::InspectionConfig;
+use meshward_core::recorder::policy::{
+    CapturePolicy, DEFAULT_API_KEY_HEADERS, DEFAULT_HEADER_VALUE_ALLOWLIST, DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_BODY_FIELDS,
+};
+use meshward_core::RecorderConfig;
 use serde::Deserialize;
 
 pub const DEFAULT_COLLECTOR_CLUSTER: &str = "meshward_collector";
 pub const DEFAULT_FLUSH_INTERVAL_MS: u64 = 1000;
-pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
-pub const DEFAULT_MAX_BODY_FIELDS: usize = 256;
 pub const DEFAULT_BLOCKLIST_CLUSTER: &str = "meshward_api";
 pub const DEFAULT_BLOCKLIST_INTERVAL_MS: u64 = 2_000;
 /// How often a VM looks for a list another VM fetched: bounds the extra propagation delay.
 pub const BLOCKLIST_ADOPT_INTERVAL_MS: u64 = 250;
-
-/// Header names whose values are safe and useful to keep. `x-request-id`, `host` and the
-/// content types have fields of their own in the event, so they are not repeated here.
-pub const DEFAULT_HEADER_VALUE_ALLOWLIST: &[&str] = &["user-agent", "accept", "content-length", "content-encoding"];
-/// Headers that carry an API key; their values are hashed into the caller identity.
-pub const DEFAULT_API_KEY_HEADERS: &[&str] = &["x-api-key", "api-key", "apikey"];
 
 /// Filter configuration. Memory per worker is bounded by
 /// `max_queued_bytes + max_unacked_bytes + 2 * max_body_bytes * concurrent requests`.
@@ -43,7 +41,8 @@ pub struct FilterConfig {
     pub max_batch_bytes: usize,
     /// Most bytes sent but not yet acknowledged, per worker (kept for resending).
     pub max_unacked_bytes: usize,
-    /// Read JSON request and response bodies to record their field paths and types.
+    /// Read request and response bodies (JSON for its field paths and types, the others for
+    /// detection) of the exchanges `inspection` chooses.
     pub capture_bodies: bool,
     /// Most bytes of each body read; a longer body is marked truncated.
     pub max_body_bytes: usize,
@@ -56,6 +55,9 @@ pub struct FilterConfig {
     /// Sensitive-data and attack detection: on/off per detector, classes to skip, custom
     /// classes, masked samples (off by default).
     pub detection: DetectConfig,
+    /// Which exchanges get their bodies read and scanned: `mode: budget` (the default) samples
+    /// per endpoint under a share of the worker's time; `mode: full` inspects every exchange.
+    pub inspection: InspectionConfig,
     /// How many proxies in front of this sidecar append to `x-forwarded-for` (the immediate
     /// peer included). 0 trusts no header: the client is the peer address.
     pub trusted_proxies: usize,
@@ -111,6 +113,7 @@ impl Default for FilterConfig {
             header_value_allowlist: DEFAULT_HEADER_VALUE_ALLOWLIST.iter().map(|s| (*s).to_owned()).collect(),
             api_key_headers: DEFAULT_API_KEY_HEADERS.iter().map(|s| (*s).to_owned()).collect(),
             detection: DetectConfig::default(),
+            inspection: InspectionConfig::default(),
             trusted_proxies: 0,
             blocklist: BlocklistConfig::default(),
         }
@@ -152,6 +155,7 @@ impl FilterConfig {
         if blocklist.interval_ms < 100 || blocklist.interval_ms > 600_000 || blocklist.timeout_ms == 0 {
             return Err("blocklist.interval_ms must be between 100 and 600000 and blocklist.timeout_ms above 0".into());
         }
+        self.inspection.validate()?;
         self.detector().map(|_| ())
     }
 
@@ -168,6 +172,24 @@ impl FilterConfig {
     /// The compiled detector of `detection`.
     pub fn detector(&self) -> Result<Detector, String> {
         Detector::new(self.detection.clone()).map_err(|e| format!("invalid detection configuration: {e}"))
+    }
+
+    /// What the recorder records and inspects.
+    pub fn recorder(&self) -> RecorderConfig {
+        RecorderConfig {
+            policy: CapturePolicy {
+                capture_bodies: self.capture_bodies,
+                max_body_bytes: self.max_body_bytes,
+                max_body_fields: self.max_body_fields,
+                header_value_allowlist: self.header_value_allowlist.clone(),
+                api_key_headers: self.api_key_headers.clone(),
+                trusted_proxies: self.trusted_proxies,
+            },
+            detection: self.detection.clone(),
+            inspection: self.inspection.clone(),
+            identity_secret: self.identity_hash_key.clone(),
+            dedupe_shapes: true,
+        }
     }
 
     pub fn outbox_limits(&self) -> OutboxLimits {

@@ -4,7 +4,8 @@ use crate::config::FilterConfig;
 use crate::exchange::Exchange;
 use crate::host::{now_ms, property_string, since_epoch};
 use crate::metrics::Metrics;
-use crate::shared::{NodeInfo, Shared};
+use crate::shared::Shared;
+use meshward_core::recorder::Node;
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{BufferType, ContextType};
@@ -41,13 +42,13 @@ fn node_property(tail: &[&str]) -> Option<String> {
     })
 }
 
-fn node_info() -> NodeInfo {
+fn node_info() -> Node {
     let workload = node_property(&["metadata", "WORKLOAD_NAME"])
         .or_else(|| node_property(&["metadata", "NAME"]))
         .or_else(|| node_property(&["id"]))
         .unwrap_or_default();
     let namespace = node_property(&["metadata", "NAMESPACE"]).unwrap_or_default();
-    NodeInfo { workload, namespace }
+    Node { workload, namespace }
 }
 
 impl Context for Root {
@@ -92,7 +93,7 @@ impl RootContext for Root {
         };
         let _ = hostcalls::set_tick_period(Duration::from_millis(config.tick_ms()));
         shared.reconfigure(config);
-        shared.node = node_info();
+        shared.recorder.set_node(node_info());
         // a reloaded VM starts empty: take the list the other VMs hold at once
         let Shared { blocklist, counts, .. } = &mut *shared;
         blocklist.adopt_shared(counts);
@@ -107,15 +108,16 @@ impl RootContext for Root {
             return;
         };
         let now = now_ms();
+        shared.recorder.tick(now.saturating_mul(1000));
         if now >= shared.next_flush_ms {
             shared.flush(now, true);
             shared.next_flush_ms = now + shared.config.flush_interval_ms;
         }
         let config = shared.config.clone();
-        let Shared { blocklist, counts, rule_hits, .. } = &mut *shared;
+        let Shared { blocklist, counts, rule_hits, recorder, .. } = &mut *shared;
         blocklist.tick(&config.blocklist, &config.collector_token, now, counts);
         if let Some(metrics) = self.metrics.as_mut() {
-            metrics.report(counts, rule_hits);
+            metrics.report(counts, &recorder.stats(), rule_hits);
         }
     }
 

@@ -4,9 +4,8 @@
 use crate::blocklist::BlocklistSync;
 use crate::config::FilterConfig;
 use crate::metrics::Counts;
-use meshward_core::detect::Detector;
 use meshward_core::outbox::Outbox;
-use meshward_core::IdentityKey;
+use meshward_core::Recorder;
 use meshward_proto::{Ack, FilterStats, INGEST_METHOD, INGEST_SERVICE};
 use prost::encoding::{encode_key, encode_varint, WireType};
 use prost::Message;
@@ -16,13 +15,6 @@ use std::rc::Rc;
 
 const BACKOFF_MIN_MS: u64 = 250;
 const BACKOFF_MAX_MS: u64 = 5_000;
-
-/// Where the sidecar runs, read once from Envoy's node metadata.
-#[derive(Debug, Default, Clone)]
-pub struct NodeInfo {
-    pub workload: String,
-    pub namespace: String,
-}
 
 /// 128-bit event ids: a random per-VM half and a counter, so ids never repeat across workers,
 /// restarts or Envoys without a random call per request.
@@ -41,10 +33,10 @@ impl EventIds {
         }
     }
 
-    pub fn next_id(&mut self) -> Vec<u8> {
-        let mut id = Vec::with_capacity(16);
-        id.extend_from_slice(&self.high.to_be_bytes());
-        id.extend_from_slice(&self.next.to_be_bytes());
+    pub fn next_id(&mut self) -> [u8; 16] {
+        let mut id = [0u8; 16];
+        id[..8].copy_from_slice(&self.high.to_be_bytes());
+        id[8..].copy_from_slice(&self.next.to_be_bytes());
         self.next = self.next.wrapping_add(1);
         id
     }
@@ -52,14 +44,17 @@ impl EventIds {
     pub fn source_id(&self) -> String {
         format!("{:016x}", self.high)
     }
+
+    /// The per-VM random half.
+    pub fn seed(&self) -> u64 {
+        self.high
+    }
 }
 
 pub struct Shared {
     pub config: Rc<FilterConfig>,
-    /// compiled from `config.detection`; shared by every exchange of this VM
-    pub detector: Rc<Detector>,
-    pub identity_key: IdentityKey,
-    pub node: NodeInfo,
+    /// records every exchange of this VM (detection, inspection budget, event encoding)
+    pub recorder: Recorder,
     pub outbox: Outbox,
     pub ids: EventIds,
     pub counts: Counts,
@@ -75,13 +70,12 @@ pub struct Shared {
 
 impl Shared {
     pub fn new(config: FilterConfig, seed: [u8; 16]) -> Self {
+        let ids = EventIds::new(seed);
         Shared {
-            detector: Rc::new(config.detector().unwrap_or_default()),
-            identity_key: IdentityKey::derive(&config.identity_hash_key),
+            recorder: Recorder::new(config.recorder(), ids.seed()),
             outbox: Outbox::new(config.outbox_limits()),
             config: Rc::new(config),
-            node: NodeInfo::default(),
-            ids: EventIds::new(seed),
+            ids,
             counts: Counts::default(),
             blocklist: BlocklistSync::new(),
             rule_hits: HashMap::new(),
@@ -94,19 +88,22 @@ impl Shared {
 
     /// Takes a new configuration. The outbox keeps what it holds unless its bounds changed.
     pub fn reconfigure(&mut self, config: FilterConfig) {
-        self.identity_key = IdentityKey::derive(&config.identity_hash_key);
         if config.outbox_limits() != self.config.outbox_limits() {
             self.outbox = Outbox::new(config.outbox_limits());
         }
-        // validated when the configuration was parsed
-        self.detector = Rc::new(config.detector().unwrap_or_default());
+        let node = self.recorder.node().clone();
+        self.recorder = Recorder::new(config.recorder(), self.ids.seed());
+        self.recorder.set_node(node);
         self.config = Rc::new(config);
     }
 
-    /// Puts an encoded event into the outbox; counts it if it has to be dropped.
+    /// Puts an encoded event into the outbox; counts it if it has to be dropped. A dropped
+    /// event may have carried a body shape's definition, so the shapes start over.
     pub fn enqueue(&mut self, event: Vec<u8>) {
         self.counts.captured += 1;
-        let _ = self.outbox.push(event);
+        if self.outbox.push(event).is_err() {
+            self.recorder.forget_shapes();
+        }
     }
 
     /// Sends what can be sent. Only the root context may open or drop the stream; an HTTP
@@ -136,6 +133,7 @@ impl Shared {
                 Err(_) if from_root => {
                     self.stream = None;
                     self.outbox.disconnected();
+                    self.recorder.forget_shapes();
                     self.failed(now_ms);
                     break;
                 }
@@ -183,6 +181,8 @@ impl Shared {
         }
         self.stream = None;
         self.outbox.disconnected();
+        // the next stream may reach another collector replica, or a restarted one
+        self.recorder.forget_shapes();
         if status != 0 {
             self.failed(now_ms);
         }

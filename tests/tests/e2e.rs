@@ -21,7 +21,8 @@ async fn every_request_becomes_one_row_with_its_details() -> anyhow::Result<()> 
         .clickhouse
         .query(&format!(
             "SELECT request_id, method, path_template, status, arrayStringConcat(request_body_fields.path, ','), \
-             workload, caller_id_source, length(caller_id), namespace FROM {}.events FORMAT TSV",
+             workload, caller_id_source, length(caller_id), namespace, inspected, inspection_weight \
+             FROM {}.events FORMAT TSV",
             stack.db()
         ))
         .await?;
@@ -40,15 +41,27 @@ async fn every_request_becomes_one_row_with_its_details() -> anyhow::Result<()> 
     let reports: Vec<&str> = reports.trim().split('\t').collect();
     assert_eq!(reports[..2], ["300", "0"], "{reports:?}");
     assert!(reports[2].parse::<u32>().unwrap_or(0) >= 1);
+    // bodies are read for the exchanges the inspection budget chose: the first of each endpoint
+    // variant in the window among them, so every template shows its fields
+    let mut inspected_templates = std::collections::HashSet::new();
+    let mut weights = 0.0;
     for s in &sent {
         let p = &s.planned;
         let row = rows.get(&p.request_id).ok_or_else(|| anyhow::anyhow!("no row for {}", p.request_id))?;
         assert_eq!(row[1], p.method, "{}", p.request_id);
         assert_eq!(row[2], p.template, "{} {}", p.request_id, p.path);
         assert_eq!(row[3], p.status.to_string(), "{}", p.request_id);
-        let fields: Vec<&str> = row[4].split(',').collect();
-        for want in p.request_fields {
-            assert!(fields.contains(want), "{} {}: {want} missing from {fields:?}", p.method, p.path);
+        let fields: Vec<&str> = row[4].split(',').filter(|f| !f.is_empty()).collect();
+        let weight: f64 = row[10].parse()?;
+        if row[9] == "1" {
+            inspected_templates.insert(p.template);
+            weights += weight;
+            assert!(weight >= 1.0, "{}: an inspected event stands for itself at least", p.request_id);
+            for want in p.request_fields {
+                assert!(fields.contains(want), "{} {}: {want} missing from {fields:?}", p.method, p.path);
+            }
+        } else {
+            assert!(fields.is_empty() && weight == 0.0, "{}: a metadata-only event has no body data", p.request_id);
         }
         assert_eq!((row[5].as_str(), row[8].as_str()), ("sample-api", "demo"));
         if p.bearer.is_some() {
@@ -57,6 +70,10 @@ async fn every_request_becomes_one_row_with_its_details() -> anyhow::Result<()> 
             assert_eq!(row[6], "api_key");
         }
     }
+    let templates: std::collections::HashSet<&str> = sent.iter().map(|s| s.planned.template).collect();
+    assert_eq!(inspected_templates, templates, "every endpoint had exchanges inspected");
+    // the weights of the inspected events estimate all of them (300 here)
+    assert!((200.0..=400.0).contains(&weights), "inspected events stand for {weights} exchanges of 300");
     Ok(())
 }
 

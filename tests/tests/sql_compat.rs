@@ -19,6 +19,10 @@ fn all_statements() -> Vec<String> {
     all.push(meshward::detect::latest_alerts_sql(DB));
     all.push(meshward::inventory::status::stored_pins_sql(DB));
     all.push(meshward::inventory::status::specs_without_operations_sql(DB));
+    for filter in ["", "WHERE shape_id IN (1, 2)"] {
+        let sql = meshward::store::shapes::shapes_query(filter, 10);
+        all.push(sql.replace("FROM body_shapes", &format!("FROM {DB}.body_shapes")));
+    }
     let detect = meshward::config::DetectConfig::default();
     for kind in meshward::detect::rules::KINDS {
         all.push(meshward::detect::rules::sql(*kind, DB, 1_790_000_000, 1_790_000_300, &detect));

@@ -8,10 +8,12 @@ pub mod har;
 use crate::inventory::{self, Endpoint, TemplateStats};
 use anyhow::Context;
 use base64::Engine;
-use meshward_core::body::WalkLimits;
-use meshward_core::detect::{DetectConfig, Detector, Findings, Kind};
-use meshward_core::identity::{caller_identity, IdentityKey};
-use meshward_core::{query_param_names, split_path_query, template_path, DiscoveryConfig};
+use meshward_core::detect::{finding_location, DetectConfig, Detector, Direction};
+use meshward_core::recorder::inspection::{InspectionConfig, InspectionMode};
+use meshward_core::recorder::End;
+use meshward_core::{template_path, DiscoveryConfig, Recorder, RecorderConfig};
+use meshward_proto::HttpEvent;
+use prost::Message;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -22,13 +24,16 @@ use std::path::Path;
 pub const MAX_TEMPLATES: usize = 200_000;
 /// Most distinct callers remembered per group (the count saturates there).
 pub const MAX_CALLERS: usize = 10_000;
-/// Most bytes of each body scanned, as the filter's default cap.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// the inventory and a findings summary
     Table,
+    /// each entry's findings, the inventory and the summary, as one JSON document
     Json,
+    /// each entry as the event the filter would have sent, one JSON object per line, in the
+    /// columns of the `events` table (HAR input only)
+    Events,
 }
 
 /// One finding as `analyze --format json` prints it (same class names as the events).
@@ -38,8 +43,8 @@ pub struct EntryFinding {
     pub class: String,
     pub location: String,
     pub confidence: f32,
-    #[serde(skip_serializing_if = "str::is_empty")]
-    pub reason: &'static str,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub reason: String,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -172,115 +177,141 @@ pub fn parse_time_ms(text: &str) -> u64 {
     u64::try_from(ms).unwrap_or(0)
 }
 
-fn field_list(walk: Option<meshward_core::Walk>) -> Vec<String> {
-    walk.map(|w| w.fields.into_iter().map(|f| format!("{}: {}", f.path, f.field_type.as_str())).collect())
-        .unwrap_or_default()
-}
-
-fn textual(mime: &str) -> bool {
-    let m = mime.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-    m.is_empty() || m.starts_with("text/") || m.contains("json") || m.contains("xml") || m.contains("form")
-}
-
-fn body_bytes(text: &str, encoding: &str, mime: &str) -> Vec<u8> {
-    if !textual(mime) {
-        return Vec::new();
-    }
-    let mut bytes = if encoding.eq_ignore_ascii_case("base64") {
+/// The body of a HAR request or response, base64-decoded when HAR says so.
+fn body_bytes(text: &str, encoding: &str) -> Vec<u8> {
+    if encoding.eq_ignore_ascii_case("base64") {
         base64::engine::general_purpose::STANDARD.decode(text.trim()).unwrap_or_default()
     } else {
         text.as_bytes().to_vec()
-    };
-    bytes.truncate(MAX_BODY_BYTES);
-    bytes
-}
-
-struct Analyzer {
-    detector: Detector,
-    identity_key: IdentityKey,
-    limits: WalkLimits,
-}
-
-impl Analyzer {
-    fn har_entry(&self, entry: har::Entry) -> (Observation, Findings) {
-        let mut findings = Findings::new(64);
-        let req = &entry.request;
-        let (_, authority, target) = split_url(&req.url);
-        let headers: Vec<(&str, &str)> = req.headers.iter().map(|h| (h.name.as_str(), h.value.as_str())).collect();
-        let header = |name: &str| headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| *v);
-        let host = header("host").filter(|_| authority.is_empty()).unwrap_or(authority).to_owned();
-        let (mut body, mut mime) = (Vec::new(), header("content-type").unwrap_or_default().to_owned());
-        if let Some(post) = &req.post_data {
-            if !post.mime_type.is_empty() {
-                mime.clone_from(&post.mime_type);
-            }
-            body = if post.text.is_empty() && !post.params.is_empty() {
-                post.params.iter().map(|p| format!("{}={}", p.name, p.value)).collect::<Vec<_>>().join("&").into_bytes()
-            } else {
-                body_bytes(&post.text, "", &mime)
-            };
-        }
-        let mut request_headers = headers.clone();
-        if header("content-type").is_none() && !mime.is_empty() {
-            request_headers.push(("content-type", mime.as_str()));
-        }
-        let request_walk = self.detector.scan_request(target, &request_headers, &body, self.limits, &mut findings);
-        let res = &entry.response;
-        let response_headers: Vec<(&str, &str)> =
-            res.headers.iter().map(|h| (h.name.as_str(), h.value.as_str())).collect();
-        let response_mime = if res.content.mime_type.is_empty() {
-            response_headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("content-type")).map_or("", |(_, v)| *v)
-        } else {
-            res.content.mime_type.as_str()
-        };
-        let mut response_headers_typed = response_headers.clone();
-        response_headers_typed.retain(|(n, _)| !n.eq_ignore_ascii_case("content-type"));
-        response_headers_typed.push(("content-type", response_mime));
-        let response_body = body_bytes(&res.content.text, &res.content.encoding, response_mime);
-        let response_walk =
-            self.detector.scan_response(&response_headers_typed, &response_body, self.limits, &mut findings);
-        let (path, query) = split_path_query(target);
-        let api_key = ["x-api-key", "api-key", "apikey"].iter().find_map(|n| header(n));
-        let identity = caller_identity(&self.identity_key, header("authorization"), api_key);
-        let (caller, auth) = identity.map(|i| (i.id, i.source.to_owned())).unwrap_or_default();
-        let observation = Observation {
-            host,
-            method: req.method.to_ascii_uppercase(),
-            template: template_path(path),
-            ts_ms: parse_time_ms(&entry.started_date_time),
-            status: u16::try_from(res.status).unwrap_or(0),
-            caller,
-            auth,
-            query_params: query_param_names(query),
-            request_fields: field_list(request_walk),
-            response_fields: field_list(response_walk),
-            sensitive: sensitive_locations(&findings),
-        };
-        (observation, findings)
     }
 }
 
-fn sensitive_locations(findings: &Findings) -> Vec<String> {
-    findings
-        .items
-        .iter()
-        .filter(|f| f.kind == Kind::Sensitive)
-        .map(|f| format!("{}: {}", f.location(), f.class))
-        .collect()
+/// A HAR header list as Envoy hands headers over: lower-case names, pseudo-headers first
+/// (HTTP/2 HARs list their own, which are replaced).
+fn header_map(pseudo: &[(&str, &str)], headers: &[har::NameValue]) -> Vec<(String, Vec<u8>)> {
+    let mut map: Vec<(String, Vec<u8>)> =
+        pseudo.iter().map(|(n, v)| ((*n).to_owned(), v.as_bytes().to_vec())).collect();
+    for h in headers.iter().filter(|h| !h.name.starts_with(':')) {
+        map.push((h.name.to_ascii_lowercase(), h.value.as_bytes().to_vec()));
+    }
+    map
 }
 
-fn entry_findings(findings: &Findings) -> Vec<EntryFinding> {
-    findings
-        .items
-        .iter()
-        .map(|f| EntryFinding {
-            kind: f.kind.as_str(),
-            class: f.class.clone(),
-            location: f.location(),
-            confidence: f.confidence,
-            reason: f.reason,
-        })
-        .collect()
+/// Sets the content type HAR gives beside the headers (`postData.mimeType`,
+/// `content.mimeType`) where the headers have none.
+fn with_content_type(mut map: Vec<(String, Vec<u8>)>, mime: &str) -> Vec<(String, Vec<u8>)> {
+    if !mime.is_empty() && !map.iter().any(|(n, _)| n == "content-type") {
+        map.push(("content-type".to_owned(), mime.as_bytes().to_vec()));
+    }
+    map
+}
+
+/// Feeds one body to the recorder as Envoy would: what the recorder wants of it is read, all
+/// of it is counted.
+fn feed_body(recorder: &Recorder, exchange: &mut meshward_core::Exchange, direction: Direction, body: &[u8]) {
+    let room = recorder.body_room(exchange, direction).min(body.len());
+    exchange.body_data(direction, &body[..room]);
+    exchange.body_seen(direction, body.len());
+}
+
+struct Analyzer {
+    recorder: Recorder,
+    next_id: u64,
+}
+
+impl Analyzer {
+    /// Records one HAR entry with the filter's recorder and returns its event.
+    fn har_entry(&mut self, entry: har::Entry) -> HttpEvent {
+        let req = &entry.request;
+        let (scheme, authority, target) = split_url(&req.url);
+        let host_header = req.headers.iter().find(|h| h.name.eq_ignore_ascii_case("host")).map(|h| h.value.as_str());
+        let authority = if authority.is_empty() { host_header.unwrap_or_default() } else { authority };
+        let method = req.method.to_ascii_uppercase();
+        let pseudo = [(":method", method.as_str()), (":path", target), (":authority", authority), (":scheme", scheme)];
+        let mut request_headers = header_map(&pseudo, &req.headers);
+        request_headers.retain(|(n, _)| n != "host");
+        let mut request_body = Vec::new();
+        if let Some(post) = &req.post_data {
+            request_headers = with_content_type(request_headers, &post.mime_type);
+            request_body = if post.text.is_empty() && !post.params.is_empty() {
+                post.params.iter().map(|p| format!("{}={}", p.name, p.value)).collect::<Vec<_>>().join("&").into_bytes()
+            } else {
+                post.text.as_bytes().to_vec()
+            };
+        }
+        let res = &entry.response;
+        let status = res.status.to_string();
+        let response_headers =
+            with_content_type(header_map(&[(":status", &status)], &res.headers), &res.content.mime_type);
+        let response_body = body_bytes(&res.content.text, &res.content.encoding);
+
+        let start_us = parse_time_ms(&entry.started_date_time).saturating_mul(1000);
+        let recorder = &mut self.recorder;
+        let mut exchange = recorder.request_headers(&request_headers, "", start_us);
+        feed_body(recorder, &mut exchange, Direction::Request, &request_body);
+        recorder.response_headers(&mut exchange, &response_headers);
+        feed_body(recorder, &mut exchange, Direction::Response, &response_body);
+        self.next_id += 1;
+        let mut event_id = [0u8; 16];
+        event_id[8..].copy_from_slice(&self.next_id.to_be_bytes());
+        let end_us = start_us + (entry.time.max(0.0) * 1000.0) as u64;
+        let clock = || end_us;
+        let end = End { now_us: end_us, event_id, status: None, peer_principal: "", clock: &clock };
+        let bytes = recorder.finish(exchange, end);
+        // the recorder encodes what prost decodes (a core test holds them together)
+        HttpEvent::decode(bytes.as_slice()).unwrap_or_default()
+    }
+}
+
+fn direction_name(direction: i32) -> &'static str {
+    if direction == meshward_proto::Direction::Response as i32 {
+        "response"
+    } else {
+        "request"
+    }
+}
+
+/// What one recorded event contributes to the inventory, and its findings.
+fn observation(event: &HttpEvent) -> (Observation, Vec<EntryFinding>) {
+    let mut findings = Vec::new();
+    let mut sensitive = Vec::new();
+    for s in &event.sensitive {
+        let location = finding_location(direction_name(s.direction), &s.part, &s.location);
+        sensitive.push(format!("{location}: {}", s.class));
+        findings.push(EntryFinding {
+            kind: "sensitive",
+            class: s.class.clone(),
+            location,
+            confidence: s.confidence,
+            reason: String::new(),
+        });
+    }
+    for a in &event.attacks {
+        findings.push(EntryFinding {
+            kind: "attack",
+            class: a.class.clone(),
+            location: finding_location(direction_name(a.direction), &a.part, &a.location),
+            confidence: 0.9,
+            reason: a.reason.clone(),
+        });
+    }
+    let fields = |fields: &[meshward_proto::BodyField]| -> Vec<String> {
+        fields.iter().map(|f| format!("{}: {}", f.path, f.r#type)).collect()
+    };
+    let observation = Observation {
+        host: event.authority.clone(),
+        method: event.method.clone(),
+        template: event.path_template.clone(),
+        ts_ms: event.start_time_ms,
+        status: u16::try_from(event.status).unwrap_or(0),
+        caller: event.caller_id.clone(),
+        auth: event.caller_id_source.clone(),
+        query_params: event.query_params.clone(),
+        request_fields: fields(&event.request_body_fields),
+        response_fields: fields(&event.response_body_fields),
+        sensitive,
+    };
+    (observation, findings)
 }
 
 /// Counts bytes read, for the progress bar.
@@ -310,6 +341,59 @@ pub struct Options {
     pub spec_host: Option<String>,
     /// templates kept whatever discovery finds (`/org/{org}` or `host=/org/{org}`)
     pub pins: Vec<String>,
+    /// the mesh's `identity_hash_key`, so callers get the ids the filters give them (a fixed
+    /// key of analyze's own otherwise)
+    pub identity_key: Option<String>,
+}
+
+/// The key callers are hashed with when no `identity_key` is given.
+const ANALYZE_IDENTITY_KEY: &str = "meshward-analyze";
+
+/// Where each entry's result goes, as the format says; the first write error is kept.
+struct Output<'o> {
+    out: &'o mut dyn Write,
+    format: Format,
+    error: Option<std::io::Error>,
+    index: u64,
+}
+
+impl Output<'_> {
+    fn write(&mut self, bytes: &[u8]) {
+        if self.error.is_none() {
+            self.error = self.out.write_all(bytes).err();
+        }
+    }
+
+    fn entry(&mut self, summary: &mut Summary, findings: Vec<EntryFinding>, event: Option<HttpEvent>) {
+        summary.entries += 1;
+        if !findings.is_empty() {
+            summary.entries_with_findings += 1;
+        }
+        for f in &findings {
+            *summary.findings_by_class.entry(format!("{} {}", f.kind, f.class)).or_insert(0) += 1;
+        }
+        match self.format {
+            Format::Json => {
+                let line = serde_json::json!({"index": self.index, "findings": findings});
+                let sep: &[u8] = if self.index == 0 { b"\n" } else { b",\n" };
+                self.write(sep);
+                self.write(line.to_string().as_bytes());
+            }
+            Format::Events => {
+                if let Some(row) = event.and_then(|e| crate::store::event_row(e, "analyze", 0, 0)) {
+                    match serde_json::to_vec(&row) {
+                        Ok(mut line) => {
+                            line.push(b'\n');
+                            self.write(&line);
+                        }
+                        Err(e) => self.error = Some(e.into()),
+                    }
+                }
+            }
+            Format::Table => {}
+        }
+        self.index += 1;
+    }
 }
 
 /// Analyzes one file and writes the result to `out`. Returns the summary.
@@ -346,53 +430,42 @@ pub fn run(
     });
     let mut reader = BufReader::with_capacity(1 << 20, Counting { inner: file, bar: bar.clone() });
     let first = reader.fill_buf().context("reading the file")?.iter().copied().find(|c| !c.is_ascii_whitespace());
-    let analyzer = Analyzer {
-        detector: Detector::new(detect).context("invalid detection settings")?,
-        identity_key: IdentityKey::derive("meshward-analyze"),
-        limits: WalkLimits::default(),
+    Detector::new(detect.clone()).context("invalid detection settings")?;
+    // the filter's recorder, inspecting every entry, each event carrying its body fields
+    let config = RecorderConfig {
+        detection: detect,
+        inspection: InspectionConfig { mode: InspectionMode::Full, ..InspectionConfig::default() },
+        identity_secret: options.identity_key.clone().unwrap_or_else(|| ANALYZE_IDENTITY_KEY.to_owned()),
+        dedupe_shapes: false,
+        ..RecorderConfig::default()
     };
+    let mut analyzer = Analyzer { recorder: Recorder::new(config, 1), next_id: 0 };
     let mut aggregator = Aggregator { groups: HashMap::new(), summary: Summary::default() };
-    let json = format == Format::Json;
-    if json {
-        out.write_all(b"{\"entries\":[")?;
+    let mut output = Output { out: &mut *out, format, error: None, index: 0 };
+    if format == Format::Json {
+        output.write(b"{\"entries\":[");
     }
-    let mut write_error: Option<std::io::Error> = None;
-    let mut record = |index: u64, findings: Vec<EntryFinding>, aggregator: &mut Aggregator| {
-        let summary = &mut aggregator.summary;
-        summary.entries += 1;
-        if !findings.is_empty() {
-            summary.entries_with_findings += 1;
-        }
-        for f in &findings {
-            *summary.findings_by_class.entry(format!("{} {}", f.kind, f.class)).or_insert(0) += 1;
-        }
-        if json && write_error.is_none() {
-            let line = serde_json::json!({"index": index, "findings": findings});
-            let sep: &[u8] = if index == 0 { b"\n" } else { b",\n" };
-            if let Err(e) = out.write_all(sep).and_then(|()| out.write_all(line.to_string().as_bytes())) {
-                write_error = Some(e);
-            }
-        }
-    };
     let is_har = first == Some(b'{') && !looks_like_event_lines(reader.buffer());
-    let mut index = 0u64;
     if is_har {
         har::read_har(&mut reader, &mut |entry| {
-            let (observation, findings) = analyzer.har_entry(entry);
+            let event = analyzer.har_entry(entry);
+            let (observation, findings) = observation(&event);
             aggregator.add(observation);
-            record(index, entry_findings(&findings), &mut aggregator);
-            index += 1;
+            output.entry(&mut aggregator.summary, findings, Some(event));
         })
-        .with_context(|| format!("{} is not a valid HAR file (after {index} entries)", path.display()))?;
+        .with_context(|| format!("{} is not a valid HAR file (after {} entries)", path.display(), output.index))?;
     } else {
+        if format == Format::Events {
+            anyhow::bail!("--format events reads HAR files; {} holds events already", path.display());
+        }
         har::read_event_lines(&mut reader, &mut |event| {
             let (observation, findings) = event_observation(event);
             aggregator.add(observation);
-            record(index, findings, &mut aggregator);
-            index += 1;
+            output.entry(&mut aggregator.summary, findings, None);
         })
         .with_context(|| format!("reading {} as JSON lines of Meshward events", path.display()))?;
     }
+    let write_error = output.error.take();
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
@@ -413,6 +486,7 @@ pub fn run(
         inventory::openapi::compare(&ops, &scoped, 0)
     });
     match format {
+        Format::Events => {}
         Format::Json => {
             out.write_all(b"\n],\"endpoints\":")?;
             match &comparison {
@@ -468,24 +542,34 @@ fn event_observation(e: har::EventLine) -> (Observation, Vec<EntryFinding>) {
     let mut findings = Vec::new();
     let mut sensitive = Vec::new();
     for (i, class) in e.sensitive_class.iter().enumerate() {
-        let location = format!(
-            "{}.{}.{}",
+        let location = finding_location(
             direction(e.sensitive_direction.get(i).copied().unwrap_or(0)),
             e.sensitive_part.get(i).map_or("", String::as_str),
-            e.sensitive_location.get(i).map_or("", String::as_str)
+            e.sensitive_location.get(i).map_or("", String::as_str),
         );
         sensitive.push(format!("{location}: {class}"));
         let confidence = e.sensitive_confidence.get(i).copied().unwrap_or(0.0);
-        findings.push(EntryFinding { kind: "sensitive", class: class.clone(), location, confidence, reason: "" });
+        findings.push(EntryFinding {
+            kind: "sensitive",
+            class: class.clone(),
+            location,
+            confidence,
+            reason: String::new(),
+        });
     }
     for (i, class) in e.attack_class.iter().enumerate() {
-        let location = format!(
-            "{}.{}.{}",
+        let location = finding_location(
             direction(e.attack_direction.get(i).copied().unwrap_or(1)),
             e.attack_part.get(i).map_or("", String::as_str),
-            e.attack_location.get(i).map_or("", String::as_str)
+            e.attack_location.get(i).map_or("", String::as_str),
         );
-        findings.push(EntryFinding { kind: "attack", class: class.clone(), location, confidence: 0.9, reason: "" });
+        findings.push(EntryFinding {
+            kind: "attack",
+            class: class.clone(),
+            location,
+            confidence: 0.9,
+            reason: String::new(),
+        });
     }
     let pair = |paths: Vec<String>, types: Vec<String>| -> Vec<String> {
         paths.into_iter().zip(types).map(|(p, t)| format!("{p}: {t}")).collect()

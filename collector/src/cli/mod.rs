@@ -78,10 +78,16 @@ pub enum Command {
     Analyze {
         /// A .har file, or JSON lines of events (`SELECT * FROM events FORMAT JSONEachRow`).
         file: PathBuf,
-        /// `table` (endpoints and a findings summary) or `json`
-        /// (`{"entries":[{"index","findings"}],"endpoints":[...],"summary":{...}}`).
+        /// `table` (endpoints and a findings summary), `json`
+        /// (`{"entries":[{"index","findings"}],"endpoints":[...],"summary":{...}}`) or `events`
+        /// (each HAR entry as the event the filter records, a JSON line in the `events` table's
+        /// columns).
         #[arg(long, value_enum, default_value = "table")]
         format: crate::analyze::Format,
+        /// The mesh's `identity_hash_key`, so callers get the same ids as in the filters'
+        /// events.
+        #[arg(long, env = "MESHWARD_IDENTITY_KEY", hide_env_values = true)]
+        identity_key: Option<String>,
         /// Detection classes to skip (repeatable), e.g. `--disable phone`.
         #[arg(long = "disable")]
         disabled: Vec<String>,
@@ -310,9 +316,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             print_endpoints(&endpoints, json)
         }
-        Command::Analyze { file, format, disabled, openapi_out, spec, spec_host, pins } => {
+        Command::Analyze { file, format, identity_key, disabled, openapi_out, spec, spec_host, pins } => {
             let detect = meshward_core::detect::DetectConfig { disabled_classes: disabled, ..Default::default() };
-            let options = crate::analyze::Options { detect, openapi_out, spec, spec_host, pins };
+            let options = crate::analyze::Options { detect, openapi_out, spec, spec_host, pins, identity_key };
             let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());

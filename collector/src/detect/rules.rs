@@ -126,6 +126,11 @@ fn whole_hours(past: u64, from: u64) -> String {
 /// What the spike rules (rate, latency, 5xx) measure: the end of the window, in seconds.
 const RECENT_S: u64 = 120;
 
+/// What one finding `f` (a tuple whose fourth element is its part) stands for: bodies are
+/// inspected for a sample of exchanges, each inspected one standing for `inspection_weight`;
+/// paths, queries and headers are scanned on every exchange.
+const FINDING_WEIGHT: &str = "if(f.4 = 'body', inspection_weight, 1)";
+
 /// The sensitive records (values of a sensitive class) a response carried; events from before
 /// findings were counted have count 0 and count one each.
 const RESPONSE_RECORDS: &str =
@@ -275,11 +280,13 @@ pub fn sql(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig
             factor = config.enumeration_peer_factor,
         ),
         Kind::DataExposure => format!(
-            "SELECT concat(f.1, ' in ', f.2) AS subject, endpoint, toFloat64(count()) AS value, toFloat64(0) AS baseline, \
+            "SELECT concat(f.1, ' in ', f.2) AS subject, endpoint, sum({FINDING_WEIGHT}) AS value, toFloat64(0) AS baseline, \
              count() AS events, [f.1] AS details, groupArray(5)(request_id) AS samples \
              FROM (SELECT {endpoint} AS endpoint, request_id, sensitive.class AS classes, sensitive.direction AS directions, \
-                          sensitive.location AS locations FROM {db}.http_events WHERE {window}) \
-             ARRAY JOIN arrayFilter(x -> tupleElement(x, 3) = 2, arrayMap((c, l, d) -> (c, l, d), classes, locations, directions)) AS f \
+                          sensitive.location AS locations, sensitive.part AS parts, inspection_weight \
+                   FROM {db}.http_events WHERE {window}) \
+             ARRAY JOIN arrayFilter(x -> tupleElement(x, 3) = 2, \
+                                    arrayMap((c, l, d, p) -> (c, l, d, p), classes, locations, directions, parts)) AS f \
              WHERE endpoint IN (SELECT {endpoint} FROM ({before})) \
                AND (endpoint, f.1) NOT IN ( \
                  SELECT endpoint, c FROM ( \
@@ -346,13 +353,16 @@ pub fn sql(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig
         Kind::SensitiveRise => format!(
             "SELECT endpoint AS subject, endpoint, per_response AS value, med AS baseline, events, \
              [concat('baseline_hours=', toString(hours)), concat('mad=', toString(mad))] AS details, samples FROM ( \
-               SELECT {endpoint} AS endpoint, sum({RESPONSE_RECORDS}) / count() AS per_response, count() AS events, \
-                      groupArray(5)(request_id) AS samples \
+               SELECT {endpoint} AS endpoint, \
+                      sumIf({RESPONSE_RECORDS} * inspection_weight, inspected = 1) / sumIf(inspection_weight, inspected = 1) \
+                        AS per_response, count() AS events, groupArray(5)(request_id) AS samples \
                FROM {db}.http_events WHERE {recent} GROUP BY endpoint) AS current_window \
              ANY LEFT JOIN ( \
                SELECT endpoint, med, arrayReduce('medianExact', arrayMap(x -> abs(x - med), ratios)) AS mad, length(ratios) AS hours \
                FROM (SELECT endpoint, groupArray(r) AS ratios, medianExact(r) AS med FROM ( \
-                 SELECT {endpoint} AS endpoint, hour, sumMerge(response_records) / countMerge(requests) AS r \
+                 SELECT {endpoint} AS endpoint, hour, \
+                        if(sumMerge(inspected_weight) > 0, sumMerge(response_records_weighted) / sumMerge(inspected_weight), \
+                           sumMerge(response_records) / countMerge(requests)) AS r \
                  FROM {db}.endpoint_hourly \
                  WHERE {day_hours} GROUP BY endpoint, hour) \
                GROUP BY endpoint)) AS usual_hours USING endpoint \
@@ -422,7 +432,9 @@ pub fn sql(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig
             min = config.error_min_requests
         ),
         Kind::AttackBurst => format!(
-            "SELECT client_ip AS subject, '' AS endpoint, toFloat64(count()) AS value, toFloat64(uniqExact(path_template)) AS baseline, \
+            "SELECT client_ip AS subject, '' AS endpoint, \
+             sum(if(arrayExists(p -> p != 'body', `attacks.part`), 1, inspection_weight)) AS value, \
+             toFloat64(uniqExact(path_template)) AS baseline, \
              count() AS events, groupUniqArrayArray(`attacks.class`) AS details, groupArray(5)(request_id) AS samples \
              FROM {db}.http_events WHERE {window} AND length(`attacks.class`) > 0 AND client_ip != '' \
              GROUP BY subject HAVING value >= {min}",

@@ -6,6 +6,7 @@ pub mod queries;
 pub mod retention;
 mod rows;
 mod schema;
+pub mod shapes;
 mod writer;
 
 pub use client::{connect, StoreError};

@@ -87,6 +87,14 @@ pub struct EventRow {
     pub verdict: u8,
     pub block_rule_id: String,
     pub rate_limited_rules: Vec<String>,
+    /// 1 when the bodies were read and scanned (every event of a filter that predates the
+    /// inspection budget), 0 for metadata only
+    pub inspected: u8,
+    /// what this event's body data stands for when body figures are summed: 1/p for a
+    /// sampled exchange, 1 for events of older filters, 0 for metadata only
+    pub inspection_weight: f32,
+    pub request_body_shape: u64,
+    pub response_body_shape: u64,
     pub source_id: String,
     pub batch_seq: u64,
     pub received_ms: u64,
@@ -110,14 +118,38 @@ fn small(v: u32) -> u8 {
 /// The nested `*_body_fields` columns: paths, types and sensitive classes per field.
 type BodyColumns = (Vec<String>, Vec<String>, Vec<Vec<String>>);
 
-fn body_columns(fields: Vec<meshward_proto::BodyField>) -> BodyColumns {
+/// The body columns of one direction; each field's sensitive classes are those of the event's
+/// body findings at its path (filters before the inspection budget sent them with the field).
+fn body_columns(
+    fields: Vec<meshward_proto::BodyField>,
+    direction: meshward_proto::Direction,
+    sensitive: &[meshward_proto::SensitiveFinding],
+) -> BodyColumns {
     let mut columns: BodyColumns = (Vec::with_capacity(fields.len()), Vec::with_capacity(fields.len()), Vec::new());
     for field in fields {
+        let mut classes = field.sensitive_classes;
+        for finding in sensitive {
+            let here =
+                finding.direction == direction as i32 && finding.part == "body" && finding.location == field.path;
+            if here && !classes.contains(&finding.class) {
+                classes.push(finding.class.clone());
+            }
+        }
         columns.0.push(field.path);
         columns.1.push(field.r#type);
-        columns.2.push(field.sensitive_classes);
+        columns.2.push(classes);
     }
     columns
+}
+
+/// `inspected` and `inspection_weight` from the event's inspection.
+fn inspection(event: &HttpEvent) -> (u8, f32) {
+    match meshward_proto::Inspection::try_from(event.inspection) {
+        Ok(meshward_proto::Inspection::Deep) => (1, event.inspection_weight.max(1.0)),
+        Ok(meshward_proto::Inspection::Metadata) => (0, 0.0),
+        // a filter from before the budget inspected every exchange
+        _ => (1, 1.0),
+    }
 }
 
 /// Converts one event; returns `None` for an event without a valid 16-byte id.
@@ -138,13 +170,16 @@ pub const FILTER_REPORTS_TABLE: &str = "filter_reports";
 
 pub fn event_row(event: HttpEvent, source_id: &str, batch_seq: u64, received_ms: u64) -> Option<EventRow> {
     let event_id: [u8; 16] = event.event_id.as_slice().try_into().ok()?;
+    let (request_body_shape, response_body_shape) = (event.request_body_shape, event.response_body_shape);
+    let (inspected, inspection_weight) = inspection(&event);
     let (request_header_names, request_header_values) =
         event.request_headers.into_iter().map(|h| (h.name, h.value.unwrap_or_default())).unzip();
     let (response_header_names, response_header_values) =
         event.response_headers.into_iter().map(|h| (h.name, h.value.unwrap_or_default())).unzip();
-    let (request_field_paths, request_field_types, request_field_sensitive) = body_columns(event.request_body_fields);
+    let (request_field_paths, request_field_types, request_field_sensitive) =
+        body_columns(event.request_body_fields, meshward_proto::Direction::Request, &event.sensitive);
     let (response_field_paths, response_field_types, response_field_sensitive) =
-        body_columns(event.response_body_fields);
+        body_columns(event.response_body_fields, meshward_proto::Direction::Response, &event.sensitive);
     let source_ip = ip_of(&event.source_address);
     // the filter says which address it trusted; older filters did not, so fall back to the
     // left-most forwarded-for entry
@@ -213,6 +248,10 @@ pub fn event_row(event: HttpEvent, source_id: &str, batch_seq: u64, received_ms:
         verdict: small(event.verdict as u32),
         block_rule_id: event.block_rule_id,
         rate_limited_rules: event.rate_limited_rules,
+        inspected,
+        inspection_weight,
+        request_body_shape,
+        response_body_shape,
         source_id: source_id.to_owned(),
         batch_seq,
         received_ms,

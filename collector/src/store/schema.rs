@@ -232,6 +232,46 @@ pub const MIGRATIONS: &[Migration] = &[
              ENGINE = MergeTree() ORDER BY (host, uploaded_ms, method, template)",
         ],
     },
+    Migration {
+        version: 11,
+        name: "inspection_budget_and_body_shapes",
+        statements: &[
+            // whether the filter read and scanned the bodies, and what the event's body data
+            // stands for when summed (1/p for a sampled exchange; older filters inspected
+            // everything: 1)
+            "ALTER TABLE {db}.http_events ADD COLUMN inspected UInt8 DEFAULT 1 AFTER rate_limited_rules",
+            "ALTER TABLE {db}.http_events ADD COLUMN inspection_weight Float32 DEFAULT 1 AFTER inspected",
+            // the body shapes the fields were expanded from (0: none, or an older filter)
+            "ALTER TABLE {db}.http_events ADD COLUMN request_body_shape UInt64 AFTER inspection_weight",
+            "ALTER TABLE {db}.http_events ADD COLUMN response_body_shape UInt64 AFTER request_body_shape",
+            "DROP TABLE IF EXISTS {db}.events",
+            "CREATE VIEW IF NOT EXISTS {db}.events AS SELECT * FROM {db}.http_events FINAL",
+            // the field lists of body shapes, which filters send once per window
+            "CREATE TABLE IF NOT EXISTS {db}.body_shapes (shape_id UInt64, last_seen_ms UInt64, \
+             `fields.path` Array(String), `fields.type` Array(String)) \
+             ENGINE = ReplacingMergeTree(last_seen_ms) ORDER BY shape_id",
+            // weighted sensitive records of inspected responses, and the weight of the inspected
+            // responses they came from: their ratio is records per response however the bodies
+            // were sampled
+            "ALTER TABLE {db}.endpoint_hourly ADD COLUMN inspected_weight AggregateFunction(sum, Float64)",
+            "ALTER TABLE {db}.endpoint_hourly ADD COLUMN response_records_weighted AggregateFunction(sum, Float64)",
+            "DROP TABLE IF EXISTS {db}.endpoint_hourly_mv",
+            "CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.endpoint_hourly_mv TO {db}.endpoint_hourly AS \
+             SELECT toStartOfHour(ts) AS hour, authority, method, path_template, countState() AS requests, \
+             sumState(toUInt64(status >= 400 AND status < 500)) AS client_errors, sumState(toUInt64(status >= 500)) AS server_errors, \
+             quantilesState(0.5, 0.9, 0.99)(duration_us) AS latency_us, avgState(request_total_bytes) AS request_bytes, \
+             avgState(response_total_bytes) AS response_bytes, uniqState(caller_id) AS callers, \
+             groupUniqArrayArrayState(query_params) AS params, \
+             groupUniqArrayArrayState(arrayFilter((c, d) -> d = 2, `sensitive.class`, `sensitive.direction`)) AS response_classes, \
+             groupUniqArrayArrayState(`request_body_fields.path`) AS request_fields, \
+             groupUniqArrayArrayState(`response_body_fields.path`) AS response_fields, \
+             sumState(toUInt64(arraySum(arrayFilter((n, d) -> d = 2, `sensitive.count`, `sensitive.direction`)))) AS response_records, \
+             sumState(toFloat64(inspection_weight)) AS inspected_weight, \
+             sumState(toFloat64(arraySum(arrayFilter((n, d) -> d = 2, `sensitive.count`, `sensitive.direction`))) * inspection_weight) \
+               AS response_records_weighted \
+             FROM {db}.http_events GROUP BY hour, authority, method, path_template",
+        ],
+    },
 ];
 
 /// All statements of all migrations for a database, in order (for portability checks).
@@ -259,6 +299,7 @@ fn sharding_key(table: &str) -> &'static str {
         "inventory_pins" => "cityHash64(host)",
         "api_operations" => "cityHash64(host)",
         "caller_hourly" => "cityHash64(caller)",
+        "body_shapes" => "cityHash64(shape_id)",
         _ => "rand()",
     }
 }

@@ -9,6 +9,7 @@
 
 use super::client::StoreError;
 use super::rows::{event_row, EventRow, FilterReportRow, EVENTS_TABLE, FILTER_REPORTS_TABLE};
+use super::shapes::{ShapeRegistry, ShapeRow, BODY_SHAPES_TABLE};
 use crate::config::WriterConfig;
 use crate::spool::SpoolReader;
 use meshward_proto::EventBatch;
@@ -36,6 +37,9 @@ pub struct Writer {
     url: String,
     config: WriterConfig,
     reader: Option<SpoolReader>,
+    /// body shapes, to expand the events that only name theirs
+    shapes: ShapeRegistry,
+    shapes_loaded: bool,
     /// Whether the last INSERT succeeded (for readiness).
     pub healthy: Arc<AtomicBool>,
 }
@@ -48,6 +52,20 @@ pub async fn insert_rows(client: &clickhouse::Client, url: &str, rows: &[EventRo
         insert.write(row).await.map_err(err)?;
     }
     insert.end().await.map_err(err)
+}
+
+async fn insert_shapes(client: &clickhouse::Client, url: &str, rows: &[ShapeRow]) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let err = StoreError::at(url);
+    let mut insert = client.insert::<ShapeRow>(BODY_SHAPES_TABLE).await.map_err(err)?;
+    for row in rows {
+        insert.write(row).await.map_err(err)?;
+    }
+    insert.end().await.map_err(err)?;
+    metrics::counter!("meshward_writer_body_shapes_total").increment(rows.len() as u64);
+    Ok(())
 }
 
 /// Wall-clock epoch milliseconds (0 if the clock is before 1970).
@@ -63,7 +81,15 @@ enum Step {
 
 impl Writer {
     pub fn new(client: clickhouse::Client, url: String, config: WriterConfig, reader: SpoolReader) -> Self {
-        Writer { client, url, config, reader: Some(reader), healthy: Arc::new(AtomicBool::new(true)) }
+        Writer {
+            client,
+            url,
+            config,
+            reader: Some(reader),
+            shapes: ShapeRegistry::default(),
+            shapes_loaded: false,
+            healthy: Arc::new(AtomicBool::new(true)),
+        }
     }
 
     /// Runs until `shutdown` turns true and the spool has been written out (or one more
@@ -155,6 +181,13 @@ impl Writer {
     async fn insert_once(&mut self, shutdown: &mut watch::Receiver<bool>) -> Result<usize, StoreError> {
         let url = self.url.clone();
         let err = StoreError::at(&url);
+        if !self.shapes_loaded {
+            // the shapes of what the spool still holds may have been written before a restart
+            let loaded = ShapeRegistry::load(&self.client, &url).await?;
+            tracing::info!(shapes = loaded.len(), "loaded the known body shapes");
+            self.shapes = loaded;
+            self.shapes_loaded = true;
+        }
         let mut insert = self.client.insert::<EventRow>(EVENTS_TABLE).await.map_err(err)?;
         let started = Instant::now();
         let due = started + Duration::from_millis(self.config.max_delay_ms);
@@ -187,7 +220,13 @@ impl Writer {
                     dropped_resend_full: stats.dropped_resend_full,
                     dropped_too_large: stats.dropped_too_large,
                 });
-                for event in batch.events {
+                for mut event in batch.events {
+                    let unknown = self.shapes.expand(&mut event);
+                    if !unknown.is_empty() {
+                        self.shapes.fetch_missing(&self.client, &url, &unknown).await?;
+                        let still = self.shapes.expand(&mut event);
+                        metrics::counter!("meshward_writer_body_shapes_unknown_total").increment(still.len() as u64);
+                    }
                     match event_row(event, &batch.source_id, batch.seq, received) {
                         Some(row) => {
                             insert.write(&row).await.map_err(err)?;
@@ -199,6 +238,12 @@ impl Writer {
             }
         }
         insert.end().await.map_err(err)?;
+        // before the checkpoint moves, so a freed segment's shapes can be read back
+        let new_shapes = self.shapes.take_new(now_ms());
+        if let Err(e) = insert_shapes(&self.client, &url, &new_shapes).await {
+            self.shapes.unwritten(&new_shapes);
+            return Err(e);
+        }
         // before the checkpoint moves: if this fails the batches are written again, and both
         // tables fold the repeats (event ids; source and sequence number)
         if !reports.is_empty() {

@@ -22,7 +22,7 @@ pub mod walk;
 mod xss;
 
 use crate::body::{json_walk, Walk, WalkLimits};
-use regex::Regex;
+use regex_lite::Regex;
 use rustc_hash::FxHashMap;
 use std::fmt;
 use std::sync::RwLock;
@@ -110,11 +110,18 @@ pub struct Finding {
 impl Finding {
     /// `request.query.q`, `response.body.$.user.email`
     pub fn location(&self) -> String {
-        if self.field.is_empty() {
-            format!("{}.{}", self.direction.as_str(), self.part.as_str())
-        } else {
-            format!("{}.{}.{}", self.direction.as_str(), self.part.as_str(), self.field)
-        }
+        finding_location(self.direction.as_str(), self.part.as_str(), &self.field)
+    }
+}
+
+/// Where a finding was made, as one string: `request.query.q`, `response.body.$.user.email`,
+/// `request.path` (no trailing dot when the field is empty). The one spelling of it; the SQL
+/// that reads locations out of the events table mirrors it.
+pub fn finding_location(direction: &str, part: &str, field: &str) -> String {
+    if field.is_empty() {
+        format!("{direction}.{part}")
+    } else {
+        format!("{direction}.{part}.{field}")
     }
 }
 
@@ -163,7 +170,7 @@ impl Default for DetectConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum DetectError {
     #[error("custom class {name:?}: invalid {which} regex: {source}")]
-    BadRegex { name: String, which: &'static str, source: regex::Error },
+    BadRegex { name: String, which: &'static str, source: regex_lite::Error },
     #[error("custom class needs a name and a regex")]
     EmptyCustomClass,
     #[error("unknown class {0:?} in disabled_classes (known: see DETECTION.md)")]
