@@ -9,7 +9,8 @@
 //! minus the same with 1 round, divided by (rounds - 1) x 1000 exchanges. `full` inspects every
 //! exchange, `metadata` none (what every exchange costs); `default` runs the inspection budget
 //! at 5,000 exchanges a second on a simulated clock, in the first seconds of its window. `small` is about 1 KiB each way,
-//! `large` about 16 KiB. It prints the share inspected and the event bytes per exchange.
+//! `large` about 16 KiB; `off` after the rounds turns both detectors off. It prints the share
+//! inspected and the event bytes per exchange.
 
 use meshward_core::detect::Direction;
 use meshward_core::recorder::inspection::{InspectionConfig, InspectionMode};
@@ -51,6 +52,11 @@ fn main() {
     let mode = args.next().unwrap_or_else(|| "full".into());
     let size = args.next().unwrap_or_else(|| "small".into());
     let rounds: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(3);
+    // `off` as a fourth argument: both detectors off (the metadata the event keeps, alone)
+    let detection = match args.next().as_deref() {
+        Some("off") => meshward_core::DetectConfig { sensitive: false, attacks: false, ..Default::default() },
+        _ => meshward_core::DetectConfig::default(),
+    };
     let size = if size == "large" { traffic::Size::Large } else { traffic::Size::Small };
     let inspection = match mode.as_str() {
         "default" => InspectionConfig::default(),
@@ -67,6 +73,7 @@ fn main() {
     let maps: Vec<(Headers, Headers)> = pairs.iter().enumerate().map(|(i, p)| header_maps(p, i)).collect();
     let config = RecorderConfig {
         inspection,
+        detection,
         identity_secret: "bench".into(),
         dedupe_shapes: true,
         ..RecorderConfig::default()

@@ -14,11 +14,18 @@ pub enum Filter {
     None,
     /// The do-nothing wasm module: the cost of wasm alone.
     Noop,
-    /// The same module making the host calls Meshward makes (detection off) and nothing else:
-    /// the floor under any filter that records what Meshward records.
+    /// The same module making the host calls Meshward makes for a deeply inspected exchange and
+    /// nothing else: the floor under any filter that records what Meshward records.
     HostReads,
+    /// The host calls of a metadata-only exchange (no body reads).
+    MetadataReads,
     /// Meshward's filter with this JSON configuration.
     Meshward {
+        config: serde_json::Value,
+    },
+    /// Another build of the filter (benchmark experiments compare builds side by side).
+    MeshwardBuild {
+        wasm: PathBuf,
         config: serde_json::Value,
     },
 }
@@ -155,7 +162,9 @@ fn bootstrap(options: &EnvoyOptions, listen_port: u16, admin_port: u16) -> Resul
         Filter::None => String::new(),
         Filter::Noop => wasm_filter("noop", &noop_wasm()?, ""),
         Filter::HostReads => wasm_filter("noop", &noop_wasm()?, r#"{"host_reads": true}"#),
+        Filter::MetadataReads => wasm_filter("noop", &noop_wasm()?, r#"{"metadata_reads": true}"#),
         Filter::Meshward { config } => wasm_filter("meshward", &meshward_wasm()?, &config.to_string()),
+        Filter::MeshwardBuild { wasm, config } => wasm_filter("meshward", wasm, &config.to_string()),
     };
     Ok(format!(
         r#"node:

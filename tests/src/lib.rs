@@ -2,6 +2,7 @@
 //! loopback ports with their own folders, a sample API, and a traffic driver. Used by the
 //! end-to-end tests, `meshward-stack` (demo, up) and `meshward-bench`.
 
+pub mod bench_traffic;
 pub mod benign;
 pub mod blocklist;
 pub mod certs;
