@@ -8,8 +8,9 @@
 //! - per endpoint variant (method, host, template and the set of query names, so
 //!   `?expand=payment` is a variant of its own): the first `first_per_window` exchanges of each
 //!   window are inspected; after them each exchange with probability
-//!   `max(min_share, max_per_endpoint_per_s / rate)`, where `rate` is the variant's rate in its
-//!   previous window (in its first window, so far): a quiet endpoint is inspected whole, a busy
+//!   `max(min_share, max_per_endpoint_per_s / rate)`, where `rate` is the variant's recent rate
+//!   (an exponentially decayed count of its arrivals, time constant `RATE_TIME_CONSTANT_US`,
+//!   so it follows bursts within a second or two): a quiet endpoint is inspected whole, a busy
 //!   one about `max_per_endpoint_per_s` times a second;
 //! - an exchange whose path, query or headers already carried an attack is inspected;
 //! - over all of that a worker-wide throttle keeps the time deep inspection takes (measured
@@ -32,6 +33,8 @@ pub const DEFAULT_MIN_SHARE: f64 = 0.01;
 pub const MAX_TRACKED_ENDPOINTS: usize = 4096;
 /// How often the throttle is adjusted.
 const PERIOD_US: u64 = 1_000_000;
+/// The time constant of each variant's rate estimate.
+const RATE_TIME_CONSTANT_US: f64 = 1_000_000.0;
 /// The throttle never goes below this: a worker over its budget still inspects one exchange in
 /// a thousand of what it would have, so weights stay bounded (at most 1000 / min_share).
 const MIN_THROTTLE: f64 = 0.001;
@@ -125,9 +128,11 @@ pub struct InspectionStats {
 #[derive(Debug, Clone, Copy, Default)]
 struct Variant {
     window_start_us: u64,
+    /// exchanges in the current window
     seen: u32,
-    /// exchanges per second in the previous window (0 in the first)
-    previous_rate: f64,
+    /// arrivals counted with exponential decay: about the rate times the time constant
+    decayed: f64,
+    last_us: u64,
 }
 
 /// Per-worker sampling state.
@@ -192,23 +197,18 @@ impl Inspector {
         let window_us = u64::from(self.config.window_s) * 1_000_000;
         let tracked = self.variants.len() < MAX_TRACKED_ENDPOINTS || self.variants.contains_key(&key);
         let variant = if tracked { self.variants.entry(key).or_default() } else { &mut self.overflow };
-        let elapsed_us = now_us.saturating_sub(variant.window_start_us);
-        if variant.seen == 0 || elapsed_us >= window_us {
-            if variant.seen > 0 {
-                variant.previous_rate = f64::from(variant.seen) * 1e6 / elapsed_us.max(window_us) as f64;
-            }
+        if variant.seen == 0 || now_us.saturating_sub(variant.window_start_us) >= window_us {
             variant.window_start_us = now_us;
             variant.seen = 0;
         }
         variant.seen = variant.seen.saturating_add(1);
+        let since = now_us.saturating_sub(variant.last_us) as f64;
+        variant.decayed = variant.decayed * (-since / RATE_TIME_CONSTANT_US).exp() + 1.0;
+        variant.last_us = now_us;
         if attack_seen || variant.seen <= self.config.first_per_window {
             return 1.0;
         }
-        let rate = if variant.previous_rate > 0.0 {
-            variant.previous_rate
-        } else {
-            f64::from(variant.seen) * 1e6 / now_us.saturating_sub(variant.window_start_us).max(1_000_000) as f64
-        };
+        let rate = variant.decayed * 1e6 / RATE_TIME_CONSTANT_US;
         let by_rate = if self.config.max_per_endpoint_per_s > 0.0 {
             (self.config.max_per_endpoint_per_s / rate).min(1.0)
         } else {
@@ -292,9 +292,9 @@ mod tests {
             deep_per_window[window] += u32::from(d.deep);
         }
         assert!(first_ten);
-        // first window: the rate is learnt as it goes; later ones: 10/s at 1000/s is 1%
+        // 10/s at 1000/s is 1% (the first second learns the rate)
         for deep in &deep_per_window[1..] {
-            assert!((500..=800).contains(deep), "{deep_per_window:?}");
+            assert!((550..=750).contains(deep), "{deep_per_window:?}");
         }
     }
 
