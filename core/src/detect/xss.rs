@@ -366,6 +366,7 @@ const GLOBALS: &[&str] = &[
 ];
 
 /// Why `s` (a value as `normalize` leaves it: decoded, lower case) is XSS, if it is.
+#[inline(never)]
 pub fn detect(s: &str) -> Option<&'static str> {
     let b = s.as_bytes();
     if b.len() < 4 {

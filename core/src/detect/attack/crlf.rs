@@ -1,6 +1,7 @@
 //! CRLF injection: a line break that starts a header or a status line.
 
 /// CR or LF followed by what looks like a header or a status line.
+#[inline(never)]
 pub(super) fn crlf(b: &[u8], in_header: bool) -> Option<&'static str> {
     for p in memchr::memchr2_iter(b'\r', b'\n', b) {
         if in_header {

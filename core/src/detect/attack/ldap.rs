@@ -3,6 +3,7 @@
 use super::{bytes, chars};
 
 /// LDAP filter injection: `*)(uid=*`, `)(|(`, `(|(mail=*))`, `*()|&`.
+#[inline(never)]
 pub(super) fn ldap(b: &[u8], mask: u32) -> Option<&'static str> {
     // every form below needs an `=` or a `*`: prose in parentheses has neither
     if mask & (chars::COMPARE | chars::STAR) == 0 {

@@ -4,6 +4,7 @@ use super::bytes;
 
 /// MongoDB operators and server-side JavaScript: `{ $ne: 1 }`, `db.users.find(`, `|| 1==1`.
 /// `mask`: the value's `char_mask`, so that searches for strings it cannot hold are skipped.
+#[inline(never)]
 pub(super) fn nosql(b: &[u8], mask: u32) -> Option<&'static str> {
     use super::chars::*;
     let any = |bits: u32| mask & bits != 0;

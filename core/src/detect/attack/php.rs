@@ -23,6 +23,7 @@ fn closing(b: &[u8], open: usize) -> Option<usize> {
 
 /// A value that is a php.ini line (`memory_limit = 512M`, `opcache.jit=50`): what an attacker
 /// writes into a `.user.ini` or passes to `ini_set` through a parameter.
+#[inline(never)]
 pub(super) fn php_ini_setting(b: &[u8]) -> Option<&'static str> {
     const DIRECTIVES: &[&[u8]] = &[
         b"engine",
@@ -81,6 +82,7 @@ pub(super) fn php_ini_setting(b: &[u8]) -> Option<&'static str> {
 
 /// `(system)(ls)`, `("system")("id")`, `[system][0](ls)`: a function name called through an
 /// expression, or spelled out of pieces and then called.
+#[inline(never)]
 pub(super) fn php_expression_call(b: &[u8]) -> Option<&'static str> {
     if bytes::find(b, b")(").is_some() || bytes::find(b, b"](").is_some() {
         const NAMES: &[&[u8]] =
@@ -149,6 +151,7 @@ fn php_spelled_call(b: &[u8]) -> Option<&'static str> {
 /// PHP open tags, serialized objects and variable function calls. `mask`: the value's
 /// `char_mask`, to skip the searches for what its characters rule out (a URL or a time of day
 /// has the colon that brings it here, and nothing else this looks for).
+#[inline(never)]
 pub(super) fn php_structures(b: &[u8], mask: u32) -> Option<&'static str> {
     use super::chars::*;
     let any = |bits: u32| mask & bits != 0;

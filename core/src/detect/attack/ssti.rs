@@ -3,6 +3,7 @@
 use super::bytes;
 
 /// Template expressions: `{{7*7}}`, `${...}`, `#{...}`, `<%= %>`, `{% %}`, `*{...}`.
+#[inline(never)]
 pub(super) fn template(b: &[u8]) -> Option<&'static str> {
     for (open, close) in [
         (&b"{{"[..], &b"}}"[..]),

@@ -5,6 +5,7 @@ use super::bytes;
 
 /// `../`, `..\`, `.../`, `....//` and a leading `/..`; also with the backslashes some
 /// scanners put before dots and slashes (`\.\./`).
+#[inline(never)]
 pub(super) fn traversal(b: &[u8]) -> Option<&'static str> {
     if let Some(reason) = traversal_plain(b) {
         return Some(reason);
@@ -28,6 +29,7 @@ pub(super) fn traversal(b: &[u8]) -> Option<&'static str> {
 /// A system file behind separators and dots no decoder turned into `/` and `.`, as traversal
 /// fuzzers write them (`%c0%ae%c0%ae%c1%pc...etc%c1%pcpasswd`, `..%%35%%63boot.ini`): what comes
 /// before the file name is a run of punctuation, percent signs, hex digits and short letter runs.
+#[inline(never)]
 pub(super) fn encoded_traversal(b: &[u8]) -> Option<&'static str> {
     // a first letter that is a hex digit can be eaten by a decoding round (`%f` + `boot`), so
     // `oot.ini` and `esktop.ini`

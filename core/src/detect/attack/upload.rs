@@ -1,6 +1,7 @@
 //! Uploaded file names that install server configuration or scripts.
 
 /// Uploaded file names that execute on the server or reconfigure it.
+#[inline(never)]
 pub(super) fn upload_name(v: &str) -> Option<(&'static str, &'static str)> {
     let name = v.rsplit(['/', '\\']).next().unwrap_or(v).trim();
     // `settings. php`: servers drop the space

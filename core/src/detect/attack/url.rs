@@ -2,6 +2,7 @@
 //! remote file inclusion.
 
 /// A value that is a URL (or a bare host): remote file inclusion and SSRF.
+#[inline(never)]
 pub(super) fn url_value(v: &str, key: &str) -> Option<(&'static str, &'static str)> {
     let v = v.trim();
     let (scheme, rest) = match v.find(':') {

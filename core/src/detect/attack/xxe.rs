@@ -1,6 +1,7 @@
 //! Entity references an XML parser would resolve.
 
 /// An entity reference left after decoding the HTML ones: `&xxe;`, `%param;`.
+#[inline(never)]
 pub(super) fn entity_reference(b: &[u8]) -> Option<&'static str> {
     for p in memchr::memchr2_iter(b'&', b'%', b) {
         let name = b[p + 1..].iter().take_while(|c| c.is_ascii_alphanumeric() || **c == b'_').count();

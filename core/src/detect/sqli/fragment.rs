@@ -33,6 +33,7 @@ fn select_list_follows(rest: &[u8]) -> bool {
 /// `` ` regexp ``, PostgreSQL large-object calls (`lo_get(16400)`).
 /// `words`: the value holds a keyword the checks start from (see `detect_with`); without one
 /// only the checks that start from punctuation run.
+#[inline(never)]
 pub(crate) fn fragment(b: &[u8], words: bool) -> Option<&'static str> {
     let find = |n: &[u8]| bytes::find(b, n);
     let word_start = |p: usize| p == 0 || !is_word_byte(b[p - 1]);

@@ -26,6 +26,7 @@ pub(crate) use fragment::fragment;
 /// caller saw one of the keywords the fragment checks start from (`union`, `waitfor`, `exec`,
 /// `case when`, `like`, `::`, `lo_`) in its keyword pass; most values hold none, and those checks
 /// are a dozen substring searches.
+#[inline(never)]
 pub(crate) fn detect_with(s: &str, fragment_words: bool) -> Option<&'static str> {
     let b = s.as_bytes();
     if b.len() < 2 {

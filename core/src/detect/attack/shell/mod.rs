@@ -61,6 +61,7 @@ fn unset_variable_end(b: &[u8], i: usize) -> Option<usize> {
 /// Shell syntax that runs a command: a separator (`;`, `|`, `&`, backtick, `$(`, newline)
 /// followed by a known program, command substitution, `${IFS}`, shellshock, brace expansion,
 /// and Windows `for /f` / `if exist` batch syntax.
+#[inline(never)]
 pub(super) fn shell(v: &str, batch_words: bool) -> Option<&'static str> {
     let b = v.as_bytes();
     // `() { :; }; cmd`: an empty function body, as shellshock needs; `main() { println` is code
@@ -239,6 +240,7 @@ fn brace_expansion(b: &[u8]) -> Option<&'static str> {
 
 /// A value that starts with a program name that is not an English word (`ifconfig`,
 /// `time ifconfig`, `/bin/sh -c ...`).
+#[inline(never)]
 pub(super) fn shell_start(v: &str) -> Option<&'static str> {
     let b = v.as_bytes();
     if let Some(reason) = shell_oddities(b) {
