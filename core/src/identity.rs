@@ -70,6 +70,53 @@ pub fn caller_identity(
     Some(CallerIdentity { id: key.hash_hex("api_key", api_key.as_bytes()), source: "api_key" })
 }
 
+/// Credentials kept in an `IdentityCache`; longer ones are derived each time.
+const MAX_CACHED_CREDENTIALS: usize = 1024;
+/// Entries an `IdentityCache` holds before it starts over (about 300 KB at most).
+const CACHE_ENTRIES: usize = 256;
+
+/// The identities of recent credentials: a caller sends the same token on every request, and
+/// decoding a JWT and hashing it costs thousands of instructions. Entries are keyed by the
+/// credentials themselves, compared in full, so no token can be given another's identity.
+#[derive(Debug)]
+pub struct IdentityCache {
+    key: IdentityKey,
+    entries: rustc_hash::FxHashMap<Box<[u8]>, Option<CallerIdentity>>,
+    scratch: Vec<u8>,
+}
+
+impl IdentityCache {
+    pub fn new(key: IdentityKey) -> Self {
+        IdentityCache { key, entries: rustc_hash::FxHashMap::default(), scratch: Vec::new() }
+    }
+
+    /// `caller_identity` of these credentials, from the cache when they were seen before.
+    pub fn identify(&mut self, authorization: Option<&str>, api_key: Option<&str>) -> Option<CallerIdentity> {
+        if authorization.is_none() && api_key.is_none() {
+            return None;
+        }
+        self.scratch.clear();
+        for part in [authorization, api_key] {
+            // the separator can be in neither: a header value holds no NUL
+            self.scratch.push(if part.is_some() { 1 } else { 0 });
+            self.scratch.extend_from_slice(part.unwrap_or_default().as_bytes());
+            self.scratch.push(0);
+        }
+        if self.scratch.len() > MAX_CACHED_CREDENTIALS {
+            return caller_identity(&self.key, authorization, api_key);
+        }
+        if let Some(known) = self.entries.get(self.scratch.as_slice()) {
+            return known.clone();
+        }
+        let identity = caller_identity(&self.key, authorization, api_key);
+        if self.entries.len() >= CACHE_ENTRIES {
+            self.entries.clear();
+        }
+        self.entries.insert(self.scratch.as_slice().into(), identity.clone());
+        identity
+    }
+}
+
 /// `iss` + `sub` of a JWT, without verifying it (we identify, we do not authenticate).
 pub fn jwt_subject(token: &str) -> Option<String> {
     let mut parts = token.split('.');
@@ -113,6 +160,37 @@ mod tests {
         assert_eq!(again.map(|i| i.id), Some(id.id.clone()));
         let other_key = caller_identity(&IdentityKey::derive("other"), Some("Bearer s3cr3t-token-value"), None);
         assert_ne!(other_key.map(|i| i.id), Some(id.id));
+    }
+
+    #[test]
+    fn the_cache_gives_what_deriving_gives() {
+        let mut cache = IdentityCache::new(key());
+        let payload = URL_SAFE_NO_PAD.encode(r#"{"sub":"user-1","iss":"a"}"#);
+        let jwt = format!("Bearer h.{payload}.s");
+        let cases: [(Option<&str>, Option<&str>); 6] = [
+            (Some("Bearer tok-1"), None),
+            (Some("Bearer tok-2"), None),
+            (None, Some("key-1")),
+            (Some(jwt.as_str()), None),
+            (Some("Bearer tok-1"), Some("key-1")),
+            (None, None),
+        ];
+        for _ in 0..3 {
+            for (auth, api_key) in cases {
+                assert_eq!(
+                    cache.identify(auth, api_key),
+                    caller_identity(&key(), auth, api_key),
+                    "{auth:?} {api_key:?}"
+                );
+            }
+        }
+        // an authorization that ends where an API key begins is not that pair
+        assert_ne!(cache.identify(Some("ab"), None), cache.identify(Some("a"), Some("b")));
+        for i in 0..(CACHE_ENTRIES * 2) {
+            let token = format!("Bearer t-{i}");
+            assert_eq!(cache.identify(Some(&token), None), caller_identity(&key(), Some(&token), None));
+        }
+        assert!(cache.entries.len() <= CACHE_ENTRIES);
     }
 
     #[test]

@@ -414,6 +414,19 @@ fn list(rng: &mut Rng, bytes: usize, mut record: impl FnMut(&mut Rng) -> String)
     format!(r#"{{"data":[{}],"page":{},"has_more":{}}}"#, items.join(","), 1 + rng.below(9), rng.chance(50))
 }
 
+/// Callers signed in at a time: each keeps its token and its client.
+const CALLERS: usize = 300;
+
+/// A caller's client: one of the agents, with its own version numbers.
+fn agent(caller: usize) -> String {
+    let base = AGENTS[caller % AGENTS.len()];
+    match caller % AGENTS.len() {
+        0 => base.replace("126.0", &format!("{}.0.{}.{}", 120 + caller % 8, 6000 + caller % 400, caller % 200)),
+        3 => base.replace("5.2.1", &format!("5.{}.{}", caller % 4, caller % 9)),
+        _ => base.to_owned(),
+    }
+}
+
 /// `n` pairs of the given size, the same for the same seed.
 pub fn pairs(n: usize, size: Size, seed: u64) -> Vec<Pair> {
     let mut rng = Rng(seed | 1);
@@ -422,13 +435,17 @@ pub fn pairs(n: usize, size: Size, seed: u64) -> Vec<Pair> {
         .map(|i| {
             let user = 1 + rng.below(5_000);
             let injected = rng.chance(4).then(|| rng.pick(INJECTIONS));
-            let token = if rng.chance(70) {
-                format!("Bearer eyJhbGciOiJIUzI1NiJ9.{}.sig{:08x}", base64_url(&format!(r#"{{"sub":"user-{user}","iss":"shop"}}"#)), rng.next() as u32)
+            // callers keep their credentials across requests: a few hundred signed in at a time,
+            // most with a JWT, some with an opaque session token, each with one client
+            let caller = 1 + rng.below(CALLERS);
+            let token = if caller % 10 < 7 {
+                let claims = format!(r#"{{"sub":"user-{caller}","iss":"shop","exp":1800000000}}"#);
+                format!("Bearer eyJhbGciOiJIUzI1NiJ9.{}.sig{:016x}", base64_url(&claims), caller.wrapping_mul(0x9e37_79b9_7f4a_7c15))
             } else {
-                format!("Bearer st_{:032x}", u128::from(rng.next()) << 64 | u128::from(rng.next()))
+                format!("Bearer st_{:032x}", (caller as u128).wrapping_mul(0x2545_f491_4f6c_dd1d_9e37_79b9_7f4a_7c15))
             };
             let mut headers = vec![
-                ("user-agent", rng.pick(AGENTS).to_owned()),
+                ("user-agent", agent(caller)),
                 ("accept", "application/json".to_owned()),
                 ("authorization", token),
             ];

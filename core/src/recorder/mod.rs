@@ -26,7 +26,7 @@ pub mod shapes;
 use crate::blocklist::{self, RequestFacts};
 use crate::body::WalkLimits;
 use crate::detect::{DetectConfig, Detector, Direction, Findings, Kind, ATTACK_CLASSES, SENSITIVE_CLASSES};
-use crate::identity::{caller_identity, IdentityKey};
+use crate::identity::{IdentityCache, IdentityKey};
 use crate::{forwarded_for, query_param_names, split_path_query, template_path};
 use encode::tag;
 use inspection::{Decision, InspectionConfig, InspectionStats, Inspector};
@@ -110,7 +110,7 @@ pub struct Recorder {
     detection: DetectConfig,
     /// built on the first exchange: Envoy's main thread runs a VM that never sees one
     detector: OnceCell<Detector>,
-    identity_key: IdentityKey,
+    identities: IdentityCache,
     inspector: Inspector,
     shapes: Shapes,
     dedupe_shapes: bool,
@@ -178,7 +178,7 @@ impl Recorder {
             policy: config.policy,
             detection: config.detection,
             detector: OnceCell::new(),
-            identity_key: IdentityKey::derive(&config.identity_secret),
+            identities: IdentityCache::new(IdentityKey::derive(&config.identity_secret)),
             inspector: Inspector::new(config.inspection, seed),
             shapes: Shapes::new(&config.identity_secret, window_s),
             dedupe_shapes: config.dedupe_shapes,
@@ -232,7 +232,7 @@ impl Recorder {
         let content_type = header(headers, "content-type").unwrap_or_default();
         let forwarded = header(headers, "x-forwarded-for");
         let api_key = self.policy.api_key_headers.iter().find_map(|name| header(headers, name));
-        let identity = caller_identity(&self.identity_key, header(headers, "authorization"), api_key);
+        let identity = self.identities.identify(header(headers, "authorization"), api_key);
         let template = template_path(path);
         let query_names = query_param_names(query);
         let client_ip = blocklist::client_ip(source_address, forwarded, self.policy.trusted_proxies);
@@ -271,7 +271,7 @@ impl Recorder {
         }
         encode::put_str(&mut event, tag::SOURCE_ADDRESS, source_address);
         if let Some(ip) = client_ip {
-            encode::put_str(&mut event, tag::CLIENT_IP, &ip.to_string());
+            encode::put_str(&mut event, tag::CLIENT_IP, &ip_text(ip, source_address));
         }
         encode::put_str(&mut event, tag::REQUEST_ID, header(headers, "x-request-id").unwrap_or_default());
         encode::put_str(&mut event, tag::REQUEST_CONTENT_TYPE, content_type);
@@ -408,6 +408,23 @@ impl Recorder {
                 encode::put_body_field(&mut exchange.event, fields_tag, &field.path, field.field_type.as_str());
             }
         }
+    }
+}
+
+/// An address as text: the peer's own spelling when it is the client (the usual case, without
+/// formatting), else formatted.
+fn ip_text(ip: IpAddr, source_address: &str) -> std::borrow::Cow<'_, str> {
+    let host = match source_address.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|c| c.is_ascii_digit()) => {
+            host.trim_start_matches('[').trim_end_matches(']')
+        }
+        _ => source_address,
+    };
+    match host.parse::<IpAddr>() {
+        // the parsed form compares equal only for the same address; IPv6 text has many
+        // spellings, so the formatted one is used for those
+        Ok(peer) if peer == ip && ip.is_ipv4() => host.into(),
+        _ => ip.to_string().into(),
     }
 }
 
