@@ -1,6 +1,6 @@
 //! The filter's configuration: JSON in the plugin configuration, every field optional.
 
-use meshward_core::detect::{DetectConfig, Detector};
+use meshward_core::detect::DetectConfig;
 use meshward_core::outbox::OutboxLimits;
 use meshward_core::recorder::inspection::InspectionConfig;
 use meshward_core::recorder::policy::{
@@ -156,7 +156,7 @@ impl FilterConfig {
             return Err("blocklist.interval_ms must be between 100 and 600000 and blocklist.timeout_ms above 0".into());
         }
         self.inspection.validate()?;
-        self.detector().map(|_| ())
+        self.detection.validate().map_err(|e| format!("invalid detection configuration: {e}"))
     }
 
     /// The root context's tick: often enough to flush on time and to adopt a list another VM
@@ -167,11 +167,6 @@ impl FilterConfig {
         } else {
             self.flush_interval_ms
         }
-    }
-
-    /// The compiled detector of `detection`.
-    pub fn detector(&self) -> Result<Detector, String> {
-        Detector::new(self.detection.clone()).map_err(|e| format!("invalid detection configuration: {e}"))
     }
 
     /// What the recorder records and inspects.

@@ -177,6 +177,38 @@ pub enum DetectError {
     UnknownClass(String),
 }
 
+impl DetectConfig {
+    /// Checks the configuration without building a detector (its keyword automata take
+    /// megabytes and milliseconds): the class names it disables, its custom regexes.
+    pub fn validate(&self) -> Result<(), DetectError> {
+        self.compile_custom().map(|_| ())
+    }
+
+    fn compile_custom(&self) -> Result<Vec<CompiledCustom>, DetectError> {
+        for class in &self.disabled_classes {
+            let known = SENSITIVE_CLASSES.contains(&class.as_str())
+                || ATTACK_CLASSES.contains(&class.as_str())
+                || self.custom_classes.iter().any(|c| &c.name == class);
+            if !known {
+                return Err(DetectError::UnknownClass(class.clone()));
+            }
+        }
+        let mut custom = Vec::with_capacity(self.custom_classes.len());
+        for class in &self.custom_classes {
+            if class.name.is_empty() || class.regex.is_empty() {
+                return Err(DetectError::EmptyCustomClass);
+            }
+            let compile = |pattern: &str, which| {
+                Regex::new(pattern).map_err(|source| DetectError::BadRegex { name: class.name.clone(), which, source })
+            };
+            let value = compile(&class.regex, "value")?;
+            let key = class.key_regex.as_deref().map(|k| compile(k, "key")).transpose()?;
+            custom.push(CompiledCustom { name: class.name.clone(), value, key });
+        }
+        Ok(custom)
+    }
+}
+
 struct CompiledCustom {
     name: String,
     value: Regex,
@@ -281,26 +313,7 @@ impl fmt::Debug for Detector {
 
 impl Detector {
     pub fn new(config: DetectConfig) -> Result<Self, DetectError> {
-        for class in &config.disabled_classes {
-            let known = SENSITIVE_CLASSES.contains(&class.as_str())
-                || ATTACK_CLASSES.contains(&class.as_str())
-                || config.custom_classes.iter().any(|c| &c.name == class);
-            if !known {
-                return Err(DetectError::UnknownClass(class.clone()));
-            }
-        }
-        let mut custom = Vec::with_capacity(config.custom_classes.len());
-        for class in &config.custom_classes {
-            if class.name.is_empty() || class.regex.is_empty() {
-                return Err(DetectError::EmptyCustomClass);
-            }
-            let compile = |pattern: &str, which| {
-                Regex::new(pattern).map_err(|source| DetectError::BadRegex { name: class.name.clone(), which, source })
-            };
-            let value = compile(&class.regex, "value")?;
-            let key = class.key_regex.as_deref().map(|k| compile(k, "key")).transpose()?;
-            custom.push(CompiledCustom { name: class.name.clone(), value, key });
-        }
+        let custom = config.compile_custom()?;
         Ok(Detector { config, custom, ..Detector::default() })
     }
 
@@ -425,7 +438,10 @@ impl Detector {
     /// One header. Cookies are split into their pairs; `authorization` is where credentials
     /// belong, so it is not reported as sensitive (the identity hash covers it).
     pub fn scan_header(&self, direction: Direction, name: &str, value: &str, out: &mut Findings) {
-        let lower = name.to_ascii_lowercase();
+        // Envoy hands names over in lower case; recorded traffic may not be
+        let lower: std::borrow::Cow<'_, str> =
+            if name.bytes().any(|c| c.is_ascii_uppercase()) { name.to_ascii_lowercase().into() } else { name.into() };
+        let lower = lower.as_ref();
         if lower.starts_with(':') {
             return;
         }
@@ -442,19 +458,19 @@ impl Detector {
             return;
         }
         // where credentials belong: the caller identity hashes them, they are not a leak
-        if matches!(lower.as_str(), "authorization" | "proxy-authorization" | "x-api-key" | "api-key" | "apikey") {
+        if matches!(lower, "authorization" | "proxy-authorization" | "x-api-key" | "api-key" | "apikey") {
             return;
         }
-        if SAFE_HEADERS.contains(&lower.as_str()) {
+        if SAFE_HEADERS.contains(&lower) {
             return;
         }
         // upload helpers send the file name in a header of their own
-        let key = if matches!(lower.as_str(), "x-filename" | "x_filename" | "x.filename" | "x-file-name") {
+        let key = if matches!(lower, "x-filename" | "x_filename" | "x.filename" | "x-file-name") {
             "filename"
         } else {
-            lower.as_str()
+            lower
         };
-        let site = Site { direction, part: Part::Header, field: &lower, key };
+        let site = Site { direction, part: Part::Header, field: lower, key };
         self.scan_value(site, value, out);
     }
 
