@@ -23,6 +23,7 @@
 
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
+use std::hash::{Hash, Hasher};
 
 pub const DEFAULT_MAX_TIME_SHARE: f64 = 0.1;
 pub const DEFAULT_FIRST_PER_WINDOW: u32 = 10;
@@ -133,6 +134,20 @@ struct Variant {
     /// arrivals counted with exponential decay: about the rate times the time constant
     decayed: f64,
     last_us: u64,
+}
+
+/// An endpoint variant for sampling: method, host, template and the set of query names (in
+/// any order), hashed.
+pub fn variant_key(method: &str, authority: &str, template: &str, query_names: &[String]) -> u64 {
+    let mut hasher = rustc_hash::FxHasher::default();
+    (method, authority, template).hash(&mut hasher);
+    let names = query_names.iter().fold(0u64, |acc, name| {
+        let mut h = rustc_hash::FxHasher::default();
+        name.hash(&mut h);
+        acc ^ h.finish()
+    });
+    names.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// Per-worker sampling state.

@@ -33,7 +33,6 @@ use inspection::{Decision, InspectionConfig, InspectionStats, Inspector};
 use policy::CapturePolicy;
 use shapes::Shapes;
 use std::cell::OnceCell;
-use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
 /// A header map as Envoy hands it over: lower-case names, raw values, pseudo-headers included.
@@ -245,7 +244,7 @@ impl Recorder {
             self.scan_headers(Direction::Request, headers, &mut findings);
         }
         let attack_seen = findings.items.iter().any(|f| f.kind == Kind::Attack);
-        let variant = variant_key(method, authority, &template, &query_names);
+        let variant = inspection::variant_key(method, authority, &template, &query_names);
         let decision = self.inspector.decide(variant, now_us, attack_seen);
 
         let mut event = Vec::with_capacity(512);
@@ -426,20 +425,6 @@ fn ip_text(ip: IpAddr, source_address: &str) -> std::borrow::Cow<'_, str> {
         Ok(peer) if peer == ip && ip.is_ipv4() => host.into(),
         _ => ip.to_string().into(),
     }
-}
-
-/// An endpoint variant for sampling: method, host, template and the set of query names (in
-/// any order), hashed.
-fn variant_key(method: &str, authority: &str, template: &str, query_names: &[String]) -> u64 {
-    let mut hasher = rustc_hash::FxHasher::default();
-    (method, authority, template).hash(&mut hasher);
-    let names = query_names.iter().fold(0u64, |acc, name| {
-        let mut h = rustc_hash::FxHasher::default();
-        name.hash(&mut h);
-        acc ^ h.finish()
-    });
-    names.hash(&mut hasher);
-    hasher.finish()
 }
 
 impl Exchange {

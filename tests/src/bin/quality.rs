@@ -17,6 +17,10 @@ struct Args {
     /// before and after a rule change)
     #[arg(long)]
     summary: bool,
+    /// Print only the section on the inspection budget (findings a budgeted filter still
+    /// reports at the benchmark's saturating load)
+    #[arg(long)]
+    budget: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -25,6 +29,10 @@ fn main() -> anyhow::Result<()> {
         for miss in meshward_e2e::quality::misses(&which)? {
             println!("{miss}");
         }
+        return Ok(());
+    }
+    if args.budget {
+        print!("{}", meshward_e2e::quality::budget_section(meshward_e2e::scenario::BUDGET_LOAD_PER_S));
         return Ok(());
     }
     if args.summary {
@@ -36,7 +44,8 @@ fn main() -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("reading {}: {e}", classes_path.display()))?;
     let runtime = tokio::runtime::Runtime::new()?;
     let scenarios = runtime.block_on(meshward_e2e::scenario::report(&[1, 2, 3], 12))?;
-    let report = format!("{}\n{scenarios}{classes}", meshward_e2e::quality::report()?);
+    let budget = meshward_e2e::quality::budget_section(meshward_e2e::scenario::BUDGET_LOAD_PER_S);
+    let report = format!("{}\n{budget}{scenarios}{classes}", meshward_e2e::quality::report()?);
     match args.write {
         Some(path) => {
             std::fs::write(&path, &report).map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
