@@ -13,6 +13,7 @@
 mod chars;
 mod context;
 mod crlf;
+mod gates;
 mod keywords;
 mod ldap;
 mod log4j;
@@ -143,73 +144,77 @@ impl Rules {
         // split by blanks or control bytes the browser drops (`ja\nvascript:`), or UTF-7 markup
         let split_scheme = any(COLON) && any(SPACE | NEWLINE | CONTROL);
         let utf7 = || any(PLUS) && bytes::find(b, b"+ad").is_some();
-        if any(ANGLE | PAREN | BACKTICK | COMPARE | BRACKET) || signals & SIGNAL_XSS != 0 || split_scheme || utf7() {
+        let xss_classes = any(ANGLE | PAREN | BACKTICK | COMPARE | BRACKET) || signals & SIGNAL_XSS != 0;
+        if (xss_classes || split_scheme || utf7()) && gates::xss(b, mask) {
             if let Some(reason) = xss::detect(v) {
                 once("xss", reason, 3);
             }
         }
-        if any(SLASH | HEX) {
+        if any(SLASH | HEX) && gates::traversal(b, mask) {
             if let Some(reason) = traversal(b) {
                 once("path_traversal", reason, 3);
             }
         }
-        if any(DOT | PERCENT | QUESTION | HEX) {
+        if any(DOT | PERCENT | QUESTION | HEX) && gates::encoded_traversal(b, mask) {
             if let Some(reason) = encoded_traversal(b) {
                 once("path_traversal", reason, 3);
             }
         }
-        if any(BRACE | PERCENT | BRACKET) {
+        if any(BRACE | PERCENT | BRACKET) && gates::template(b, mask) {
             if let Some(reason) = template(b) {
                 once("ssti", reason, 4);
             }
         }
-        if any(PAREN) || (any(STAR) && any(PIPE | AMP)) {
+        if (any(PAREN) || (any(STAR) && any(PIPE | AMP))) && gates::ldap(b, mask) {
             if let Some(reason) = ldap(b, mask) {
                 once("ldap_injection", reason, 3);
             }
         }
-        if any(NEWLINE) {
+        if gates::crlf(mask, site.part == Part::Header) {
             if let Some(reason) = crlf(b, site.part == Part::Header) {
                 once("crlf_injection", reason, 3);
             }
         }
-        if any(DOLLAR) && any(BRACE) {
+        if gates::log4j(mask) {
             if let Some(reason) = log4j(v) {
                 once("log4shell", reason, 4);
             }
         }
-        if any(DOLLAR | PIPE | PAREN | QUOTE) || signals & SIGNAL_NOSQL != 0 {
+        if (any(DOLLAR | PIPE | PAREN | QUOTE) || signals & SIGNAL_NOSQL != 0) && gates::nosql(b, mask) {
             if let Some(reason) = nosql(b, mask) {
                 once("nosqli", reason, 4);
             }
         }
-        if any(AMP | PERCENT) && any(SEMI) {
+        if any(AMP | PERCENT) && any(SEMI) && gates::entity_reference(b) {
             if let Some(reason) = entity_reference(b) {
                 once("xxe", reason, 3);
             }
         }
-        if any(QUESTION | BRACKET | BRACE | COLON | DOLLAR) {
+        if any(QUESTION | BRACKET | BRACE | COLON | DOLLAR) && gates::php_structures(mask) {
             if let Some(reason) = php_structures(b, mask) {
                 once("php_injection", reason, 4);
             }
         }
-        if any(COMPARE) {
+        if any(COMPARE) && gates::php_ini_setting(b) {
             if let Some(reason) = php_ini_setting(b) {
                 once("php_injection", reason, 3);
             }
         }
-        if any(PAREN) {
+        if any(PAREN) && gates::php_expression_call(b) {
             if let Some(reason) = php_expression_call(b) {
                 once("php_injection", reason, 4);
             }
         }
-        if any(COLON | SLASH | QUESTION) {
+        if any(COLON | SLASH | QUESTION) && gates::url_value(v, mask) {
             if let Some((class, reason)) = url_value(v, site.key) {
                 once(class, reason, 4);
             }
         }
         let escaped_break = || any(SLASH) && (bytes::find(b, b"\\n").is_some() || bytes::find(b, b"\\r").is_some());
-        if any(SHELL | ANGLE | BRACKET) || signals & SIGNAL_BATCH != 0 || escaped_break() {
+        let batch = signals & SIGNAL_BATCH != 0;
+        let shell_classes = any(SHELL | ANGLE | BRACKET) || batch || escaped_break();
+        // shell falls back to shell_start, so where its own gate is false shell_start decides
+        if shell_classes && gates::shell(b, mask, batch) {
             if let Some(reason) = shell(v, signals & SIGNAL_BATCH != 0) {
                 once("command_injection", reason, 4);
             }

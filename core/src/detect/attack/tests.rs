@@ -3,6 +3,7 @@
 use super::chars::single_byte_class;
 use super::*;
 use crate::detect::{normalize, Direction};
+use proptest::prelude::*;
 
 fn shared_rules() -> &'static Rules {
     static RULES: std::sync::OnceLock<Rules> = std::sync::OnceLock::new();
@@ -178,4 +179,313 @@ fn names_and_protocol() {
     assert!(protocol_anomaly(headers.iter().copied()).is_some());
     let headers = [("host", "a"), ("content-length", "5")];
     assert!(protocol_anomaly(headers.iter().copied()).is_none());
+}
+
+/// Values built from the checks' own needles, blanks and odd bytes: where a gate is false its
+/// check must find nothing (and `shell` nothing beyond `shell_start`).
+fn needle_soup() -> impl Strategy<Value = String> {
+    const PIECES: &[&str] = &[
+        // xss, ssti, ldap, nosql, log4j, crlf, xxe
+        "javascript:",
+        "java",
+        "script",
+        "vbscript:",
+        "livescript",
+        "data:",
+        "text/html",
+        "url(",
+        "expression(",
+        "-moz-binding",
+        "binding",
+        "behavior:url",
+        "@import",
+        "srcdoc=",
+        "xlink:href",
+        "background:url(",
+        "document",
+        ".cookie",
+        "window",
+        "globalthis",
+        "global",
+        "this",
+        "xmlhttprequest",
+        "(document)",
+        "newfunction(",
+        "btoa(",
+        "settimeout(",
+        "alert",
+        "confirm",
+        "prompt",
+        "eval",
+        "atob",
+        "open",
+        "write",
+        "print",
+        "fetch",
+        "((((((",
+        "!!!!!!",
+        "+++",
+        "[]",
+        "/*",
+        "*/",
+        "\t",
+        "\n",
+        "\r",
+        "\u{7f}",
+        "\u{a0}",
+        "\u{85}",
+        "\u{2028}",
+        "`",
+        "${",
+        "}",
+        "{{",
+        "7*7",
+        "}}",
+        "{%",
+        "%}",
+        "<%",
+        "%>",
+        "[[",
+        "]]",
+        "#{",
+        "*{",
+        "@{",
+        "__",
+        "config",
+        "${jndi:",
+        "${lower:j}",
+        "${::-n}",
+        "ndi:",
+        "lower:",
+        ":-",
+        "$ne",
+        "$gt",
+        "[$ne]",
+        "db.",
+        "users",
+        ".find",
+        "';return",
+        "\";return",
+        "||",
+        "==",
+        "}while(",
+        ";while(",
+        "*)(",
+        ")(",
+        "(|(",
+        "(&(",
+        "(!(",
+        "*))",
+        "uid=",
+        "&xxe;",
+        "%ent;",
+        "&copy;",
+        "host:",
+        "http/1",
+        "onerror",
+        "onload=",
+        "+adw-",
+        "+ad4-",
+        "xmlns:xss",
+        "<?import",
+        // traversal, php, url, shell
+        "/",
+        "\\",
+        ".",
+        "..",
+        "...",
+        "../",
+        "..\\",
+        "..;",
+        ";",
+        " ",
+        "=",
+        "'",
+        "\"",
+        ">",
+        "<",
+        "|",
+        "&",
+        "$",
+        "(",
+        ")",
+        "{",
+        "[",
+        "]",
+        "?",
+        ":",
+        "#",
+        "@",
+        "!",
+        "~",
+        "+",
+        "-",
+        "_",
+        ",",
+        "%",
+        "*",
+        "0x",
+        "0x2e",
+        "0x2f",
+        "0x5c",
+        "c:",
+        "c:\\",
+        "c:/",
+        "etc",
+        "/etc/",
+        "passwd",
+        "etc%c1%pc",
+        "oot.ini",
+        "win.ini",
+        "{file}",
+        "/tmp/",
+        "/proc/",
+        "/var/log",
+        "/home/",
+        "<?",
+        "xml",
+        "php",
+        "[php]",
+        "{php}",
+        "o:",
+        "a:",
+        "1",
+        "12",
+        "127.0.0.1",
+        "10.0.0.1",
+        "0177.",
+        "2130706433",
+        "localhost",
+        "metadata",
+        "ip6-localhost",
+        ".internal",
+        "[::1]",
+        "http",
+        "https",
+        "ftp",
+        "file",
+        "://",
+        "//",
+        "system",
+        "exec",
+        "\\x73",
+        "](",
+        "\"sys\"",
+        "memory_limit",
+        "opcache.jit",
+        "whoami",
+        "ls",
+        "id",
+        "cat",
+        "sudo",
+        "dir",
+        "which",
+        "sleep",
+        "echo",
+        "sh",
+        ",-c,",
+        " --",
+        "-la",
+        "\\n",
+        "\\r",
+        "if",
+        "for",
+        "%windir%",
+        "$(",
+        "$[",
+        "ifs",
+        "x",
+        "b",
+        "q",
+        "v",
+        "mozilla/5.0",
+        "c{a,oun}t",
+        "{,ifconfig}",
+        "w'h'oami",
+        "c\\at",
+        "net.local",
+        "foo-bar",
+    ];
+    let piece = prop_oneof![
+        any::<char>().prop_map(|c| c.to_string()),
+        proptest::sample::select(PIECES).prop_map(str::to_owned)
+    ];
+    proptest::collection::vec(piece, 0..12).prop_map(|p| p.concat())
+}
+
+/// The gated checks on one (normalized) value: which gate was false, where `Rules::scan`'s
+/// class test alone would have run the check, while the check found something.
+fn gate_violations(v: &str, key: &str) -> Vec<&'static str> {
+    use chars::*;
+    let b = v.as_bytes();
+    let (signals, m) = shared_rules().keywords_and_mask(b, &mut |_, _, _| {});
+    let any = |bits: u32| m & bits != 0;
+    let mut out = Vec::new();
+    let mut check = |name, classes: bool, gate: bool, found: bool| {
+        if classes && !gate && found {
+            out.push(name);
+        }
+    };
+    let xss_classes = any(ANGLE | PAREN | BACKTICK | COMPARE | BRACKET) || signals & keywords::SIGNAL_XSS != 0;
+    let split_scheme = any(COLON) && any(SPACE | NEWLINE | CONTROL);
+    let utf7 = any(PLUS) && bytes::find(b, b"+ad").is_some();
+    check("xss", xss_classes || split_scheme || utf7, gates::xss(b, m), xss::detect(v).is_some());
+    check("template", any(BRACE | PERCENT | BRACKET), gates::template(b, m), template(b).is_some());
+    check("ldap", any(PAREN) || (any(STAR) && any(PIPE | AMP)), gates::ldap(b, m), ldap(b, m).is_some());
+    for in_header in [false, true] {
+        check("crlf", any(NEWLINE), gates::crlf(m, in_header), crlf(b, in_header).is_some());
+    }
+    check("log4j", any(DOLLAR) && any(BRACE), gates::log4j(m), log4j(v).is_some());
+    let nosql_classes = any(DOLLAR | PIPE | PAREN | QUOTE) || signals & keywords::SIGNAL_NOSQL != 0;
+    check("nosql", nosql_classes, gates::nosql(b, m), nosql(b, m).is_some());
+    let entity_classes = any(AMP | PERCENT) && any(SEMI);
+    check("entity", entity_classes, gates::entity_reference(b), entity_reference(b).is_some());
+    check("traversal", any(SLASH | HEX), gates::traversal(b, m), traversal(b).is_some());
+    let dotted = any(DOT | PERCENT | QUESTION | HEX);
+    check("encoded_traversal", dotted, gates::encoded_traversal(b, m), encoded_traversal(b).is_some());
+    let php_classes = any(QUESTION | BRACKET | BRACE | COLON | DOLLAR);
+    check("php_structures", php_classes, gates::php_structures(m), php_structures(b, m).is_some());
+    check("php_ini", any(COMPARE), gates::php_ini_setting(b), php_ini_setting(b).is_some());
+    check("php_call", any(PAREN), gates::php_expression_call(b), php_expression_call(b).is_some());
+    check("url", any(COLON | SLASH | QUESTION), gates::url_value(v, m), url_value(v, key).is_some());
+    let escaped_break = any(SLASH) && (bytes::find(b, b"\\n").is_some() || bytes::find(b, b"\\r").is_some());
+    for batch in [false, true] {
+        let shell_classes = any(SHELL | ANGLE | BRACKET) || batch || escaped_break;
+        check("shell", shell_classes, gates::shell(b, m, batch), shell(v, batch) != shell_start(v));
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("MESHWARD_GATE_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(3_000)
+    ))]
+    #[test]
+    fn gates_hold(s in needle_soup(), file_key in any::<bool>()) {
+        let key = if file_key { "file" } else { "q" };
+        for v in [s.to_ascii_lowercase(), normalize(&s).to_string()] {
+            let violations = gate_violations(&v, key);
+            prop_assert!(violations.is_empty(), "{violations:?} on {v:?}");
+        }
+    }
+}
+
+#[test]
+fn gated_checks_still_find_what_only_their_rare_paths_find() {
+    // each of these reaches its check through the narrowest part of its gate
+    for (value, class) in [
+        (".\\./.\\./etc/passwd", "path_traversal"),
+        ("\"system\"/**/(ls)", "php_injection"),
+        ("ale rt(1)", "xss"),
+        ("javascript\t:alert(1)", "xss"),
+        ("${jndi:ldap://x/a}", "log4shell"),
+        ("*)(uid=*))(|(uid=*", "ldap_injection"),
+        ("http://169.254.169.254/latest/meta-data/", "ssrf"),
+        ("; cat /etc/passwd", "command_injection"),
+    ] {
+        let mut classes = Vec::new();
+        let site = Site { direction: Direction::Request, part: Part::Query, field: "q", key: "q" };
+        shared_rules().scan(site, &normalize(value), &mut |class, _, _| classes.push(class));
+        assert!(classes.contains(&class), "{value:?}: {classes:?}");
+    }
 }
