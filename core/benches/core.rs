@@ -6,6 +6,9 @@ use std::hint::black_box;
 
 #[path = "support/bodies.rs"]
 mod bodies;
+#[path = "support/traffic.rs"]
+#[allow(dead_code)] // the Envoy benchmark reads the fields criterion does not
+mod traffic;
 use bodies::{customers_json, mixed_json, order_json};
 
 fn benches(c: &mut Criterion) {
@@ -57,5 +60,36 @@ fn detection(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(core_benches, benches, detection);
+/// Scan speed on the benchmark's varied pairs (`support/traffic.rs`): every request body of the
+/// set as requests (both detectors), every response body as responses (sensitive data), per
+/// iteration; throughput is the bodies' bytes.
+fn varied(c: &mut Criterion) {
+    let detector = Detector::default();
+    let limits = WalkLimits::default();
+    let mut group = c.benchmark_group("scan_varied");
+    for (name, size) in [("1k", traffic::Size::Small), ("16k", traffic::Size::Large)] {
+        let pairs = traffic::pairs(if size == traffic::Size::Small { 1000 } else { 200 }, size, 42);
+        let requests: Vec<&[u8]> = pairs.iter().map(|p| p.request_body.as_bytes()).filter(|b| !b.is_empty()).collect();
+        let responses: Vec<&[u8]> = pairs.iter().map(|p| p.response_body.as_bytes()).collect();
+        for (kind, direction, bodies) in
+            [("requests", Direction::Request, &requests), ("responses", Direction::Response, &responses)]
+        {
+            group.throughput(Throughput::Bytes(bodies.iter().map(|b| b.len() as u64).sum()));
+            group.bench_function(format!("{kind}_{name}"), |b| {
+                b.iter(|| {
+                    let mut found = 0;
+                    for body in bodies.iter() {
+                        let mut out = Findings::new(64);
+                        detector.scan_body(direction, "application/json", black_box(body), limits, &mut out);
+                        found += out.items.len();
+                    }
+                    found
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(core_benches, benches, detection, varied);
 criterion_main!(core_benches);

@@ -10,6 +10,7 @@ pub mod discovery;
 pub mod identity;
 pub mod outbox;
 pub mod query;
+pub mod recent;
 pub mod recorder;
 pub mod template;
 

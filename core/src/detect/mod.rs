@@ -435,6 +435,17 @@ impl Detector {
         self.attacks.scan_name(&normalized, &mut emit);
     }
 
+    /// Whether `scan_header` reads this header's value at all (not pseudo-headers, credentials
+    /// or fixed-format headers). `name` is lower case, as Envoy hands it over.
+    pub fn scans_header(&self, direction: Direction, name: &str) -> bool {
+        let cookie = (direction == Direction::Request && name == "cookie")
+            || (direction == Direction::Response && name == "set-cookie");
+        cookie
+            || !(name.starts_with(':')
+                || matches!(name, "authorization" | "proxy-authorization" | "x-api-key" | "api-key" | "apikey")
+                || SAFE_HEADERS.contains(&name))
+    }
+
     /// One header. Cookies are split into their pairs; `authorization` is where credentials
     /// belong, so it is not reported as sensitive (the identity hash covers it).
     pub fn scan_header(&self, direction: Direction, name: &str, value: &str, out: &mut Findings) {

@@ -110,6 +110,7 @@ pub struct Recorder {
     /// built on the first exchange: Envoy's main thread runs a VM that never sees one
     detector: OnceCell<Detector>,
     identities: IdentityCache,
+    quiet_headers: QuietHeaders,
     inspector: Inspector,
     shapes: Shapes,
     dedupe_shapes: bool,
@@ -165,6 +166,86 @@ pub struct End<'a> {
     pub clock: &'a dyn Fn() -> u64,
 }
 
+fn detector_of<'d>(cell: &'d OnceCell<Detector>, config: &DetectConfig) -> &'d Detector {
+    cell.get_or_init(|| Detector::new(config.clone()).unwrap_or_default())
+}
+
+/// Header values that were scanned and held nothing, remembered per worker: most headers
+/// repeat from request to request (a caller's client, its accept headers), and scanning a
+/// browser's user agent costs thousands of instructions. Detection is a function of the
+/// direction, the name and the value alone, so a value that held nothing holds nothing again;
+/// entries are the bytes themselves, compared in full.
+#[derive(Debug)]
+struct QuietHeaders {
+    seen: crate::recent::Recent<Box<[u8]>, ()>,
+    key: Vec<u8>,
+}
+
+/// Values remembered per generation (two generations: about 260 KB at most).
+const QUIET_HEADERS: usize = 512;
+
+impl Default for QuietHeaders {
+    fn default() -> Self {
+        QuietHeaders { seen: crate::recent::Recent::new(QUIET_HEADERS), key: Vec::new() }
+    }
+}
+/// Longer values are scanned every time.
+const MAX_QUIET_VALUE: usize = 256;
+
+impl QuietHeaders {
+    /// Whether this header was seen before and held nothing; sets up `remember` for it.
+    fn held_nothing(&mut self, direction: Direction, name: &str, value: &[u8]) -> bool {
+        self.key.clear();
+        if value.len() > MAX_QUIET_VALUE {
+            return false;
+        }
+        self.key.push(direction as u8);
+        self.key.extend_from_slice(name.as_bytes());
+        self.key.push(0);
+        self.key.extend_from_slice(value);
+        self.seen.get(self.key.as_slice()).is_some()
+    }
+
+    /// The header `held_nothing` last asked about held nothing.
+    fn remember(&mut self) {
+        if !self.key.is_empty() {
+            self.seen.insert(self.key.as_slice().into(), ());
+        }
+    }
+}
+
+/// Every finding so far, counted as `Findings` counts them (a repeat of a class in a field adds
+/// to its count, one over the cap to `dropped`).
+fn found(findings: &Findings) -> u64 {
+    findings.items.iter().map(|f| u64::from(f.count)).sum::<u64>() + u64::from(findings.dropped)
+}
+
+/// Headers of one direction, values read in place; the request's also as a whole for protocol
+/// anomalies (conflicting lengths, smuggling).
+fn scan_headers(
+    detector: &Detector,
+    quiet: &mut QuietHeaders,
+    direction: Direction,
+    headers: &HeaderMap,
+    findings: &mut Findings,
+) {
+    for (name, value) in headers {
+        // the names the detector skips (credentials, fixed formats) need no memory
+        if !detector.scans_header(direction, name) || quiet.held_nothing(direction, name, value) {
+            continue;
+        }
+        let before = found(findings);
+        detector.scan_header(direction, name, &String::from_utf8_lossy(value), findings);
+        if found(findings) == before {
+            quiet.remember();
+        }
+    }
+    if direction == Direction::Request {
+        let text = headers.iter().map(|(n, v)| (n.as_str(), std::str::from_utf8(v).unwrap_or("\u{0}")));
+        detector.scan_protocol(text, findings);
+    }
+}
+
 fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers.iter().find(|(n, _)| n == name).and_then(|(_, v)| std::str::from_utf8(v).ok())
 }
@@ -178,6 +259,7 @@ impl Recorder {
             detection: config.detection,
             detector: OnceCell::new(),
             identities: IdentityCache::new(IdentityKey::derive(&config.identity_secret)),
+            quiet_headers: QuietHeaders::default(),
             inspector: Inspector::new(config.inspection, seed),
             shapes: Shapes::new(&config.identity_secret, window_s),
             dedupe_shapes: config.dedupe_shapes,
@@ -204,7 +286,7 @@ impl Recorder {
 
     /// The compiled detector (the configuration was validated when it was parsed).
     pub fn detector(&self) -> &Detector {
-        self.detector.get_or_init(|| Detector::new(self.detection.clone()).unwrap_or_default())
+        detector_of(&self.detector, &self.detection)
     }
 
     fn detecting(&self, direction: Direction) -> bool {
@@ -241,7 +323,8 @@ impl Recorder {
             self.detector().scan_path_and_query(path, query, &mut findings);
         }
         if self.detecting(Direction::Request) {
-            self.scan_headers(Direction::Request, headers, &mut findings);
+            let detector = detector_of(&self.detector, &self.detection);
+            scan_headers(detector, &mut self.quiet_headers, Direction::Request, headers, &mut findings);
         }
         let attack_seen = findings.items.iter().any(|f| f.kind == Kind::Attack);
         let variant = inspection::variant_key(method, authority, &template, &query_names);
@@ -299,27 +382,12 @@ impl Recorder {
         }
     }
 
-    /// Headers of one direction, values read in place; the request's also as a whole for
-    /// protocol anomalies (conflicting lengths, smuggling).
-    fn scan_headers(&self, direction: Direction, headers: &HeaderMap, findings: &mut Findings) {
-        let detector = self.detector();
-        for (name, value) in headers {
-            if name.starts_with(':') {
-                continue;
-            }
-            detector.scan_header(direction, name, &String::from_utf8_lossy(value), findings);
-        }
-        if direction == Direction::Request {
-            let text = headers.iter().map(|(n, v)| (n.as_str(), std::str::from_utf8(v).unwrap_or("\u{0}")));
-            detector.scan_protocol(text, findings);
-        }
-    }
-
     /// The response headers arrived.
     pub fn response_headers(&mut self, exchange: &mut Exchange, headers: &HeaderMap) {
         let content_type = header(headers, "content-type").unwrap_or_default();
         if self.detecting(Direction::Response) {
-            self.scan_headers(Direction::Response, headers, &mut exchange.findings);
+            let detector = detector_of(&self.detector, &self.detection);
+            scan_headers(detector, &mut self.quiet_headers, Direction::Response, headers, &mut exchange.findings);
         }
         exchange.status = header(headers, ":status").and_then(|s| s.parse().ok()).unwrap_or(0);
         let event = &mut exchange.event;

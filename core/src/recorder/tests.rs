@@ -214,3 +214,38 @@ fn hostile_headers_do_not_panic() {
     let agent = event.request_headers.iter().find(|h| h.name == "user-agent").and_then(|h| h.value.clone());
     assert!(agent.is_some_and(|v| v.starts_with('\u{fffd}')));
 }
+
+#[test]
+fn remembered_quiet_headers_give_the_findings_a_fresh_scan_gives() {
+    let mut recorder = Recorder::new(full(), 1);
+    let fresh = |headers: &[(String, Vec<u8>)]| {
+        let mut recorder = Recorder::new(full(), 1);
+        let clock = || 0;
+        let exchange = recorder.request_headers(headers, "10.0.0.2:1", 1);
+        let end = End { now_us: 2, event_id: [1; 16], status: None, peer_principal: "", clock: &clock };
+        HttpEvent::decode(recorder.finish(exchange, end).as_slice()).unwrap_or_default()
+    };
+    let quiet = request();
+    let mut attacked = request();
+    attacked.push(("x-custom".to_owned(), b"1' OR '1'='1".to_vec()));
+    // the same name twice: the second value's finding adds to the first's count
+    attacked.push(("x-custom".to_owned(), b"1' OR '2'='2".to_vec()));
+    for round in 0..3 {
+        for headers in [&quiet, &attacked, &quiet] {
+            let clock = || 0;
+            let exchange = recorder.request_headers(headers, "10.0.0.2:1", 1 + round);
+            let end = End { now_us: 2, event_id: [1; 16], status: None, peer_principal: "", clock: &clock };
+            let event = HttpEvent::decode(recorder.finish(exchange, end).as_slice()).unwrap_or_default();
+            let want = fresh(headers);
+            assert_eq!((&event.attacks, &event.sensitive), (&want.attacks, &want.sensitive), "round {round}");
+        }
+    }
+    // a value that was once the second of its name is not remembered as quiet
+    let mut alone = request();
+    alone.push(("x-custom".to_owned(), b"1' OR '2'='2".to_vec()));
+    let clock = || 0;
+    let exchange = recorder.request_headers(&alone, "10.0.0.2:1", 9);
+    let end = End { now_us: 10, event_id: [1; 16], status: None, peer_principal: "", clock: &clock };
+    let event = HttpEvent::decode(recorder.finish(exchange, end).as_slice()).unwrap_or_default();
+    assert!(event.attacks.iter().any(|a| a.class == "sqli" && a.location == "x-custom"), "{:?}", event.attacks);
+}
