@@ -61,12 +61,13 @@ down:
 
 ## bench: release builds, filter and collector benchmarks side by side; writes BENCHMARKS.md
 bench:
-	@bash scripts/setup.sh wrk time  # everything `make setup` installs, plus the load generator and GNU time
+	@bash scripts/setup.sh wrk time valgrind  # everything `make setup` installs, plus the load generator, GNU time and cachegrind
 	$(CARGO) build --target $(WASM_TARGET) --profile wasm -p meshward-filter -p meshward-noop-filter
 	$(CARGO) build --release -p meshward -p meshward-e2e --bins
+	$(CARGO) build --profile wasm -p meshward-core --example exchange_loop
 	@mkdir -p build
 	$(CARGO) bench -p meshward-core --bench core -- --noplot | tee build/core-bench.txt
-	MESHWARD_BIN=target/release/meshward target/release/meshward-bench --core-bench build/core-bench.txt --write BENCHMARKS.md
+	MESHWARD_BIN=target/release/meshward target/release/meshward-bench --core-bench build/core-bench.txt --exchange-loop target/wasm/examples/exchange_loop --write BENCHMARKS.md
 
 clean:
 	rm -rf build target/wasm32-wasip1

@@ -132,47 +132,107 @@ impl Latencies {
     }
 }
 
-/// A request ready to send: method, URL, headers, body, and the status its pair answers.
-type Prepared = (reqwest::Method, String, reqwest::header::HeaderMap, axum::body::Bytes, u16);
+/// A request as bytes on the wire (HTTP/1.1, keep-alive), and the status its pair answers.
+struct Wire {
+    bytes: Vec<u8>,
+    status: u16,
+}
 
-/// Sends the pairs in turn at `rate` requests a second for `duration`, each on its own task as
-/// it falls due (open loop), and measures each from when it was due to when its answer ended.
-/// The pacer sleeps on its own thread, as the runtime's timer has millisecond granularity.
+fn wire(pair: &Pair, index: usize, authority: &str) -> Wire {
+    let mut head = format!("{} {} HTTP/1.1\r\nhost: {authority}\r\n", pair.method, pair.target);
+    for (name, value) in &pair.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!("{PAIR_HEADER}: {index}\r\ncontent-length: {}\r\n\r\n", pair.request_body.len()));
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(pair.request_body.as_bytes());
+    Wire { bytes, status: pair.status }
+}
+
+/// Reads one response off a keep-alive connection: the status, and its body by content-length.
+async fn read_response(
+    stream: &mut tokio::io::BufReader<tokio::net::TcpStream>,
+    line: &mut String,
+) -> std::io::Result<u16> {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt};
+    line.clear();
+    stream.read_line(line).await?;
+    let status = line.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let mut length = 0usize;
+    loop {
+        line.clear();
+        if stream.read_line(line).await? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        let header = line.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().unwrap_or(0);
+            }
+        }
+    }
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).await?;
+    Ok(status)
+}
+
+/// Connections the open-loop generator keeps; requests wait for a free one, and the wait
+/// counts in their latency.
+const CONNECTIONS: usize = 64;
+
+/// Sends the pairs in turn at `rate` requests a second for `duration`, each as it falls due
+/// (open loop), over keep-alive connections written and read by hand (an HTTP client library
+/// took more of the shared core than the upstream it talks to at these rates), and measures
+/// each from when it was due to when its answer ended. The pacer sleeps on its own thread, as
+/// the runtime's timer has millisecond granularity.
 pub async fn open_loop(base_url: &str, pairs: &[Pair], rate: f64, duration: Duration) -> Result<Latencies> {
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(256)
-        .timeout(Duration::from_secs(10))
-        .build()
-        .context("building the load client")?;
-    let requests: Arc<Vec<Prepared>> = Arc::new(
-        pairs
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                let mut headers = reqwest::header::HeaderMap::new();
-                for (name, value) in &p.headers {
-                    if let (Ok(n), Ok(v)) = (
-                        reqwest::header::HeaderName::from_bytes(name.as_bytes()),
-                        reqwest::header::HeaderValue::from_str(value),
-                    ) {
-                        headers.insert(n, v);
-                    }
-                }
-                headers.insert(PAIR_HEADER, reqwest::header::HeaderValue::from(i));
-                let method = reqwest::Method::from_bytes(p.method.as_bytes()).unwrap_or(reqwest::Method::GET);
-                (
-                    method,
-                    format!("{base_url}{}", p.target),
-                    headers,
-                    axum::body::Bytes::from(p.request_body.clone()),
-                    p.status,
-                )
-            })
-            .collect(),
-    );
+    use tokio::io::AsyncWriteExt;
+    let authority = base_url.trim_start_matches("http://").to_owned();
+    let requests: Arc<Vec<Wire>> = Arc::new(pairs.iter().enumerate().map(|(i, p)| wire(p, i, &authority)).collect());
     let total = (rate * duration.as_secs_f64()) as u64;
     let interval = Duration::from_secs_f64(1.0 / rate);
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(u64, Instant)>();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<(u64, Instant)>();
+    let rx = Arc::new(tokio::sync::Mutex::new(rx));
+    let mut workers = Vec::new();
+    for _ in 0..CONNECTIONS {
+        let rx = rx.clone();
+        let requests = requests.clone();
+        let authority = authority.clone();
+        workers.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut errors = 0u64;
+            let mut line = String::new();
+            let mut stream: Option<tokio::io::BufReader<tokio::net::TcpStream>> = None;
+            loop {
+                let next = rx.lock().await.recv().await;
+                let Some((i, due)) = next else { break };
+                let request = &requests[(i as usize) % requests.len()];
+                if stream.is_none() {
+                    stream = tokio::net::TcpStream::connect(&authority).await.ok().map(tokio::io::BufReader::new);
+                }
+                let Some(s) = stream.as_mut() else {
+                    errors += 1;
+                    continue;
+                };
+                let answered = match s.get_mut().write_all(&request.bytes).await {
+                    Ok(()) => read_response(s, &mut line).await,
+                    Err(e) => Err(e),
+                };
+                match answered {
+                    Ok(status) if status == request.status => latencies.push(due.elapsed().as_micros() as u64),
+                    Ok(_) => errors += 1,
+                    Err(_) => {
+                        errors += 1;
+                        stream = None;
+                    }
+                }
+            }
+            (latencies, errors)
+        }));
+    }
     let pacer = std::thread::spawn(move || {
         let start = Instant::now() + Duration::from_millis(50);
         let mut late = 0u64;
@@ -190,27 +250,14 @@ pub async fn open_loop(base_url: &str, pairs: &[Pair], rate: f64, duration: Dura
         }
         late
     });
-    let mut tasks = Vec::with_capacity(total as usize);
-    while let Some((i, due)) = rx.recv().await {
-        let client = client.clone();
-        let requests = requests.clone();
-        tasks.push(tokio::spawn(async move {
-            let (method, url, headers, body, status) = &requests[(i as usize) % requests.len()];
-            let sent = client.request(method.clone(), url).headers(headers.clone()).body(body.clone()).send().await;
-            let ok = match sent {
-                Ok(response) => response.status().as_u16() == *status && response.bytes().await.is_ok(),
-                Err(_) => false,
-            };
-            (ok, due.elapsed().as_micros() as u64)
-        }));
-    }
-    let mut latencies = Latencies { late: pacer.join().unwrap_or(0), ..Latencies::default() };
-    for task in tasks {
-        match task.await {
-            Ok((true, micros)) => latencies.micros.push(micros),
-            _ => latencies.errors += 1,
+    let late = tokio::task::spawn_blocking(move || pacer.join().unwrap_or(0)).await.unwrap_or(0);
+    let mut out = Latencies { late, ..Latencies::default() };
+    for worker in workers {
+        if let Ok((latencies, errors)) = worker.await {
+            out.micros.extend(latencies);
+            out.errors += errors;
         }
     }
-    latencies.micros.sort_unstable();
-    Ok(latencies)
+    out.micros.sort_unstable();
+    Ok(out)
 }

@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::runs::{median, paired_ratio, rss_mb, with_detection_off, wrk};
+use crate::runs::{background, median, paired_ratio, rss_mb, with_detection_off, wrk};
 use crate::Cli;
 
 const PAIRS: usize = 1000;
@@ -235,6 +235,8 @@ pub async fn filter_bench(cli: &Cli, dir: &Path, clickhouse: &ClickHouse, report
         Collector::start(&dir.join("collector-filter"), CollectorOptions::new(&clickhouse.url(), "bench_filter"))
             .await?;
     collector.wait_ready().await?;
+    background(collector.pid());
+    background(clickhouse.pid());
     let small = corpus::pairs(PAIRS, Size::Small, 42);
     let large = corpus::pairs(PAIRS, Size::Large, 43);
     let small_bytes: usize = small.iter().map(|p| p.request_body.len() + p.response_body.len()).sum();
@@ -262,7 +264,8 @@ pub async fn filter_bench(cli: &Cli, dir: &Path, clickhouse: &ClickHouse, report
          endpoints of a shop's API (`core/benches/support/traffic.rs`: names, emails, phone numbers, addresses, ids, \
          prices, prose, tokens, some card numbers, some injections), cycled by a wrk script, each answered by the \
          upstream with its own response: {:.0} bytes of body per exchange on average in the 1 KiB set, {:.0} in the \
-         16 KiB set. {} interleaved rounds per load, median shown; *vs no-op, paired* is the median over rounds of \
+         16 KiB set. The collector and ClickHouse run at the lowest priority (`renice 19`), so that their bursts do \
+         not show as the sidecar's latency. {} interleaved rounds per load, median shown; *vs no-op, paired* is the median over rounds of \
          each round's ratio to the no-op module's run in the same round, which cancels the machine's drift. The \
          filter runs the shipped configuration (`istio/meshward-filter.json`) and ships every event to a real \
          collector; *detection off* is the same with both detectors off; *full inspection* is `inspection.mode: \
@@ -346,6 +349,8 @@ pub async fn experiment(cli: &Cli, dir: &Path, clickhouse: &ClickHouse, path: &P
     )
     .await?;
     collector.wait_ready().await?;
+    background(collector.pid());
+    background(clickhouse.pid());
     let small = corpus::pairs(PAIRS, Size::Small, 42);
     let upstream = BenchUpstream::start(&small).await?;
     let script = wrk_script(dir, "experiment.lua", &small)?;

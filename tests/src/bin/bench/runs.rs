@@ -207,3 +207,16 @@ pub async fn start_envoys(
     }
     Ok(envoys)
 }
+
+/// Lowers the priority of a process of the pipeline (the collector, ClickHouse) to the least, on
+/// every thread it has: they share CPU 0 with the load generator and the upstream, and their
+/// bursts (an INSERT, a merge) would otherwise show as latency of the sidecar under test. New
+/// threads inherit it from the threads that start them.
+pub fn background(pid: Option<u32>) {
+    let Some(pid) = pid else { return };
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return };
+    for task in tasks.flatten() {
+        let tid = task.file_name().to_string_lossy().into_owned();
+        let _ = Command::new("renice").args(["-n", "19", "-p", &tid]).output();
+    }
+}
