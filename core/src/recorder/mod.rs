@@ -306,14 +306,13 @@ impl Recorder {
 
     /// The request headers arrived: starts the exchange and encodes its request half.
     pub fn request_headers(&mut self, headers: &HeaderMap, source_address: &str, now_us: u64) -> Exchange {
-        let raw_path = header(headers, ":path").unwrap_or("/");
-        let (path, query) = split_path_query(raw_path);
-        let method = header(headers, ":method").unwrap_or_default();
-        let authority = header(headers, ":authority").unwrap_or_default();
-        let content_type = header(headers, "content-type").unwrap_or_default();
-        let forwarded = header(headers, "x-forwarded-for");
-        let api_key = self.policy.api_key_headers.iter().find_map(|name| header(headers, name));
-        let identity = self.identities.identify(header(headers, "authorization"), api_key);
+        let head = RequestHead::of(headers, &self.policy.api_key_headers);
+        let (path, query) = split_path_query(head.path.unwrap_or("/"));
+        let method = head.method.unwrap_or_default();
+        let authority = head.authority.unwrap_or_default();
+        let content_type = head.content_type.unwrap_or_default();
+        let forwarded = head.forwarded_for;
+        let identity = self.identities.identify(head.authorization, head.api_key);
         let template = template_path(path);
         let query_names = query_param_names(query);
         let client_ip = blocklist::client_ip(source_address, forwarded, self.policy.trusted_proxies);
@@ -330,10 +329,11 @@ impl Recorder {
         let variant = inspection::variant_key(method, authority, &template, &query_names);
         let decision = self.inspector.decide(variant, now_us, attack_seen);
 
-        let mut event = Vec::with_capacity(512);
+        // most events are 400 to 900 bytes: one allocation, no growing
+        let mut event = Vec::with_capacity(1024);
         encode::put_u64(&mut event, tag::START_TIME_MS, now_us / 1000);
         encode::put_str(&mut event, tag::METHOD, method);
-        encode::put_str(&mut event, tag::SCHEME, header(headers, ":scheme").unwrap_or_default());
+        encode::put_str(&mut event, tag::SCHEME, head.scheme.unwrap_or_default());
         encode::put_str(&mut event, tag::AUTHORITY, authority);
         encode::put_str(&mut event, tag::PATH, path);
         encode::put_str(&mut event, tag::PATH_TEMPLATE, &template);
@@ -353,9 +353,9 @@ impl Recorder {
         }
         encode::put_str(&mut event, tag::SOURCE_ADDRESS, source_address);
         if let Some(ip) = client_ip {
-            encode::put_str(&mut event, tag::CLIENT_IP, &ip_text(ip, source_address));
+            encode::put_str(&mut event, tag::CLIENT_IP, &ip_text(ip, source_address, self.policy.trusted_proxies));
         }
-        encode::put_str(&mut event, tag::REQUEST_ID, header(headers, "x-request-id").unwrap_or_default());
+        encode::put_str(&mut event, tag::REQUEST_ID, head.request_id.unwrap_or_default());
         encode::put_str(&mut event, tag::REQUEST_CONTENT_TYPE, content_type);
         let (caller_id, caller_source) = identity.map(|i| (i.id, i.source)).unwrap_or_default();
         encode::put_str(&mut event, tag::CALLER_ID, &caller_id);
@@ -480,18 +480,73 @@ impl Recorder {
 
 /// An address as text: the peer's own spelling when it is the client (the usual case, without
 /// formatting), else formatted.
-fn ip_text(ip: IpAddr, source_address: &str) -> std::borrow::Cow<'_, str> {
-    let host = match source_address.rsplit_once(':') {
-        Some((host, port)) if port.bytes().all(|c| c.is_ascii_digit()) => {
-            host.trim_start_matches('[').trim_end_matches(']')
+fn ip_text(ip: IpAddr, source_address: &str, trusted_proxies: usize) -> std::borrow::Cow<'_, str> {
+    // with no proxy trusted the client is the peer, `ip` parsed from `a.b.c.d:port`; IPv4 text
+    // has one spelling Rust's parser accepts, IPv6 many, so those are formatted
+    if trusted_proxies == 0 && ip.is_ipv4() {
+        if let Some((host, _)) = source_address.rsplit_once(':') {
+            return host.into();
         }
-        _ => source_address,
-    };
-    match host.parse::<IpAddr>() {
-        // the parsed form compares equal only for the same address; IPv6 text has many
-        // spellings, so the formatted one is used for those
-        Ok(peer) if peer == ip && ip.is_ipv4() => host.into(),
-        _ => ip.to_string().into(),
+        return source_address.into();
+    }
+    ip.to_string().into()
+}
+
+/// The request headers the recorder reads, found in one pass over the map (the first of each
+/// name, as a value that is UTF-8).
+#[derive(Default)]
+struct RequestHead<'h> {
+    path: Option<&'h str>,
+    method: Option<&'h str>,
+    authority: Option<&'h str>,
+    scheme: Option<&'h str>,
+    content_type: Option<&'h str>,
+    forwarded_for: Option<&'h str>,
+    authorization: Option<&'h str>,
+    request_id: Option<&'h str>,
+    /// the first of the configured API-key headers present, in configuration order
+    api_key: Option<&'h str>,
+}
+
+impl<'h> RequestHead<'h> {
+    fn of(headers: &'h HeaderMap, api_key_headers: &[String]) -> Self {
+        let mut head = RequestHead::default();
+        let mut seen = 0u16;
+        // (position in configuration order, value) of the best API key so far
+        let mut api_key: Option<(usize, Option<&'h str>)> = None;
+        for (name, value) in headers {
+            let slot = match name.as_str() {
+                ":path" => Some((0, &mut head.path)),
+                ":method" => Some((1, &mut head.method)),
+                ":authority" => Some((2, &mut head.authority)),
+                ":scheme" => Some((3, &mut head.scheme)),
+                "content-type" => Some((4, &mut head.content_type)),
+                "x-forwarded-for" => Some((5, &mut head.forwarded_for)),
+                "authorization" => Some((6, &mut head.authorization)),
+                "x-request-id" => Some((7, &mut head.request_id)),
+                _ => None,
+            };
+            if let Some((bit, field)) = slot {
+                if seen & (1 << bit) == 0 {
+                    seen |= 1 << bit;
+                    *field = std::str::from_utf8(value).ok();
+                }
+            }
+            if let Some(rank) = api_key_headers.iter().position(|h| h == name) {
+                // an earlier-configured name wins; the first header of a name is its value
+                if api_key.is_none_or(|(best, _)| rank < best) {
+                    api_key = Some((rank, std::str::from_utf8(value).ok()));
+                }
+            }
+        }
+        // as a lookup per configured name would: the first configured name present with a
+        // value that is UTF-8
+        head.api_key = match api_key {
+            Some((_, Some(value))) => Some(value),
+            Some((_, None)) => api_key_headers.iter().find_map(|name| header(headers, name)),
+            None => None,
+        };
+        head
     }
 }
 

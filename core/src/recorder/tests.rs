@@ -249,3 +249,28 @@ fn remembered_quiet_headers_give_the_findings_a_fresh_scan_gives() {
     let event = HttpEvent::decode(recorder.finish(exchange, end).as_slice()).unwrap_or_default();
     assert!(event.attacks.iter().any(|a| a.class == "sqli" && a.location == "x-custom"), "{:?}", event.attacks);
 }
+
+proptest::proptest! {
+    /// One pass over the map finds what a lookup per name finds: the first header of a name,
+    /// if its value is UTF-8; the API key of the first configured name that has one.
+    #[test]
+    fn one_pass_finds_what_lookups_find(
+        picks in proptest::collection::vec((0usize..12, proptest::bool::ANY), 0..16)
+    ) {
+        const NAMES: [&str; 12] = [":path", ":method", ":authority", ":scheme", "content-type", "x-forwarded-for",
+            "authorization", "x-request-id", "x-api-key", "api-key", "apikey", "accept"];
+        let headers: Vec<(String, Vec<u8>)> = picks
+            .iter()
+            .enumerate()
+            .map(|(i, (n, utf8))| (NAMES[*n].to_owned(), if *utf8 { format!("v{i}").into_bytes() } else { vec![0xff, i as u8] }))
+            .collect();
+        let keys: Vec<String> = ["x-api-key", "api-key", "apikey"].iter().map(|s| (*s).to_owned()).collect();
+        let head = RequestHead::of(&headers, &keys);
+        let found = [head.path, head.method, head.authority, head.scheme, head.content_type, head.forwarded_for,
+            head.authorization, head.request_id];
+        for (i, value) in found.iter().enumerate() {
+            proptest::prop_assert_eq!(*value, header(&headers, NAMES[i]));
+        }
+        proptest::prop_assert_eq!(head.api_key, keys.iter().find_map(|name| header(&headers, name)));
+    }
+}

@@ -6,8 +6,10 @@ pub fn protocol_anomaly<'h>(headers: impl Iterator<Item = (&'h str, &'h str)>) -
     let mut transfer_encoding = false;
     let mut hosts = 0;
     for (name, value) in headers {
-        let name = name.to_ascii_lowercase();
-        match name.as_str() {
+        // Envoy hands names over in lower case; recorded traffic may not be
+        let lower: std::borrow::Cow<'_, str> =
+            if name.bytes().any(|c| c.is_ascii_uppercase()) { name.to_ascii_lowercase().into() } else { name.into() };
+        match lower.as_ref() {
             "content-length" => {
                 if content_length.is_some_and(|v| v != value)
                     || value.contains(',')
@@ -27,7 +29,7 @@ pub fn protocol_anomaly<'h>(headers: impl Iterator<Item = (&'h str, &'h str)>) -
             "request-range" => return Some("obsolete Request-Range header"),
             _ => {}
         }
-        if value.contains(['\r', '\n', '\0']) {
+        if memchr::memchr3(b'\r', b'\n', 0, value.as_bytes()).is_some() {
             return Some("control character in a header value");
         }
     }
