@@ -7,6 +7,7 @@ pub mod blocklist;
 pub mod body;
 pub mod detect;
 pub mod discovery;
+pub mod filter_config;
 pub mod identity;
 pub mod outbox;
 pub mod query;

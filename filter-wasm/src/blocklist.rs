@@ -6,9 +6,9 @@
 //! compiles the body when it sees a new ETag on its next tick. A failed fetch or an invalid
 //! list changes nothing: the last good list stays in force, and the failure is counted.
 
-use crate::config::BlocklistConfig;
 use crate::metrics::Counts;
 use meshward_core::blocklist::BlockList;
+use meshward_core::filter_config::BlocklistConfig;
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::{BufferType, MapType};
 use std::rc::Rc;

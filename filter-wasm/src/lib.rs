@@ -6,14 +6,13 @@
 //! blocks on the collector, and what cannot be kept is dropped and counted.
 
 mod blocklist;
-mod config;
 mod exchange;
 mod host;
 mod metrics;
 mod root;
 mod shared;
 
-pub use config::FilterConfig;
+pub use meshward_core::filter_config::FilterConfig;
 
 use proxy_wasm::traits::RootContext;
 use proxy_wasm::types::LogLevel;

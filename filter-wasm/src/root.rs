@@ -1,10 +1,10 @@
 //! The root context of one worker VM: reads the configuration, ticks, owns the gRPC stream.
 
-use crate::config::FilterConfig;
 use crate::exchange::Exchange;
 use crate::host::{now_ms, property_string, since_epoch};
 use crate::metrics::Metrics;
 use crate::shared::Shared;
+use meshward_core::filter_config::FilterConfig;
 use meshward_core::recorder::Node;
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};

@@ -2,8 +2,8 @@
 //! the outbox and the gRPC stream to the collector.
 
 use crate::blocklist::BlocklistSync;
-use crate::config::FilterConfig;
 use crate::metrics::Counts;
+use meshward_core::filter_config::FilterConfig;
 use meshward_core::outbox::Outbox;
 use meshward_core::Recorder;
 use meshward_proto::{Ack, FilterStats, INGEST_METHOD, INGEST_SERVICE};

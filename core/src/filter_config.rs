@@ -1,13 +1,14 @@
-//! The filter's configuration: JSON in the plugin configuration, every field optional.
+//! The sidecar filter's configuration: JSON in the plugin configuration, every field optional.
+//! Shared by the proxy-wasm filter and the native dynamic-module experiment.
 
-use meshward_core::detect::DetectConfig;
-use meshward_core::outbox::OutboxLimits;
-use meshward_core::recorder::inspection::InspectionConfig;
-use meshward_core::recorder::policy::{
+use crate::detect::DetectConfig;
+use crate::outbox::OutboxLimits;
+use crate::recorder::inspection::InspectionConfig;
+use crate::recorder::policy::{
     CapturePolicy, DEFAULT_API_KEY_HEADERS, DEFAULT_HEADER_VALUE_ALLOWLIST, DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_BODY_FIELDS,
 };
-use meshward_core::RecorderConfig;
+use crate::RecorderConfig;
 use serde::Deserialize;
 
 pub const DEFAULT_COLLECTOR_CLUSTER: &str = "meshward_collector";
