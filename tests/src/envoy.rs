@@ -23,6 +23,11 @@ pub enum Filter {
     Meshward {
         config: serde_json::Value,
     },
+    /// Experiment: the recorder as a native dynamic module.
+    Native {
+        so: PathBuf,
+        config: serde_json::Value,
+    },
     /// Another build of the filter (benchmark experiments compare builds side by side).
     MeshwardBuild {
         wasm: PathBuf,
@@ -135,8 +140,13 @@ pub fn local_overrides() -> Vec<(&'static str, serde_json::Value)> {
     ]
 }
 
+/// A plugin configuration as the YAML string of a `google.protobuf.StringValue`.
+fn string_value(configuration: &str) -> String {
+    serde_json::to_string(configuration).unwrap_or_else(|_| "\"\"".into())
+}
+
 fn wasm_filter(name: &str, path: &Path, configuration: &str) -> String {
-    let configuration = serde_json::to_string(configuration).unwrap_or_else(|_| "\"\"".into());
+    let configuration = string_value(configuration);
     format!(
         r#"          - name: envoy.filters.http.wasm
             typed_config:
@@ -157,6 +167,24 @@ fn wasm_filter(name: &str, path: &Path, configuration: &str) -> String {
     )
 }
 
+/// The recorder as an Envoy dynamic module (`experiments/native-recorder`), for measurements.
+fn native_filter(path: &Path, configuration: &str) -> String {
+    let configuration = string_value(configuration);
+    format!(
+        r#"          - name: envoy.filters.http.dynamic_modules
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.dynamic_modules.v3.DynamicModuleFilter
+              dynamic_module_config:
+                module: {{ local: {{ filename: "{path}" }} }}
+              filter_name: meshward
+              filter_config:
+                "@type": type.googleapis.com/google.protobuf.StringValue
+                value: {configuration}
+"#,
+        path = path.display()
+    )
+}
+
 fn bootstrap(options: &EnvoyOptions, listen_port: u16, admin_port: u16) -> Result<String> {
     let filter = match &options.filter {
         Filter::None => String::new(),
@@ -165,6 +193,7 @@ fn bootstrap(options: &EnvoyOptions, listen_port: u16, admin_port: u16) -> Resul
         Filter::MetadataReads => wasm_filter("noop", &noop_wasm()?, r#"{"metadata_reads": true}"#),
         Filter::Meshward { config } => wasm_filter("meshward", &meshward_wasm()?, &config.to_string()),
         Filter::MeshwardBuild { wasm, config } => wasm_filter("meshward", wasm, &config.to_string()),
+        Filter::Native { so, config } => native_filter(so, &config.to_string()),
     };
     Ok(format!(
         r#"node:

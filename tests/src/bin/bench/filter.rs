@@ -365,20 +365,23 @@ pub async fn experiment(cli: &Cli, dir: &Path, clickhouse: &ClickHouse, path: &P
             _ => {
                 let mut config = base.clone();
                 let mut wasm = None;
+                let mut native = None;
                 if let (Some(base), Some(extra)) = (config.as_object_mut(), value.as_object()) {
                     for (k, v) in extra {
                         // `_wasm`: another build of the filter, to compare builds in one run
                         match (k.as_str(), v.as_str()) {
                             ("_wasm", Some(path)) => wasm = Some(std::path::PathBuf::from(path)),
+                            ("_native", Some(path)) => native = Some(std::path::PathBuf::from(path)),
                             _ => {
                                 base.insert(k.clone(), v.clone());
                             }
                         }
                     }
                 }
-                match wasm {
-                    Some(wasm) => Filter::MeshwardBuild { wasm, config },
-                    None => Filter::Meshward { config },
+                match (native, wasm) {
+                    (Some(so), _) => Filter::Native { so, config },
+                    (None, Some(wasm)) => Filter::MeshwardBuild { wasm, config },
+                    (None, None) => Filter::Meshward { config },
                 }
             }
         };
