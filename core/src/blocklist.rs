@@ -623,7 +623,7 @@ impl BlockList {
 /// many hops back along `x-forwarded-for` (the proxies in front of the sidecar, the peer
 /// included, append to the header; entries further left are what the client claimed).
 pub fn client_ip(source_address: &str, forwarded_for: Option<&str>, trusted_proxies: usize) -> Option<IpAddr> {
-    let peer = parse_ip(source_address);
+    let peer = peer_ip(source_address);
     if trusted_proxies == 0 {
         return peer;
     }
@@ -632,13 +632,14 @@ pub fn client_ip(source_address: &str, forwarded_for: Option<&str>, trusted_prox
     // the chain as the sidecar sees it: forwarded entries, then the peer itself
     let position = (hops.len() + 1).saturating_sub(1 + trusted_proxies);
     match hops.get(position) {
-        Some(hop) => parse_ip(hop).or(peer),
+        Some(hop) => peer_ip(hop).or(peer),
         None => peer,
     }
 }
 
-/// `1.2.3.4`, `1.2.3.4:5678`, `::1`, `[::1]:5678`.
-fn parse_ip(text: &str) -> Option<IpAddr> {
+/// The address of a peer or hop as Envoy or a proxy writes it: `1.2.3.4`, `1.2.3.4:5678`,
+/// `::1`, `[::1]:5678`.
+pub fn peer_ip(text: &str) -> Option<IpAddr> {
     let text = text.trim();
     text.parse::<IpAddr>()
         .ok()

@@ -25,6 +25,23 @@ pub fn corpora_dir() -> PathBuf {
         .unwrap_or_else(|| crate::workspace_root().join("..").join("shared").join("corpora"))
 }
 
+/// The corpora folder when it is there. Without it (a clone with no `../shared` beside it) the
+/// tests that need it skip, unless `CI` is set: there a missing corpus is an error.
+pub fn corpora_or_skip(test: &str) -> anyhow::Result<Option<PathBuf>> {
+    let dir = corpora_dir();
+    if dir.is_dir() {
+        return Ok(Some(dir));
+    }
+    if std::env::var_os("CI").is_some() {
+        anyhow::bail!(
+            "{test}: no corpora at {} (set MESHWARD_CORPORA; CI is set, so this is not skipped)",
+            dir.display()
+        );
+    }
+    eprintln!("{test}: skipped, no corpora at {} (set MESHWARD_CORPORA to run it)", dir.display());
+    Ok(None)
+}
+
 const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const HEX: &[u8] = b"0123456789abcdef";
 const LOGINS: &[&str] = &[

@@ -101,14 +101,9 @@ pub struct EventRow {
 }
 
 /// `10.0.0.1:5555` -> `10.0.0.1`, `[::1]:80` -> `::1`.
+/// The peer's address as text, parsed as the filter parses it; empty when it is not an address.
 fn ip_of(address: &str) -> String {
-    if let Some(rest) = address.strip_prefix('[') {
-        return rest.split(']').next().unwrap_or_default().to_owned();
-    }
-    match address.rsplit_once(':') {
-        Some((ip, port)) if !ip.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => ip.to_owned(),
-        _ => address.to_owned(),
-    }
+    meshward_core::blocklist::peer_ip(address).map(|ip| ip.to_string()).unwrap_or_default()
 }
 
 fn small(v: u32) -> u8 {
@@ -181,13 +176,10 @@ pub fn event_row(event: HttpEvent, source_id: &str, batch_seq: u64, received_ms:
     let (response_field_paths, response_field_types, response_field_sensitive) =
         body_columns(event.response_body_fields, meshward_proto::Direction::Response, &event.sensitive);
     let source_ip = ip_of(&event.source_address);
-    // the filter says which address it trusted; older filters did not, so fall back to the
-    // left-most forwarded-for entry
-    let client_ip = if event.client_ip.is_empty() {
-        event.forwarded_for.first().cloned().unwrap_or_else(|| source_ip.clone())
-    } else {
-        event.client_ip
-    };
+    // the filter decides the client address by its trusted hops (core::blocklist::client_ip);
+    // without one (an older filter, an address it could not parse) the client is the peer: a
+    // forwarded-for entry is whatever the client wrote, and alerts and auto-blocks key on this
+    let client_ip = if event.client_ip.is_empty() { source_ip.clone() } else { event.client_ip };
     let sensitive = event.sensitive;
     let attacks = event.attacks;
     Some(EventRow {
@@ -268,6 +260,7 @@ mod tests {
         assert_eq!(ip_of("[::1]:80"), "::1");
         assert_eq!(ip_of("::1"), "::1");
         assert_eq!(ip_of(""), "");
+        assert_eq!(ip_of("unix:/var/run/envoy.sock"), "");
     }
 
     #[test]
@@ -276,10 +269,12 @@ mod tests {
         let event = HttpEvent {
             event_id: vec![1; 16],
             status: 200,
+            source_address: "10.0.0.7:41000".into(),
             forwarded_for: vec!["1.2.3.4".into()],
             ..Default::default()
         };
         let row = event_row(event, "s", 1, 0);
-        assert_eq!(row.as_ref().map(|r| r.client_ip.as_str()), Some("1.2.3.4"));
+        // no client address from the filter: the peer, never a forwarded-for entry
+        assert_eq!(row.as_ref().map(|r| r.client_ip.as_str()), Some("10.0.0.7"));
     }
 }
