@@ -14,3 +14,9 @@ pub mod server;
 pub mod spool;
 pub mod store;
 pub mod telemetry;
+
+/// A seed that differs between collector processes, for retry jitter (`core::backoff`).
+pub(crate) fn jitter_seed() -> u64 {
+    use std::hash::BuildHasher;
+    std::collections::hash_map::RandomState::new().hash_one(std::process::id())
+}

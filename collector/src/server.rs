@@ -6,8 +6,9 @@ use crate::blocklist::Blocklist;
 use crate::config::Config;
 use crate::ingest::{IngestService, TokenCheck};
 use crate::store::{self, Writer};
-use crate::{spool, telemetry};
+use crate::{jitter_seed, spool, telemetry};
 use anyhow::Context;
+use meshward_core::backoff::Backoff;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -119,8 +120,9 @@ async fn wait_for_schema(
     ready: &AtomicBool,
     mut shutdown: watch::Receiver<bool>,
 ) -> bool {
-    let mut delay = Duration::from_millis(200);
+    let mut retry = Backoff::new(200, 5_000, jitter_seed());
     loop {
+        let delay = retry.next_delay();
         match store::migrate(config).await {
             Ok(version) => {
                 tracing::info!(version, "ClickHouse schema ready");
@@ -135,7 +137,6 @@ async fn wait_for_schema(
             _ = tokio::time::sleep(delay) => {}
             _ = shutdown.wait_for(|s| *s) => return false,
         }
-        delay = (delay * 2).min(Duration::from_secs(5));
     }
 }
 

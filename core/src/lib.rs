@@ -3,6 +3,7 @@
 //! hashing, query and header parsing.
 //! Nothing here does I/O, allocates without a bound, or panics on input.
 
+pub mod backoff;
 pub mod blocklist;
 pub mod body;
 pub mod detect;

@@ -3,6 +3,7 @@
 
 use crate::blocklist::BlocklistSync;
 use crate::metrics::Counts;
+use meshward_core::backoff::Backoff;
 use meshward_core::filter_config::FilterConfig;
 use meshward_core::outbox::Outbox;
 use meshward_core::Recorder;
@@ -65,12 +66,13 @@ pub struct Shared {
     pub next_flush_ms: u64,
     stream: Option<u32>,
     next_attempt_ms: u64,
-    backoff_ms: u64,
+    reconnect: Backoff,
 }
 
 impl Shared {
     pub fn new(config: FilterConfig, seed: [u8; 16]) -> Self {
         let ids = EventIds::new(seed);
+        let reconnect = Backoff::new(BACKOFF_MIN_MS, BACKOFF_MAX_MS, ids.seed());
         Shared {
             recorder: Recorder::new(config.recorder(), ids.seed()),
             outbox: Outbox::new(config.outbox_limits()),
@@ -82,7 +84,7 @@ impl Shared {
             next_flush_ms: 0,
             stream: None,
             next_attempt_ms: 0,
-            backoff_ms: BACKOFF_MIN_MS,
+            reconnect,
         }
     }
 
@@ -156,8 +158,7 @@ impl Shared {
 
     fn failed(&mut self, now_ms: u64) {
         self.counts.stream_failures += 1;
-        self.next_attempt_ms = now_ms + self.backoff_ms;
-        self.backoff_ms = (self.backoff_ms * 2).min(BACKOFF_MAX_MS);
+        self.next_attempt_ms = now_ms + self.reconnect.next_delay_ms();
     }
 
     /// An acknowledgement arrived on the stream.
@@ -169,7 +170,7 @@ impl Shared {
             self.outbox.reject(ack.seq);
         } else {
             self.outbox.ack(ack.seq);
-            self.backoff_ms = BACKOFF_MIN_MS;
+            self.reconnect.reset();
         }
         self.sync_counts();
     }

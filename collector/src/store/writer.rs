@@ -11,7 +11,9 @@ use super::client::StoreError;
 use super::rows::{event_row, EventRow, FilterReportRow, EVENTS_TABLE, FILTER_REPORTS_TABLE};
 use super::shapes::{ShapeRegistry, ShapeRow, BODY_SHAPES_TABLE};
 use crate::config::WriterConfig;
+use crate::jitter_seed;
 use crate::spool::SpoolReader;
+use meshward_core::backoff::Backoff;
 use meshward_proto::EventBatch;
 use prost::Message;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,8 +24,8 @@ use tokio::sync::watch;
 /// Spool records read per step; each holds one filter batch (hundreds of events).
 const RECORDS_PER_READ: usize = 32;
 const READ_BYTES: usize = 16 << 20;
-const RETRY_MIN: Duration = Duration::from_millis(200);
-const RETRY_MAX: Duration = Duration::from_secs(5);
+const RETRY_MIN_MS: u64 = 200;
+const RETRY_MAX_MS: u64 = 5_000;
 
 /// The version of a changed row in the versioned tables (block rules, alerts): microseconds since
 /// the epoch, or one more than the version it replaces, so versions grow even within a
@@ -95,7 +97,7 @@ impl Writer {
     /// Runs until `shutdown` turns true and the spool has been written out (or one more
     /// INSERT failed).
     pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
-        let mut delay = RETRY_MIN;
+        let mut retry = Backoff::new(RETRY_MIN_MS, RETRY_MAX_MS, jitter_seed());
         loop {
             let stopping = *shutdown.borrow();
             if !self.has_data() {
@@ -112,7 +114,7 @@ impl Writer {
             }
             match self.insert_once(&mut shutdown).await {
                 Ok(rows) => {
-                    delay = RETRY_MIN;
+                    retry.reset();
                     if rows > 0 {
                         self.healthy.store(true, Ordering::Relaxed);
                     }
@@ -120,6 +122,7 @@ impl Writer {
                 Err(err) => {
                     metrics::counter!("meshward_writer_insert_failures_total").increment(1);
                     self.healthy.store(false, Ordering::Relaxed);
+                    let delay = retry.next_delay();
                     tracing::warn!(error = %err, retry_in_ms = delay.as_millis() as u64, "INSERT into ClickHouse failed; the rows stay in the spool");
                     if let Some(reader) = self.reader.as_mut() {
                         reader.rewind();
@@ -131,7 +134,6 @@ impl Writer {
                         _ = tokio::time::sleep(delay) => {}
                         _ = shutdown.changed() => {}
                     }
-                    delay = (delay * 2).min(RETRY_MAX);
                 }
             }
         }
