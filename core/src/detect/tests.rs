@@ -46,7 +46,8 @@ fn values_never_leave_unless_masking_is_on() {
     detector.scan_body(Direction::Response, "application/json", body.as_bytes(), WalkLimits::default(), &mut out);
     assert_eq!(out.items.len(), 1);
     assert_eq!(out.items[0].masked_sample, None);
-    let detector = Detector::new(DetectConfig { masked_samples: true, ..DetectConfig::default() }).unwrap_or_default();
+    let detector = Detector::new(DetectConfig { masked_samples: true, ..DetectConfig::default() })
+        .expect("the masked-samples configuration is valid");
     let mut out = Findings::new(8);
     detector.scan_body(Direction::Response, "application/json", body.as_bytes(), WalkLimits::default(), &mut out);
     assert_eq!(out.items[0].masked_sample.as_deref(), Some("4111********1111"));
@@ -63,7 +64,7 @@ fn classes_can_be_switched_off_and_added() {
         }],
         ..DetectConfig::default()
     };
-    let detector = Detector::new(config).unwrap_or_default();
+    let detector = Detector::new(config).expect("the test configuration is valid");
     let got = scan_json(
         &detector,
         Direction::Response,
