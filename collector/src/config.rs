@@ -23,7 +23,7 @@ pub enum ConfigError {
     #[error("cannot read config file {path}: {error}")]
     Read { path: PathBuf, error: std::io::Error },
     #[error("config file {path}: {error}")]
-    Parse { path: PathBuf, error: serde_yaml::Error },
+    Parse { path: PathBuf, error: serde_norway::Error },
     #[error("environment variable {name}: {reason}")]
     Env { name: String, reason: String },
     #[error("invalid config: {0}")]
@@ -348,10 +348,10 @@ impl Config {
             None => String::new(),
         };
         let shown = path.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("<defaults>"));
-        let mut tree: serde_yaml::Value = if text.trim().is_empty() {
-            serde_yaml::Value::Mapping(Default::default())
+        let mut tree: serde_norway::Value = if text.trim().is_empty() {
+            serde_norway::Value::Mapping(Default::default())
         } else {
-            serde_yaml::from_str(&text).map_err(|error| ConfigError::Parse { path: shown.clone(), error })?
+            serde_norway::from_str(&text).map_err(|error| ConfigError::Parse { path: shown.clone(), error })?
         };
         for (name, value) in env {
             // Only MESHWARD_SECTION__FIELD names are overrides; others (MESHWARD_CONFIG) are not.
@@ -359,7 +359,8 @@ impl Config {
                 apply_override(&mut tree, &name, key, &value)?;
             }
         }
-        let config: Config = serde_yaml::from_value(tree).map_err(|error| ConfigError::Parse { path: shown, error })?;
+        let config: Config =
+            serde_norway::from_value(tree).map_err(|error| ConfigError::Parse { path: shown, error })?;
         config.validate()?;
         Ok(config)
     }
@@ -409,7 +410,7 @@ impl Config {
 }
 
 /// `INGEST__TOKEN=x` sets `ingest.token: x`; the value is read as a YAML scalar.
-fn apply_override(tree: &mut serde_yaml::Value, name: &str, key: &str, value: &str) -> Result<(), ConfigError> {
+fn apply_override(tree: &mut serde_norway::Value, name: &str, key: &str, value: &str) -> Result<(), ConfigError> {
     let path: Vec<String> = key.split("__").map(str::to_ascii_lowercase).collect();
     if path.iter().any(String::is_empty) {
         return Err(ConfigError::Env {
@@ -417,28 +418,28 @@ fn apply_override(tree: &mut serde_yaml::Value, name: &str, key: &str, value: &s
             reason: "use SECTION__FIELD, e.g. MESHWARD_CLICKHOUSE__URL".into(),
         });
     }
-    let parsed: serde_yaml::Value =
-        serde_yaml::from_str(value).unwrap_or_else(|_| serde_yaml::Value::String(value.to_owned()));
+    let parsed: serde_norway::Value =
+        serde_norway::from_str(value).unwrap_or_else(|_| serde_norway::Value::String(value.to_owned()));
     // Tokens and passwords stay strings even when they look like numbers.
     let parsed = match parsed {
-        serde_yaml::Value::Number(_) | serde_yaml::Value::Bool(_)
+        serde_norway::Value::Number(_) | serde_norway::Value::Bool(_)
             if key.ends_with("TOKEN") || key.ends_with("PASSWORD") =>
         {
-            serde_yaml::Value::String(value.to_owned())
+            serde_norway::Value::String(value.to_owned())
         }
         other => other,
     };
     let mut node = tree;
     for (i, part) in path.iter().enumerate() {
-        let serde_yaml::Value::Mapping(map) = node else {
+        let serde_norway::Value::Mapping(map) = node else {
             return Err(ConfigError::Env { name: name.into(), reason: format!("`{part}` is not inside a section") });
         };
-        let key = serde_yaml::Value::String(part.clone());
+        let key = serde_norway::Value::String(part.clone());
         if i + 1 == path.len() {
             map.insert(key, parsed);
             return Ok(());
         }
-        node = map.entry(key).or_insert_with(|| serde_yaml::Value::Mapping(Default::default()));
+        node = map.entry(key).or_insert_with(|| serde_norway::Value::Mapping(Default::default()));
     }
     Ok(())
 }

@@ -29,7 +29,7 @@ pub fn merge(base: &mut Value, overlay: &Value) {
 
 fn yaml_file(path: &Path) -> Result<Value> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    serde_yaml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+    serde_norway::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
 /// The rendered documents (YAML parsed to JSON values), in file order.
@@ -64,7 +64,7 @@ pub fn render(chart: &Path, overlays: &[Value], release: &str, namespace: &str) 
         let text = template.render(&context).map_err(|e| anyhow::anyhow!("rendering {name}: {e}"))?;
         for doc in text.split("\n---") {
             let parsed: Value =
-                serde_yaml::from_str(doc).with_context(|| format!("{name} rendered invalid YAML:\n{doc}"))?;
+                serde_norway::from_str(doc).with_context(|| format!("{name} rendered invalid YAML:\n{doc}"))?;
             if !parsed.is_null() {
                 documents.push(parsed);
             }

@@ -18,7 +18,7 @@ fn secrets() -> Value {
 }
 
 fn external() -> Result<Value> {
-    Ok(serde_yaml::from_str(&std::fs::read_to_string(chart().join("values-external.yaml"))?)?)
+    Ok(serde_norway::from_str(&std::fs::read_to_string(chart().join("values-external.yaml"))?)?)
 }
 
 fn kinds(docs: &[Value]) -> Vec<String> {
@@ -30,7 +30,7 @@ fn kinds(docs: &[Value]) -> Vec<String> {
 fn validate(docs: &[Value], name: &str) -> Result<String> {
     let dir = meshward_e2e::process::fresh_dir("helm")?;
     let file = dir.join(format!("{name}.yaml"));
-    let text: Vec<String> = docs.iter().map(serde_yaml::to_string).collect::<Result<_, _>>()?;
+    let text: Vec<String> = docs.iter().map(serde_norway::to_string).collect::<Result<_, _>>()?;
     std::fs::write(&file, text.join("---\n"))?;
     meshward_e2e::validate_manifests(&[file]).with_context(|| format!("the chart rendered with {name} values"))
 }
@@ -94,7 +94,7 @@ fn external_clickhouse_values_render_without_the_bundled_server() -> Result<()> 
     let plugins = docs.iter().filter(|d| d["kind"] == "WasmPlugin").count();
     assert_eq!(plugins, 2, "one WasmPlugin per watched namespace");
     validate(&docs, "external")?;
-    let config: Value = serde_yaml::from_str(&check_collector_config(&docs)?)?;
+    let config: Value = serde_norway::from_str(&check_collector_config(&docs)?)?;
     assert_eq!(config["clickhouse"]["url"], "http://clickhouse.database.svc.cluster.local:8123");
     assert_eq!(config["clickhouse"]["retention_days"], 90);
     assert_eq!(config["clickhouse"]["cluster"], "meshward");

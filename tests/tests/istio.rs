@@ -18,8 +18,8 @@ fn source() -> Result<Value> {
 }
 
 fn yaml_docs(text: &str) -> Result<Vec<Value>> {
-    serde_yaml::Deserializer::from_str(text)
-        .map(|doc| Ok(serde_json::to_value(serde_yaml::Value::deserialize(doc)?)?))
+    serde_norway::Deserializer::from_str(text)
+        .map(|doc| Ok(serde_json::to_value(serde_norway::Value::deserialize(doc)?)?))
         .collect()
 }
 

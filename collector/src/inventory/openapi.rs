@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 #[derive(Debug, thiserror::Error)]
 pub enum SpecError {
     #[error("not YAML or JSON: {0}")]
-    Parse(#[from] serde_yaml::Error),
+    Parse(#[from] serde_norway::Error),
     #[error("not an OpenAPI 3 document: {0}")]
     NotOpenApi(&'static str),
 }
@@ -36,7 +36,7 @@ const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "p
 /// Reads the operations of an OpenAPI 3 document (YAML or JSON). `$ref`s to
 /// `#/components/...` are followed for parameters and schemas.
 pub fn parse(text: &str) -> Result<Vec<Operation>, SpecError> {
-    let doc: Value = serde_yaml::from_str(text)?;
+    let doc: Value = serde_norway::from_str(text)?;
     let version =
         doc.get("openapi").and_then(Value::as_str).ok_or(SpecError::NotOpenApi("no `openapi` version field"))?;
     if !version.starts_with('3') {

@@ -526,9 +526,9 @@ fn generic(target: &Target) -> TestFile {
 }
 
 /// The YAML of a generated test, with a header saying where its inputs come from.
-pub fn to_yaml(test: &TestFile) -> Result<String, serde_yaml::Error> {
+pub fn to_yaml(test: &TestFile) -> Result<String, serde_norway::Error> {
     let mut vars: Vec<String> = Vec::new();
-    let yaml = serde_yaml::to_string(test)?;
+    let yaml = serde_norway::to_string(test)?;
     let mut rest = yaml.as_str();
     while let Some(start) = rest.find("${") {
         let tail = &rest[start + 2..];

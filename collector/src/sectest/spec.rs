@@ -292,9 +292,9 @@ impl StatusMatch {
 impl TestFile {
     /// Parses one file's text; `file` names it in errors.
     pub fn parse(file: &Path, text: &str) -> Result<TestFile, SpecError> {
-        let test: TestFile = serde_yaml::from_str(text).map_err(|error| {
+        let test: TestFile = serde_norway::from_str(text).map_err(|error| {
             let (line, column) = error.location().map_or((1, 1), |l| (l.line(), l.column()));
-            // serde_yaml appends "at line X column Y": the prefix says it already
+            // serde_norway appends "at line X column Y": the prefix says it already
             let message = error.to_string();
             let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
             SpecError::Yaml { file: file.to_path_buf(), line, column, message }
