@@ -10,6 +10,7 @@ pub mod detect;
 pub mod discovery;
 pub mod filter_config;
 pub mod identity;
+pub mod ids;
 pub mod outbox;
 pub mod query;
 pub mod recent;

@@ -5,6 +5,7 @@ use crate::blocklist::BlocklistSync;
 use crate::metrics::Counts;
 use meshward_core::backoff::Backoff;
 use meshward_core::filter_config::FilterConfig;
+use meshward_core::ids::EventIds;
 use meshward_core::outbox::Outbox;
 use meshward_core::Recorder;
 use meshward_proto::{Ack, FilterStats, INGEST_METHOD, INGEST_SERVICE};
@@ -16,41 +17,6 @@ use std::rc::Rc;
 
 const BACKOFF_MIN_MS: u64 = 250;
 const BACKOFF_MAX_MS: u64 = 5_000;
-
-/// 128-bit event ids: a random per-VM half and a counter, so ids never repeat across workers,
-/// restarts or Envoys without a random call per request.
-#[derive(Debug)]
-pub struct EventIds {
-    high: u64,
-    next: u64,
-}
-
-impl EventIds {
-    pub fn new(seed: [u8; 16]) -> Self {
-        let (high, low) = seed.split_at(8);
-        EventIds {
-            high: u64::from_le_bytes(high.try_into().unwrap_or_default()),
-            next: u64::from_le_bytes(low.try_into().unwrap_or_default()),
-        }
-    }
-
-    pub fn next_id(&mut self) -> [u8; 16] {
-        let mut id = [0u8; 16];
-        id[..8].copy_from_slice(&self.high.to_be_bytes());
-        id[8..].copy_from_slice(&self.next.to_be_bytes());
-        self.next = self.next.wrapping_add(1);
-        id
-    }
-
-    pub fn source_id(&self) -> String {
-        format!("{:016x}", self.high)
-    }
-
-    /// The per-VM random half.
-    pub fn seed(&self) -> u64 {
-        self.high
-    }
-}
 
 pub struct Shared {
     pub config: Rc<FilterConfig>,
@@ -243,14 +209,5 @@ mod tests {
         assert_eq!(batch.events.len(), 3);
         assert_eq!(batch.events[2].status, 202);
         assert_eq!(batch.stats.map(|s| s.dropped_buffer_full), Some(7));
-    }
-
-    #[test]
-    fn event_ids_are_unique() {
-        let mut ids = EventIds::new([7; 16]);
-        let a = ids.next_id();
-        let b = ids.next_id();
-        assert_eq!(a.len(), 16);
-        assert_ne!(a, b);
     }
 }

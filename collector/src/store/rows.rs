@@ -100,8 +100,8 @@ pub struct EventRow {
     pub received_ms: u64,
 }
 
-/// `10.0.0.1:5555` -> `10.0.0.1`, `[::1]:80` -> `::1`.
-/// The peer's address as text, parsed as the filter parses it; empty when it is not an address.
+/// The peer's address as text, parsed as the filter parses it (`10.0.0.1:5555` -> `10.0.0.1`,
+/// `[::1]:80` -> `::1`); empty when it is not an address.
 fn ip_of(address: &str) -> String {
     meshward_core::blocklist::peer_ip(address).map(|ip| ip.to_string()).unwrap_or_default()
 }

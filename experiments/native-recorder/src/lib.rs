@@ -5,6 +5,7 @@ mod abi;
 use abi::*;
 use meshward_core::detect::Direction;
 use meshward_core::filter_config::FilterConfig;
+use meshward_core::ids::EventIds;
 use meshward_core::outbox::Outbox;
 use meshward_core::recorder::{End, Recorder};
 use std::cell::RefCell;
@@ -20,10 +21,8 @@ struct Config {
 struct Worker {
     recorder: Recorder,
     outbox: Outbox,
-    high: u64,
-    next: u64,
+    ids: EventIds,
     next_tick_us: u64,
-    captured: u64,
 }
 
 thread_local! {
@@ -44,14 +43,14 @@ fn with_worker<R>(config: &Config, f: impl FnOnce(&mut Worker) -> R) -> Option<R
     WORKER.with(|w| {
         let mut w = w.try_borrow_mut().ok()?;
         if w.is_none() {
-            let seed = now_us() ^ thread_seed();
+            let mut seed = [0u8; 16];
+            seed[..8].copy_from_slice(&(now_us() ^ thread_seed()).to_le_bytes());
+            let ids = EventIds::new(seed);
             *w = Some(Worker {
-                recorder: Recorder::new(config.config.recorder(), seed),
+                recorder: Recorder::new(config.config.recorder(), ids.seed()),
                 outbox: Outbox::new(config.config.outbox_limits()),
-                high: seed,
-                next: 0,
+                ids,
                 next_tick_us: 0,
-                captured: 0,
             });
         }
         w.as_mut().map(f)
@@ -220,14 +219,9 @@ pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_stream_complete(
     };
     let principal = unsafe { attribute_string(envoy, ATTR_CONNECTION_URI_SAN_PEER_CERTIFICATE) };
     with_worker(config, |w| {
-        let mut id = [0u8; 16];
-        id[..8].copy_from_slice(&w.high.to_be_bytes());
-        id[8..].copy_from_slice(&w.next.to_be_bytes());
-        w.next += 1;
         let clock = now_us;
-        let end = End { now_us: ended, event_id: id, status, peer_principal: &principal, clock: &clock };
+        let end = End { now_us: ended, event_id: w.ids.next_id(), status, peer_principal: &principal, clock: &clock };
         let event = w.recorder.finish(recording, end);
-        w.captured += 1;
         if w.outbox.push(event).is_err() {
             w.recorder.forget_shapes();
         }
