@@ -15,6 +15,9 @@ pub const DEFAULT_SPOOL_MAX_BYTES: u64 = 10 << 30;
 pub const DEFAULT_MAX_BATCH_EVENTS: usize = 10_000;
 pub const DEFAULT_WRITER_BATCH_ROWS: usize = 50_000;
 pub const DEFAULT_WRITER_MAX_DELAY_MS: u64 = 1_000;
+/// Long enough for the heaviest query Meshward runs (a detector pass over a busy day, a
+/// backfill), short enough that a stopped server shows.
+pub const DEFAULT_CLICKHOUSE_TIMEOUT_S: u64 = 120;
 pub const DEFAULT_RETENTION_DAYS: u32 = 30;
 const ENV_PREFIX: &str = "MESHWARD_";
 
@@ -242,6 +245,9 @@ pub struct ClickHouseConfig {
     /// macros set up): tables are created `ON CLUSTER` as replicated `<name>_local` tables under
     /// `Distributed` tables with the usual names. Empty: one server.
     pub cluster: String,
+    /// Seconds a request may wait on ClickHouse (connecting, or for the next byte of an answer)
+    /// before it fails: the writer retries, the API answers 503, readiness turns false.
+    pub timeout_s: u64,
 }
 
 /// The writer that drains the spool into ClickHouse.
@@ -316,6 +322,7 @@ impl Default for ClickHouseConfig {
             password: String::new(),
             retention_days: DEFAULT_RETENTION_DAYS,
             cluster: String::new(),
+            timeout_s: DEFAULT_CLICKHOUSE_TIMEOUT_S,
         }
     }
 }
@@ -380,6 +387,9 @@ impl Config {
         }
         if self.writer.max_batch_rows == 0 || self.writer.max_delay_ms == 0 {
             return invalid("writer.max_batch_rows and writer.max_delay_ms must be positive");
+        }
+        if self.clickhouse.timeout_s == 0 {
+            return invalid("clickhouse.timeout_s must be positive");
         }
         for policy in &self.blocklist.policies {
             let name_ok = !policy.name.is_empty()

@@ -23,7 +23,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     // Ingest starts at once, even with ClickHouse down: the spool takes the batches.
     let schema_ready = Arc::new(AtomicBool::new(false));
     let client = store::connect(&config.clickhouse);
-    let writer = Writer::new(client, config.clickhouse.url.clone(), config.writer.clone(), reader);
+    let dead_letter = spool::DeadLetter::of(&config.spool.dir);
+    let writer = Writer::new(client, config.clickhouse.url.clone(), config.writer.clone(), reader, dead_letter);
     let store_healthy = writer.healthy.clone();
     let writer_task = {
         let schema_ready = schema_ready.clone();
@@ -95,7 +96,15 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let detector = crate::detect::Detector::connect(&config.clickhouse, config.detect.clone());
     tokio::spawn(detector.clone().run(shutdown.clone()));
     let alerts = Arc::new(api::alerts::AlertsApi { detector, access: access.clone() });
-    let state = ApiState { inventory, blocklist, alerts, metrics, schema_ready, store_healthy, spool };
+    let clickhouse_reachable = Arc::new(AtomicBool::new(false));
+    tokio::spawn(probe_clickhouse(
+        store::connect(&config.clickhouse),
+        config.clickhouse.url.clone(),
+        clickhouse_reachable.clone(),
+        shutdown.clone(),
+    ));
+    let state =
+        ApiState { inventory, blocklist, alerts, metrics, schema_ready, store_healthy, clickhouse_reachable, spool };
     let http = {
         let mut shutdown = shutdown.clone();
         axum::serve(api_listener, api::router(state)).with_graceful_shutdown(async move {
@@ -153,4 +162,27 @@ async fn wait_for_signal() {
         }
     }
     let _ = ctrl_c.await;
+}
+
+/// Asks ClickHouse every few seconds whether it answers, for readiness: the writer only learns
+/// it when it has rows to write, and a stopped server takes an INSERT's whole timeout to show.
+async fn probe_clickhouse(
+    client: clickhouse::Client,
+    url: String,
+    reachable: Arc<AtomicBool>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        let answered = store::ping(&client, &url).await;
+        if let Err(err) = &answered {
+            if reachable.load(Ordering::Relaxed) {
+                tracing::warn!(error = %err, "ClickHouse does not answer; not ready");
+            }
+        }
+        reachable.store(answered.is_ok(), Ordering::Relaxed);
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
 }

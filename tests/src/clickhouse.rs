@@ -150,6 +150,23 @@ impl ClickHouse {
         }
     }
 
+    /// SIGSTOP: the server keeps its sockets (connections are accepted) and answers nothing,
+    /// as a server stuck in a stall or a paused VM does; `resume` sends SIGCONT.
+    pub fn pause(&self) -> Result<()> {
+        self.signal("-STOP")
+    }
+
+    pub fn resume(&self) -> Result<()> {
+        self.signal("-CONT")
+    }
+
+    fn signal(&self, signal: &str) -> Result<()> {
+        let pid = self.pid().context("ClickHouse is not running")?;
+        let status = Command::new("kill").arg(signal).arg(pid.to_string()).status()?;
+        anyhow::ensure!(status.success(), "kill {signal} {pid} failed");
+        Ok(())
+    }
+
     /// Starts the server again on the same folder and ports.
     pub async fn restart(&mut self) -> Result<()> {
         self.kill9();

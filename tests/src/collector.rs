@@ -180,3 +180,72 @@ pub async fn send_batches(
     }
     Ok(out)
 }
+
+/// Sends encoded batches byte for byte on one ingest stream (what no well-behaved client sends:
+/// invalid UTF-8, wrong wire types); returns the acknowledgements.
+pub async fn send_raw_batches(
+    port: u16,
+    token: &str,
+    batches: Vec<Vec<u8>>,
+) -> Result<Vec<meshward_proto::Ack>, tonic::Status> {
+    let unavailable = |e: &dyn std::fmt::Display| tonic::Status::unavailable(e.to_string());
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
+        .map_err(|e| unavailable(&e))?
+        .connect()
+        .await
+        .map_err(|e| unavailable(&e))?;
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready().await.map_err(|e| unavailable(&e))?;
+    let expected = batches.len();
+    let mut request = tonic::Request::new(futures::stream::iter(batches));
+    let value = format!("Bearer {token}").parse().map_err(|_| tonic::Status::internal("bad header"))?;
+    request.metadata_mut().insert("authorization", value);
+    let path = tonic::codegen::http::uri::PathAndQuery::from_static("/meshward.v1.Ingest/Stream");
+    let mut acks = grpc.streaming(request, path, RawBatchCodec).await?.into_inner();
+    let mut out = Vec::new();
+    while out.len() < expected {
+        match acks.message().await? {
+            Some(ack) => out.push(ack),
+            None => break,
+        }
+    }
+    Ok(out)
+}
+
+/// Encodes requests as the bytes given, decodes `Ack`s.
+#[derive(Debug, Clone, Copy, Default)]
+struct RawBatchCodec;
+
+impl tonic::codec::Codec for RawBatchCodec {
+    type Encode = Vec<u8>;
+    type Decode = meshward_proto::Ack;
+    type Encoder = RawBatchCodec;
+    type Decoder = RawBatchCodec;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        RawBatchCodec
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        RawBatchCodec
+    }
+}
+
+impl tonic::codec::Encoder for RawBatchCodec {
+    type Item = Vec<u8>;
+    type Error = tonic::Status;
+
+    fn encode(&mut self, item: Vec<u8>, dst: &mut tonic::codec::EncodeBuf<'_>) -> Result<(), tonic::Status> {
+        bytes::BufMut::put_slice(dst, &item);
+        Ok(())
+    }
+}
+
+impl tonic::codec::Decoder for RawBatchCodec {
+    type Item = meshward_proto::Ack;
+    type Error = tonic::Status;
+
+    fn decode(&mut self, src: &mut tonic::codec::DecodeBuf<'_>) -> Result<Option<meshward_proto::Ack>, tonic::Status> {
+        prost::Message::decode(src).map(Some).map_err(|e| tonic::Status::internal(e.to_string()))
+    }
+}

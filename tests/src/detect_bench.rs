@@ -46,7 +46,13 @@ fn day_of_events(db: &str, events: u64, start_s: u64) -> String {
 
 /// A fresh database with the schema; without the baseline views when `views` is false.
 async fn database(clickhouse: &ClickHouse, name: &str, views: bool) -> Result<ClickHouseConfig> {
-    let config = ClickHouseConfig { url: clickhouse.url(), database: name.into(), ..Default::default() };
+    let config = ClickHouseConfig {
+        url: clickhouse.url(),
+        database: name.into(),
+        // the day's INSERT ... SELECT runs for minutes on a slow machine
+        timeout_s: 3_600,
+        ..Default::default()
+    };
     clickhouse.query(&format!("DROP DATABASE IF EXISTS {name}")).await?;
     meshward::store::migrate(&config).await?;
     if !views {

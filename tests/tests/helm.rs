@@ -79,7 +79,7 @@ fn default_values_render_valid_manifests_the_collector_accepts() -> Result<()> {
         .find(|d| d["kind"] == "StatefulSet" && d["metadata"]["name"] == "meshward-collector")
         .context("no collector")?;
     let container = &collector["spec"]["template"]["spec"]["containers"][0];
-    assert_eq!(container["readinessProbe"]["httpGet"]["path"], "/readyz");
+    assert_eq!(container["readinessProbe"]["httpGet"]["path"], "/readyz/ingest");
     assert_eq!(container["livenessProbe"]["httpGet"]["path"], "/healthz");
     assert_eq!(collector["spec"]["volumeClaimTemplates"][0]["metadata"]["name"], "spool");
     Ok(())

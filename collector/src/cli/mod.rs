@@ -3,6 +3,7 @@
 mod alerts;
 mod block;
 mod client;
+mod dead_letter;
 mod test;
 
 use client::ApiClient;
@@ -159,6 +160,14 @@ pub enum Command {
         step: Option<std::time::Duration>,
         #[arg(long)]
         json: bool,
+    },
+    /// Batches the writer set aside because ClickHouse refused them while it stored the ones
+    /// around them: list, replay or drop them (reads the spool folder of --config).
+    DeadLetter {
+        #[arg(long, short, env = "MESHWARD_CONFIG", global = true)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        command: dead_letter::DeadLetterCommand,
     },
     /// Work with configuration files.
     Config {
@@ -336,6 +345,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             alerts::backtest(&detector, alerts::instant(&from)?, alerts::instant(&to)?, step, json).await
         }
         Command::Block { api, token, command } => block::run(&ApiClient::new(&api, token.as_deref())?, *command).await,
+        Command::DeadLetter { config, command } => dead_letter::run(&load_for_queries(config)?, command).await,
         Command::Config { command: ConfigCommand::Example } => {
             print!("{EXAMPLE}");
             Ok(())

@@ -8,10 +8,11 @@ mod validate;
 pub use raw::{RawIngest, RawIngestServer, STREAM_PATH};
 
 pub use auth::TokenCheck;
-pub use validate::{validate_batch, BatchError};
+pub use validate::{validate_batch, Accepted, BatchError};
 
 use crate::spool::{Spool, SpoolError};
-use bytes::Bytes;
+use crate::store::now_ms;
+use bytes::{BufMut, Bytes, BytesMut};
 use futures::StreamExt;
 use meshward_proto::{ack, Ack};
 use tokio::sync::mpsc;
@@ -54,6 +55,20 @@ impl RawIngest for IngestService {
             while let Some(message) = inbound.next().await {
                 let batch = match message {
                     Ok(batch) => batch,
+                    Err(status) if status.code() == tonic::Code::OutOfRange => {
+                        // tonic cannot read on past a message over the limit: end the stream with
+                        // a status the filter sees, so it resends what was not acknowledged
+                        metrics::counter!("meshward_ingest_oversized_messages_total").increment(1);
+                        tracing::warn!(error = %status, "ingest stream ended: a message over the size limit");
+                        let _ = tx
+                            .send(Err(Status::resource_exhausted(format!(
+                                "a batch is over the collector's {MAX_MESSAGE_BYTES}-byte message limit ({}); \
+                                 send smaller batches (filter max_batch_bytes)",
+                                status.message()
+                            ))))
+                            .await;
+                        break;
+                    }
                     Err(status) => {
                         tracing::debug!(error = %status, "ingest stream ended with an error");
                         break;
@@ -65,7 +80,7 @@ impl RawIngest for IngestService {
                         tracing::warn!(seq, error = %err, "rejected a batch");
                         Ok(Ack { seq, code: ack::Code::Rejected as i32, message: err.to_string() })
                     }
-                    Ok((seq, events)) => match spool.append(batch).await {
+                    Ok(Accepted { seq, events }) => match spool.append(stamped(&batch, now_ms())).await {
                         Ok(()) => {
                             metrics::counter!("meshward_ingest_batches_total").increment(1);
                             metrics::counter!("meshward_ingest_events_total").increment(events as u64);
@@ -90,5 +105,31 @@ impl RawIngest for IngestService {
             }
         });
         Ok(Response::new(ReceiverStream::new(rx)))
+    }
+}
+
+/// The batch's bytes with `EventBatch.received_ms` appended (protobuf lets a later field
+/// override an earlier one), so the writer knows when it was acknowledged.
+fn stamped(batch: &[u8], received_ms: u64) -> Bytes {
+    let mut out = BytesMut::with_capacity(batch.len() + 11);
+    out.put_slice(batch);
+    prost::encoding::uint64::encode(RECEIVED_MS_TAG, &received_ms, &mut out);
+    out.freeze()
+}
+
+/// `EventBatch.received_ms` in `meshward.proto`.
+const RECEIVED_MS_TAG: u32 = 5;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use meshward_proto::EventBatch;
+    use prost::Message;
+
+    #[test]
+    fn the_stamp_overrides_whatever_the_sender_put_there() {
+        let batch = EventBatch { seq: 4, source_id: "s".into(), received_ms: 99, ..Default::default() };
+        let decoded = EventBatch::decode(stamped(&batch.encode_to_vec(), 1_234)).expect("decodes");
+        assert_eq!(decoded, EventBatch { received_ms: 1_234, ..batch });
     }
 }

@@ -16,12 +16,16 @@
 //!   tables deduplicate on the event id.
 //! - The folder's total size is bounded by `max_bytes`: an append that would pass it fails with
 //!   `SpoolError::Full` and the ingest refuses the batch, which the filter keeps and resends.
+//! - A record ClickHouse refuses while it accepts the records after it is moved to the
+//!   dead-letter folder (`dead_letter`) before the checkpoint passes it.
 
 mod appender;
+mod dead_letter;
 mod reader;
 mod segment;
 
 pub use appender::Spool;
+pub use dead_letter::{DeadLetter, DeadRecord};
 pub use reader::SpoolReader;
 pub use segment::Position;
 

@@ -9,7 +9,7 @@ mod schema;
 pub mod shapes;
 mod writer;
 
-pub use client::{connect, StoreError};
+pub use client::{connect, ping, StoreError};
 pub use rows::{event_row, EventRow, EVENTS_TABLE};
 pub use schema::{migrate, statements, MIGRATIONS};
-pub use writer::{insert_rows, next_version, now_ms, Writer};
+pub use writer::{insert_rows, next_version, now_ms, RecordSink, Writer};

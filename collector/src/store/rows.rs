@@ -11,6 +11,7 @@ pub struct EventRow {
     pub event_id: [u8; 16],
     pub ts_ms: u64,
     pub ts: u32,
+    pub reported_ts_ms: u64,
     pub duration_us: u64,
     pub method: String,
     pub scheme: String,
@@ -147,7 +148,6 @@ fn inspection(event: &HttpEvent) -> (u8, f32) {
     }
 }
 
-/// Converts one event; returns `None` for an event without a valid 16-byte id.
 /// What a filter VM reported with one batch: its loss counters so far (they only grow while the
 /// VM lives), so the pipeline's own losses are queryable next to the events.
 #[derive(Debug, Row, Serialize)]
@@ -163,6 +163,27 @@ pub struct FilterReportRow {
 
 pub const FILTER_REPORTS_TABLE: &str = "filter_reports";
 
+/// How long before its batch arrived an event may have started: a filter holds events for
+/// minutes at most (its buffers are bounded), so anything older is a clock that is off.
+pub const MAX_EVENT_AGE_MS: u64 = 7 * 86_400_000;
+/// How far after its batch arrived an event may claim to have started (clock skew).
+pub const MAX_EVENT_LEAD_MS: u64 = 10 * 60_000;
+
+/// The time an event is stored and partitioned at: the reported start, or the batch's arrival
+/// when the start lies outside the window a filter can produce. A start of 0 (or years off)
+/// would put an acknowledged event into a partition retention drops, and an INSERT touching
+/// more than 100 daily partitions fails outright. `received_ms` 0 (analyze, no arrival) keeps
+/// the reported time.
+pub fn event_time(reported_ms: u64, received_ms: u64) -> u64 {
+    let window = received_ms.saturating_sub(MAX_EVENT_AGE_MS)..=received_ms.saturating_add(MAX_EVENT_LEAD_MS);
+    if received_ms == 0 || window.contains(&reported_ms) {
+        reported_ms
+    } else {
+        received_ms
+    }
+}
+
+/// Converts one event; returns `None` for an event without a valid 16-byte id.
 pub fn event_row(event: HttpEvent, source_id: &str, batch_seq: u64, received_ms: u64) -> Option<EventRow> {
     let event_id: [u8; 16] = event.event_id.as_slice().try_into().ok()?;
     let (request_body_shape, response_body_shape) = (event.request_body_shape, event.response_body_shape);
@@ -182,10 +203,12 @@ pub fn event_row(event: HttpEvent, source_id: &str, batch_seq: u64, received_ms:
     let client_ip = if event.client_ip.is_empty() { source_ip.clone() } else { event.client_ip };
     let sensitive = event.sensitive;
     let attacks = event.attacks;
+    let ts_ms = event_time(event.start_time_ms, received_ms);
     Some(EventRow {
         event_id,
-        ts_ms: event.start_time_ms,
-        ts: u32::try_from(event.start_time_ms / 1000).unwrap_or(u32::MAX),
+        ts_ms,
+        ts: u32::try_from(ts_ms / 1000).unwrap_or(u32::MAX),
+        reported_ts_ms: event.start_time_ms,
         duration_us: event.duration_us,
         method: event.method,
         scheme: event.scheme,
@@ -253,6 +276,20 @@ pub fn event_row(event: HttpEvent, source_id: &str, batch_seq: u64, received_ms:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn event_times_outside_what_a_filter_can_send_are_clamped_to_arrival() {
+        let received = 1_790_000_000_000;
+        assert_eq!(event_time(received - 5_000, received), received - 5_000);
+        assert_eq!(event_time(received + 60_000, received), received + 60_000, "a little skew stays");
+        assert_eq!(event_time(0, received), received);
+        assert_eq!(event_time(received - MAX_EVENT_AGE_MS - 1, received), received);
+        assert_eq!(event_time(received + 365 * 86_400_000, received), received);
+        assert_eq!(event_time(12, 0), 12, "no arrival time: as reported");
+        let event = HttpEvent { event_id: vec![1; 16], start_time_ms: 0, ..Default::default() };
+        let row = event_row(event, "s", 1, received).expect("a row");
+        assert_eq!((row.ts_ms, row.ts, row.reported_ts_ms), (received, (received / 1000) as u32, 0));
+    }
 
     #[test]
     fn addresses() {

@@ -272,6 +272,18 @@ pub const MIGRATIONS: &[Migration] = &[
              FROM {db}.http_events GROUP BY hour, authority, method, path_template",
         ],
     },
+    Migration {
+        version: 12,
+        name: "reported_event_time",
+        statements: &[
+            // the start time as the filter reported it; ts_ms and ts are it, clamped to its
+            // batch's arrival when a sidecar's clock is far off (a 1970 event would land in a
+            // partition retention drops at once)
+            "ALTER TABLE {db}.http_events ADD COLUMN reported_ts_ms UInt64 DEFAULT ts_ms AFTER ts",
+            "DROP TABLE IF EXISTS {db}.events",
+            "CREATE VIEW IF NOT EXISTS {db}.events AS SELECT * FROM {db}.http_events FINAL",
+        ],
+    },
 ];
 
 /// All statements of all migrations for a database, in order (for portability checks).

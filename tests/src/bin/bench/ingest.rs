@@ -106,7 +106,7 @@ pub async fn ingest_bench(cli: &Cli, dir: &Path, clickhouse: &ClickHouse, report
             seq: b as u64 + 1,
             source_id: format!("bench-{}", b % cli.streams),
             events: (b * BATCH..((b + 1) * BATCH).min(n)).map(|i| sample_event(i as u64)).collect(),
-            stats: None,
+            ..Default::default()
         })
         .collect();
     let mut per_stream: Vec<Vec<EventBatch>> = (0..cli.streams).map(|_| Vec::new()).collect();
