@@ -50,3 +50,67 @@ async fn a_stopped_clickhouse_gets_503s_and_not_ready_instead_of_hanging() -> an
     assert!(metrics.contains("meshward_api_timeouts_total 1"), "counted:\n{metrics}");
     Ok(())
 }
+
+fn event(i: u8, path_bytes: usize) -> meshward_proto::HttpEvent {
+    meshward_proto::HttpEvent {
+        event_id: vec![i; 16],
+        method: "GET".into(),
+        path: format!("/{}", "p".repeat(path_bytes)),
+        status: 200,
+        start_time_ms: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64),
+        ..Default::default()
+    }
+}
+
+/// The spool's file system full (not its quota): the batch is refused with RESOURCE_EXHAUSTED
+/// and not acknowledged, and once there is room again batches are taken without a restart.
+/// The full disk is the next spool segment made a link to `/dev/full`, whose writes fail with
+/// ENOSPC as a full file system's do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_spool_disk_refuses_batches_and_recovers_by_itself() -> anyhow::Result<()> {
+    let dir = meshward_e2e::process::fresh_dir("faults-disk-full")?;
+    let clickhouse = ClickHouse::start(&dir.join("clickhouse")).await?;
+    let db = "meshward_disk_full";
+    let mut options = CollectorOptions::new(&clickhouse.url(), db);
+    options.spool_segment_bytes = 1 << 20;
+    let collector = Collector::start(&dir.join("collector"), options).await?;
+    collector.wait_ready().await?;
+    let spool = collector.dir.join("spool");
+    let newest = std::fs::read_dir(&spool)?
+        .filter_map(|e| e.ok()?.file_name().to_str()?.strip_prefix("seg-")?.strip_suffix(".log")?.parse::<u64>().ok())
+        .max()
+        .ok_or_else(|| anyhow::anyhow!("no spool segment"))?;
+    let batch = |seq: u64, first: u8| meshward_proto::EventBatch {
+        seq,
+        source_id: "disk".into(),
+        // three events of 200 KB: two batches do not fit one 1 MiB segment
+        events: (first..first + 3).map(|i| event(i, 200_000)).collect(),
+        ..Default::default()
+    };
+    let send = |b| meshward_e2e::collector::send_batches(collector.grpc_port, meshward_e2e::TEST_TOKEN, vec![b]);
+    assert_eq!(send(batch(1, 10)).await?.len(), 1);
+
+    let full = spool.join(format!("seg-{:020}.log", newest + 1));
+    std::os::unix::fs::symlink("/dev/full", &full)?;
+    let refused = send(batch(2, 20)).await.expect_err("a full disk acknowledges nothing");
+    std::fs::remove_file(&full)?;
+    assert_eq!(refused.code(), tonic::Code::ResourceExhausted, "{refused:?}");
+    assert!(refused.message().contains("disk is full"), "{}", refused.message());
+
+    // room again: taken at once, no restart
+    assert_eq!(send(batch(3, 30)).await?.len(), 1);
+    let ids = || async {
+        clickhouse.query(&format!("SELECT hex(event_id) FROM {db}.events ORDER BY 1 FORMAT TSV")).await.ok()
+    };
+    meshward_e2e::process::wait_for("the acknowledged events stored", Duration::from_secs(30), || async {
+        (ids().await?.lines().count() == 6).then_some(())
+    })
+    .await?;
+    let stored: Vec<String> = ids().await.unwrap_or_default().lines().map(|l| l[..2].to_owned()).collect();
+    assert_eq!(stored, ["0A", "0B", "0C", "1E", "1F", "20"], "batch 1 and 3, nothing of the refused one");
+    let metrics = collector.metrics().await?;
+    assert!(metrics.contains("meshward_ingest_refused_disk_full_total 1"), "counted:\n{metrics}");
+    Ok(())
+}

@@ -92,6 +92,13 @@ impl RawIngest for IngestService {
                                 "collector spool is full ({used} of {max} bytes); retry later"
                             )))
                         }
+                        Err(err) if err.is_disk_full() => {
+                            metrics::counter!("meshward_ingest_refused_disk_full_total").increment(1);
+                            tracing::error!(error = %err, "the spool's disk is full; refusing batches until there is room");
+                            Err(Status::resource_exhausted(format!(
+                                "collector spool disk is full ({err}); retry later"
+                            )))
+                        }
                         Err(err) => {
                             tracing::error!(error = %err, "spool append failed");
                             Err(Status::unavailable(format!("collector cannot store batches: {err}")))

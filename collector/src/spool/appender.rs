@@ -151,29 +151,40 @@ impl Appender {
                     Err(_) => break,
                 }
             }
+            let group_start = Position { segment: self.id, offset: self.len };
             let mut results: Vec<Result<(), SpoolError>> = Vec::with_capacity(group.len());
-            let mut written = 0u64;
+            let mut failure = None;
             for request in &group {
-                let result = self.write(&request.payload);
-                if result.is_ok() {
-                    written += 1;
+                let result = if failure.is_some() { Err(SpoolError::Closed) } else { self.write(&request.payload) };
+                if let Err(SpoolError::Io { error, .. }) = &result {
+                    failure = Some(error.kind());
                 }
                 results.push(result);
             }
-            if written > 0 {
-                if let Err(err) = self.commit() {
-                    tracing::error!(error = %err, "spool commit failed; refusing this group");
+            let written = results.iter().filter(|r| r.is_ok()).count();
+            if failure.is_none() && written > 0 {
+                if let Err(SpoolError::Io { error, .. }) = self.commit() {
+                    failure = Some(error.kind());
+                }
+            }
+            match failure {
+                // nothing of this group is acknowledged, and none of its bytes stay in the
+                // segment the next group appends to
+                Some(kind) => {
+                    tracing::error!(error = ?kind, "spool write failed; refusing this group");
+                    metrics::counter!("meshward_spool_write_failures_total").increment(1);
                     for result in &mut results {
-                        if result.is_ok() {
-                            *result = Err(SpoolError::Io {
-                                path: self.dir.clone(),
-                                error: std::io::Error::other("commit failed"),
-                            });
-                        }
+                        *result = Err(SpoolError::Io {
+                            path: self.dir.clone(),
+                            error: std::io::Error::new(kind, "writing the spool failed"),
+                        });
                     }
-                } else {
+                    self.recover(group_start);
+                }
+                None if written > 0 => {
                     head.send_replace(Position { segment: self.id, offset: self.len });
                 }
+                None => {}
             }
             metrics::counter!("meshward_spool_commits_total").increment(1);
             for (request, result) in group.into_iter().zip(results) {
@@ -206,6 +217,36 @@ impl Appender {
             self.file.get_ref().sync_data().map_err(SpoolError::io(&path))?;
         }
         Ok(())
+    }
+
+    /// After a failed write or commit (a full disk): forgets what the group wrote, none of it
+    /// acknowledged, and goes on in a fresh segment. The bytes still buffered are dropped, the
+    /// segment is cut back to where the group started (best effort: the reader skips a torn
+    /// tail of a segment that is not the head), and the next group starts a new segment, so it
+    /// never lands after a half-written record.
+    fn recover(&mut self, group_start: Position) {
+        let keep = if self.id == group_start.segment { group_start.offset } else { 0 };
+        let path = segment_path(&self.dir, self.id);
+        let (replacement, moved) = match create_segment(&self.dir, self.id + 1) {
+            Ok((file, _)) => (file, true),
+            // no new segment either: stay, cut back, and try again with the next group
+            Err(_) => match OpenOptions::new().append(true).open(&path) {
+                Ok(file) => (file, false),
+                Err(_) => return,
+            },
+        };
+        let old = std::mem::replace(&mut self.file, BufWriter::with_capacity(1 << 20, replacement));
+        let (file, _unwritten) = old.into_parts();
+        if let Err(err) = file.set_len(keep) {
+            tracing::warn!(segment = %path.display(), error = %err, "could not cut a failed write off the spool segment; the reader skips it");
+        }
+        self.usage.sub(self.len.saturating_sub(keep));
+        if moved {
+            self.id += 1;
+            self.len = 0;
+        } else {
+            self.len = keep;
+        }
     }
 
     /// Closes the current segment and starts the next one.

@@ -45,6 +45,11 @@ pub enum SpoolError {
 }
 
 impl SpoolError {
+    /// The file system is out of space (not the spool's own quota: that is `Full`).
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, SpoolError::Io { error, .. } if error.kind() == std::io::ErrorKind::StorageFull)
+    }
+
     fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> SpoolError {
         let path = path.into();
         move |error| SpoolError::Io { path, error }
