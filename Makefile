@@ -7,7 +7,7 @@ STACK_INFO := build/stack.env
 STACK_PID := build/stack.pid
 
 VERSION ?= $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
-.PHONY: setup build wasm wasm-oci test lint unit e2e sql-compat demo up down bench quality clean
+.PHONY: setup build wasm wasm-oci test lint unit e2e sql-compat demo up down bench quality soak clean
 
 ## setup: install everything a fresh machine needs (idempotent)
 setup:
@@ -35,6 +35,11 @@ lint: setup
 test: build lint
 	@rm -rf build/runs  # the servers' folders of the previous run; this run's stay for reading
 	$(CARGO) test --workspace --no-fail-fast
+
+## soak: fault-injection soak with release builds (every answered request stored once or counted as dropped); writes RELIABILITY.md
+soak: build
+	$(CARGO) build --release -p meshward -p meshward-e2e --bin meshward --bin meshward-soak
+	MESHWARD_BIN=target/release/meshward target/release/meshward-soak --rounds 4 --rate 200 --write RELIABILITY.md
 
 ## quality: measure detection on the labelled corpora (../shared/corpora or MESHWARD_CORPORA) into DETECTION.md
 quality:

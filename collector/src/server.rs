@@ -14,6 +14,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
+/// Ingest streams one connection may hold open at once (a sidecar with 64 workers holds 64).
+const MAX_STREAMS_PER_CONNECTION: u32 = 256;
+
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     telemetry::init_logs(&config.log);
     let metrics = telemetry::init_metrics()?;
@@ -59,12 +62,16 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 
     let grpc = {
         let mut shutdown = shutdown.clone();
-        tonic::transport::Server::builder().add_service(ingest.into_server()).serve_with_incoming_shutdown(
-            tokio_stream::wrappers::TcpListenerStream::new(grpc_listener),
-            async move {
+        tonic::transport::Server::builder()
+            // a filter opens one stream per worker; a peer that opens hundreds is not a filter
+            .max_concurrent_streams(Some(MAX_STREAMS_PER_CONNECTION))
+            // peers that vanished without closing (a killed node) are noticed and let go
+            .http2_keepalive_interval(Some(Duration::from_secs(30)))
+            .http2_keepalive_timeout(Some(Duration::from_secs(10)))
+            .add_service(ingest.into_server())
+            .serve_with_incoming_shutdown(tokio_stream::wrappers::TcpListenerStream::new(grpc_listener), async move {
                 let _ = shutdown.wait_for(|s| *s).await;
-            },
-        )
+            })
     };
     let access =
         Arc::new(api::access::Access::new(&config.api.read_tokens, &config.api.admin_tokens, &config.ingest.token));

@@ -8,6 +8,9 @@ pub mod v1 {
 
 pub use v1::*;
 
+/// `meshward.proto` as an encoded `google.protobuf.FileDescriptorSet`.
+pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/meshward_descriptor.bin"));
+
 /// gRPC service and method names, as the filter's `open_grpc_stream` needs them.
 pub const INGEST_SERVICE: &str = "meshward.v1.Ingest";
 pub const INGEST_METHOD: &str = "Stream";

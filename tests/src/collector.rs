@@ -151,6 +151,12 @@ impl Collector {
         self.launch().await
     }
 
+    /// The body of `/readyz`, whatever its status.
+    pub async fn readiness(&self) -> Result<serde_json::Value> {
+        let url = format!("http://127.0.0.1:{}/readyz", self.api_port);
+        self.http.get(url).send().await?.json().await.context("reading /readyz")
+    }
+
     pub async fn metrics(&self) -> Result<String> {
         let url = format!("http://127.0.0.1:{}/metrics", self.api_port);
         self.http.get(url).send().await?.text().await.context("reading collector metrics")

@@ -17,6 +17,7 @@ pub mod quality;
 pub mod rng;
 pub mod sample_api;
 pub mod scenario;
+pub mod soak;
 pub mod stack;
 pub mod traffic;
 pub mod vuln_api;

@@ -83,39 +83,59 @@ pub fn plan(n: usize, tag: &str) -> Vec<Planned> {
 
 /// Sends the plan through `base_url` with `concurrency` requests in flight.
 pub async fn send(client: &reqwest::Client, base_url: &str, plan: Vec<Planned>, concurrency: usize) -> Vec<Sent> {
-    stream::iter(plan)
-        .map(|planned| {
-            let client = client.clone();
-            let url = format!("{base_url}{}", planned.path);
-            async move {
-                let mut request = match planned.method {
-                    "POST" => client.post(&url),
-                    "DELETE" => client.delete(&url),
-                    _ => client.get(&url),
-                };
-                request =
-                    request.header("x-request-id", &planned.request_id).header("user-agent", "meshward-traffic/1.0");
-                if let Some(token) = &planned.bearer {
-                    request = request.bearer_auth(token);
-                }
-                if let Some(key) = &planned.api_key {
-                    request = request.header("x-api-key", key);
-                }
-                if let Some(body) = &planned.body {
-                    request = request.json(body);
-                }
-                let status = match request.send().await {
-                    Ok(response) => {
-                        let status = response.status().as_u16();
-                        let _ = response.bytes().await;
-                        status
-                    }
-                    Err(_) => 0,
-                };
-                Sent { planned, status }
-            }
+    stream::iter(plan).map(|planned| send_one(client, base_url, planned)).buffer_unordered(concurrency).collect().await
+}
+
+/// Sends the plan at a steady `per_second` (request `i` leaves at `i / per_second` seconds, or
+/// as soon as one of the `concurrency` slots frees up after that), until `stop` is set; returns
+/// what was sent.
+pub async fn send_paced(
+    client: &reqwest::Client,
+    base_url: &str,
+    plan: Vec<Planned>,
+    per_second: u32,
+    concurrency: usize,
+    stop: &std::sync::atomic::AtomicBool,
+) -> Vec<Sent> {
+    let start = tokio::time::Instant::now();
+    let gap = std::time::Duration::from_secs(1) / per_second.max(1);
+    // the requests in flight (at most `concurrency`) wait for their slot and then go, so the
+    // last of them leave within `concurrency / per_second` after the stop
+    stream::iter(plan.into_iter().enumerate())
+        .take_while(|_| std::future::ready(!stop.load(std::sync::atomic::Ordering::Relaxed)))
+        .map(|(i, planned)| async move {
+            tokio::time::sleep_until(start + gap * i as u32).await;
+            send_one(client, base_url, planned).await
         })
         .buffer_unordered(concurrency)
         .collect()
         .await
+}
+
+async fn send_one(client: &reqwest::Client, base_url: &str, planned: Planned) -> Sent {
+    let url = format!("{base_url}{}", planned.path);
+    let mut request = match planned.method {
+        "POST" => client.post(&url),
+        "DELETE" => client.delete(&url),
+        _ => client.get(&url),
+    };
+    request = request.header("x-request-id", &planned.request_id).header("user-agent", "meshward-traffic/1.0");
+    if let Some(token) = &planned.bearer {
+        request = request.bearer_auth(token);
+    }
+    if let Some(key) = &planned.api_key {
+        request = request.header("x-api-key", key);
+    }
+    if let Some(body) = &planned.body {
+        request = request.json(body);
+    }
+    let status = match request.send().await {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            let _ = response.bytes().await;
+            status
+        }
+        Err(_) => 0,
+    };
+    Sent { planned, status }
 }

@@ -114,3 +114,91 @@ async fn a_full_spool_disk_refuses_batches_and_recovers_by_itself() -> anyhow::R
     assert!(metrics.contains("meshward_ingest_refused_disk_full_total 1"), "counted:\n{metrics}");
     Ok(())
 }
+
+/// Resident memory of a process, in bytes (Linux `/proc`).
+fn rss_bytes(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| l.strip_prefix("VmRSS:").map(|v| v.trim().trim_end_matches(" kB").to_owned()))
+        })
+        .and_then(|kb| kb.trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// Hostile ingest: no token, a wrong one, one byte off, garbage instead of a batch, and
+/// hundreds of idle streams. Each is refused cleanly and counted; a real batch still gets
+/// through, and the idle streams cost the collector a bounded amount of memory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_ingest_is_refused_cleanly_and_counted() -> anyhow::Result<()> {
+    let dir = meshward_e2e::process::fresh_dir("faults-hostile")?;
+    let clickhouse = ClickHouse::start(&dir.join("clickhouse")).await?;
+    let db = "meshward_hostile";
+    let collector = Collector::start(&dir.join("collector"), CollectorOptions::new(&clickhouse.url(), db)).await?;
+    collector.wait_ready().await?;
+    let port = collector.grpc_port;
+    let batch = |seq: u64, i: u8| meshward_proto::EventBatch {
+        seq,
+        source_id: "hostile".into(),
+        events: vec![event(i, 10)],
+        ..Default::default()
+    };
+
+    // no authorization header at all
+    let mut client = meshward_proto::ingest_client::IngestClient::connect(format!("http://127.0.0.1:{port}")).await?;
+    let none = client.stream(tonic::Request::new(futures::stream::iter(vec![batch(1, 1)]))).await;
+    assert_eq!(none.err().map(|s| s.code()), Some(tonic::Code::Unauthenticated));
+    let mut one_off = meshward_e2e::TEST_TOKEN.to_owned();
+    one_off.pop();
+    one_off.push('X');
+    for token in ["wrong", one_off.as_str(), ""] {
+        let refused = meshward_e2e::collector::send_batches(port, token, vec![batch(1, 1)]).await;
+        assert_eq!(refused.err().map(|s| s.code()), Some(tonic::Code::Unauthenticated), "token {token:?}");
+    }
+    // garbage where a batch should be: a clear rejection, and the stream goes on
+    let acks = meshward_e2e::collector::send_raw_batches(
+        port,
+        meshward_e2e::TEST_TOKEN,
+        vec![vec![0xff; 7], b"GET / HTTP/1.1\r\n".to_vec(), prost::Message::encode_to_vec(&batch(2, 2))],
+    )
+    .await?;
+    let codes: Vec<i32> = acks.iter().map(|a| a.code).collect();
+    assert_eq!(codes, vec![1, 1, 0], "two rejected, the real batch acknowledged: {acks:?}");
+    assert!(acks[0].message.contains("not a valid EventBatch"), "{}", acks[0].message);
+
+    // hundreds of streams that never send a batch, on a few connections
+    let pid = collector.pid().ok_or_else(|| anyhow::anyhow!("collector not running"))?;
+    let before = rss_bytes(pid);
+    let mut idle = Vec::new();
+    for _ in 0..4 {
+        let channel = tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))?.connect().await?;
+        for _ in 0..100 {
+            let mut client = meshward_proto::ingest_client::IngestClient::new(channel.clone());
+            let mut request = tonic::Request::new(futures::stream::pending::<meshward_proto::EventBatch>());
+            request.metadata_mut().insert("authorization", format!("Bearer {}", meshward_e2e::TEST_TOKEN).parse()?);
+            idle.push(tokio::spawn(async move { client.stream(request).await.map(|_| ()) }));
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let during = rss_bytes(pid);
+    let acks = meshward_e2e::collector::send_batches(port, meshward_e2e::TEST_TOKEN, vec![batch(3, 3)]).await?;
+    assert_eq!(acks.len(), 1, "a filter's batch gets through 400 idle streams");
+    for task in idle {
+        task.abort();
+    }
+    // about 20 KiB a stream measured (8 MiB for 400); a buffer per stream would pass 64 MiB
+    let grown = during.saturating_sub(before);
+    assert!(grown < 64 << 20, "400 idle streams grew the collector by {} MiB", grown >> 20);
+
+    meshward_e2e::process::wait_for("the two real batches stored", Duration::from_secs(30), || async {
+        let n = clickhouse.count(&format!("SELECT count() FROM {db}.events")).await.ok()?;
+        (n == 2).then_some(())
+    })
+    .await?;
+    let metrics = collector.metrics().await?;
+    for line in ["meshward_ingest_auth_failures_total 4", "meshward_ingest_rejected_batches_total 2"] {
+        assert!(metrics.contains(line), "missing `{line}`:\n{metrics}");
+    }
+    eprintln!("400 idle streams: collector RSS {} -> {} MiB", before >> 20, during >> 20);
+    Ok(())
+}

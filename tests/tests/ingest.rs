@@ -156,7 +156,11 @@ async fn batches_the_writer_cannot_store_are_refused_before_the_ack() -> anyhow:
     let codes: Vec<(u64, i32)> = acks.iter().map(|a| (a.seq, a.code)).collect();
     let (ok, rejected) = (ack::Code::Ok as i32, ack::Code::Rejected as i32);
     assert_eq!(codes, vec![(1, ok), (2, rejected), (3, rejected), (4, rejected), (5, ok)]);
-    assert!(acks[1].message.contains("300000 `sensitive` entries"), "says what is wrong: {}", acks[1].message);
+    assert!(
+        acks[1].message.contains("300000 `HttpEvent.sensitive` entries"),
+        "says what is wrong: {}",
+        acks[1].message
+    );
     assert!(acks[2].message.contains("UTF-8") || acks[2].message.contains("utf-8"), "{}", acks[2].message);
 
     // a message over the limit ends the stream with a status the sender sees, not OK

@@ -1,48 +1,54 @@
 //! What makes a batch acceptable. A batch is acknowledged only if the writer will be able to
-//! store every event of it, so ingest checks exactly what the writer decodes, in two passes:
+//! store every event of it, so ingest checks what the writer's `EventBatch::decode` needs, and
+//! bounds what the batch expands into, in one walk over the wire format that allocates nothing
+//! (decoding the batch at ingest too doubled the collector's CPU per event):
 //!
-//! 1. A walk over the wire format, without allocating, bounds what the batch expands into
-//!    before anything is decoded: how many entries each repeated field of an event holds, how
-//!    many such entries the whole batch holds, how long any one string is. A repeated field can
-//!    cost three bytes on the wire per entry and a row of several array columns in ClickHouse; an
-//!    event with a few hundred thousand of them once passed the checks and failed every INSERT
-//!    after it ("Memory limit (for query) exceeded"), which stopped ingest for the whole mesh.
-//! 2. The same `EventBatch::decode` the writer runs (UTF-8 in every string, wire types, nested
-//!    messages), then the checks on values: 16-byte ids, statuses.
+//! - the wire format against `meshward.proto` itself (its descriptor, compiled in by
+//!   `meshward-proto`): every known field with the wire type the proto gives it, UTF-8 in every
+//!   string, nested messages likewise, unknown fields skipped as any decoder skips them. A test
+//!   checks on mutated batches that what this accepts, `EventBatch::decode` accepts;
+//! - bounds: entries per repeated field of an event, entries per batch, bytes per string inside
+//!   an event. A repeated field costs three bytes on the wire per entry and a row of several
+//!   array columns in ClickHouse; an event with a few hundred thousand of them once passed the
+//!   checks and failed every INSERT after it ("Memory limit (for query) exceeded"), which stopped
+//!   ingest for the whole mesh;
+//! - values: a sequence number, 16-byte event ids, statuses up to 999, the event count.
 //!
 //! The bounds sit well above anything a filter sends with any configuration it accepts (its
 //! body-field and finding limits, Envoy's header limits); they exist to refuse what no filter
 //! sends.
 
-use meshward_proto::EventBatch;
-use prost::encoding::{decode_key, decode_varint, WireType};
+use prost::encoding::{decode_key, decode_varint, skip_field, DecodeContext, WireType};
 use prost::Message;
+use prost_types::field_descriptor_proto::{Label, Type};
+use std::sync::OnceLock;
 
-/// The repeated fields of `HttpEvent` (tags as in `meshward.proto`) and how many entries one
-/// event may hold of each.
-const EVENT_REPEATED: [(u32, &str, usize); 9] = [
-    (9, "query_params", 1024),
-    (10, "request_headers", 1024),
-    (11, "response_headers", 1024),
-    (18, "forwarded_for", 128),
-    (25, "request_body_fields", 8192),
-    (26, "response_body_fields", 8192),
-    (32, "sensitive", 4096),
-    (33, "attacks", 4096),
-    (37, "rate_limited_rules", 1024),
+/// How many entries one message may hold of a repeated field, by `Message.field`; the fields
+/// not named here may hold `DEFAULT_MAX_ENTRIES`. `EventBatch.events` is bounded by
+/// `ingest.max_batch_events`.
+const MAX_ENTRIES: [(&str, usize); 10] = [
+    ("HttpEvent.query_params", 1024),
+    ("HttpEvent.request_headers", 1024),
+    ("HttpEvent.response_headers", 1024),
+    ("HttpEvent.forwarded_for", 128),
+    ("HttpEvent.request_body_fields", 8192),
+    ("HttpEvent.response_body_fields", 8192),
+    ("HttpEvent.sensitive", 4096),
+    ("HttpEvent.attacks", 4096),
+    ("HttpEvent.rate_limited_rules", 1024),
+    ("BodyField.sensitive_classes", 64),
 ];
-/// `HttpEvent` tags whose entries are `BodyField`s, and the `BodyField` tag of its classes.
-const BODY_FIELD_TAGS: [u32; 2] = [25, 26];
-const BODY_FIELD_CLASSES_TAG: u32 = 3;
-const MAX_CLASSES_PER_FIELD: usize = 64;
-/// `EventBatch.events`.
-const BATCH_EVENTS_TAG: u32 = 3;
-
+const DEFAULT_MAX_ENTRIES: usize = 1024;
 /// Entries of repeated fields one batch may hold in all (a filter's batch of 500 rich events
 /// holds some tens of thousands).
 pub const MAX_BATCH_ENTRIES: usize = 1 << 18;
-/// Longest string or nested message inside an event (a path, a header value, a finding).
+/// Longest string, bytes or nested message inside an event (a path, a header value, a finding).
 pub const MAX_STRING_BYTES: usize = 256 << 10;
+/// Repeated fields one message of the proto may have (checked when the schema is read): the
+/// walk counts their entries in a small array.
+const MAX_REPEATED: usize = 16;
+/// Nesting deeper than this is refused (prost's decoder refuses past 100).
+const MAX_DEPTH: u32 = 32;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum BatchError {
@@ -55,13 +61,13 @@ pub enum BatchError {
     #[error("event {index} has a {len}-byte id; ids are 16 bytes")]
     BadEventId { index: usize, len: usize },
     #[error("event {index} has status {status}, outside 0..=999")]
-    BadStatus { index: usize, status: u32 },
-    #[error("event {index} holds {count} `{field}` entries, more than the {max} one event may hold")]
-    TooManyEntries { index: usize, field: &'static str, count: usize, max: usize },
+    BadStatus { index: usize, status: u64 },
+    #[error("event {index} holds {count} `{field}` entries, more than the {max} one message may hold")]
+    TooManyEntries { index: usize, field: String, count: usize, max: usize },
     #[error("batch holds more than {MAX_BATCH_ENTRIES} entries of repeated fields in all; send smaller batches")]
     BatchTooRich,
-    #[error("event {index} holds a {len}-byte field (tag {tag}), longer than the {MAX_STRING_BYTES} bytes allowed")]
-    FieldTooLong { index: usize, tag: u32, len: usize },
+    #[error("event {index} holds a {len}-byte `{field}`, longer than the {MAX_STRING_BYTES} bytes allowed")]
+    FieldTooLong { index: usize, field: String, len: usize },
 }
 
 /// A batch that passed: what the ack and the metrics need.
@@ -71,137 +77,316 @@ pub struct Accepted {
     pub events: usize,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Varint,
+    Fixed64,
+    Fixed32,
+    Str,
+    Bytes,
+    /// index into `Schema::messages`
+    Message(usize),
+}
+
+impl Kind {
+    fn wire_type(self) -> WireType {
+        match self {
+            Kind::Varint => WireType::Varint,
+            Kind::Fixed64 => WireType::SixtyFourBit,
+            Kind::Fixed32 => WireType::ThirtyTwoBit,
+            Kind::Str | Kind::Bytes | Kind::Message(_) => WireType::LengthDelimited,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct FieldSpec {
+    /// `Message.field`, for errors
+    name: String,
+    kind: Kind,
+    repeated: bool,
+    /// where its entries are counted, for a repeated field
+    count_slot: usize,
+    max_entries: usize,
+}
+
+#[derive(Debug, Default)]
+struct MessageSpec {
+    /// by tag
+    fields: Vec<Option<FieldSpec>>,
+}
+
+impl MessageSpec {
+    fn field(&self, tag: u32) -> Option<&FieldSpec> {
+        self.fields.get(tag as usize).and_then(Option::as_ref)
+    }
+}
+
+/// `meshward.proto` as the walk needs it.
+#[derive(Debug)]
+struct Schema {
+    messages: Vec<MessageSpec>,
+    batch: usize,
+    event: usize,
+    batch_seq: u32,
+    batch_events: u32,
+    event_id: u32,
+    event_status: u32,
+}
+
+fn schema() -> Result<&'static Schema, BatchError> {
+    static SCHEMA: OnceLock<Result<Schema, String>> = OnceLock::new();
+    SCHEMA
+        .get_or_init(|| Schema::from_descriptor(meshward_proto::FILE_DESCRIPTOR_SET))
+        .as_ref()
+        .map_err(|e| BatchError::Malformed(format!("the collector cannot read its own proto descriptor: {e}")))
+}
+
+impl Schema {
+    fn from_descriptor(bytes: &[u8]) -> Result<Schema, String> {
+        let set = prost_types::FileDescriptorSet::decode(bytes).map_err(|e| e.to_string())?;
+        let file = set.file.iter().find(|f| f.package() == "meshward.v1").ok_or("no meshward.v1 package")?;
+        let names: Vec<&str> = file.message_type.iter().map(|m| m.name()).collect();
+        let index = |name: &str| names.iter().position(|n| *n == name);
+        let mut messages = Vec::new();
+        for message in &file.message_type {
+            let mut spec = MessageSpec::default();
+            for field in &message.field {
+                let tag = usize::try_from(field.number()).map_err(|_| "a negative field number")?;
+                let kind = match field.r#type() {
+                    Type::Double | Type::Fixed64 | Type::Sfixed64 => Kind::Fixed64,
+                    Type::Float | Type::Fixed32 | Type::Sfixed32 => Kind::Fixed32,
+                    Type::Int64 | Type::Uint64 | Type::Int32 | Type::Uint32 | Type::Bool | Type::Enum => Kind::Varint,
+                    Type::Sint32 | Type::Sint64 => Kind::Varint,
+                    Type::String => Kind::Str,
+                    Type::Bytes => Kind::Bytes,
+                    Type::Message => {
+                        let name = field.type_name().rsplit('.').next().unwrap_or_default();
+                        Kind::Message(index(name).ok_or_else(|| format!("unknown message type {}", field.type_name()))?)
+                    }
+                    Type::Group => return Err(format!("{}.{} is a group", message.name(), field.name())),
+                };
+                let name = format!("{}.{}", message.name(), field.name());
+                let max_entries =
+                    MAX_ENTRIES.iter().find(|(n, _)| *n == name).map_or(DEFAULT_MAX_ENTRIES, |(_, max)| *max);
+                if spec.fields.len() <= tag {
+                    spec.fields.resize(tag + 1, None);
+                }
+                let repeated = field.label() == Label::Repeated;
+                let count_slot = spec.fields.iter().flatten().filter(|f| f.repeated).count();
+                if repeated && count_slot >= MAX_REPEATED {
+                    return Err(format!("{} has more than {MAX_REPEATED} repeated fields", message.name()));
+                }
+                spec.fields[tag] = Some(FieldSpec { name, kind, repeated, count_slot, max_entries });
+            }
+            messages.push(spec);
+        }
+        let tag_of = |message: usize, field: &str| -> Result<u32, String> {
+            let spec = &messages[message];
+            let slot = spec
+                .fields
+                .iter()
+                .position(|f| f.as_ref().is_some_and(|f| f.name.ends_with(&format!(".{field}"))))
+                .ok_or_else(|| format!("no field {field}"))?;
+            u32::try_from(slot).map_err(|e| e.to_string())
+        };
+        let batch = index("EventBatch").ok_or("no EventBatch")?;
+        let event = index("HttpEvent").ok_or("no HttpEvent")?;
+        Ok(Schema {
+            batch_seq: tag_of(batch, "seq")?,
+            batch_events: tag_of(batch, "events")?,
+            event_id: tag_of(event, "event_id")?,
+            event_status: tag_of(event, "status")?,
+            messages,
+            batch,
+            event,
+        })
+    }
+}
+
 /// Checks an encoded batch; returns its sequence number and event count, or the sequence
 /// number (0 if unreadable) and what is wrong.
 pub fn validate_batch(bytes: &[u8], max_events: usize) -> Result<Accepted, (u64, BatchError)> {
-    let seq = bound_expansion(bytes, max_events)?;
-    let batch = EventBatch::decode(bytes).map_err(|e| (seq, BatchError::Malformed(e.to_string())))?;
-    if batch.seq == 0 {
+    let schema = schema().map_err(|e| (0, e))?;
+    let mut walk = Walk { schema, entries: 0, seq: 0, events: 0, event_id_len: 0, status: 0 };
+    let outcome = walk.message(schema.batch, bytes, 0, None);
+    let seq = walk.seq;
+    outcome.map_err(|e| (seq, e))?;
+    if seq == 0 {
         return Err((0, BatchError::NoSequence));
     }
-    for (index, event) in batch.events.iter().enumerate() {
-        if event.event_id.len() != 16 {
-            return Err((batch.seq, BatchError::BadEventId { index, len: event.event_id.len() }));
-        }
-        if event.status > 999 {
-            return Err((batch.seq, BatchError::BadStatus { index, status: event.status }));
-        }
+    if walk.events > max_events {
+        return Err((seq, BatchError::TooManyEvents(walk.events, max_events)));
     }
-    Ok(Accepted { seq: batch.seq, events: batch.events.len() })
+    Ok(Accepted { seq, events: walk.events })
 }
 
-/// One field on the wire: its tag and what it holds.
-struct Field<'a> {
-    tag: u32,
-    value: Value<'a>,
+struct Walk<'s> {
+    schema: &'s Schema,
+    /// entries of repeated fields so far
+    entries: usize,
+    seq: u64,
+    events: usize,
+    /// of the event being walked
+    event_id_len: usize,
+    status: u64,
 }
 
-enum Value<'a> {
-    Varint(u64),
-    Fixed,
-    Bytes(&'a [u8]),
+fn malformed(e: impl std::fmt::Display) -> BatchError {
+    BatchError::Malformed(e.to_string())
 }
 
-/// The fields of one message, in wire order; an error for anything unreadable.
-fn fields(mut buf: &[u8]) -> impl Iterator<Item = Result<Field<'_>, String>> {
-    std::iter::from_fn(move || {
-        if buf.is_empty() {
-            return None;
-        }
-        let field = (|| {
-            let (tag, wire_type) = decode_key(&mut buf).map_err(|e| e.to_string())?;
-            let value = match wire_type {
-                WireType::Varint => Value::Varint(decode_varint(&mut buf).map_err(|e| e.to_string())?),
-                WireType::SixtyFourBit => skip(&mut buf, 8).map(|_| Value::Fixed)?,
-                WireType::ThirtyTwoBit => skip(&mut buf, 4).map(|_| Value::Fixed)?,
-                WireType::LengthDelimited => {
-                    let len = decode_varint(&mut buf).map_err(|e| e.to_string())?;
-                    let len = usize::try_from(len).map_err(|_| "length overflows".to_owned())?;
-                    Value::Bytes(skip(&mut buf, len)?)
-                }
-                WireType::StartGroup | WireType::EndGroup => return Err("groups are not used by meshward.proto".into()),
-            };
-            Ok(Field { tag, value })
-        })();
-        if field.is_err() {
-            buf = &[];
-        }
-        Some(field)
-    })
-}
-
-fn skip<'a>(buf: &mut &'a [u8], len: usize) -> Result<&'a [u8], String> {
+fn take<'a>(buf: &mut &'a [u8], len: usize) -> Result<&'a [u8], BatchError> {
     if buf.len() < len {
-        return Err(format!("a field claims {len} bytes, {} are left", buf.len()));
+        return Err(malformed(format!("a field claims {len} bytes, {} are left", buf.len())));
     }
     let (value, rest) = buf.split_at(len);
     *buf = rest;
     Ok(value)
 }
 
-/// Pass 1: the batch's sequence number once its size bounds hold.
-fn bound_expansion(bytes: &[u8], max_events: usize) -> Result<u64, (u64, BatchError)> {
-    let malformed = |seq, e: String| (seq, BatchError::Malformed(e));
-    let mut seq = 0;
-    let mut events = Vec::new();
-    for field in fields(bytes) {
-        let field = field.map_err(|e| malformed(seq, e))?;
-        match (field.tag, field.value) {
-            // the last occurrence wins, as in any protobuf decoder
-            (1, Value::Varint(value)) => seq = value,
-            (BATCH_EVENTS_TAG, Value::Bytes(event)) => events.push(event),
-            _ => {}
+fn length_delimited<'a>(buf: &mut &'a [u8]) -> Result<&'a [u8], BatchError> {
+    let len = decode_varint(buf).map_err(malformed)?;
+    take(buf, usize::try_from(len).map_err(malformed)?)
+}
+
+impl Walk<'_> {
+    /// Walks one message; `event` is the index of the event it is in (None: the batch).
+    fn message(&mut self, spec: usize, mut buf: &[u8], depth: u32, event: Option<usize>) -> Result<(), BatchError> {
+        if depth > MAX_DEPTH {
+            return Err(malformed("messages nested too deep"));
         }
-    }
-    if events.len() > max_events {
-        return Err((seq, BatchError::TooManyEvents(events.len(), max_events)));
-    }
-    let mut batch_entries = 0usize;
-    for (index, event) in events.into_iter().enumerate() {
-        let mut counts = [0usize; EVENT_REPEATED.len()];
-        for field in fields(event) {
-            let field = field.map_err(|e| malformed(seq, e))?;
-            let Value::Bytes(value) = field.value else { continue };
-            if value.len() > MAX_STRING_BYTES {
-                return Err((seq, BatchError::FieldTooLong { index, tag: field.tag, len: value.len() }));
+        let message = &self.schema.messages[spec];
+        let mut counts = [0usize; MAX_REPEATED];
+        let whole = buf;
+        while !buf.is_empty() {
+            let (tag, wire_type) = decode_key(&mut buf).map_err(malformed)?;
+            let Some(field) = message.field(tag) else {
+                skip_field(wire_type, tag, &mut buf, DecodeContext::default()).map_err(malformed)?;
+                continue;
+            };
+            let packed =
+                field.repeated && wire_type == WireType::LengthDelimited && field.kind.wire_type() != wire_type;
+            if wire_type != field.kind.wire_type() && !packed {
+                return Err(malformed(format!(
+                    "`{}` (field {tag}) is sent as {wire_type:?}, the proto says {:?}",
+                    field.name,
+                    field.kind.wire_type()
+                )));
             }
-            let Some(slot) = EVENT_REPEATED.iter().position(|(tag, _, _)| *tag == field.tag) else { continue };
-            counts[slot] += 1;
-            batch_entries += 1;
-            if BODY_FIELD_TAGS.contains(&field.tag) {
-                let mut classes = 0;
-                for inner in fields(value) {
-                    if inner.map_err(|e| malformed(seq, e))?.tag == BODY_FIELD_CLASSES_TAG {
-                        classes += 1;
+            let mut entries = 1;
+            if packed {
+                entries = self.packed(field.kind, length_delimited(&mut buf)?)?;
+            } else {
+                match field.kind {
+                    Kind::Varint => {
+                        let value = decode_varint(&mut buf).map_err(malformed)?;
+                        if spec == self.schema.batch && tag == self.schema.batch_seq {
+                            self.seq = value;
+                        } else if spec == self.schema.event && tag == self.schema.event_status {
+                            self.status = value;
+                        }
+                    }
+                    Kind::Fixed64 => drop(take(&mut buf, 8)?),
+                    Kind::Fixed32 => drop(take(&mut buf, 4)?),
+                    Kind::Str | Kind::Bytes | Kind::Message(_) => {
+                        let value = length_delimited(&mut buf)?;
+                        if let Some(index) = event {
+                            if value.len() > MAX_STRING_BYTES {
+                                return Err(BatchError::FieldTooLong {
+                                    index,
+                                    field: field.name.clone(),
+                                    len: value.len(),
+                                });
+                            }
+                        }
+                        match field.kind {
+                            Kind::Str => drop(
+                                std::str::from_utf8(value)
+                                    .map_err(|e| malformed(format!("`{}` is not UTF-8: {e}", field.name)))?,
+                            ),
+                            Kind::Bytes if spec == self.schema.event && tag == self.schema.event_id => {
+                                self.event_id_len = value.len();
+                            }
+                            Kind::Message(inner) if spec == self.schema.batch && tag == self.schema.batch_events => {
+                                self.event(inner, value, depth)?;
+                            }
+                            Kind::Message(inner) => self.message(inner, value, depth + 1, event)?,
+                            _ => {}
+                        }
                     }
                 }
-                if classes > MAX_CLASSES_PER_FIELD {
-                    let field = "request/response_body_fields.sensitive_classes";
-                    return Err((
-                        seq,
-                        BatchError::TooManyEntries { index, field, count: classes, max: MAX_CLASSES_PER_FIELD },
-                    ));
+            }
+            if field.repeated && !(spec == self.schema.batch && tag == self.schema.batch_events) {
+                let count = &mut counts[field.count_slot];
+                *count += entries;
+                self.entries += entries;
+                if *count > field.max_entries {
+                    let count = count_entries(whole, tag);
+                    let index = event.unwrap_or(0);
+                    return Err(BatchError::TooManyEntries {
+                        index,
+                        field: field.name.clone(),
+                        count,
+                        max: field.max_entries,
+                    });
                 }
-                batch_entries += classes;
-            }
-            let (_, name, max) = EVENT_REPEATED[slot];
-            if counts[slot] > max {
-                // count the rest, so the message says how many there are
-                let count = fields(event).filter(|f| f.as_ref().is_ok_and(|f| f.tag == field.tag)).count();
-                return Err((seq, BatchError::TooManyEntries { index, field: name, count, max }));
-            }
-            if batch_entries > MAX_BATCH_ENTRIES {
-                return Err((seq, BatchError::BatchTooRich));
+                if self.entries > MAX_BATCH_ENTRIES {
+                    return Err(BatchError::BatchTooRich);
+                }
             }
         }
+        Ok(())
     }
-    Ok(seq)
+
+    /// One event of the batch, with its value checks.
+    fn event(&mut self, spec: usize, bytes: &[u8], depth: u32) -> Result<(), BatchError> {
+        let index = self.events;
+        self.events += 1;
+        (self.event_id_len, self.status) = (0, 0);
+        self.message(spec, bytes, depth + 1, Some(index))?;
+        if self.event_id_len != 16 {
+            return Err(BatchError::BadEventId { index, len: self.event_id_len });
+        }
+        if self.status > 999 {
+            return Err(BatchError::BadStatus { index, status: self.status });
+        }
+        Ok(())
+    }
+
+    /// A packed repeated scalar: its values, counted.
+    fn packed(&self, kind: Kind, mut values: &[u8]) -> Result<usize, BatchError> {
+        let mut n = 0;
+        while !values.is_empty() {
+            match kind {
+                Kind::Varint => drop(decode_varint(&mut values).map_err(malformed)?),
+                Kind::Fixed64 => drop(take(&mut values, 8)?),
+                Kind::Fixed32 => drop(take(&mut values, 4)?),
+                _ => return Err(malformed("only scalars are packed")),
+            }
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
+/// How many times `tag` occurs in a message (for the error that says how many there are).
+fn count_entries(mut buf: &[u8], wanted: u32) -> usize {
+    let mut n = 0;
+    while let Ok((tag, wire_type)) = decode_key(&mut buf) {
+        n += usize::from(tag == wanted);
+        if skip_field(wire_type, tag, &mut buf, DecodeContext::default()).is_err() {
+            break;
+        }
+    }
+    n
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use meshward_proto::{AttackFinding, BodyField, EventBatch, Header, HttpEvent, SensitiveFinding};
+    use proptest::prelude::*;
 
     fn encode(batch: &EventBatch) -> Vec<u8> {
         batch.encode_to_vec()
@@ -216,6 +401,19 @@ mod tests {
     }
 
     #[test]
+    fn the_schema_comes_from_the_proto_and_bounds_every_repeated_field_of_an_event() {
+        let schema = schema().expect("the descriptor reads");
+        let event = &schema.messages[schema.event];
+        let repeated: Vec<&str> =
+            event.fields.iter().flatten().filter(|f| f.repeated).map(|f| f.name.as_str()).collect();
+        assert_eq!(repeated.len(), 9, "{repeated:?}");
+        for name in repeated {
+            assert!(MAX_ENTRIES.iter().any(|(n, _)| *n == name), "{name} needs a bound of its own in MAX_ENTRIES");
+        }
+        assert_eq!((schema.batch_seq, schema.batch_events, schema.event_id, schema.event_status), (1, 3, 1, 12));
+    }
+
+    #[test]
     fn checks() {
         let batch = EventBatch { seq: 7, events: vec![good(), good()], ..Default::default() };
         assert_eq!(validate_batch(&encode(&batch), 10), Ok(Accepted { seq: 7, events: 2 }));
@@ -226,6 +424,8 @@ mod tests {
         assert!(matches!(validate_batch(&encode(&batch), 1), Err((7, BatchError::TooManyEvents(2, 1)))));
         let bad = one(HttpEvent { event_id: vec![1], ..good() });
         assert_eq!(validate_batch(&bad, 10), Err((1, BatchError::BadEventId { index: 0, len: 1 })));
+        let bad = one(HttpEvent { event_id: Vec::new(), ..good() });
+        assert_eq!(validate_batch(&bad, 10), Err((1, BatchError::BadEventId { index: 0, len: 0 })));
         let bad = one(HttpEvent { status: 1000, ..good() });
         assert!(matches!(validate_batch(&bad, 10), Err((1, BatchError::BadStatus { .. }))));
     }
@@ -243,8 +443,8 @@ mod tests {
         let bytes = one(poison);
         assert!(bytes.len() < 1_000_000, "three bytes an entry: {}", bytes.len());
         match validate_batch(&bytes, 10) {
-            Err((1, BatchError::TooManyEntries { index: 0, field: "sensitive", count: 300_000, max }))
-                if max < 300_000 => {}
+            Err((1, BatchError::TooManyEntries { index: 0, field, count: 300_000, max }))
+                if field == "HttpEvent.sensitive" && max < 300_000 => {}
             other => panic!("not bounded: {other:?}"),
         }
         // each event within its bounds, the batch over its total
@@ -264,7 +464,10 @@ mod tests {
     #[test]
     fn long_strings_are_refused() {
         let bad = one(HttpEvent { path: "/a".repeat(MAX_STRING_BYTES), ..good() });
-        assert!(matches!(validate_batch(&bad, 10), Err((1, BatchError::FieldTooLong { index: 0, tag: 7, .. }))));
+        match validate_batch(&bad, 10) {
+            Err((1, BatchError::FieldTooLong { index: 0, field, .. })) if field == "HttpEvent.path" => {}
+            other => panic!("{other:?}"),
+        }
         let fine = one(HttpEvent { path: "/a".repeat(1000), ..good() });
         assert!(validate_batch(&fine, 10).is_ok());
     }
@@ -287,8 +490,65 @@ mod tests {
         // status (tag 12) sent as a length-delimited field instead of a varint
         let mut event = good().encode_to_vec();
         event.extend_from_slice(&[(12 << 3) | 2, 1, b'x']);
-        let mut wrong_type = vec![0x08, 0x04, (BATCH_EVENTS_TAG << 3) as u8 | 2, event.len() as u8];
+        let mut wrong_type = vec![0x08, 0x04, (3 << 3) | 2, event.len() as u8];
         wrong_type.extend_from_slice(&event);
+        assert!(EventBatch::decode(wrong_type.as_slice()).is_err());
         assert!(matches!(validate_batch(&wrong_type, 10), Err((4, BatchError::Malformed(_)))));
+
+        // unknown fields are skipped, as the writer's decoder skips them
+        let mut unknown = one(good());
+        unknown.extend_from_slice(&[(15 << 3) | 2, 2, 0xff, 0xfe]);
+        assert!(EventBatch::decode(unknown.as_slice()).is_ok());
+        assert!(validate_batch(&unknown, 10).is_ok());
+    }
+
+    fn event_strategy() -> impl Strategy<Value = HttpEvent> {
+        let text = "[a-z/{}é]{0,12}";
+        (text, text, proptest::collection::vec(text, 0..3), 0u32..1000, any::<u64>(), any::<f32>()).prop_map(
+            |(path, class, params, status, shape, weight)| HttpEvent {
+                path,
+                query_params: params,
+                status,
+                request_body_shape: shape,
+                inspection_weight: weight,
+                request_headers: vec![Header { name: "a".into(), value: Some(class.clone()) }],
+                sensitive: vec![SensitiveFinding { class, count: 2, ..Default::default() }],
+                request_body_fields: vec![BodyField {
+                    path: "$.x".into(),
+                    r#type: "string".into(),
+                    ..Default::default()
+                }],
+                ..good()
+            },
+        )
+    }
+
+    proptest! {
+        /// On batches damaged anywhere (bytes changed, cut, inserted), whatever the walk
+        /// accepts the writer's decoder decodes, so nothing acknowledged is skipped later; and
+        /// undamaged batches are accepted.
+        #[test]
+        fn what_the_walk_accepts_the_writer_decodes(
+            events in proptest::collection::vec(event_strategy(), 1..4),
+            edits in proptest::collection::vec((any::<proptest::sample::Index>(), any::<u8>(), 0u8..3), 0..4),
+        ) {
+            let batch = EventBatch { seq: 9, source_id: "src".into(), events, ..Default::default() };
+            let mut bytes = encode(&batch);
+            prop_assert!(validate_batch(&bytes, 100).is_ok());
+            for (at, byte, how) in edits {
+                let i = at.index(bytes.len());
+                match how {
+                    0 => bytes[i] = byte,
+                    1 => bytes.truncate(i),
+                    _ => bytes.insert(i, byte),
+                }
+                if bytes.is_empty() {
+                    break;
+                }
+            }
+            if validate_batch(&bytes, 100).is_ok() {
+                prop_assert!(EventBatch::decode(bytes.as_slice()).is_ok(), "accepted but undecodable: {:?}", bytes);
+            }
+        }
     }
 }
