@@ -619,21 +619,60 @@ impl BlockList {
     }
 }
 
-/// The client's address: the downstream peer, or with `trusted_proxies` > 0 the address that
-/// many hops back along `x-forwarded-for` (the proxies in front of the sidecar, the peer
-/// included, append to the header; entries further left are what the client claimed).
-pub fn client_ip(source_address: &str, forwarded_for: Option<&str>, trusted_proxies: usize) -> Option<IpAddr> {
-    let peer = peer_ip(source_address);
-    if trusted_proxies == 0 {
-        return peer;
-    }
-    let hops: Vec<&str> =
-        forwarded_for.unwrap_or_default().split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
-    // the chain as the sidecar sees it: forwarded entries, then the peer itself
-    let position = (hops.len() + 1).saturating_sub(1 + trusted_proxies);
-    match hops.get(position) {
-        Some(hop) => peer_ip(hop).or(peer),
-        None => peer,
+/// Which peers are proxies whose `x-forwarded-for` entries are believed. A client can write any
+/// `x-forwarded-for` it likes; only a proxy that appends to it can be trusted, so the header is
+/// read only when the peer itself is one of those proxies, known by address or by mTLS identity
+/// (an Istio ingress gateway's service account). Otherwise the client is the peer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies {
+    /// Proxies in front of the sidecar that append to `x-forwarded-for`, the peer included
+    /// (0: none; the client is the peer).
+    pub hops: usize,
+    /// Peers, by address, that are such proxies.
+    pub cidrs: Vec<IpNet>,
+    /// Peers, by mTLS principal (URI SAN), that are such proxies.
+    pub principals: Vec<String>,
+}
+
+/// The client address a request is attributed to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Client {
+    pub ip: IpAddr,
+    /// it is the peer's own address (not a forwarded entry)
+    pub is_peer: bool,
+}
+
+impl TrustedProxies {
+    /// The client's address: the downstream peer, or, when the peer is a trusted proxy, the
+    /// address `hops` back along `x-forwarded-for` (the proxies in front of the sidecar append
+    /// to it; entries further left are what the client claimed). `principal` is asked for only
+    /// when a forwarded header and principals make it matter (reading it costs the filter a
+    /// host call).
+    pub fn client(
+        &self,
+        source_address: &str,
+        forwarded_for: Option<&str>,
+        principal: impl FnOnce() -> Option<String>,
+    ) -> Option<Client> {
+        let peer = peer_ip(source_address);
+        let as_peer = peer.map(|ip| Client { ip, is_peer: true });
+        let forwarded = forwarded_for.map(str::trim).filter(|f| !f.is_empty());
+        let Some(forwarded) = forwarded.filter(|_| self.hops > 0) else {
+            return as_peer;
+        };
+        let by_address = peer.is_some_and(|ip| self.cidrs.iter().any(|net| net.contains(&ip)));
+        let trusted = by_address
+            || (!self.principals.is_empty() && principal().is_some_and(|p| self.principals.contains(&p)));
+        if !trusted {
+            return as_peer;
+        }
+        let hops: Vec<&str> = forwarded.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+        // the chain as the sidecar sees it: forwarded entries, then the peer itself
+        let position = (hops.len() + 1).saturating_sub(1 + self.hops);
+        match hops.get(position).and_then(|hop| peer_ip(hop)) {
+            Some(ip) => Some(Client { ip, is_peer: false }),
+            None => as_peer,
+        }
     }
 }
 

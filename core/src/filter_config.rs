@@ -60,8 +60,15 @@ pub struct FilterConfig {
     /// per endpoint under a share of the worker's time; `mode: full` inspects every exchange.
     pub inspection: InspectionConfig,
     /// How many proxies in front of this sidecar append to `x-forwarded-for` (the immediate
-    /// peer included). 0 trusts no header: the client is the peer address.
+    /// peer included). 0 trusts no header: the client is the peer address. The header is read
+    /// only from peers listed in `trusted_proxy_cidrs` or `trusted_proxy_principals`: a client
+    /// that reaches the sidecar directly can write any `x-forwarded-for`.
     pub trusted_proxies: usize,
+    /// Peer addresses (CIDRs) that are those proxies.
+    pub trusted_proxy_cidrs: Vec<String>,
+    /// Peer mTLS principals (URI SANs) that are those proxies, e.g. an Istio ingress gateway's
+    /// `spiffe://cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account`.
+    pub trusted_proxy_principals: Vec<String>,
     /// Where the shared block list comes from and how often it is fetched.
     pub blocklist: BlocklistConfig,
 }
@@ -116,6 +123,8 @@ impl Default for FilterConfig {
             detection: DetectConfig::default(),
             inspection: InspectionConfig::default(),
             trusted_proxies: 0,
+            trusted_proxy_cidrs: Vec::new(),
+            trusted_proxy_principals: Vec::new(),
             blocklist: BlocklistConfig::default(),
         }
     }
@@ -156,8 +165,28 @@ impl FilterConfig {
         if blocklist.interval_ms < 100 || blocklist.interval_ms > 600_000 || blocklist.timeout_ms == 0 {
             return Err("blocklist.interval_ms must be between 100 and 600000 and blocklist.timeout_ms above 0".into());
         }
+        if self.trusted_proxies > 0 && self.trusted_proxy_cidrs.is_empty() && self.trusted_proxy_principals.is_empty() {
+            return Err(format!(
+                "trusted_proxies: {} needs trusted_proxy_cidrs or trusted_proxy_principals, the peers that are those \
+                 proxies: from any other peer x-forwarded-for is whatever the client wrote",
+                self.trusted_proxies
+            ));
+        }
+        for cidr in &self.trusted_proxy_cidrs {
+            cidr.parse::<ipnet::IpNet>()
+                .map_err(|e| format!("trusted_proxy_cidrs: {cidr:?} is not a CIDR such as 10.0.0.0/8 ({e})"))?;
+        }
         self.inspection.validate()?;
         self.detection.validate().map_err(|e| format!("invalid detection configuration: {e}"))
+    }
+
+    /// The proxies whose `x-forwarded-for` entries are believed (CIDRs checked by `validate`).
+    pub fn trusted(&self) -> crate::blocklist::TrustedProxies {
+        crate::blocklist::TrustedProxies {
+            hops: self.trusted_proxies,
+            cidrs: self.trusted_proxy_cidrs.iter().filter_map(|c| c.parse().ok()).collect(),
+            principals: self.trusted_proxy_principals.clone(),
+        }
     }
 
     /// The root context's tick: often enough to flush on time and to adopt a list another VM
@@ -179,7 +208,7 @@ impl FilterConfig {
                 max_body_fields: self.max_body_fields,
                 header_value_allowlist: self.header_value_allowlist.clone(),
                 api_key_headers: self.api_key_headers.clone(),
-                trusted_proxies: self.trusted_proxies,
+                trusted_proxies: self.trusted(),
             },
             detection: self.detection.clone(),
             inspection: self.inspection.clone(),

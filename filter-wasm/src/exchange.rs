@@ -88,7 +88,10 @@ impl HttpContext for Exchange {
         let headers: Vec<(String, Vec<u8>)> = hostcalls::get_map_bytes(MapType::HttpRequestHeaders).unwrap_or_default();
         let source_address = property_string(vec!["source", "address"]).unwrap_or_default();
         let Ok(mut shared) = self.shared.try_borrow_mut() else { return Action::Continue };
-        let mut recording = shared.recorder.request_headers(&headers, &source_address, now);
+        // the principal costs a host call: read only when a forwarded header from a peer
+        // trusted by principal needs it
+        let principal = || property_string(vec!["connection", "uri_san_peer_certificate"]);
+        let mut recording = shared.recorder.request_headers_from(&headers, &source_address, principal, now);
         let blocked = enforce(&mut shared, &mut recording, &headers, now / 1000);
         self.recording = Some(recording);
         if blocked {

@@ -137,6 +137,10 @@ pub fn local_overrides() -> Vec<(&'static str, serde_json::Value)> {
         ("/flush_interval_ms", 200.into()),
         ("/blocklist/cluster", "meshward_api".into()),
         ("/blocklist/authority", "meshward-collector".into()),
+        // no gateway here: the harness's client at 127.0.0.1 plays it, writing x-forwarded-for
+        // as a gateway appends it; any other peer's header is not believed
+        ("/trusted_proxy_cidrs", serde_json::json!(["127.0.0.1/32"])),
+        ("/trusted_proxy_principals", serde_json::json!([])),
     ]
 }
 
@@ -212,7 +216,7 @@ static_resources:
         typed_config:
           "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
           stat_prefix: ingress
-          route_config:
+{client_address}          route_config:
             virtual_hosts:
             - name: app
               domains: ["*"]
@@ -248,8 +252,17 @@ static_resources:
         grpc = options.collector_grpc_port,
         api = options.collector_api_port,
         tls = options.mtls.as_ref().map(transport_socket).unwrap_or_default(),
+        client_address = CLIENT_ADDRESS_SETTINGS.iter().map(|s| format!("          {s}: true\n")).collect::<String>(),
     ))
 }
+
+/// The connection manager settings that make the connection's peer the downstream address
+/// (`source.address`) instead of an entry of a client-written x-forwarded-for (what
+/// `use_remote_address: false`, a sidecar's default, makes it), pass the header on as it came
+/// (the filter believes it only from its trusted proxies) and keep the caller's request id, as a
+/// sidecar does. `istio/client-address.yaml` sets the same on the sidecars (a test checks).
+pub const CLIENT_ADDRESS_SETTINGS: [&str; 3] =
+    ["use_remote_address", "skip_xff_append", "preserve_external_request_id"];
 
 impl Envoy {
     pub async fn start(dir: &Path, options: &EnvoyOptions) -> Result<Envoy> {

@@ -235,3 +235,66 @@ async fn rate_limits_and_policies_block_automatically_with_their_cause() -> Resu
     assert!(policy["expires_at_ms"].as_u64().is_some());
     Ok(())
 }
+
+/// A client that reaches the sidecar directly (not through the trusted proxy, the harness's
+/// 127.0.0.1) and writes an innocent address into `x-forwarded-for` is attributed to its own
+/// address: the forged header moves neither the stored client address nor a per-source
+/// automatic block onto the innocent address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_forwarded_for_neither_moves_attribution_nor_blocks_an_innocent_address() -> Result<()> {
+    let stack = Stack::start(options("forged-xff")).await?;
+    let limited = block_cli(
+        &stack,
+        &["add", "--path-prefix", "/api/orders", "--rate-limit", "5/1m", "--block-for", "10m", "--reason", "slow down"],
+    )?;
+    let parent = added_id(&limited)?;
+    let innocent = "192.0.2.77";
+    let forger = reqwest::Client::builder()
+        .local_address(Some("127.0.0.2".parse()?))
+        .pool_max_idle_per_host(0)
+        .timeout(Duration::from_secs(5))
+        .build()?;
+    let forged = |i: usize| {
+        forger.get(format!("{}/api/orders/{i}", stack.envoy.url())).header("x-forwarded-for", innocent).send()
+    };
+    wait_for("the rate-limited rule to mark the forger's requests", PROPAGATION, || async {
+        forged(0).await.ok()?;
+        let sql = format!("SELECT count() FROM {}.events WHERE has(rate_limited_rules, '{parent}')", stack.db());
+        stack.clickhouse.count(&sql).await.ok().filter(|n| *n > 0)
+    })
+    .await?;
+    for i in 0..12 {
+        forged(i).await?;
+    }
+    // the block lands on the forger's own address
+    wait_for("the forger to be blocked", PROPAGATION, || async {
+        (forged(99).await.ok()?.status().as_u16() == 403).then_some(())
+    })
+    .await?;
+    tokio::time::sleep(Duration::from_millis(2 * ADOPT_INTERVAL_MS)).await;
+    let (code, body) = status(&stack, "/api/orders/1", &[("x-forwarded-for", innocent)]).await?;
+    let rules_url = format!("http://127.0.0.1:{}/api/v1/block-rules", stack.collector.api_port);
+    let rules = stack.client.get(&rules_url).bearer_auth(meshward_e2e::API_READ_TOKEN).send().await?.text().await?;
+    assert_ne!(code, 403, "the innocent is not blocked: {body}\nrules: {rules}");
+
+    let db = stack.db();
+    let by_client = stack
+        .clickhouse
+        .query(&format!(
+            "SELECT client_ip, count() FROM {db}.events WHERE path LIKE '/api/orders/%' GROUP BY client_ip ORDER BY client_ip FORMAT TSV"
+        ))
+        .await?;
+    let clients: Vec<&str> = by_client.lines().filter_map(|l| l.split('\t').next()).collect();
+    assert!(clients.contains(&"127.0.0.2"), "the forger is attributed to its own address: {by_client}");
+    let api = format!("http://127.0.0.1:{}/api/v1/block-rules", stack.collector.api_port);
+    let listing: serde_json::Value =
+        stack.client.get(api).bearer_auth(meshward_e2e::API_READ_TOKEN).send().await?.json().await?;
+    let sources: Vec<String> = listing["rules"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["match"]["sources"][0].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(sources, ["127.0.0.2"], "one automatic block, on the forger: {listing}");
+    Ok(())
+}

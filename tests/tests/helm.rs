@@ -116,6 +116,16 @@ fn the_wasmplugin_carries_the_shipped_filter_configuration() -> Result<()> {
     expected["identity_hash_key"] = rendered["identity_hash_key"].clone();
     assert_eq!(rendered["collector_token"], "0123456789abcdef-ingest");
     assert_eq!(*rendered, expected, "the chart's filter configuration drifted from istio/meshward-filter.json");
+    // and beside it, the sidecars take the downstream address from the connection
+    let patch = docs
+        .iter()
+        .find(|d| d["kind"] == "EnvoyFilter" && d["metadata"]["name"] == "meshward-client-address")
+        .context("no client-address EnvoyFilter")?;
+    let hcm = &patch["spec"]["configPatches"][0]["patch"]["value"]["typed_config"];
+    for setting in meshward_e2e::envoy::CLIENT_ADDRESS_SETTINGS {
+        assert_eq!(hcm[setting], true, "the chart does not set {setting}");
+    }
+    assert_eq!(patch["spec"]["workloadSelector"]["labels"]["meshward.io/capture"], "enabled");
     Ok(())
 }
 

@@ -97,10 +97,26 @@ fn end_to_end_tests_run_the_shipped_configuration() -> Result<()> {
 }
 
 #[test]
+fn client_address_patch_sets_what_the_end_to_end_envoy_runs() -> Result<()> {
+    let docs = yaml_docs(&istio("client-address.yaml")?)?;
+    let filter = docs.iter().find(|d| d["kind"] == "EnvoyFilter").context("no EnvoyFilter")?;
+    let patch = &filter["spec"]["configPatches"][0];
+    assert_eq!(patch["match"]["context"], "SIDECAR_INBOUND");
+    assert_eq!(patch["patch"]["operation"], "MERGE");
+    let hcm = &patch["patch"]["value"]["typed_config"];
+    for setting in meshward_e2e::envoy::CLIENT_ADDRESS_SETTINGS {
+        assert_eq!(hcm[setting], true, "client-address.yaml does not set {setting}");
+    }
+    Ok(())
+}
+
+#[test]
 fn manifests_validate_against_kubernetes_and_istio_schemas() -> Result<()> {
     let dir = meshward_e2e::workspace_root().join("istio");
-    let files: Vec<_> =
-        ["wasmplugin.yaml", "envoyfilter.yaml", "collector-mesh.yaml"].iter().map(|f| dir.join(f)).collect();
+    let files: Vec<_> = ["wasmplugin.yaml", "envoyfilter.yaml", "collector-mesh.yaml", "client-address.yaml"]
+        .iter()
+        .map(|f| dir.join(f))
+        .collect();
     let report = meshward_e2e::validate_manifests(&files)?;
     for kind in ["WasmPlugin", "EnvoyFilter", "DestinationRule", "PeerAuthentication", "Service", "Namespace"] {
         assert!(report.lines().any(|l| l.starts_with("valid:") && l.contains(kind)), "{kind} not checked:\n{report}");

@@ -171,17 +171,52 @@ fn host_rules_ignore_ports_unless_given() {
     assert_eq!(decide("api.example.com:9000"), None);
 }
 
+fn client_ip(source: &str, forwarded: Option<&str>, trusted: &TrustedProxies) -> Option<IpAddr> {
+    trusted.client(source, forwarded, || None).map(|c| c.ip)
+}
+
+fn gateway(hops: usize) -> TrustedProxies {
+    TrustedProxies { hops, cidrs: vec!["10.0.0.0/24".parse().expect("a CIDR")], principals: Vec::new() }
+}
+
 #[test]
 fn client_ip_follows_trusted_hops() {
     // client -> gateway (10.0.0.2) -> sidecar; the gateway appended the client's address
-    assert_eq!(client_ip("10.0.0.2:5555", Some("203.0.113.9"), 1), ip("203.0.113.9"));
+    assert_eq!(client_ip("10.0.0.2:5555", Some("203.0.113.9"), &gateway(1)), ip("203.0.113.9"));
     // a spoofed entry to the left of what the gateway appended is not believed
-    assert_eq!(client_ip("10.0.0.2:5555", Some("1.1.1.1, 203.0.113.9"), 1), ip("203.0.113.9"));
-    assert_eq!(client_ip("10.0.0.2:5555", Some("1.1.1.1, 203.0.113.9"), 0), ip("10.0.0.2"));
+    assert_eq!(client_ip("10.0.0.2:5555", Some("1.1.1.1, 203.0.113.9"), &gateway(1)), ip("203.0.113.9"));
+    assert_eq!(client_ip("10.0.0.2:5555", Some("1.1.1.1, 203.0.113.9"), &gateway(0)), ip("10.0.0.2"));
     // more trusted hops than entries: the left-most one
-    assert_eq!(client_ip("10.0.0.2:5555", Some("203.0.113.9"), 5), ip("203.0.113.9"));
-    assert_eq!(client_ip("[2001:db8::1]:443", None, 1), ip("2001:db8::1"));
-    assert_eq!(client_ip("garbage", Some("also garbage"), 1), None);
+    assert_eq!(client_ip("10.0.0.2:5555", Some("203.0.113.9"), &gateway(5)), ip("203.0.113.9"));
+    assert_eq!(client_ip("[2001:db8::1]:443", None, &gateway(1)), ip("2001:db8::1"));
+    assert_eq!(client_ip("garbage", Some("also garbage"), &gateway(1)), None);
+    let client = gateway(1).client("10.0.0.2:5555", None, || None);
+    assert_eq!(client, Some(Client { ip: "10.0.0.2".parse().expect("ip"), is_peer: true }));
+}
+
+/// A client that reaches the sidecar directly (not through the gateway) writes whatever
+/// `x-forwarded-for` it likes: it is not believed, whatever `hops` says.
+#[test]
+fn forwarded_entries_are_believed_only_from_trusted_peers() {
+    assert_eq!(client_ip("10.9.9.9:4000", Some("198.51.100.7"), &gateway(1)), ip("10.9.9.9"));
+    assert_eq!(client_ip("10.0.0.200:4000", Some("198.51.100.7"), &gateway(1)), ip("198.51.100.7"));
+    // by mTLS identity; the principal is read only when it can matter
+    let by_identity = TrustedProxies {
+        hops: 1,
+        cidrs: Vec::new(),
+        principals: vec!["spiffe://cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account".into()],
+    };
+    let gateway_principal = || Some(by_identity.principals[0].clone());
+    assert_eq!(
+        by_identity.client("10.9.9.9:4000", Some("198.51.100.7"), gateway_principal).map(|c| c.ip),
+        ip("198.51.100.7")
+    );
+    let other = || Some("spiffe://cluster.local/ns/shop/sa/frontend".to_owned());
+    assert_eq!(by_identity.client("10.9.9.9:4000", Some("198.51.100.7"), other).map(|c| c.ip), ip("10.9.9.9"));
+    assert_eq!(
+        by_identity.client("10.9.9.9:4000", None, || panic!("no header: no need to ask")).map(|c| c.ip),
+        ip("10.9.9.9")
+    );
 }
 
 #[test]

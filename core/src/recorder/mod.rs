@@ -304,8 +304,21 @@ impl Recorder {
         self.shapes.forget();
     }
 
-    /// The request headers arrived: starts the exchange and encodes its request half.
+    /// The request headers arrived: starts the exchange and encodes its request half. For hosts
+    /// that have no mTLS principal to offer (`analyze`, tests).
     pub fn request_headers(&mut self, headers: &HeaderMap, source_address: &str, now_us: u64) -> Exchange {
+        self.request_headers_from(headers, source_address, || None, now_us)
+    }
+
+    /// As `request_headers`, with the peer's mTLS principal on demand: asked for only when a
+    /// forwarded header from a peer trusted by principal makes it matter.
+    pub fn request_headers_from(
+        &mut self,
+        headers: &HeaderMap,
+        source_address: &str,
+        peer_principal: impl FnOnce() -> Option<String>,
+        now_us: u64,
+    ) -> Exchange {
         let head = RequestHead::of(headers, &self.policy.api_key_headers);
         let (path, query) = split_path_query(head.path.unwrap_or("/"));
         let method = head.method.unwrap_or_default();
@@ -315,7 +328,8 @@ impl Recorder {
         let identity = self.identities.identify(head.authorization, head.api_key);
         let template = template_path(path);
         let query_names = query_param_names(query);
-        let client_ip = blocklist::client_ip(source_address, forwarded, self.policy.trusted_proxies);
+        let client = self.policy.trusted_proxies.client(source_address, forwarded, peer_principal);
+        let client_ip = client.map(|c| c.ip);
 
         let mut findings = Findings::new(self.detection.max_findings);
         if self.detection.attacks || self.detection.sensitive {
@@ -352,8 +366,8 @@ impl Recorder {
             encode::put_repeated_str(&mut event, tag::FORWARDED_FOR, &hop);
         }
         encode::put_str(&mut event, tag::SOURCE_ADDRESS, source_address);
-        if let Some(ip) = client_ip {
-            encode::put_str(&mut event, tag::CLIENT_IP, &ip_text(ip, source_address, self.policy.trusted_proxies));
+        if let Some(client) = client {
+            encode::put_str(&mut event, tag::CLIENT_IP, &ip_text(client, source_address));
         }
         encode::put_str(&mut event, tag::REQUEST_ID, head.request_id.unwrap_or_default());
         encode::put_str(&mut event, tag::REQUEST_CONTENT_TYPE, content_type);
@@ -480,10 +494,11 @@ impl Recorder {
 
 /// An address as text: the peer's own spelling when it is the client (the usual case, without
 /// formatting), else formatted.
-fn ip_text(ip: IpAddr, source_address: &str, trusted_proxies: usize) -> std::borrow::Cow<'_, str> {
-    // with no proxy trusted the client is the peer, `ip` parsed from `a.b.c.d:port`; IPv4 text
-    // has one spelling Rust's parser accepts, IPv6 many, so those are formatted
-    if trusted_proxies == 0 && ip.is_ipv4() {
+fn ip_text(client: blocklist::Client, source_address: &str) -> std::borrow::Cow<'_, str> {
+    let ip = client.ip;
+    // the client is the peer, `ip` parsed from `a.b.c.d:port`; IPv4 text has one spelling
+    // Rust's parser accepts, IPv6 many, so those are formatted
+    if client.is_peer && ip.is_ipv4() {
         if let Some((host, _)) = source_address.rsplit_once(':') {
             return host.into();
         }

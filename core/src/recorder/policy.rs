@@ -25,9 +25,9 @@ pub struct CapturePolicy {
     pub header_value_allowlist: Vec<String>,
     /// Lower-case header names that carry API keys.
     pub api_key_headers: Vec<String>,
-    /// Proxies in front of the sidecar that append to `x-forwarded-for` (0: the peer is the
+    /// Which peers are proxies whose `x-forwarded-for` is believed (none: the peer is the
     /// client).
-    pub trusted_proxies: usize,
+    pub trusted_proxies: crate::blocklist::TrustedProxies,
 }
 
 impl Default for CapturePolicy {
@@ -38,7 +38,7 @@ impl Default for CapturePolicy {
             max_body_fields: DEFAULT_MAX_BODY_FIELDS,
             header_value_allowlist: DEFAULT_HEADER_VALUE_ALLOWLIST.iter().map(|s| (*s).to_owned()).collect(),
             api_key_headers: DEFAULT_API_KEY_HEADERS.iter().map(|s| (*s).to_owned()).collect(),
-            trusted_proxies: 0,
+            trusted_proxies: crate::blocklist::TrustedProxies::default(),
         }
     }
 }
