@@ -3,6 +3,11 @@
 //! instant, so each delay is drawn uniformly between the floor and the current ceiling, and the
 //! ceiling doubles up to the cap.
 
+/// A filter's reconnects to the collector: the first a quarter second after the stream broke,
+/// then up to five seconds apart.
+pub const RECONNECT_MIN_MS: u64 = 250;
+pub const RECONNECT_MAX_MS: u64 = 5_000;
+
 /// One retrier's delays. Seed it per instance (a VM's random seed, a process's start time), so
 /// that instances draw different delays.
 #[derive(Debug, Clone)]
@@ -63,6 +68,32 @@ mod tests {
         }
         backoff.reset();
         assert_eq!(backoff.next_delay_ms(), 250, "after a success the first delay is the floor");
+    }
+
+    /// A collector restart with a hundred filters connected: every stream breaks at once, the
+    /// collector is back after three seconds. Each filter retries on its own jittered schedule
+    /// (failed attempts while it is down), so the streams come back spread out, not in one storm.
+    #[test]
+    fn a_hundred_filters_come_back_spread_out_after_a_collector_restart() {
+        let down_until_ms = 3_000;
+        let mut back_at = Vec::new();
+        let mut failed = 0;
+        for seed in 0..100u64 {
+            // VM seeds are random; any distinct ones do
+            let mut backoff = Backoff::new(RECONNECT_MIN_MS, RECONNECT_MAX_MS, seed.wrapping_mul(0x2545_f491_4f6c_dd1d));
+            let mut at = backoff.next_delay_ms();
+            while at < down_until_ms {
+                failed += 1;
+                at += backoff.next_delay_ms();
+            }
+            back_at.push(at);
+        }
+        back_at.sort_unstable();
+        let busiest = back_at.iter().map(|&t| back_at.iter().filter(|&&u| (t..t + 250).contains(&u)).count()).max();
+        assert!(busiest.unwrap_or(0) <= 25, "at most a quarter of the streams in any 250 ms: {back_at:?}");
+        let spread = back_at[89] - back_at[9];
+        assert!(spread >= 1_000, "the middle 80 reconnects spread over {spread} ms");
+        assert!(failed <= 100 * 5, "{failed} failed attempts while the collector was down");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use crate::blocklist::BlocklistSync;
 use crate::metrics::Counts;
-use meshward_core::backoff::Backoff;
+use meshward_core::backoff::{Backoff, RECONNECT_MAX_MS, RECONNECT_MIN_MS};
 use meshward_core::filter_config::FilterConfig;
 use meshward_core::ids::EventIds;
 use meshward_core::outbox::Outbox;
@@ -15,8 +15,6 @@ use proxy_wasm::hostcalls;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-const BACKOFF_MIN_MS: u64 = 250;
-const BACKOFF_MAX_MS: u64 = 5_000;
 
 pub struct Shared {
     pub config: Rc<FilterConfig>,
@@ -38,7 +36,7 @@ pub struct Shared {
 impl Shared {
     pub fn new(config: FilterConfig, seed: [u8; 16]) -> Self {
         let ids = EventIds::new(seed);
-        let reconnect = Backoff::new(BACKOFF_MIN_MS, BACKOFF_MAX_MS, ids.seed());
+        let reconnect = Backoff::new(RECONNECT_MIN_MS, RECONNECT_MAX_MS, ids.seed());
         Shared {
             recorder: Recorder::new(config.recorder(), ids.seed()),
             outbox: Outbox::new(config.outbox_limits()),

@@ -20,6 +20,8 @@ pub struct CollectorOptions {
     pub extra_config: String,
     /// `clickhouse.cluster`: empty for one server.
     pub cluster: String,
+    /// `log.level`.
+    pub log_level: &'static str,
 }
 
 impl CollectorOptions {
@@ -34,6 +36,7 @@ impl CollectorOptions {
             fsync: "always",
             extra_config: String::new(),
             cluster: String::new(),
+            log_level: "info",
         }
     }
 }
@@ -82,7 +85,7 @@ impl Collector {
         format!(
             "ingest:\n  listen: 127.0.0.1:{grpc}\n  token: {token}\nspool:\n  dir: {spool}\n  max_bytes: {max}\n  segment_bytes: {segment}\n  fsync: {fsync}\n\
              clickhouse:\n  url: {url}\n  database: {db}\n  cluster: \"{cluster}\"\nwriter:\n  max_batch_rows: {rows}\n  max_delay_ms: {delay}\n\
-             api:\n  listen: 127.0.0.1:{api}\n  read_tokens: [{read}]\n  admin_tokens: [{admin}]\nlog:\n  format: json\n  level: info\n",
+             api:\n  listen: 127.0.0.1:{api}\n  read_tokens: [{read}]\n  admin_tokens: [{admin}]\nlog:\n  format: json\n  level: {log_level}\n",
             grpc = self.grpc_port,
             token = crate::TEST_TOKEN,
             spool = self.dir.join("spool").display(),
@@ -97,6 +100,7 @@ impl Collector {
             api = self.api_port,
             read = crate::API_READ_TOKEN,
             admin = crate::API_ADMIN_TOKEN,
+            log_level = o.log_level,
         ) + &o.extra_config
     }
 

@@ -23,6 +23,8 @@ pub struct StackOptions {
     pub mtls: Option<crate::envoy::MtlsFiles>,
     /// YAML appended to the collector's config (e.g. block policies).
     pub collector_extra_config: String,
+    /// The collector's `log.level`.
+    pub collector_log_level: &'static str,
 }
 
 impl StackOptions {
@@ -37,6 +39,7 @@ impl StackOptions {
             spool_segment_bytes: 64 << 20,
             mtls: None,
             collector_extra_config: String::new(),
+            collector_log_level: "info",
         }
     }
 }
@@ -61,6 +64,7 @@ impl Stack {
         collector_options.spool_max_bytes = options.spool_max_bytes;
         collector_options.spool_segment_bytes = options.spool_segment_bytes;
         collector_options.extra_config.clone_from(&options.collector_extra_config);
+        collector_options.log_level = options.collector_log_level;
         let collector = Collector::start(&dir.join("collector"), collector_options).await?;
         collector.wait_ready().await?;
         let api = SampleApi::start().await?;

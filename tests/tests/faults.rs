@@ -202,3 +202,80 @@ async fn hostile_ingest_is_refused_cleanly_and_counted() -> anyhow::Result<()> {
     eprintln!("400 idle streams: collector RSS {} -> {} MiB", before >> 20, during >> 20);
     Ok(())
 }
+
+/// A collector restart with a hundred filters connected (one Envoy, a hundred workers, each
+/// worker's VM a filter with a stream of its own): the streams come back spread out by their
+/// jittered backoff, not in one storm, and each filter fails a few attempts at most.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_filters_reconnect_spread_out_after_a_collector_restart() -> anyhow::Result<()> {
+    let mut options = meshward_e2e::stack::StackOptions::new("faults-hundred");
+    options.envoy_concurrency = 100;
+    options.collector_log_level = "info,meshward::ingest=debug";
+    let mut stack = meshward_e2e::stack::Stack::start(options).await?;
+    // requests on connections of their own land on every worker, so every filter has a stream
+    let client = reqwest::Client::builder().pool_max_idle_per_host(0).timeout(Duration::from_secs(10)).build()?;
+    let url = format!("{}/api/products", stack.envoy.url());
+    let streams = || async { collector_metric_of(&stack.collector, "meshward_ingest_streams_opened_total").await };
+    meshward_e2e::process::wait_for("a stream from every filter", Duration::from_secs(120), || async {
+        let requests = (0..200).map(|_| client.get(&url).send());
+        futures::future::join_all(requests).await;
+        (streams().await >= 100).then_some(())
+    })
+    .await?;
+    let failures_before = stack.envoy.stat("wasmcustom.meshward.stream_failures").await?;
+
+    stack.collector.kill9();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let restarted = std::time::SystemTime::now();
+    stack.collector.start_again().await?;
+    // traffic keeps every filter's outbox busy, so each one reconnects
+    let reconnected = meshward_e2e::process::wait_for("every filter back", Duration::from_secs(60), || async {
+        let requests = (0..200).map(|_| client.get(&url).send());
+        futures::future::join_all(requests).await;
+        let opened = stream_open_times(&stack.collector.dir, restarted);
+        (opened.len() >= 100).then_some(opened)
+    })
+    .await?;
+    let failures = stack.envoy.stat("wasmcustom.meshward.stream_failures").await? - failures_before;
+    let first = reconnected[0];
+    let offsets: Vec<u128> = reconnected.iter().map(|t| t.duration_since(first).map_or(0, |d| d.as_millis())).collect();
+    let busiest = offsets.iter().map(|&t| offsets.iter().filter(|&&u| (t..t + 250).contains(&u)).count()).max();
+    eprintln!("100 filters: {failures} failed attempts; streams back over {} ms, at most {busiest:?} in 250 ms", offsets[99]);
+    assert!(busiest.unwrap_or(0) <= 40, "a storm: {busiest:?} of 100 streams within 250 ms ({offsets:?})");
+    assert!(failures <= 100 * 6, "{failures} failed attempts for 100 filters over a 3 s outage");
+    Ok(())
+}
+
+/// A counter of a collector's `/metrics` (0 when absent or unreachable).
+async fn collector_metric_of(collector: &Collector, name: &str) -> u64 {
+    let text = collector.metrics().await.unwrap_or_default();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .map_or(0, |v| v as u64)
+}
+
+/// When the collector logged each ingest stream it opened after `since` (its JSON logs).
+fn stream_open_times(dir: &std::path::Path, since: std::time::SystemTime) -> Vec<std::time::SystemTime> {
+    let mut times = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = entry.file_name();
+        if !name.to_string_lossy().starts_with("collector-") {
+            continue;
+        }
+        for line in std::fs::read_to_string(entry.path()).unwrap_or_default().lines() {
+            let Ok(value) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+            if value["message"] != "ingest stream opened" {
+                continue;
+            }
+            let Some(at) = value["timestamp"].as_str().and_then(|t| humantime::parse_rfc3339_weak(t.trim_end_matches('Z')).ok()) else {
+                continue;
+            };
+            if at >= since {
+                times.push(at);
+            }
+        }
+    }
+    times.sort();
+    times
+}

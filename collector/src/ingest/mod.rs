@@ -47,6 +47,8 @@ impl RawIngest for IngestService {
             tracing::warn!(peer = ?request.remote_addr(), "ingest stream refused: missing or wrong bearer token");
             return Err(Status::unauthenticated("missing or wrong bearer token (filter config collector_token)"));
         }
+        tracing::debug!(peer = ?request.remote_addr(), "ingest stream opened");
+        metrics::counter!("meshward_ingest_streams_opened_total").increment(1);
         let mut inbound = request.into_inner();
         let spool = self.spool.clone();
         let max_events = self.max_batch_events;
