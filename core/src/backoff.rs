@@ -80,7 +80,8 @@ mod tests {
         let mut failed = 0;
         for seed in 0..100u64 {
             // VM seeds are random; any distinct ones do
-            let mut backoff = Backoff::new(RECONNECT_MIN_MS, RECONNECT_MAX_MS, seed.wrapping_mul(0x2545_f491_4f6c_dd1d));
+            let mut backoff =
+                Backoff::new(RECONNECT_MIN_MS, RECONNECT_MAX_MS, seed.wrapping_mul(0x2545_f491_4f6c_dd1d));
             let mut at = backoff.next_delay_ms();
             while at < down_until_ms {
                 failed += 1;

@@ -661,8 +661,8 @@ impl TrustedProxies {
             return as_peer;
         };
         let by_address = peer.is_some_and(|ip| self.cidrs.iter().any(|net| net.contains(&ip)));
-        let trusted = by_address
-            || (!self.principals.is_empty() && principal().is_some_and(|p| self.principals.contains(&p)));
+        let trusted =
+            by_address || (!self.principals.is_empty() && principal().is_some_and(|p| self.principals.contains(&p)));
         if !trusted {
             return as_peer;
         }

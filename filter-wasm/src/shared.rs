@@ -15,7 +15,6 @@ use proxy_wasm::hostcalls;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-
 pub struct Shared {
     pub config: Rc<FilterConfig>,
     /// records every exchange of this VM (detection, inspection budget, event encoding)

@@ -240,7 +240,10 @@ async fn a_hundred_filters_reconnect_spread_out_after_a_collector_restart() -> a
     let first = reconnected[0];
     let offsets: Vec<u128> = reconnected.iter().map(|t| t.duration_since(first).map_or(0, |d| d.as_millis())).collect();
     let busiest = offsets.iter().map(|&t| offsets.iter().filter(|&&u| (t..t + 250).contains(&u)).count()).max();
-    eprintln!("100 filters: {failures} failed attempts; streams back over {} ms, at most {busiest:?} in 250 ms", offsets[99]);
+    eprintln!(
+        "100 filters: {failures} failed attempts; streams back over {} ms, at most {busiest:?} in 250 ms",
+        offsets[99]
+    );
     assert!(busiest.unwrap_or(0) <= 40, "a storm: {busiest:?} of 100 streams within 250 ms ({offsets:?})");
     assert!(failures <= 100 * 6, "{failures} failed attempts for 100 filters over a 3 s outage");
     Ok(())
@@ -268,7 +271,9 @@ fn stream_open_times(dir: &std::path::Path, since: std::time::SystemTime) -> Vec
             if value["message"] != "ingest stream opened" {
                 continue;
             }
-            let Some(at) = value["timestamp"].as_str().and_then(|t| humantime::parse_rfc3339_weak(t.trim_end_matches('Z')).ok()) else {
+            let Some(at) =
+                value["timestamp"].as_str().and_then(|t| humantime::parse_rfc3339_weak(t.trim_end_matches('Z')).ok())
+            else {
                 continue;
             };
             if at >= since {
