@@ -161,6 +161,15 @@ impl Collector {
         self.http.get(url).send().await?.json().await.context("reading /readyz")
     }
 
+    /// One counter or gauge of `/metrics` (0 when absent or the collector does not answer).
+    pub async fn metric(&self, name: &str) -> u64 {
+        let text = self.metrics().await.unwrap_or_default();
+        text.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .map_or(0, |v| v as u64)
+    }
+
     pub async fn metrics(&self) -> Result<String> {
         let url = format!("http://127.0.0.1:{}/metrics", self.api_port);
         self.http.get(url).send().await?.text().await.context("reading collector metrics")
@@ -173,22 +182,7 @@ pub async fn send_batches(
     token: &str,
     batches: Vec<meshward_proto::EventBatch>,
 ) -> Result<Vec<meshward_proto::Ack>, tonic::Status> {
-    let mut client = meshward_proto::ingest_client::IngestClient::connect(format!("http://127.0.0.1:{port}"))
-        .await
-        .map_err(|e| tonic::Status::unavailable(e.to_string()))?;
-    let expected = batches.len();
-    let mut request = tonic::Request::new(futures::stream::iter(batches));
-    let value = format!("Bearer {token}").parse().map_err(|_| tonic::Status::internal("bad header"))?;
-    request.metadata_mut().insert("authorization", value);
-    let mut acks = client.stream(request).await?.into_inner();
-    let mut out = Vec::new();
-    while out.len() < expected {
-        match acks.message().await? {
-            Some(ack) => out.push(ack),
-            None => break,
-        }
-    }
-    Ok(out)
+    send_raw_batches(port, token, batches.iter().map(prost::Message::encode_to_vec).collect()).await
 }
 
 /// Sends encoded batches byte for byte on one ingest stream (what no well-behaved client sends:

@@ -213,15 +213,6 @@ fn fill_spool_disk(spool: &Path, count: u64) -> Result<Vec<std::path::PathBuf>> 
     Ok(links)
 }
 
-/// A counter of the collector's `/metrics` (0 when absent or unreachable).
-async fn collector_metric(stack: &Stack, name: &str) -> u64 {
-    let text = stack.collector.metrics().await.unwrap_or_default();
-    text.lines()
-        .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .map_or(0, |v| v as u64)
-}
-
 /// Injects the fault, waits it out, undoes it; returns what showed that it bit.
 async fn inject(stack: &mut Stack, fault: &Fault) -> Result<String> {
     let streams_before = filter_stat(stack, "stream_failures").await;
@@ -235,11 +226,11 @@ async fn inject(stack: &mut Stack, fault: &Fault) -> Result<String> {
             format!("{dropped} events dropped by the filter meanwhile")
         }
         FaultKind::ClickHouseKilled => {
-            let failures_before = collector_metric(stack, "meshward_writer_insert_failures_total").await;
+            let failures_before = stack.collector.metric("meshward_writer_insert_failures_total").await;
             stack.clickhouse.kill9();
             tokio::time::sleep(fault.lasts).await;
-            let failures = collector_metric(stack, "meshward_writer_insert_failures_total").await;
-            let spooled = collector_metric(stack, "meshward_spool_bytes").await;
+            let failures = stack.collector.metric("meshward_writer_insert_failures_total").await;
+            let spooled = stack.collector.metric("meshward_spool_bytes").await;
             stack.clickhouse.restart().await?;
             format!("{} INSERTs failed, {} KiB spooled", failures.saturating_sub(failures_before), spooled >> 10)
         }
@@ -261,12 +252,12 @@ async fn inject(stack: &mut Stack, fault: &Fault) -> Result<String> {
             format!("/readyz: clickhouse_reachable {reachable}")
         }
         FaultKind::SpoolDiskFull => {
-            let refused_before = collector_metric(stack, "meshward_ingest_refused_disk_full_total").await;
+            let refused_before = stack.collector.metric("meshward_ingest_refused_disk_full_total").await;
             let links = fill_spool_disk(&stack.collector.dir.join("spool"), 2_000)?;
             // the disk is full for the spool's next segment: it lasts from the first refusal
             // (when the current segment is full; at most MAX_WAIT_FOR_EFFECT)
             let waited = Instant::now();
-            while collector_metric(stack, "meshward_ingest_refused_disk_full_total").await == refused_before
+            while stack.collector.metric("meshward_ingest_refused_disk_full_total").await == refused_before
                 && waited.elapsed() < MAX_WAIT_FOR_EFFECT
             {
                 tokio::time::sleep(Duration::from_millis(200)).await;
@@ -276,7 +267,7 @@ async fn inject(stack: &mut Stack, fault: &Fault) -> Result<String> {
                 // the appender may still hold one open: its next write fails and it moves on
                 std::fs::remove_file(&link).with_context(|| format!("removing {}", link.display()))?;
             }
-            let refused = collector_metric(stack, "meshward_ingest_refused_disk_full_total").await;
+            let refused = stack.collector.metric("meshward_ingest_refused_disk_full_total").await;
             format!("{} batches refused: disk full", refused.saturating_sub(refused_before))
         }
     };

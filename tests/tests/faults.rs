@@ -215,7 +215,7 @@ async fn a_hundred_filters_reconnect_spread_out_after_a_collector_restart() -> a
     // requests on connections of their own land on every worker, so every filter has a stream
     let client = reqwest::Client::builder().pool_max_idle_per_host(0).timeout(Duration::from_secs(10)).build()?;
     let url = format!("{}/api/products", stack.envoy.url());
-    let streams = || async { collector_metric_of(&stack.collector, "meshward_ingest_streams_opened_total").await };
+    let streams = || async { stack.collector.metric("meshward_ingest_streams_opened_total").await };
     meshward_e2e::process::wait_for("a stream from every filter", Duration::from_secs(120), || async {
         let requests = (0..200).map(|_| client.get(&url).send());
         futures::future::join_all(requests).await;
@@ -241,21 +241,17 @@ async fn a_hundred_filters_reconnect_spread_out_after_a_collector_restart() -> a
     let offsets: Vec<u128> = reconnected.iter().map(|t| t.duration_since(first).map_or(0, |d| d.as_millis())).collect();
     let busiest = offsets.iter().map(|&t| offsets.iter().filter(|&&u| (t..t + 250).contains(&u)).count()).max();
     eprintln!(
-        "100 filters: {failures} failed attempts; streams back over {} ms, at most {busiest:?} in 250 ms",
-        offsets[99]
+        "100 filters: {failures} failed attempts; streams back over {} ms (middle 80 over {} ms), at most {busiest:?} in 250 ms",
+        offsets[99],
+        offsets[89] - offsets[9]
     );
-    assert!(busiest.unwrap_or(0) <= 40, "a storm: {busiest:?} of 100 streams within 250 ms ({offsets:?})");
+    // without jitter all 100 would come back within a few milliseconds of each other; a busy
+    // machine bunches the log times a little (the collector accepts in bursts when starved)
+    let middle = offsets[89] - offsets[9];
+    assert!(middle >= 1_000, "a storm: the middle 80 streams came back within {middle} ms ({offsets:?})");
+    assert!(busiest.unwrap_or(0) <= 60, "a storm: {busiest:?} of 100 streams within 250 ms ({offsets:?})");
     assert!(failures <= 100 * 6, "{failures} failed attempts for 100 filters over a 3 s outage");
     Ok(())
-}
-
-/// A counter of a collector's `/metrics` (0 when absent or unreachable).
-async fn collector_metric_of(collector: &Collector, name: &str) -> u64 {
-    let text = collector.metrics().await.unwrap_or_default();
-    text.lines()
-        .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .map_or(0, |v| v as u64)
 }
 
 /// When the collector logged each ingest stream it opened after `since` (its JSON logs).
