@@ -18,6 +18,9 @@
 //!   `SpoolError::Full` and the ingest refuses the batch, which the filter keeps and resends.
 //! - A record ClickHouse refuses while it accepts the records after it is moved to the
 //!   dead-letter folder (`dead_letter`) before the checkpoint passes it.
+//! - A write or fsync that fails (a full disk) fails its whole group of appends, none of it
+//!   acknowledged; its bytes are cut off and appending goes on in a fresh segment, so no record
+//!   ever follows a half-written one.
 
 mod appender;
 mod dead_letter;
