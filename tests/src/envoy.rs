@@ -252,17 +252,29 @@ static_resources:
         grpc = options.collector_grpc_port,
         api = options.collector_api_port,
         tls = options.mtls.as_ref().map(transport_socket).unwrap_or_default(),
-        client_address = CLIENT_ADDRESS_SETTINGS.iter().map(|s| format!("          {s}: true\n")).collect::<String>(),
+        client_address = CLIENT_ADDRESS_SETTINGS.lines().map(|l| format!("          {l}\n")).collect::<String>(),
     ))
 }
 
 /// The connection manager settings that make the connection's peer the downstream address
 /// (`source.address`) instead of an entry of a client-written x-forwarded-for (what
 /// `use_remote_address: false`, a sidecar's default, makes it), pass the header on as it came
-/// (the filter believes it only from its trusted proxies) and keep the caller's request id, as a
-/// sidecar does. `istio/client-address.yaml` sets the same on the sidecars (a test checks).
-pub const CLIENT_ADDRESS_SETTINGS: [&str; 3] =
-    ["use_remote_address", "skip_xff_append", "preserve_external_request_id"];
+/// (the filter believes it only from its trusted proxies), keep the caller's request id, and
+/// count the private and loopback ranges as internal (Envoy 1.40 counts none by default: every
+/// caller would be "external", its `x-envoy-*` headers stripped). `istio/client-address.yaml`
+/// sets the same on the sidecars (a test checks).
+pub const CLIENT_ADDRESS_SETTINGS: &str = "use_remote_address: true
+skip_xff_append: true
+preserve_external_request_id: true
+internal_address_config:
+  cidr_ranges:
+  - {address_prefix: 10.0.0.0, prefix_len: 8}
+  - {address_prefix: 172.16.0.0, prefix_len: 12}
+  - {address_prefix: 192.168.0.0, prefix_len: 16}
+  - {address_prefix: 127.0.0.0, prefix_len: 8}
+  - {address_prefix: 'fc00::', prefix_len: 7}
+  - {address_prefix: '::1', prefix_len: 128}
+";
 
 impl Envoy {
     pub async fn start(dir: &Path, options: &EnvoyOptions) -> Result<Envoy> {

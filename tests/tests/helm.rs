@@ -121,10 +121,10 @@ fn the_wasmplugin_carries_the_shipped_filter_configuration() -> Result<()> {
         .iter()
         .find(|d| d["kind"] == "EnvoyFilter" && d["metadata"]["name"] == "meshward-client-address")
         .context("no client-address EnvoyFilter")?;
-    let hcm = &patch["spec"]["configPatches"][0]["patch"]["value"]["typed_config"];
-    for setting in meshward_e2e::envoy::CLIENT_ADDRESS_SETTINGS {
-        assert_eq!(hcm[setting], true, "the chart does not set {setting}");
-    }
+    let mut hcm = patch["spec"]["configPatches"][0]["patch"]["value"]["typed_config"].clone();
+    hcm.as_object_mut().context("typed_config")?.remove("@type");
+    let expected: Value = serde_norway::from_str(meshward_e2e::envoy::CLIENT_ADDRESS_SETTINGS)?;
+    assert_eq!(hcm, expected, "the chart's client-address patch drifted from what the end-to-end Envoy runs");
     assert_eq!(patch["spec"]["workloadSelector"]["labels"]["meshward.io/capture"], "enabled");
     Ok(())
 }

@@ -14,6 +14,7 @@ const NOT_COMPARED: &[&str] = &[
     "event_id",
     "ts_ms",
     "ts",
+    "reported_ts_ms",
     "duration_us",
     "received_ms",
     "source_id",
@@ -158,6 +159,8 @@ async fn the_filter_and_analyze_record_an_exchange_alike() -> Result<()> {
                 "user-agent" => agent.clone(),
                 "x-request-id" => request_id.to_owned(),
                 "x-forwarded-proto" => "http".to_owned(),
+                // the connection manager marks a caller from an internal range (a sidecar does)
+                "x-envoy-internal" => "true".to_owned(),
                 "accept" => "*/*".to_owned(),
                 "content-type" => "application/json".to_owned(),
                 "content-length" => exchange.body.as_ref().map(|b| b.to_string().len()).unwrap_or(0).to_string(),
