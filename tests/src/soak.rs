@@ -222,7 +222,7 @@ async fn inject(stack: &mut Stack, fault: &Fault) -> Result<String> {
             stack.collector.kill9();
             tokio::time::sleep(fault.lasts).await;
             stack.collector.start_again().await?;
-            let dropped = filter_stat(stack, "events_dropped_buffer_full").await - dropped_before;
+            let dropped = filter_stat(stack, "events_dropped_buffer_full").await.saturating_sub(dropped_before);
             format!("{dropped} events dropped by the filter meanwhile")
         }
         FaultKind::ClickHouseKilled => {
@@ -271,7 +271,7 @@ async fn inject(stack: &mut Stack, fault: &Fault) -> Result<String> {
             format!("{} batches refused: disk full", refused.saturating_sub(refused_before))
         }
     };
-    let streams = filter_stat(stack, "stream_failures").await - streams_before;
+    let streams = filter_stat(stack, "stream_failures").await.saturating_sub(streams_before);
     Ok(format!("{effect}; {streams} ingest streams failed"))
 }
 
@@ -316,7 +316,7 @@ pub async fn run(options: SoakOptions) -> Result<SoakReport> {
         fault.effect = inject(&mut stack, fault).await.with_context(|| format!("injecting {:?}", fault.kind))?;
         fault.lasts = began.elapsed();
         late += fault.lasts.saturating_sub(planned);
-        tracing_line(&format!(
+        progress(&format!(
             "{:>6.1} s  {}, {:.1} s: {}",
             fault.at.as_secs_f64(),
             fault.kind.describe(),
@@ -358,7 +358,7 @@ pub async fn run(options: SoakOptions) -> Result<SoakReport> {
             break;
         }
         if drain_started.elapsed() > options.drain_timeout {
-            tracing_line("drain timed out; accounting what is there");
+            progress("drain timed out; accounting what is there");
             break;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -382,6 +382,6 @@ pub async fn run(options: SoakOptions) -> Result<SoakReport> {
     Ok(SoakReport { options, faults, accounting, traffic })
 }
 
-fn tracing_line(line: &str) {
+fn progress(line: &str) {
     eprintln!("soak: {line}");
 }

@@ -236,7 +236,7 @@ async fn a_hundred_filters_reconnect_spread_out_after_a_collector_restart() -> a
         (opened.len() >= 100).then_some(opened)
     })
     .await?;
-    let failures = stack.envoy.stat("wasmcustom.meshward.stream_failures").await? - failures_before;
+    let failures = stack.envoy.stat("wasmcustom.meshward.stream_failures").await?.saturating_sub(failures_before);
     let first = reconnected[0];
     let offsets: Vec<u128> = reconnected.iter().map(|t| t.duration_since(first).map_or(0, |d| d.as_millis())).collect();
     let busiest = offsets.iter().map(|&t| offsets.iter().filter(|&&u| (t..t + 250).contains(&u)).count()).max();
