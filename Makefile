@@ -41,8 +41,8 @@ soak: build
 	$(CARGO) build --release -p meshward -p meshward-e2e --bin meshward --bin meshward-soak
 	MESHWARD_BIN=target/release/meshward target/release/meshward-soak --rounds 4 --rate 200 --write RELIABILITY.md
 
-## quality: measure detection on the labelled corpora (../shared/corpora or MESHWARD_CORPORA) into DETECTION.md
-quality:
+## quality: measure detection on the labelled corpora (../shared/corpora or MESHWARD_CORPORA) and sqlmap's payloads through Envoy into DETECTION.md
+quality: build
 	$(CARGO) build --release -p meshward-e2e --bin meshward-quality
 	target/release/meshward-quality --write DETECTION.md
 

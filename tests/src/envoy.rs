@@ -216,6 +216,9 @@ static_resources:
         typed_config:
           "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
           stat_prefix: ingress
+          # the request id back to the caller: a client's record of what it sent (sqlmap's HAR)
+          # joins the filter's events by it
+          always_set_request_id_in_response: true
 {client_address}          route_config:
             virtual_hosts:
             - name: app

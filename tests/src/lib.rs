@@ -18,6 +18,7 @@ pub mod rng;
 pub mod sample_api;
 pub mod scenario;
 pub mod soak;
+pub mod sqlmap;
 pub mod stack;
 pub mod traffic;
 pub mod vuln_api;

@@ -234,7 +234,7 @@ pub fn false_positives(detector: &Detector, dir: &Path) -> Result<Vec<FalsePosit
         for c in &classes {
             *lib_classes.entry(c.clone()).or_insert(0) += 1;
         }
-        record_fp(&mut lib, !classes.is_empty(), &value);
+        record_fp(&mut lib, &classes, &value);
     }
     sets.push(("libinjection benign (hard negatives)".to_owned(), lib, lib_classes));
     let mut crs = Rate::default();
@@ -262,7 +262,8 @@ pub fn false_positives(detector: &Detector, dir: &Path) -> Result<Vec<FalsePosit
         for c in &classes {
             *crs_classes.entry(c.clone()).or_insert(0) += 1;
         }
-        record_fp(&mut crs, !classes.is_empty(), &format!("{} {}", s(request, "uri"), s(request, "data")));
+        let headers = request.get("headers").map(Value::to_string).unwrap_or_default();
+        record_fp(&mut crs, &classes, &format!("{} {headers} {}", s(request, "uri"), s(request, "data")));
     }
     sets.push((
         format!("CRS negatives (hard cases, all paranoia levels; {left_out} that are also a CRS positive left out)"),
@@ -284,17 +285,18 @@ pub fn false_positives(detector: &Detector, dir: &Path) -> Result<Vec<FalsePosit
         for c in &classes {
             *gen_classes.entry(c.clone()).or_insert(0) += 1;
         }
-        record_fp(&mut gen, !classes.is_empty(), &format!("{field}={value}"));
+        record_fp(&mut gen, &classes, &format!("{field}={value}"));
     }
     sets.push(("generated benign traffic (body field and query parameter)".to_owned(), gen, gen_classes));
     Ok(sets)
 }
 
-fn record_fp(rate: &mut Rate, flagged: bool, sample: &str) {
+/// Counts a benign value; a flagged one is kept with the classes that flagged it.
+fn record_fp(rate: &mut Rate, classes: &[String], sample: &str) {
     rate.total += 1;
-    if flagged {
+    if !classes.is_empty() {
         rate.hit += 1;
-        rate.misses.push(sample.to_owned());
+        rate.misses.push(format!("[{}] {sample}", classes.join(",")));
     }
 }
 
@@ -467,7 +469,7 @@ pub fn sensitive_quality(
     Ok((presidio, gitleaks))
 }
 
-fn short(sample: &str) -> String {
+pub fn short(sample: &str) -> String {
     let one_line: String = sample.chars().take(100).collect::<String>().replace('`', "'").replace('\n', "\\n");
     one_line.chars().filter(|c| !c.is_control()).collect()
 }

@@ -258,3 +258,41 @@ fn shaped_values_are_no_phone_numbers() {
     let got = scan_json(detector, Direction::Response, body);
     assert_eq!(got.iter().map(|(class, _)| class.as_str()).collect::<Vec<_>>(), ["phone", "date_of_birth"], "{got:?}");
 }
+
+#[test]
+fn urls_in_headers_are_not_fetched_urls() {
+    let detector = shared_detector();
+    let classes = |out: &Findings| {
+        out.items.iter().filter(|f| f.kind == Kind::Attack).map(|f| (f.class.clone(), f.location())).collect::<Vec<_>>()
+    };
+    let mut out = Findings::new(8);
+    for (name, value) in [
+        ("Referer", "http://127.0.0.1:8080/shop/cart"),
+        ("Referer", "http://localhost/admin?tab=users"),
+        ("Origin", "http://10.0.0.12:3000"),
+        ("Referer", "http://169.254.169.254/latest/meta-data/"),
+    ] {
+        detector.scan_header(Direction::Request, name, value, &mut out);
+    }
+    assert_eq!(classes(&out), vec![]);
+    // the same URL in a parameter the application may fetch is SSRF
+    let mut out = Findings::new(8);
+    detector.scan_pairs(Direction::Request, Part::Query, "url=http%3A%2F%2F127.0.0.1%3A8080%2Fadmin", &mut out);
+    assert_eq!(classes(&out), vec![("ssrf".to_owned(), "request.query.url".to_owned())]);
+}
+
+#[test]
+fn digits_ending_an_identifier_are_not_cards() {
+    let detector = shared_detector();
+    let cards = |content_type: &str, body: &str| {
+        let mut out = Findings::new(8);
+        detector.scan_body(Direction::Response, content_type, body.as_bytes(), WalkLimits::default(), &mut out);
+        out.items.iter().filter(|f| f.class == "credit_card").count()
+    };
+    // 139903225568640 passes Luhn and looks like a 15-digit UATP number
+    assert_eq!(cards("text/html", "<div id=\"frame-139903225568640\">Traceback (most recent call last)</div>"), 0);
+    assert_eq!(cards("text/plain", "request order-4111111111111111 done"), 0);
+    // a card as a value, in text or in a field named for it, still is one
+    assert_eq!(cards("text/plain", "paid with 4111 1111 1111 1111 today"), 1);
+    assert_eq!(cards("application/json", r#"{"card_number": "x-4111111111111111"}"#), 1);
+}

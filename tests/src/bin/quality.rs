@@ -21,6 +21,10 @@ struct Args {
     /// reports at the benchmark's saturating load)
     #[arg(long)]
     budget: bool,
+    /// Print only the sqlmap section (sqlmap against the vulnerable API through Envoy with the
+    /// filter; needs `make build`), for these techniques (`BEUSTQ` for all)
+    #[arg(long, value_name = "TECHNIQUES")]
+    sqlmap: Option<String>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -35,6 +39,12 @@ fn main() -> anyhow::Result<()> {
         print!("{}", meshward_e2e::quality::budget_section(meshward_e2e::scenario::BUDGET_LOAD_PER_S));
         return Ok(());
     }
+    if let Some(techniques) = args.sqlmap {
+        let options = meshward_e2e::sqlmap::SqlmapOptions { techniques, ..Default::default() };
+        let report = tokio::runtime::Runtime::new()?.block_on(meshward_e2e::sqlmap::measure(&options))?;
+        print!("{}", report.markdown());
+        return Ok(());
+    }
     if args.summary {
         print!("{}", meshward_e2e::quality::attack_summary()?);
         return Ok(());
@@ -44,8 +54,9 @@ fn main() -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("reading {}: {e}", classes_path.display()))?;
     let runtime = tokio::runtime::Runtime::new()?;
     let scenarios = runtime.block_on(meshward_e2e::scenario::report(&[1, 2, 3], 12))?;
+    let sqlmap = runtime.block_on(meshward_e2e::sqlmap::measure(&Default::default()))?.markdown();
     let budget = meshward_e2e::quality::budget_section(meshward_e2e::scenario::BUDGET_LOAD_PER_S);
-    let report = format!("{}\n{budget}{scenarios}{classes}", meshward_e2e::quality::report()?);
+    let report = format!("{}\n{sqlmap}{budget}{scenarios}{classes}", meshward_e2e::quality::report()?);
     match args.write {
         Some(path) => {
             std::fs::write(&path, &report).map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;

@@ -121,7 +121,13 @@ impl Rules {
             return;
         }
         let mut seen: u32 = 0;
+        // a header's URL (`Referer`, `Origin`) names where the caller came from, not a URL the
+        // application fetches: SSRF and remote inclusion live in parameters and bodies
+        let header = site.part == Part::Header;
         let mut once = |class: &'static str, reason: &'static str, severity: u8| {
+            if header && matches!(class, "ssrf" | "rfi") {
+                return;
+            }
             let bit = class_bit(class);
             if seen & bit == 0 {
                 seen |= bit;
@@ -205,7 +211,7 @@ impl Rules {
                 once("php_injection", reason, 4);
             }
         }
-        if any(COLON | SLASH | QUESTION) && gates::url_value(v, mask) {
+        if !header && any(COLON | SLASH | QUESTION) && gates::url_value(v, mask) {
             if let Some((class, reason)) = url_value(v, site.key) {
                 once(class, reason, 4);
             }

@@ -66,6 +66,13 @@ pub(super) fn numbers(b: &[u8], hint: Hint, emit: &mut Emit<'_>) {
         if followed_by_word || span.digits.len() < 4 {
             continue;
         }
+        // `frame-139903225568640`, `order-4111...`: the digits end a hyphenated identifier, a
+        // name its program made up (one long digit run in ten passes Luhn); a card field still
+        // names its value a card
+        let ends_identifier = start >= 2 && b[start - 1] == b'-' && b[start - 2].is_ascii_alphabetic();
+        if ends_identifier && hint != Hint::Card {
+            continue;
+        }
         if token_goes_on || after_code_group(&b[..start]) {
             // what validates (a card, an IBAN's digits elsewhere) still counts; a bare phone shape
             // inside a longer code does not, nor an Aadhaar, whose one check digit passes for one

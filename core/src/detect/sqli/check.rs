@@ -240,7 +240,7 @@ pub(super) fn check(t: &Tokens, s: &[u8], quoted: bool) -> Option<&'static str> 
     if i >= n {
         return None;
     }
-    match code[i] {
+    let at_break = match code[i] {
         Tok::Kw(Kw::Logic) => {
             let operand_text = |k: usize| word_at(t, all, s, shift + i + 1 + k);
             // the quote the value sits in: the one that closed its first string
@@ -256,6 +256,14 @@ pub(super) fn check(t: &Tokens, s: &[u8], quoted: bool) -> Option<&'static str> 
             let next = code.get(i + 2).copied();
             (matches!(next, Some(Tok::Num | Tok::Func(_))) || (in_quotes && next.is_some()))
                 .then_some("ORDER/GROUP BY after a break")
+        }
+        // `1 having 5=5`: a HAVING with a comparison, after a value as much as after a break
+        Tok::Kw(Kw::Having)
+            if code.get(i + 1).is_some_and(|t| operand(*t))
+                && code.get(i + 2) == Some(&Tok::Cmp)
+                && code.get(i + 3).is_some_and(|t| operand(*t)) =>
+        {
+            Some("HAVING condition after a value")
         }
         Tok::Kw(Kw::Having) | Tok::Kw(Kw::Limit) if in_quotes || closed_parens || appended => {
             Some("clause after a break")
@@ -297,5 +305,20 @@ pub(super) fn check(t: &Tokens, s: &[u8], quoted: bool) -> Option<&'static str> 
             Some("concatenated expression after a break")
         }
         _ => None,
+    };
+    if at_break.is_some() || !(in_quotes || closed_parens) {
+        return at_break;
     }
+    // `' and 91 78 and 'x'='x`, `' in boolean mode) and 7=7`, `1) as x where 5=5`: the break
+    // is followed by something else first, and by the condition after it
+    let ends_with_comment = all.last() == Some(&Tok::Comment);
+    let quote = in_quotes.then(|| t.words.first().and_then(|&(_, end)| s.get(end).copied())).flatten();
+    (i + 1..n.min(i + 16))
+        .filter(|&k| matches!(code[k], Tok::Kw(Kw::Logic)) || word_at(t, all, s, shift + k) == b"where")
+        .find_map(|k| {
+            let text = |m: usize| word_at(t, all, s, shift + k + 1 + m);
+            let unary = word_at(t, all, s, shift + k) == b"not";
+            condition(&code[k + 1..], &text, ends_with_comment, quote, unary, true)
+        })
+        .map(|_| "condition later after a break")
 }

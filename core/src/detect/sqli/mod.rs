@@ -40,6 +40,9 @@ pub(crate) fn detect_with(s: &str, fragment_words: bool) -> Option<&'static str>
     if let Some(reason) = json_operator(b).or_else(|| scientific_notation(b)).or_else(|| fragment(b, fragment_words)) {
         return Some(reason);
     }
+    if quote_bracket_probe(b) {
+        return Some("run of quotes and brackets (a probe for a break)");
+    }
     // `admin@juice-sh.op';`: a string closed and the statement ended
     if let Some(stripped) = s.trim_end().strip_suffix(';') {
         // a single token (a login, an email) rather than prose with a quote in it (`18';`)
@@ -63,6 +66,35 @@ pub(crate) fn detect_with(s: &str, fragment_words: bool) -> Option<&'static str>
         }
     }
     None
+}
+
+/// `'"(),.` and `<'">)` runs: what scanners (sqlmap's heuristic check among them) send to see
+/// whether the value breaks the query or the page. Both kinds of quote and a bracket, glued
+/// together with no letter between them, are never text (text quotes words).
+fn quote_bracket_probe(b: &[u8]) -> bool {
+    const SINGLE: u8 = 1;
+    const DOUBLE: u8 = 2;
+    const BRACKET: u8 = 4;
+    let (mut run, mut seen) = (0usize, 0u8);
+    for &c in b {
+        let class = match c {
+            b'\'' => SINGLE,
+            b'"' => DOUBLE,
+            b'(' | b')' => BRACKET,
+            b',' | b'.' | b'<' | b'>' => 0,
+            _ => {
+                run = 0;
+                seen = 0;
+                continue;
+            }
+        };
+        run += 1;
+        seen |= class;
+        if run >= 5 && seen == SINGLE | DOUBLE | BRACKET {
+            return true;
+        }
+    }
+    false
 }
 
 #[cfg(test)]

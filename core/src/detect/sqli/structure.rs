@@ -207,6 +207,14 @@ pub(super) fn stacked(
             _ => false,
         },
         Tok::Func(FuncKind::Strong | FuncKind::Info) => true,
+        // `;call regexp_substring(...)`: a procedure called with its arguments
+        Tok::Ident if after_separator && word(0) == b"call" => matches!(next, Some(Tok::Func(_))),
+        // `;begin dbms_lock.sleep(5); end`: an anonymous block around a call
+        Tok::Ident if after_separator && word(0) == b"begin" => matches!(next, Some(Tok::Func(_))),
+        // MSSQL's `;if(1=1) select 1 else drop function x`: a condition choosing a statement
+        Tok::Func(FuncKind::Sql) if after_separator && word(0) == b"if" => {
+            rest.iter().skip(2).take(16).any(|t| matches!(t, Tok::Kw(Kw::Select | Kw::Stmt)))
+        }
         _ => false,
     };
     ok.then_some("stacked query")
