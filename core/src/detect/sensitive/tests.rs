@@ -7,9 +7,10 @@ use super::summary::{MIN_SECRET_RUN, SECRET_PUNCTUATION};
 use super::*;
 
 fn classes(key: &str, value: &str) -> Vec<&'static str> {
-    let secrets = Secrets::new();
+    static SECRETS: std::sync::OnceLock<Secrets> = std::sync::OnceLock::new();
+    let secrets = SECRETS.get_or_init(Secrets::new);
     let mut out = Vec::new();
-    scan(&secrets, hint(key), value, crate::detect::shape::opaque(value.as_bytes()), &mut |c, _| out.push(c));
+    scan(secrets, hint(key), value, crate::detect::shape::opaque(value.as_bytes()), &mut |c, _| out.push(c));
     out.sort_unstable();
     out.dedup();
     out
@@ -123,6 +124,28 @@ fn secrets_by_prefix_and_structure() {
     assert_eq!(classes("", "Authorization: Basic dXNlcjpwYXNzd29yZA=="), vec!["basic_auth"]);
     assert_eq!(classes("", "postgres://app:s3cret@db.internal:5432/x"), vec!["basic_auth"]);
     assert!(classes("", "https://example.com/a@b").is_empty());
+}
+
+#[test]
+fn names_say_whose_key() {
+    // IBM Cloud's and Atlassian's keys have no prefix: the name says whose, the shape confirms it
+    let ibm = "0viPHOY7LbLNa9eLftrtHPpTjoGv6hbLD1QalRXikliJ";
+    assert_eq!(classes("ibm_api_key", ibm), vec!["service_token"]);
+    assert_eq!(classes("BLUEMIX_APIKEY", ibm), vec!["service_token"]);
+    assert_eq!(classes("apikey", ibm), vec!["api_key"], "no IBM in the name");
+    assert_eq!(classes("ibm_api_key", &ibm[1..]), vec!["api_key"], "43: only a generic key");
+    assert!(classes("ibm_api_key", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx").is_empty());
+    assert_eq!(classes("confluence_token", "05vwj5j3qw8w5rh3rbo32b32"), vec!["service_token"]);
+    assert_eq!(classes("jira_token", "05vwj5j3qw8w5rh3rbo32b3"), vec!["api_key"], "23: only a generic token");
+    // `DB_PASS`, `dbPass`, `user_auth`, `.npmrc`'s `_auth`; not `bypass`, `author`, `oauth`
+    assert_eq!(classes("DB_PASS", "hunter2"), vec!["password"]);
+    assert_eq!(classes("smtpPass", "hunter2"), vec!["password"]);
+    assert!(classes("bypass", "1234567").is_empty());
+    assert_eq!(classes("user_auth", "am9obmRvZTpkMDY5NGIxYi1jMTcxLTQ4ODYt"), vec!["api_key"]);
+    assert_eq!(classes("_auth", "dXNlcjpTM2NyZXRQYXNzd29yZDEyMw=="), vec!["api_key"]);
+    assert!(classes("author", "Jane Q. Public 1234567890").is_empty());
+    assert!(classes("oauth", "enabled2fa4everAndEver").is_empty());
+    assert!(classes("ibm_api_keyé", "x").is_empty(), "a name ending in a multi-byte character");
 }
 
 #[test]
