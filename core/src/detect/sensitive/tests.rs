@@ -155,3 +155,67 @@ fn checksums() {
     assert!(!cpf_valid(&[1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]));
     assert!(mod97(b"DE89370400440532013000"));
 }
+
+#[test]
+fn assignments_in_free_text() {
+    let found = [
+        ("password = \"hunter2!\"", "password"),
+        ("DB_PASSWORD=s3cr3tPa55", "password"),
+        ("spring.datasource.password: Tr0ub4dor&3", "password"),
+        ("  password: 'admin'", "password"),
+        ("mysql -u root --password=Xk29vLq1 db", "password"),
+        ("$config['db_pass'] => 'pa55word!';", "password"),
+        ("genericToken := \"Zf3D0LXCM3EIMbgJpUNnkRtOfOueHznB\"", "api_key"),
+        ("\"client_secret\" : \"6da89121079f83b2eb6acccf8219ea982c3d79bccc3e9c6a85856480661f8fde\",", "api_key"),
+        ("{\\\"api_key\\\": \\\"q8ZtR2vN5mXkL9pW3sYh\\\"}", "api_key"),
+        ("GET /v1/me?access_token=EAAGm0PX4ZCpsBAKZC7g9hZB2eN3&fields=id", "api_key"),
+        ("2024-05-01 INFO using apiKey=Qm9vYmFyQmF6cXV4MTIzNDU2 for upstream", "api_key"),
+        ("AWS_SECRET_ACCESS_KEY ?= wJalrXUtnFEMI/K7MDENG/bPxRfiCYzz9Lq3Zw1p", "api_key"),
+    ];
+    for (text, class) in found {
+        assert!(classes("", text).contains(&class), "{text}: {:?}", classes("", text));
+    }
+    let ignored = [
+        "password = \"changeme\"",
+        "password: ${DB_PASSWORD}",
+        "password = \"<your-password>\"",
+        "PASSWORD=%DB_PASSWORD%",
+        "password: {{ .Values.password }}",
+        "password = os.environ['DB_PASSWORD']",
+        "password = request.form.get('password')",
+        "administrator_login_password = var.db_password",
+        "password: str",
+        "password: String,",
+        "  password: Option<String>,",
+        "password: required",
+        "Reset your password: click the link",
+        "password = \"********\"",
+        "password=xxxxxxxx",
+        "password: !vault |",
+        "password == other",
+        "password: \"\"",
+        "api_key = \"YOUR_API_KEY_HERE\"",
+        "CO_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        "SUMO_ACCESS_KEY={SumoAccessKey}",
+        "SUMO_ACCESS_KEY=`etcdctl get /sumologic_secret`",
+        "sumo_access_key   = \"<SUMOLOGIC ACCESS KEY>\"",
+        "token: process.env.GITHUB_TOKEN_FOR_RELEASES",
+        "key_length = XSalsa20.key_length",
+        "\"kms_key_id\": \"555ea4a3-d53a-4412-9c66-3a7cb667b0d6\",",
+        "secret_key => \"sk_ubb4yN3mzqGR2x8#P7r5&@*xC$utE\"",
+        "const privateaiToken = \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\";",
+        "csrf-token=Mj2qykJO5rELyHgezQ69nzUX0i3OH67V7+V4eUrLfpuyOuxmiW9rhROG/Whikle15syazJOkrjJa3U2AbhIvUw==",
+        "https://x.example/cb?state=abc&token_type=bearer",
+    ];
+    for text in ignored {
+        assert!(classes("", text).is_empty(), "{text}: {:?}", classes("", text));
+    }
+}
+
+#[test]
+fn free_text_keys_are_longer() {
+    // 16 characters under a token's name: enough in a field, not in free text
+    assert_eq!(classes("nonMatchingToken", "sz17kg7ufops8a3s"), vec!["api_key"]);
+    assert!(classes("", "nonMatchingToken := \"sz17kg7ufops8a3s\"").is_empty());
+    assert!(classes("", "notes = \"Maven - io.jsonwebtoken:jjwt-jackson-0.11.2\"").is_empty());
+}
