@@ -607,16 +607,8 @@ impl Detector {
                 self.scan_pairs(direction, Part::Body, text.trim_end(), out);
             }
             let site = Site { direction, part: Part::Body, field: "", key: "" };
+            // `password = "..."`, `api_key: ...` in configuration-like text are found in it too
             self.scan_value(site, &text, out);
-            // `password = "..."`, `api_key: ...` in configuration-like text
-            if self.config.sensitive {
-                for (key, value) in walk::assignments(&text) {
-                    let site = Site { direction, part: Part::Body, field: key, key };
-                    sensitive::scan_key_only(key, value, &mut |class, confidence| {
-                        self.emit_sensitive(site, class, confidence, value, out)
-                    });
-                }
-            }
         }
         None
     }

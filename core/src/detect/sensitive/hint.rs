@@ -6,6 +6,8 @@ pub enum Hint {
     None,
     Password,
     Secret,
+    /// a secret's name that says whose it is (`IBM_CLOUD_API_KEY`, `JIRA_API_TOKEN`)
+    VendorSecret(Vendor),
     Ssn,
     Card,
     Birth,
@@ -19,6 +21,25 @@ pub enum Hint {
     Cpf,
     Email,
     Iban,
+}
+
+/// Vendors whose keys have no prefix, only a length and an alphabet: the name says whose a
+/// value is, the shape confirms it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Vendor {
+    /// IAM API keys: 44 characters of base64url
+    IbmCloud,
+    /// API tokens made before 2023 (`ATATT3` since): 24 letters and digits
+    Atlassian,
+}
+
+impl Vendor {
+    pub(super) fn fits(self, v: &[u8]) -> bool {
+        match self {
+            Vendor::IbmCloud => v.len() == 44 && v.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'),
+            Vendor::Atlassian => v.len() == 24 && v.iter().all(u8::is_ascii_alphanumeric),
+        }
+    }
 }
 
 /// Longest field name a hint is read from; longer ones hint nothing.
@@ -42,7 +63,16 @@ pub fn hint(key: &str) -> Hint {
     .any(|s| has(s))
         || k.ends_with("id")
         || k.ends_with("ids");
-    if has("password") || has("passwd") || has("passphrase") || k == "pwd" || k.ends_with("pwd") || k == "pass" {
+    // `DB_PASS`, `smtp.pass`, `dbPass`: a word of its own, not the end of `bypass` or `compass`
+    let pass_word = ends_with_word(key, b"pass");
+    if has("password")
+        || has("passwd")
+        || has("passphrase")
+        || k == "pwd"
+        || k.ends_with("pwd")
+        || k == "pass"
+        || pass_word
+    {
         Hint::Password
     } else if has("ssn") || has("socialsecurity") {
         Hint::Ssn
@@ -77,10 +107,30 @@ pub fn hint(key: &str) -> Hint {
             || has("accesskey")
             || has("privatekey")
             || has("credential")
-            || (k.ends_with("key") && k != "key"))
+            || (k.ends_with("key") && k != "key")
+            // `user_auth`, `_auth` (`.npmrc`), `proxyAuth`; not `oauth`, `author`
+            || ends_with_word(key, b"auth"))
     {
-        Hint::Secret
+        if has("ibm") || has("bluemix") {
+            Hint::VendorSecret(Vendor::IbmCloud)
+        } else if has("jira") || has("atlassian") || has("confluence") {
+            Hint::VendorSecret(Vendor::Atlassian)
+        } else {
+            Hint::Secret
+        }
     } else {
         Hint::None
     }
+}
+
+/// Whether `key` ends with `word` (lower case) as a word of its own: after `_`, `-` or `.`, or
+/// capitalised after a lower-case letter (`dbPass`).
+fn ends_with_word(key: &str, word: &[u8]) -> bool {
+    // bytes: the name may end in a character of several
+    let Some(split) = key.len().checked_sub(word.len()).filter(|&s| s > 0) else { return false };
+    let (head, tail) = key.as_bytes().split_at(split);
+    let before = head[head.len() - 1];
+    let capitalised = tail.first().is_some_and(u8::is_ascii_uppercase) && tail[1..] == word[1..];
+    (tail.eq_ignore_ascii_case(word) && matches!(before, b'_' | b'-' | b'.'))
+        || (capitalised && tail[0].eq_ignore_ascii_case(&word[0]) && before.is_ascii_lowercase())
 }

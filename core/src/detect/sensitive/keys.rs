@@ -1,6 +1,7 @@
 //! Classes only a field name decides (`password`, `passport`, `date_of_birth`, ...) and
 //! generic API keys by name and entropy.
 
+use super::hint::Vendor;
 use super::secrets::placeholder_secret;
 use super::{Emit, Hint};
 
@@ -11,6 +12,7 @@ pub(super) fn by_key(hint: Hint, value: &str, emit: &mut Emit<'_>) {
         hint,
         Hint::Password
             | Hint::Secret
+            | Hint::VendorSecret(_)
             | Hint::Passport
             | Hint::DriversLicense
             | Hint::Birth
@@ -30,7 +32,8 @@ pub(super) fn by_key(hint: Hint, value: &str, emit: &mut Emit<'_>) {
     }
     match hint {
         Hint::Password => emit("password", 0.9),
-        Hint::Secret => {
+        Hint::VendorSecret(vendor) if vendor_key(vendor, v.as_bytes()) => emit("service_token", 0.9),
+        Hint::Secret | Hint::VendorSecret(_) => {
             let compact = !v.contains(char::is_whitespace);
             // a UUID is an identifier; `${VAR}` and `$(cmd)` are substituted later
             let uuid_like = v.len() == 36 && v.bytes().filter(|&c| c == b'-').count() == 4;
@@ -65,6 +68,10 @@ pub(super) fn by_key(hint: Hint, value: &str, emit: &mut Emit<'_>) {
         }
         _ => {}
     }
+}
+
+fn vendor_key(vendor: Vendor, v: &[u8]) -> bool {
+    vendor.fits(v) && has_letter_and_digit(v) && !placeholder_secret(v)
 }
 
 pub(super) fn has_letter_and_digit(b: &[u8]) -> bool {

@@ -7,8 +7,10 @@
 //! `scan_value` counts what a value holds in one pass (`summary`) and runs the recognisers that
 //! can match: `email`, `numbers` (cards, SSNs, phones, IPv4, Aadhaar, CPF, with the `checksums`
 //! they need), `iban`, `vin`, `coordinates`, `ip` (IPv6) and `secrets` (vendor prefixes, JWTs,
-//! private keys, credentials). `hint` reads field names, `keys` the classes only a name decides.
+//! private keys, credentials). `hint` reads field names, `keys` the classes only a name decides,
+//! `assign` secret-named assignments inside free text (`password = "..."` in a config file).
 
+mod assign;
 mod checksums;
 mod coordinates;
 mod email;
@@ -22,6 +24,7 @@ mod summary;
 mod vin;
 
 use super::bytes;
+use assign::{assigned_secrets, MIN_ASSIGNMENT};
 use coordinates::coordinates;
 use email::email;
 use iban::iban;
@@ -112,18 +115,14 @@ pub(super) fn scan_value(secrets: &Secrets, hint: Hint, value: &str, emit: &mut 
     if bytes.len() >= 14 && summary.may_hold_vendor_secret(bytes) {
         vendor_secrets(secrets, bytes, emit);
     }
+    // `password = "..."`, `api_key: ...` in configuration files, code and logs
+    if bytes.len() >= MIN_ASSIGNMENT {
+        assigned_secrets(bytes, emit);
+    }
 }
 
 const MIN_IBAN_LEN: usize = 15;
 const VIN_LEN: usize = 17;
-
-/// Only the classes a field name decides (`password`, `api_key`, `passport`, ...).
-pub fn scan_key_only(key: &str, value: &str, emit: &mut Emit<'_>) {
-    let hint = hint(key);
-    if hint != Hint::None {
-        by_key(hint, value, emit);
-    }
-}
 
 #[cfg(test)]
 mod tests;

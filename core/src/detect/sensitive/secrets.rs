@@ -48,7 +48,8 @@ pub(super) const PREFIXES: &[Prefix] = &[
     ("ABIA", "aws_access_key", upper_alnum, 16, 16),
     ("ACCA", "aws_access_key", upper_alnum, 16, 16),
     ("A3T", "aws_access_key", upper_alnum, 17, 17),
-    ("AIza", "gcp_api_key", token, 35, 35),
+    // Google's keys all begin `AIzaSy`: `AIza` and another pair is a doc's or a test's stand-in
+    ("AIzaSy", "gcp_api_key", token, 33, 33),
     ("ghp_", "github_token", alnum, 36, 36),
     ("gho_", "github_token", alnum, 36, 36),
     ("ghu_", "github_token", alnum, 36, 36),
@@ -118,10 +119,15 @@ pub(super) const PREFIXES: &[Prefix] = &[
     ("SG.", "service_token", |b| token(b) || b == b'.', 66, 66),
     ("sq0atp-", "service_token", token, 22, 22),
     ("sq0csp-", "service_token", token, 43, 43),
+    // Square's production access tokens (Facebook's begin `EAA` too, and are longer)
+    ("EAAA", "service_token", token, 60, 60),
     ("xkeysib-", "service_token", token, 64, 90),
     ("rubygems_", "service_token", hexdigit, 48, 48),
     ("figd_", "service_token", token, 40, 40),
     ("pscale_tkn_", "service_token", |b| token(b) || b == b'.', 32, 64),
+    // Artifactory API keys, and reference tokens: base64 of `reftkn:01:<expiry>:<random>`
+    ("AKCp", "service_token", alnum, 69, 69),
+    ("cmVmdGtuOj", "service_token", alnum, 54, 54),
     ("-----BEGIN", "private_key", |_| true, 0, 0),
     ("eyJ", "jwt", |_| true, 0, 0),
     ("Bearer ", "bearer_token", |_| true, 0, 0),
@@ -129,6 +135,8 @@ pub(super) const PREFIXES: &[Prefix] = &[
     ("Basic ", "basic_auth", |_| true, 0, 0),
     ("://", "basic_auth", |_| true, 0, 0),
     ("Q~", "azure_key", |_| true, 0, 0),
+    // `.npmrc`: `//registry.npmjs.org/:_authToken=<token>`, a UUID for tokens made before 2021
+    ("_authToken=", "service_token", |_| true, 0, 0),
 ];
 
 impl Secrets {
@@ -156,18 +164,145 @@ pub(super) fn vendor_secrets(secrets: &Secrets, b: &[u8], emit: &mut Emit<'_>) {
             "basic_auth" if prefix == "://" => url_credentials(b, end),
             "basic_auth" => basic(&b[end..]),
             "azure_key" if prefix == "Q~" => azure_client_secret(b, start),
+            "service_token" if prefix == "_authToken=" => npm_auth_token(&b[end..]),
             _ => {
                 let glued = start > 0 && (b[start - 1].is_ascii_alphanumeric()) && !prefix.starts_with("hooks.");
                 let body = b[end..].iter().take_while(|&&c| charset(c)).count();
                 // `xoxp-5723...-####`: the rest masked out, a redacted sample and no secret
                 let redacted = matches!(b.get(end + body), Some(b'#' | b'*'));
-                !glued && !redacted && body >= min && body <= max && !placeholder_secret(&b[end..end + body])
+                !glued
+                    && !redacted
+                    && body >= min
+                    && body <= max
+                    && !placeholder_secret(&b[end..end + body])
+                    && shaped(prefix, &b[end..end + body])
             }
         };
         if ok {
             emit(class, 0.95);
         }
     }
+    // the tokens no fixed prefix starts, found by their separators in one pass
+    let separated = memchr::memchr3_iter(b'.', b':', b'-', b).any(|at| match b[at] {
+        b'.' => discord_bot_token(b, at) || vault_legacy_token(b, at),
+        b':' => telegram_bot_token(b, at),
+        _ => mailchimp_key(b, at),
+    });
+    if separated {
+        emit("service_token", 0.9);
+    }
+}
+
+/// What a prefix's body must show besides its charset and length.
+fn shaped(prefix: &str, body: &[u8]) -> bool {
+    match prefix {
+        // `SG.` + 22 (the key's id) + `.` + 43 (the secret)
+        "SG." => body.get(22) == Some(&b'.') && body.iter().filter(|&&c| c == b'.').count() == 1,
+        // `reftkn:` (the prefix says it), a two-digit version and `:`, all printable
+        "cmVmdGtuOj" => {
+            let mut encoded = b"cmVmdGtuOj".to_vec();
+            encoded.extend_from_slice(body);
+            base64::engine::general_purpose::STANDARD.decode(&encoded).ok().is_some_and(|d| {
+                d.get(7..10).is_some_and(|v| v[0].is_ascii_digit() && v[1].is_ascii_digit() && v[2] == b':')
+                    && d.iter().all(u8::is_ascii_graphic)
+            })
+        }
+        _ => true,
+    }
+}
+
+fn b64url(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'-' || c == b'_'
+}
+
+/// `_authToken=` in an `.npmrc`: an `npm_` token (its own prefix reports it) or, from before
+/// 2021, a UUID; `${NPM_TOKEN}` is filled in at install time.
+fn npm_auth_token(rest: &[u8]) -> bool {
+    let len = rest.iter().take_while(|&&c| c.is_ascii_hexdigit() || c == b'-').count();
+    let uuid = len == 36
+        && rest[..36].iter().enumerate().all(|(i, &c)| (c == b'-') == matches!(i, 8 | 13 | 18 | 23))
+        && !rest.get(36).copied().is_some_and(b64url);
+    uuid && !placeholder_secret(&rest[..36])
+}
+
+/// Discord bot tokens: `<user id in base64>.<timestamp, 6>.<HMAC, 27 to 38>`, in base64url,
+/// read at their first dot. The first part decodes to the bot's user id, a 17 to 20 digit
+/// snowflake: other dotted text does not.
+fn discord_bot_token(b: &[u8], dot: usize) -> bool {
+    let id_len = b[..dot].iter().rev().take_while(|&&c| b64url(c)).count();
+    let id_start = dot - id_len;
+    if !(23..=27).contains(&id_len) || !matches!(b[id_start], b'M' | b'N' | b'O') {
+        return false;
+    }
+    if id_start > 0 && b[id_start - 1] == b'.' {
+        return false;
+    }
+    let stamp = &b[dot + 1..];
+    if stamp.len() < 8 || !stamp[..6].iter().all(|&c| b64url(c)) || stamp[6] != b'.' {
+        return false;
+    }
+    let hmac = &stamp[7..];
+    let hmac_len = hmac.iter().take_while(|&&c| b64url(c)).count();
+    let id = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&b[id_start..dot]).ok();
+    (27..=38).contains(&hmac_len)
+        && hmac.get(hmac_len) != Some(&b'.')
+        && id.is_some_and(|id| (17..=20).contains(&id.len()) && id[0] != b'0' && id.iter().all(u8::is_ascii_digit))
+        && !placeholder_secret(&hmac[..hmac_len])
+}
+
+/// Telegram bot tokens: `<bot id, digits>:<35 characters starting with A>` (the Bot API's own
+/// examples have 34), read at the colon.
+fn telegram_bot_token(b: &[u8], colon: usize) -> bool {
+    let digits = b[..colon].iter().rev().take_while(|c| c.is_ascii_digit()).count();
+    let before = colon - digits;
+    // glued to other text, but for the Bot API's URLs: `api.telegram.org/bot<token>/getMe`
+    let glued = before > 0 && (b64url(b[before - 1]) || b[before - 1] == b':') && !b[..before].ends_with(b"/bot");
+    if !(5..=16).contains(&digits) || glued {
+        return false;
+    }
+    let secret = &b[colon + 1..];
+    let len = secret.iter().take_while(|&&c| b64url(c)).count();
+    secret.first() == Some(&b'A')
+        && (34..=35).contains(&len)
+        && has_letter_and_digit(&secret[..len])
+        && !placeholder_secret(&secret[..len])
+}
+
+/// Vault service tokens before 1.10 (`hvs.` since): `s.` and 24 base62 characters, read at the
+/// dot. Short enough to be a word after a dot (`s.AcceptanceTimeoutSeconds`), so all three
+/// kinds of character.
+fn vault_legacy_token(b: &[u8], dot: usize) -> bool {
+    let Some(s) = dot.checked_sub(1).filter(|&s| b[s] == b's') else { return false };
+    let glued = s > 0 && (b64url(b[s - 1]) || b[s - 1] == b'.');
+    let body = &b[dot + 1..];
+    let len = body.iter().take_while(|c| c.is_ascii_alphanumeric()).count();
+    let token = &body[..len];
+    !glued
+        && len == 24
+        && !body.get(len).copied().is_some_and(|c| b64url(c) || c == b'.')
+        && token.iter().any(u8::is_ascii_uppercase)
+        && token.iter().any(u8::is_ascii_lowercase)
+        && token.iter().any(u8::is_ascii_digit)
+        && !placeholder_secret(token)
+}
+
+/// Mailchimp API keys: 32 lower-case hex digits, `-us` and the data centre's number (`-us21`),
+/// read at the dash.
+fn mailchimp_key(b: &[u8], dash: usize) -> bool {
+    if !b[dash + 1..].starts_with(b"us") || dash < 32 {
+        return false;
+    }
+    let hex = b[..dash].iter().rev().take_while(|c| c.is_ascii_hexdigit()).count();
+    let dc = b[dash + 3..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let key = &b[dash - 32..dash];
+    let glued = dash > 32 && b64url(b[dash - 33]);
+    hex == 32
+        && !glued
+        && (1..=2).contains(&dc)
+        && !b.get(dash + 3 + dc).copied().is_some_and(b64url)
+        && !key.iter().any(u8::is_ascii_uppercase)
+        && has_letter_and_digit(key)
+        && !placeholder_secret(key)
 }
 
 /// Documentation placeholders: `AKIAZ3MHQ5TQ2VX7RD4K`, `ghp_xxxxxxxx...`, `abcdefgh...`.
