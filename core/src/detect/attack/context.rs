@@ -67,7 +67,13 @@ pub(super) fn extra_ok(rule: &Rule, b: &[u8], start: usize, end: usize) -> bool 
         }
         // a PHP call: `chr(65)`, `system('id')`, `exec /**/ (x)`; prose puts a space before its
         // parenthesis (`the system (v2)`), so a spaced call needs a code-like argument
+        _ if rule.class == "php_injection" && rule.ctx == Ctx::WordStart => {
+            super::php::function_word(rule.pattern, b, start, end)
+        }
         _ if rule.class == "php_injection" && rule.ctx == Ctx::Call => {
+            if super::php::sql_function(rule.pattern, b, start) {
+                return false;
+            }
             let Some(open) = b[end..b.len().min(end + 64)].iter().position(|&c| c == b'(') else { return false };
             let gap = &b[end..end + open];
             let arg = b.get(end + open + 1).copied();

@@ -41,6 +41,10 @@ pub(super) const SIGNAL_NOSQL: u32 = 8;
 /// Words that start an SQL fragment (`case when`, a `::` cast): only the fragment checks run.
 pub(super) const SIGNAL_SQL_FRAGMENT: u32 = 16;
 
+/// A call of a function that runs a shell command (`system(`, `exec(`): the shell check reads
+/// its argument.
+pub(super) const SIGNAL_EXEC_CALL: u32 = 32;
+
 pub(super) const SIGNALS: [Rule; 47] = [
     signal("union", SIGNAL_SQL),
     signal("case when", SIGNAL_SQL_FRAGMENT),
@@ -123,10 +127,10 @@ pub(super) const JAVA: [Rule; 59] = rules!("java_injection", WordStart, "Java cl
     "instantiatefactory", "instantiatetransformer", "chainedtransformer", "whileclosure", "ro0ab",
 );
 
-pub(super) const PHP_CALLS: [Rule; 65] = rules!("php_injection", Call, "high-risk PHP function call", 4:
+pub(super) const PHP_CALLS: [Rule; 59] = rules!("php_injection", Call, "high-risk PHP function call", 4:
     "print_r", "substr", "unpack", "file_exists", "assert_options", "get_defined_functions", "gzdecode",
-    "var_dump", "var_export", "str_replace", "ini_get",
-    "system", "exec", "shell_exec", "passthru", "popen", "proc_open", "pcntl_exec", "eval", "assert",
+    "var_dump", "var_export", "str_replace", "ini_get", "phpversion",
+    "eval", "assert",
     "create_function", "call_user_func", "call_user_func_array", "base64_decode", "gzinflate", "gzuncompress",
     "str_rot13", "file_get_contents", "file_put_contents", "fopen", "fwrite", "fputs", "fputcsv", "readfile",
     "include", "require", "include_once", "require_once", "phpinfo", "preg_replace", "unserialize", "chr",
@@ -134,6 +138,22 @@ pub(super) const PHP_CALLS: [Rule; 65] = rules!("php_injection", Call, "high-ris
     "show_source", "highlight_file", "php_uname", "array_map", "usort", "uasort", "array_filter", "ob_start",
     "bzdecompress", "curl_init", "strrev", "is_array", "strip_tags", "filegroup", "zlib_decode",
 );
+
+const fn exec_call(pattern: &'static str) -> Rule {
+    Rule { signal: SIGNAL_EXEC_CALL, ..rule(pattern, "php_injection", Ctx::Call, "high-risk PHP function call", 4) }
+}
+
+/// The PHP calls that run a shell command: reported as PHP calls, and their argument read as a
+/// command line (`system('id')` is command execution too).
+pub(super) const EXEC_CALLS: [Rule; 7] = [
+    exec_call("system"),
+    exec_call("exec"),
+    exec_call("shell_exec"),
+    exec_call("passthru"),
+    exec_call("popen"),
+    exec_call("proc_open"),
+    exec_call("pcntl_exec"),
+];
 
 pub(super) const PHP_WORDS: [Rule; 44] = rules!("php_injection", WordStart, "PHP function, variable or stream", 4:
     "posix_getpwuid", "posix_getegid", "posix_geteuid", "posix_getgid", "posix_getuid", "posix_kill", "posix_mkfifo",

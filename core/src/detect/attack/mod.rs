@@ -35,15 +35,15 @@ use chars::{byte_class, char_mask, pair_class};
 use context::{context_ok, extra_ok};
 use crlf::crlf;
 use keywords::{
-    Rule, AGENT_FILES, CODE, FILES, JAVA, LOG4J, NOSQL, PHP_CALLS, PHP_CONFIG, PHP_WORDS, SHELL_WORDS, SIGNALS,
-    SIGNAL_BATCH, SIGNAL_NOSQL, SIGNAL_SQL, SIGNAL_SQL_FRAGMENT, SIGNAL_XSS, SQL_NAMES, SSI, SSRF_HOSTS, SSRF_SCHEMES,
-    XPATH, XXE,
+    Rule, AGENT_FILES, CODE, EXEC_CALLS, FILES, JAVA, LOG4J, NOSQL, PHP_CALLS, PHP_CONFIG, PHP_WORDS, SHELL_WORDS,
+    SIGNALS, SIGNAL_BATCH, SIGNAL_EXEC_CALL, SIGNAL_NOSQL, SIGNAL_SQL, SIGNAL_SQL_FRAGMENT, SIGNAL_XSS, SQL_NAMES, SSI,
+    SSRF_HOSTS, SSRF_SCHEMES, XPATH, XXE,
 };
 use ldap::ldap;
 use log4j::log4j;
 use nosql::nosql;
 use php::{php_expression_call, php_ini_setting, php_structures};
-use shell::{shell, shell_start};
+use shell::{exec_call, shell, shell_start};
 use ssti::template;
 use traversal::{encoded_traversal, traversal};
 use upload::upload_name;
@@ -100,7 +100,7 @@ impl Rules {
             &LOG4J,
             &SIGNALS,
             &SQL_NAMES,
-            &[],
+            &EXEC_CALLS,
         ];
         let rules: Vec<&'static Rule> = groups.iter().flat_map(|g| g.iter()).collect();
         // a DFA: every request value goes through this automaton, and the NFA the crate picks
@@ -216,6 +216,12 @@ impl Rules {
                 once(class, reason, 4);
             }
         }
+        // `system('id')`: the keyword pass saw the call
+        if signals & SIGNAL_EXEC_CALL != 0 {
+            if let Some(reason) = exec_call(b) {
+                once("command_injection", reason, 4);
+            }
+        }
         let escaped_break = || any(SLASH) && (bytes::find(b, b"\\n").is_some() || bytes::find(b, b"\\r").is_some());
         let batch = signals & SIGNAL_BATCH != 0;
         let shell_classes = any(SHELL | ANGLE | BRACKET) || batch || escaped_break();
@@ -310,9 +316,9 @@ impl Rules {
             if !context_ok(b, m.start(), m.end(), rule.ctx) {
                 continue;
             }
-            if rule.signal != 0 {
-                signals |= rule.signal;
-            } else if extra_ok(rule, b, m.start(), m.end()) {
+            // a rule can be a signal and a finding both (`system(`)
+            signals |= rule.signal;
+            if !rule.class.is_empty() && extra_ok(rule, b, m.start(), m.end()) {
                 once(rule.class, rule.reason, rule.severity);
             }
         }

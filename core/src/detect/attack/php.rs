@@ -155,14 +155,8 @@ fn php_spelled_call(b: &[u8]) -> Option<&'static str> {
 pub(super) fn php_structures(b: &[u8], mask: u32) -> Option<&'static str> {
     use super::chars::*;
     let any = |bits: u32| mask & bits != 0;
-    if let Some(p) = any(ANGLE).then(|| bytes::find(b, b"<?")).flatten() {
-        let rest = &b[p + 2..];
-        let xml_decl = rest.starts_with(b"xml")
-            && rest.get(3).is_some_and(|c| c.is_ascii_whitespace())
-            && rest.get(4).is_some_and(|c| c.is_ascii_alphabetic());
-        if !xml_decl {
-            return Some("PHP open tag");
-        }
+    if any(ANGLE) && memchr::memmem::find_iter(b, b"<?").any(|p| open_tag(&b[p + 2..])) {
+        return Some("PHP open tag");
     }
     let tag = |t: &[u8]| bytes::find(b, t).is_some();
     let brackets = any(BRACKET) && (tag(b"[php]") || tag(b"[/php]") || tag(b"[\\php]"));
@@ -180,10 +174,12 @@ pub(super) fn php_structures(b: &[u8], mask: u32) -> Option<&'static str> {
             }
         }
     }
-    // `${'a'}`, `$ { CONSTANT }`: variable variables
+    // `${'a'}`, `$ { CONSTANT }`: variable variables (`$ { }` names nothing)
     for p in memchr::memchr_iter(b'$', b) {
         let spaces = b[p + 1..].iter().take_while(|c| **c == b' ').count();
-        if spaces > 0 && b.get(p + 1 + spaces) == Some(&b'{') {
+        let open = p + 1 + spaces;
+        let inside = b.get(open + 1..).map_or(0, |r| r.iter().take_while(|c| **c == b' ').count());
+        if spaces > 0 && b.get(open) == Some(&b'{') && b.get(open + 1 + inside).is_some_and(|c| *c != b'}') {
             return Some("PHP variable variable");
         }
         if b.get(p + 1) == Some(&b'{') && matches!(b.get(p + 2), Some(b'\'' | b'"' | b'@' | b' ')) {
@@ -193,6 +189,10 @@ pub(super) fn php_structures(b: &[u8], mask: u32) -> Option<&'static str> {
     // $a(...), $GLOBALS['x'](1), ${'a'}(1), foo::$bar()
     for p in memchr::memchr_iter(b'$', b) {
         let mut i = p + 1;
+        // `${}()` calls nothing
+        if b.get(i) == Some(&b'{') && b.get(i + 1) == Some(&b'}') {
+            continue;
+        }
         if b.get(i) == Some(&b'{') {
             let window = &b[i..b.len().min(i + 256)];
             i = window.iter().position(|&c| c == b'}').map_or(i + window.len(), |q| i + q + 1);
@@ -223,4 +223,131 @@ pub(super) fn php_structures(b: &[u8], mask: u32) -> Option<&'static str> {
         }
     }
     None
+}
+
+/// What follows a `<?`: PHP's tags (`<?php `, `<?=`, a short tag before code, a `<?` that ends
+/// the value) or else a processing instruction (`<?xml version=...`, `<?xml-stylesheet`,
+/// `<?xpacket`) or prose (`&lt;? should not`).
+fn open_tag(rest: &[u8]) -> bool {
+    match rest.first() {
+        None | Some(b'=') => true,
+        Some(c) if c.is_ascii_whitespace() => {
+            let code = rest.trim_ascii_start();
+            let word = code.iter().take_while(|c| c.is_ascii_alphabetic()).count();
+            const STARTS: &[&[u8]] =
+                &[b"php", b"echo", b"print", b"eval", b"system", b"exec", b"passthru", b"include", b"require", b"if"];
+            STARTS.contains(&&code[..word])
+                || code.iter().take(256).any(|c| matches!(c, b';' | b'(' | b'$' | b'=' | b'"' | b'\'' | b'`'))
+        }
+        // a processing instruction's target: `php` is PHP's, `xml` a declaration when
+        // attributes follow it (`<?xml:echo 1;` and `<?xml  ();` are PHP's short tag)
+        Some(c) if c.is_ascii_alphabetic() || *c == b'_' => {
+            let name = rest.iter().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.')).count();
+            match &rest[..name] {
+                b"php" => true,
+                b"xml" => {
+                    !(rest.get(3).is_some_and(|c| c.is_ascii_whitespace())
+                        && rest.get(4).is_some_and(|c| c.is_ascii_alphabetic()))
+                }
+                _ => false,
+            }
+        }
+        // no target starts with a digit, and a short tag needs a blank
+        Some(c) => !c.is_ascii_digit(),
+    }
+}
+
+/// Names PHP shares with SQL (`chr(58)||`, `substr(version(),1,1)`, `exec(@s)`) are SQL in a
+/// value that reads as SQL and shows no PHP syntax; elsewhere (`chr(123)`, `exec (x)`) they
+/// stay PHP calls.
+pub(super) fn sql_function(name: &str, b: &[u8], start: usize) -> bool {
+    matches!(name, "substr" | "chr" | "exec") && !php_syntax(b, start) && sql_syntax(b)
+}
+
+fn word_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
+}
+
+/// A variable (`$x`, not Oracle's `v$version` or a `$1` parameter), a tag, string
+/// concatenation with `.` (`chr(112).chr(104)`), `@` silencing the call at `start`.
+fn php_syntax(b: &[u8], start: usize) -> bool {
+    let variable = || {
+        memchr::memchr_iter(b'$', b).any(|p| {
+            (p == 0 || !word_byte(b[p - 1]))
+                && b.get(p + 1).is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, b'_' | b'{'))
+        })
+    };
+    let concatenation = || {
+        memchr::memchr_iter(b'.', b).any(|p| {
+            p > 0
+                && matches!(b[p - 1], b')' | b'\'' | b'"')
+                && b.get(p + 1).is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, b'\'' | b'"' | b'$'))
+        })
+    };
+    (start > 0 && b[start - 1] == b'@')
+        || bytes::find(b, b"<?").is_some()
+        || bytes::find(b, b"?>").is_some()
+        || variable()
+        || concatenation()
+}
+
+/// `||` concatenation, `@` variables (`@s`, `@@version`), or an SQL word.
+fn sql_syntax(b: &[u8]) -> bool {
+    const WORDS: &[&[u8]] = &[
+        b"select",
+        b"union",
+        b"from",
+        b"where",
+        b"and",
+        b"or",
+        b"xor",
+        b"not",
+        b"null",
+        b"declare",
+        b"cast",
+        b"convert",
+        b"case",
+        b"when",
+        b"then",
+        b"like",
+        b"limit",
+        b"offset",
+        b"having",
+        b"as",
+        b"int",
+        b"version",
+        b"database",
+        b"user",
+        b"current_user",
+        b"ascii",
+        b"char",
+        b"varchar",
+        b"nchar",
+        b"concat",
+        b"sleep",
+        b"benchmark",
+        b"waitfor",
+        b"dual",
+    ];
+    bytes::find(b, b"||").is_some()
+        || memchr::memchr_iter(b'@', b).any(|p| b.get(p + 1).is_some_and(|c| c.is_ascii_alphabetic() || *c == b'@'))
+        || b.split(|c| !word_byte(*c)).any(|w| WORDS.contains(&w))
+}
+
+/// A function name as a bare word (`phpinfo`, `shell_exec`): not one a sentence goes on after
+/// (`phpinfo can leak`) or a file's extension (`safe.phpinfo`). Variables and streams (`$_get`,
+/// `php://`) count anywhere, and so do configuration directives.
+pub(super) fn function_word(pattern: &str, b: &[u8], start: usize, end: usize) -> bool {
+    // PHP needs a blank after `<?php`: `<?php12345` is text
+    if pattern == "<?php" {
+        return !b.get(end).is_some_and(u8::is_ascii_alphanumeric);
+    }
+    let function = pattern.bytes().all(|c| c.is_ascii_lowercase() || c == b'_')
+        && super::keywords::PHP_WORDS.iter().any(|r| r.pattern == pattern);
+    if !function {
+        return true;
+    }
+    let extension = start > 1 && b[start - 1] == b'.' && word_byte(b[start - 2]);
+    let prose = b.get(end) == Some(&b' ') && b.get(end + 1).is_some_and(u8::is_ascii_alphabetic);
+    !(extension || prose)
 }

@@ -489,3 +489,6 @@ fn gated_checks_still_find_what_only_their_rare_paths_find() {
         assert!(classes.contains(&class), "{value:?}: {classes:?}");
     }
 }
+
+/// Command-injection short forms and the PHP rules' context.
+mod shell_php;

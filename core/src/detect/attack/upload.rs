@@ -18,10 +18,16 @@ pub(super) fn upload_name(v: &str) -> Option<(&'static str, &'static str)> {
     // `a.php..`, `shell. jsp `: servers drop trailing dots and spaces
     let trimmed = name.trim_end_matches(['.', ' ']);
     let ext = trimmed.rsplit('.').next().unwrap_or_default().trim();
-    if ext.starts_with("php") || matches!(ext, "phtml" | "pht" | "phar" | "phps") {
+    // `php`, `php5`, `phpt`: not `phpinfo`, a name's tail
+    let php = ext.strip_prefix("php").is_some_and(|v| v.bytes().all(|c| c.is_ascii_digit()) || v == "t");
+    if php || matches!(ext, "phtml" | "pht" | "phar" | "phps") {
         return Some(("php_injection", "PHP script upload"));
     }
-    if name.starts_with("sess_") {
+    // `sess_` and a session id (22 to 256 characters by PHP's rules; `sess_short` is a name)
+    if name
+        .strip_prefix("sess_")
+        .is_some_and(|id| id.len() >= 20 && id.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b',' | b'-')))
+    {
         return Some(("php_injection", "PHP session file upload"));
     }
     if matches!(ext, "jsp" | "jspx" | "jspf" | "jsw" | "jsv") {

@@ -7,7 +7,7 @@ mod words;
 
 use super::bytes;
 use windows::{windows_batch, windows_or_probe_command};
-use words::{known_command, start_words, tool_prefix, unambiguous_set, StartWord, PREFIXES};
+use words::{known_command, start_words, tool_prefix, unambiguous_set, StartWord, BUILTINS, PREFIXES, WORD_PROGRAMS};
 
 fn command_word(b: &[u8], mut i: usize) -> Option<(usize, usize, String)> {
     let limit = (i + 8).min(b.len());
@@ -37,9 +37,13 @@ fn command_word(b: &[u8], mut i: usize) -> Option<(usize, usize, String)> {
         {
             // sh$XX -c: an unset variable after a program's name expands to nothing
             j = var_end - 1;
-        } else if matches!(c, b'\\' | b'\'' | b'"' | b'$' | b'@') && j + 1 < b.len() && b[j + 1].is_ascii_alphanumeric()
+        } else if matches!(c, b'\\' | b'\'' | b'"' | b'$' | b'@')
+            && j + 1 < b.len()
+            && b[j + 1].is_ascii_alphanumeric()
+            && !(c == b'\\' && matches!(b[j + 1], b'n' | b'r') && known_command(&word))
         {
-            // c\at, c'a't, w$@hoami: quoting tricks that the shell removes
+            // c\at, c'a't, w$@hoami: quoting tricks that the shell removes; `id\n` is a program
+            // and a line break written as an escape, as payload lists carry it
         } else if c == b'/' {
             word.clear();
         } else {
@@ -58,6 +62,22 @@ fn unset_variable_end(b: &[u8], i: usize) -> Option<usize> {
         .then_some(end)
 }
 
+/// A Markdown table row (`| id | name |`): cells between pipes, not a pipeline.
+fn table_row(b: &[u8]) -> bool {
+    let t = b.trim_ascii();
+    t.len() > 2
+        && t.first() == Some(&b'|')
+        && t.last() == Some(&b'|')
+        && memchr::memchr_iter(b'|', t).count() >= 3
+        && bytes::find(t, b" | ").is_some()
+}
+
+/// Whether `b` starts with a word of letters and nothing a command line would carry after it.
+fn plain_word(b: &[u8]) -> bool {
+    let n = b.iter().take_while(|c| c.is_ascii_alphabetic()).count();
+    n >= 2 && matches!(b.get(n), None | Some(b' ' | b'.' | b',' | b'!' | b'?'))
+}
+
 /// Shell syntax that runs a command: a separator (`;`, `|`, `&`, backtick, `$(`, newline)
 /// followed by a known program, command substitution, `${IFS}`, shellshock, brace expansion,
 /// and Windows `for /f` / `if exist` batch syntax.
@@ -74,6 +94,8 @@ pub(super) fn shell(v: &str, batch_words: bool) -> Option<&'static str> {
             }
         }
     }
+    // worked out at the first `|`, once: a value of many pipes must stay linear
+    let mut table: Option<bool> = None;
     for (i, &c) in b.iter().enumerate() {
         // `\nid\n`: a line break written as an escape, as payload lists and JSON strings carry it
         let escaped_break = c == b'\\' && matches!(b.get(i + 1), Some(b'n' | b'r'));
@@ -85,7 +107,7 @@ pub(super) fn shell(v: &str, batch_words: bool) -> Option<&'static str> {
             b'{' => true,
             _ => false,
         };
-        if !separator {
+        if !separator || (c == b'|' && *table.get_or_insert_with(|| table_row(b))) {
             continue;
         }
         // a few more separator characters (`||`, `$((`), not a whole run of them: a value of
@@ -98,7 +120,7 @@ pub(super) fn shell(v: &str, batch_words: bool) -> Option<&'static str> {
         {
             k += 1;
         }
-        let Some((_, end, word)) = command_word(b, k) else { continue };
+        let Some((start, end, word)) = command_word(b, k) else { continue };
         let mut word = word;
         let mut end = end;
         if PREFIXES.contains(&word.as_str()) {
@@ -113,10 +135,13 @@ pub(super) fn shell(v: &str, batch_words: bool) -> Option<&'static str> {
                 }
             }
         }
-        if !known_command(&word) {
+        let builtin = BUILTINS.contains(&word.as_str());
+        if !known_command(&word) && !builtin {
             continue;
         }
         let after = b.get(end).copied();
+        // `id\n`, `` \`whoami\` ``: an escaped line break or backtick, as payload lists write them
+        let escaped_after = b.get(end) == Some(&b'\\') && matches!(b.get(end + 1), Some(b'n' | b'r' | b'`'));
         let args_follow = matches!(
             after,
             None | Some(
@@ -130,17 +155,47 @@ pub(super) fn shell(v: &str, batch_words: bool) -> Option<&'static str> {
                     | b'`'
                     | b')'
                     | b'$'
-                    | b','
                     | b'\''
                     | b'"'
                     | b'}'
             )
-        ) || (b.get(end) == Some(&b'\\') && matches!(b.get(end + 1), Some(b'n' | b'r')));
-        // `{` needs a comma right after the word (brace expansion `{cat,/etc/passwd}`)
+        ) || escaped_after
+            // a comma after the word is brace expansion or an argument list; after `;` it is a
+            // data URI's `;base64,`
+            || (after == Some(b',') && !matches!(c, b';' | b'|' | b'&' | b'\n' | b'\r' | b'\\'));
+        // `;true`, `` `true` ``, `;set`: builtins that are English words count alone before a
+        // separator or the value's end, and not in a list of words (`true|false`)
+        if builtin {
+            let alone = matches!(after, None | Some(b';' | b'|' | b'&' | b'`' | b')' | b'\n' | b'\r')) || escaped_after;
+            let listed = matches!(c, b';' | b'|' | b'&') && i > 0 && b[i - 1].is_ascii_alphabetic();
+            if !alone || listed || c == b'{' {
+                continue;
+            }
+        }
+        // `a hero; more than`, `Straße; links Haus`: a program that is also a word, after a
+        // semicolon in prose and before a plain word
+        let prose = c == b';'
+            && i > 0
+            && b[i - 1].is_ascii_alphabetic()
+            && b.get(i + 1) == Some(&b' ')
+            && after == Some(b' ')
+            && WORD_PROGRAMS.contains(&word.as_str())
+            && plain_word(&b[end + 1..]);
+        // `name|id|email`, `a;id;b`: a word between a list's delimiters
+        let field = matches!(c, b';' | b'|')
+            && i > 0
+            && b[i - 1].is_ascii_alphanumeric()
+            && start == i + 1
+            && after == Some(c)
+            && b.get(end + 1).is_some_and(u8::is_ascii_alphanumeric);
+        if prose || field {
+            continue;
+        }
+        // `{` needs a comma right after the word (brace expansion `{cat,/etc/passwd}`, `{id,}`)
         // and an argument after it or a program no field list names (`{id,name}` selects fields)
         let brace_ok = c != b'{'
             || (after == Some(b',')
-                && (matches!(b.get(end + 1), Some(b'/' | b'-' | b'$' | b'.' | b'~'))
+                && (matches!(b.get(end + 1), Some(b'/' | b'-' | b'$' | b'.' | b'~' | b'}'))
                     || unambiguous_set().contains(word.as_str()) && word.len() > 2));
         // `a=1&b=2` is a query string; `image.jpg&bcdboot /r` a program no parameter is named after
         let ampersand_ok = c != b'&'
@@ -307,15 +362,35 @@ pub(super) fn shell_start(v: &str) -> Option<&'static str> {
         Some(b'<' | b'>' | b';' | b'|') => true,
         _ => false,
     };
-    (unambiguous
-        && shaped
-        && word.len() >= 2
-        && !matches!(word.as_str(), "cat" | "dir" | "id" | "ls" | "ps" | "pwd" | "sh" | "cmd")
-        || (matches!(word.as_str(), "ls" | "id" | "ps" | "pwd" | "sh" | "cmd" | "cat" | "dir")
-            && shaped
-            && matches!(after, Some(b' '))
-            && b.get(end + 1).is_some_and(|c| matches!(c, b'-' | b'/' | b'\\'))))
+    // programs whose names are short words need an option (`ls -la`), or a separator after
+    // them (`id|`)
+    let short = matches!(word.as_str(), "ls" | "id" | "ps" | "pwd" | "sh" | "cmd" | "cat" | "dir");
+    let option = matches!(after, Some(b' ')) && b.get(end + 1).is_some_and(|c| matches!(c, b'-' | b'/' | b'\\'));
+    (unambiguous && shaped && word.len() >= 2 && !short
+        || short && shaped && option && !prose_arguments(&b[end + 1..])
+        || short && separator_after(b, end))
     .then_some("value is a shell command")
+}
+
+/// `ls -la meaning`: options, then only plain words (a search phrase, where a command names a
+/// path, a glob or nothing).
+fn prose_arguments(rest: &[u8]) -> bool {
+    let mut words =
+        rest.split(|c| *c == b' ').filter(|w| !w.is_empty()).skip_while(|w| w.first() == Some(&b'-')).peekable();
+    // `sh -c whoami`: the argument is a program
+    words.peek().is_some()
+        && words.all(|w| {
+            w.iter().all(u8::is_ascii_alphabetic) && !known_command(std::str::from_utf8(w).unwrap_or_default())
+        })
+}
+
+/// `id|`, `id;`, `id &`: a separator after the program at `..end`, then nothing or another
+/// program (`id;name;email` is a list of columns).
+fn separator_after(b: &[u8], end: usize) -> bool {
+    let rest = b[end..].trim_ascii_start();
+    let separators = rest.iter().take_while(|c| matches!(c, b';' | b'|' | b'&' | b'`')).count();
+    let next = rest[separators..].trim_ascii();
+    separators > 0 && (next.is_empty() || command_word(next, 0).is_some_and(|(_, _, w)| known_command(&w)))
 }
 
 /// Shell expansions that only a shell reads: `$[2+2]`, `${x#y}`, `${PATH%/*}`, and glob
@@ -336,10 +411,12 @@ fn shell_expansion(b: &[u8]) -> Option<&'static str> {
     for p in memchr::memchr_iter(b'[', b) {
         let close = b[p..].iter().position(|&c| c == b']').map(|q| p + q);
         let Some(close) = close else { continue };
-        let in_path = b[..p]
-            .iter()
-            .rposition(|&c| c == b'/')
-            .is_some_and(|slash| b[slash + 1..p].iter().all(u8::is_ascii_alphanumeric));
+        // the class inside a path segment (`pas[s]wd`, `/[e]tc`): `/[a-z]{1,5}/` is a regex
+        let in_path = b[..p].iter().rposition(|&c| c == b'/').is_some_and(|slash| {
+            let before = &b[slash + 1..p];
+            before.iter().all(u8::is_ascii_alphanumeric)
+                && (!before.is_empty() || b.get(close + 1).is_some_and(u8::is_ascii_alphanumeric))
+        });
         let class = &b[p + 1..close];
         let globby = !class.is_empty()
             && class.len() <= 12
@@ -347,6 +424,39 @@ fn shell_expansion(b: &[u8]) -> Option<&'static str> {
         let rooted = b.first() == Some(&b'/') || b.starts_with(b"cat ") || b.contains(&b' ');
         if in_path && globby && rooted && b.contains(&b'/') {
             return Some("shell glob in a path");
+        }
+    }
+    None
+}
+
+/// `system('id')`, `exec("ls")`, `popen('uname -a', 'r')`: a function that hands its argument
+/// to the shell, called with a command line. PHP, Perl, Ruby, Python (`os.system`) and Node run
+/// commands through these names alike, so this is command execution whatever language carries
+/// it; the keyword rules report the PHP call besides. `exec('select 1')` (SQL Server) and
+/// `exec(@s)` name no program.
+#[inline(never)]
+pub(super) fn exec_call(b: &[u8]) -> Option<&'static str> {
+    for name in super::keywords::EXEC_CALLS.iter().map(|r| r.pattern.as_bytes()) {
+        for p in memchr::memmem::find_iter(b, name) {
+            // `shell_exec` holds `exec`, `system_user()` is SQL
+            if p > 0 && (b[p - 1].is_ascii_alphanumeric() || b[p - 1] == b'_') {
+                continue;
+            }
+            let open = p + name.len() + b[p + name.len()..].iter().take_while(|c| **c == b' ').count();
+            if b.get(open) != Some(&b'(') {
+                continue;
+            }
+            // `exec(\"ls\")`: quotes escaped as a JSON or PHP string carries them
+            let arg = open + 1 + b[open + 1..].iter().take_while(|c| matches!(c, b' ' | b'\\')).count();
+            // command_word skips the quote that opens the argument
+            let Some((_, end, word)) = command_word(b, arg) else { continue };
+            let ends = matches!(
+                b.get(end),
+                None | Some(b' ' | b'\'' | b'"' | b'`' | b')' | b';' | b'|' | b'&' | b',' | b'<' | b'>' | b'\\')
+            );
+            if ends && known_command(&word) {
+                return Some("shell command run by an exec call");
+            }
         }
     }
     None

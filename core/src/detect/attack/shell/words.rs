@@ -421,6 +421,19 @@ pub(super) const UNAMBIGUOUS: &[&str] = &[
     "regedit",
 ];
 
+/// Shell builtins that are English words: a command only alone after a separator (`;true`).
+pub(super) const BUILTINS: &[&str] = &["true", "false", "set"];
+
+/// Programs whose names are English words, which prose puts after a semicolon (`a hero; more
+/// than`, `Straße; links Haus`).
+pub(super) const WORD_PROGRAMS: &[&str] = &[
+    "more", "less", "links", "find", "sort", "head", "tail", "watch", "split", "join", "file", "last", "who", "make",
+    "test", "touch", "cut", "paste", "fold", "screen", "script", "mail", "type", "copy", "time", "yes", "expect",
+    "source", "export", "history", "service", "route", "strings", "stat", "users", "groups", "finger", "bridge",
+    "column", "trap", "flock", "batch", "nice", "tee", "comm", "diff", "wish", "mount", "halt", "reboot", "shutdown",
+    "locate", "rev",
+];
+
 /// Words that may precede a command (`time ifconfig`, `sudo -u x id`).
 pub(super) const PREFIXES: &[&str] = &[
     "time", "nohup", "sudo", "env", "exec", "nice", "timeout", "xargs", "command", "builtin", "strace", "ltrace",
