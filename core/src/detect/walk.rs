@@ -45,64 +45,6 @@ pub fn looks_like_form(text: &str) -> bool {
     })
 }
 
-/// `key = "value"`, `key: value`, `"key": "value"` assignments in configuration-like text
-/// (YAML, env files, code), bounded; values without quotes end at whitespace or a comma.
-pub fn assignments(text: &str) -> Vec<(&str, &str)> {
-    let b = text.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() && out.len() < MAX_PAIRS {
-        if !(b[i].is_ascii_alphabetic() || b[i] == b'_')
-            || (i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_'))
-        {
-            i += 1;
-            continue;
-        }
-        let key_start = i;
-        while i < b.len() && (b[i].is_ascii_alphanumeric() || matches!(b[i], b'_' | b'-' | b'.')) {
-            i += 1;
-        }
-        let key_end = i;
-        let mut j = i;
-        if b.get(j) == Some(&b'"') || b.get(j) == Some(&b'\'') {
-            j += 1;
-        }
-        while j < b.len() && b[j] == b' ' {
-            j += 1;
-        }
-        let assign = match b.get(j) {
-            Some(b'=') => b.get(j + 1) != Some(&b'='),
-            Some(b':') => b.get(j + 1) != Some(&b':') && b.get(j + 1) != Some(&b'/'),
-            _ => false,
-        };
-        if !assign || key_end - key_start > 64 {
-            continue;
-        }
-        j += 1;
-        while j < b.len() && b[j] == b' ' {
-            j += 1;
-        }
-        let (value_start, value_end) = match b.get(j) {
-            Some(&q @ (b'"' | b'\'' | b'`')) => {
-                let end = b[j + 1..].iter().position(|&c| c == q || c == b'\n').map_or(b.len(), |p| j + 1 + p);
-                (j + 1, end)
-            }
-            _ => {
-                let end = b[j..]
-                    .iter()
-                    .position(|&c| c.is_ascii_whitespace() || c == b',' || c == b';')
-                    .map_or(b.len(), |p| j + p);
-                (j, end)
-            }
-        };
-        if value_end > value_start {
-            out.push((&text[key_start..key_end], &text[value_start..value_end]));
-        }
-        i = value_end.max(i + 1);
-    }
-    out
-}
-
 /// Element text and attribute values of an XML document as `(element or attribute name,
 /// value)`, entity references left as they are. Tolerates broken and truncated documents.
 pub fn xml_values(text: &str) -> Vec<(&str, &str)> {
@@ -216,12 +158,7 @@ mod tests {
     }
 
     #[test]
-    fn config_text_assignments() {
-        let text = "export API_KEY=abc123\nslack_token: \"xoxb-1\"\n{\"password\": \"pw\"}\nurl = https://x.y/z, a==b";
-        assert_eq!(
-            assignments(text),
-            vec![("API_KEY", "abc123"), ("slack_token", "xoxb-1"), ("password", "pw"), ("url", "https://x.y/z")]
-        );
+    fn form_bodies() {
         assert!(looks_like_form("a=1&b=2"));
         assert!(!looks_like_form("hello world = 2"));
     }
