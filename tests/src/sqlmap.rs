@@ -218,12 +218,14 @@ fn run(
     if !har.exists() {
         bail!("sqlmap wrote no HAR ({}):\n{}", har.display(), crate::process::tail(&dir.join("sqlmap.log"), 20));
     }
-    let verdict = stdout
-        .lines()
-        .map(str::trim)
-        .filter(|l| l.contains("injectable") || l.contains("all tested parameters") || l.contains("Type: "))
-        .collect::<Vec<_>>()
-        .join("; ");
+    let types: Vec<&str> = stdout.lines().filter_map(|l| l.trim().strip_prefix("Type: ")).collect();
+    let verdict = if !types.is_empty() {
+        format!("injectable: {}", types.join(", "))
+    } else if stdout.contains("do not appear to be injectable") {
+        "not injectable".to_owned()
+    } else {
+        String::new()
+    };
     Ok(Run { har, verdict })
 }
 
