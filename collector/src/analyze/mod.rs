@@ -22,7 +22,7 @@ use std::path::Path;
 /// Most distinct (host, method, per-request template) groups kept; later new ones are counted
 /// in `Summary::templates_dropped`.
 pub const MAX_TEMPLATES: usize = 200_000;
-/// Most distinct callers remembered per group (the count saturates there).
+/// Most distinct callers remembered per group and per endpoint (the count saturates there).
 pub const MAX_CALLERS: usize = 10_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -112,11 +112,33 @@ impl Aggregator {
         g.sensitive.extend(o.sensitive);
     }
 
+    /// The inventory, each endpoint's callers counted once however many of its per-request
+    /// templates they called (`build_pinned` adds up the groups' counts, which is all the
+    /// collector's per-template rows offer; here each group's caller set is at hand).
     fn endpoints(self, pins: &inventory::Pins) -> (Vec<Endpoint>, Summary) {
-        let stats = self
-            .groups
-            .into_iter()
-            .map(|((authority, method, path_template), g)| TemplateStats {
+        let mut stats = Vec::with_capacity(self.groups.len());
+        let mut memberships = Vec::with_capacity(self.groups.len());
+        let mut caller_sets = Vec::with_capacity(self.groups.len());
+        for (index, ((authority, method, path_template), g)) in self.groups.into_iter().enumerate() {
+            let callers = g.callers.len() as u64;
+            // the same row with only its index for a list: `build_pinned` merges each row's
+            // lists into its endpoint, so this tells which groups each endpoint took
+            memberships.push(TemplateStats {
+                authority: authority.clone(),
+                method: method.clone(),
+                path_template: path_template.clone(),
+                calls: 0,
+                first_seen_ms: 0,
+                last_seen_ms: 0,
+                statuses: Vec::new(),
+                callers,
+                query_params: vec![index.to_string()],
+                request_fields: Vec::new(),
+                response_fields: Vec::new(),
+                auth: Vec::new(),
+                sensitive: Vec::new(),
+            });
+            stats.push(TemplateStats {
                 authority,
                 method,
                 path_template,
@@ -124,16 +146,45 @@ impl Aggregator {
                 first_seen_ms: g.first_seen_ms,
                 last_seen_ms: g.last_seen_ms,
                 statuses: g.statuses.into_iter().collect(),
-                callers: g.callers.len() as u64,
+                callers,
                 query_params: g.query_params.into_iter().collect(),
                 request_fields: g.request_fields.into_iter().collect(),
                 response_fields: g.response_fields.into_iter().collect(),
                 auth: g.auth.into_iter().collect(),
                 sensitive: g.sensitive.into_iter().collect(),
-            })
+            });
+            caller_sets.push(g.callers);
+        }
+        let mut endpoints = inventory::build_pinned(stats, DiscoveryConfig::default(), pins);
+        let merged = inventory::build_pinned(memberships, DiscoveryConfig::default(), pins);
+        let groups_of: HashMap<(&str, &str, &str), &[String]> = merged
+            .iter()
+            .map(|e| ((e.host.as_str(), e.method.as_str(), e.template.as_str()), e.query_params.as_slice()))
             .collect();
-        (inventory::build_pinned(stats, DiscoveryConfig::default(), pins), self.summary)
+        for endpoint in &mut endpoints {
+            let key = (endpoint.host.as_str(), endpoint.method.as_str(), endpoint.template.as_str());
+            let groups = groups_of.get(&key).copied().unwrap_or_default();
+            // each group's set is moved into its endpoint's, so memory stays what the groups held
+            let mut callers: HashSet<String> = HashSet::new();
+            for index in groups.iter().filter_map(|i| i.parse::<usize>().ok()) {
+                let Some(set) = caller_sets.get_mut(index) else { continue };
+                for caller in std::mem::take(set) {
+                    if callers.len() >= MAX_CALLERS {
+                        break;
+                    }
+                    callers.insert(caller);
+                }
+            }
+            endpoint.callers = callers.len() as u64;
+        }
+        (endpoints, self.summary)
     }
+}
+
+/// Who called, by the collector inventory's rule (`inventory::TEMPLATE_STATS`): the caller
+/// identity, else the client address. Anonymous calls with no address are one caller.
+fn caller_key(caller_id: &str, client_ip: &str) -> String {
+    if caller_id.is_empty() { client_ip } else { caller_id }.to_owned()
 }
 
 /// Splits `https://host:8443/a/b?x=1` into (scheme, authority, path and query).
@@ -304,7 +355,7 @@ fn observation(event: &HttpEvent) -> (Observation, Vec<EntryFinding>) {
         template: event.path_template.clone(),
         ts_ms: event.start_time_ms,
         status: u16::try_from(event.status).unwrap_or(0),
-        caller: event.caller_id.clone(),
+        caller: caller_key(&event.caller_id, &event.client_ip),
         auth: event.caller_id_source.clone(),
         query_params: event.query_params.clone(),
         request_fields: fields(&event.request_body_fields),
@@ -575,7 +626,7 @@ fn event_observation(e: har::EventLine) -> (Observation, Vec<EntryFinding>) {
         paths.into_iter().zip(types).map(|(p, t)| format!("{p}: {t}")).collect()
     };
     let template = if e.path_template.is_empty() { template_path(&e.path) } else { e.path_template };
-    let caller = if e.caller_id.is_empty() { e.client_ip } else { e.caller_id };
+    let caller = caller_key(&e.caller_id, &e.client_ip);
     let observation = Observation {
         host: e.authority,
         method: e.method,
@@ -603,6 +654,84 @@ mod tests {
         assert_eq!(parse_time_ms("garbage"), 0);
         assert_eq!(split_url("https://a.example:8443/x/y?q=1"), ("https", "a.example:8443", "/x/y?q=1"));
         assert_eq!(split_url("http://a.example?q=1"), ("http", "a.example", "/"));
+    }
+
+    /// A HAR entry of a GET by the client with this `Authorization` (anonymous when empty).
+    fn get(url: &str, authorization: &str, extra_headers: &[(&str, &str)]) -> serde_json::Value {
+        let mut headers: Vec<serde_json::Value> =
+            extra_headers.iter().map(|(name, value)| serde_json::json!({"name": name, "value": value})).collect();
+        if !authorization.is_empty() {
+            headers.push(serde_json::json!({"name": "Authorization", "value": authorization}));
+        }
+        serde_json::json!({
+            "startedDateTime": "2024-03-15T12:30:45Z",
+            "request": {"method": "GET", "url": url, "headers": headers},
+            "response": {"status": 200, "content": {"mimeType": "application/json", "text": "{}"}}
+        })
+    }
+
+    /// `analyze`'s table of a HAR file made of these entries.
+    fn table_of(entries: Vec<serde_json::Value>) -> anyhow::Result<String> {
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join("t.har");
+        std::fs::write(&file, serde_json::json!({"log": {"version": "1.2", "entries": entries}}).to_string())?;
+        let mut out = Vec::new();
+        run(&file, Format::Table, Options::default(), &mut out, false)?;
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    }
+
+    /// The CALLERS cell of an endpoint's row.
+    fn callers_of<'t>(table: &'t str, template: &str) -> Option<&'t str> {
+        let header: Vec<&str> = table.lines().next()?.split_whitespace().collect();
+        let column = header.iter().position(|h| *h == "CALLERS")?;
+        let row = table.lines().find(|l| l.split_whitespace().nth(2) == Some(template))?;
+        row.split_whitespace().nth(column)
+    }
+
+    /// `/users/1` ... `/users/50` (one per-request template) and `/org/<name>/members` for
+    /// fourteen names (fourteen per-request templates discovery merges into one endpoint).
+    fn users_and_orgs(authorization: &str) -> Vec<serde_json::Value> {
+        let names = ["acme", "globex", "initech", "umbrella", "hooli", "vehement", "massive"];
+        let names = names.iter().flat_map(|n| [(*n).to_owned(), format!("{n}-labs")]);
+        (1..=50)
+            .map(|i| get(&format!("https://shop.example/users/{i}"), authorization, &[]))
+            .chain(names.map(|n| get(&format!("https://shop.example/org/{n}/members"), authorization, &[])))
+            .collect()
+    }
+
+    #[test]
+    fn callers_are_counted_once_per_endpoint() -> anyhow::Result<()> {
+        let table = table_of(users_and_orgs(""))?;
+        assert_eq!(callers_of(&table, "/users/{user_id}"), Some("1"), "{table}");
+        assert_eq!(callers_of(&table, "/org/{org_id}/members"), Some("1"), "one anonymous client: {table}");
+
+        let mut two = users_and_orgs("Bearer token-of-alice");
+        two.extend(users_and_orgs("Bearer token-of-bob"));
+        let table = table_of(two)?;
+        assert_eq!(callers_of(&table, "/users/{user_id}"), Some("2"), "{table}");
+        assert_eq!(callers_of(&table, "/org/{org_id}/members"), Some("2"), "{table}");
+        Ok(())
+    }
+
+    #[test]
+    fn event_lines_count_anonymous_callers_by_address() -> anyhow::Result<()> {
+        let names = ["acme", "globex", "initech", "umbrella", "hooli", "vehement", "massive", "soylent"];
+        let mut lines = String::new();
+        for client_ip in ["10.0.0.1", "10.0.0.2"] {
+            for name in names.iter().flat_map(|n| [(*n).to_owned(), format!("{n}-labs")]) {
+                let event = serde_json::json!({"authority": "shop.example", "method": "GET",
+                    "path": format!("/org/{name}/members"), "status": 200, "client_ip": client_ip});
+                lines.push_str(&format!("{event}\n"));
+            }
+        }
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join("events.jsonl");
+        std::fs::write(&file, lines)?;
+        let mut out = Vec::new();
+        run(&file, Format::Table, Options::default(), &mut out, false)?;
+        let table = String::from_utf8_lossy(&out);
+        assert_eq!(callers_of(&table, "/org/{org_id}/members"), Some("2"), "{table}");
+        Ok(())
     }
 
     #[test]
