@@ -24,6 +24,15 @@ use std::path::Path;
 pub const MAX_TEMPLATES: usize = 200_000;
 /// Most distinct callers remembered per group and per endpoint (the count saturates there).
 pub const MAX_CALLERS: usize = 10_000;
+/// Most distinct locations counted per finding class; findings at later new locations are
+/// counted together (`ClassLocations::elsewhere`), so hostile field names cannot grow memory.
+pub const MAX_LOCATIONS: usize = 1_000;
+/// Width the findings summary keeps its lines within.
+const SUMMARY_WIDTH: usize = 132;
+/// Most locations the findings summary lists per class.
+const SUMMARY_LOCATIONS: usize = 3;
+/// Longest location the findings summary prints whole.
+const SUMMARY_LOCATION_CHARS: usize = 48;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -51,9 +60,39 @@ pub struct EntryFinding {
 pub struct Summary {
     pub entries: u64,
     pub entries_with_findings: u64,
-    /// `attack sqli` -> entries
+    /// `attack sqli` -> findings
     pub findings_by_class: BTreeMap<String, u64>,
     pub templates_dropped: u64,
+    /// `attack sqli` -> where its findings were (the JSON has each entry's locations already)
+    #[serde(skip)]
+    pub locations_by_class: BTreeMap<String, ClassLocations>,
+}
+
+/// Where the findings of one class were, as `finding_location` names them.
+#[derive(Debug, Default)]
+pub struct ClassLocations {
+    pub by_location: HashMap<String, u64>,
+    /// findings at locations first seen after `MAX_LOCATIONS` others
+    pub elsewhere: u64,
+}
+
+impl ClassLocations {
+    fn add(&mut self, location: &str) {
+        if let Some(n) = self.by_location.get_mut(location) {
+            *n += 1;
+        } else if self.by_location.len() < MAX_LOCATIONS {
+            self.by_location.insert(location.to_owned(), 1);
+        } else {
+            self.elsewhere += 1;
+        }
+    }
+
+    /// Most frequent first, then by name (a stable order for equal counts).
+    pub fn ranked(&self) -> Vec<(&str, u64)> {
+        let mut ranked: Vec<(&str, u64)> = self.by_location.iter().map(|(l, n)| (l.as_str(), *n)).collect();
+        ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        ranked
+    }
 }
 
 #[derive(Default)]
@@ -421,7 +460,9 @@ impl Output<'_> {
             summary.entries_with_findings += 1;
         }
         for f in &findings {
-            *summary.findings_by_class.entry(format!("{} {}", f.kind, f.class)).or_insert(0) += 1;
+            let class = format!("{} {}", f.kind, f.class);
+            summary.locations_by_class.entry(class.clone()).or_default().add(&f.location);
+            *summary.findings_by_class.entry(class).or_insert(0) += 1;
         }
         match self.format {
             Format::Json => {
@@ -557,13 +598,63 @@ pub fn run(
                 Some(c) => out.write_all(inventory::comparison_table(c).as_bytes())?,
                 None => out.write_all(inventory::table(&endpoints).as_bytes())?,
             }
-            writeln!(out, "\n{} entries, {} with findings", summary.entries, summary.entries_with_findings)?;
-            for (class, n) in &summary.findings_by_class {
-                writeln!(out, "  {class:<32} {n}")?;
-            }
+            out.write_all(findings_summary(&summary).as_bytes())?;
         }
     }
     Ok(summary)
+}
+
+/// The entries and each class's findings, with where they were, most frequent first:
+/// `  attack ssrf    1207  request.header.referer 1204, request.query.url 3`.
+fn findings_summary(summary: &Summary) -> String {
+    let mut out = format!("\n{} entries, {} with findings\n", summary.entries, summary.entries_with_findings);
+    let count_width = summary.findings_by_class.values().map(|n| n.to_string().len()).max().unwrap_or(1);
+    for (class, n) in &summary.findings_by_class {
+        let line = format!("  {class:<32} {n:>count_width$}");
+        let room = SUMMARY_WIDTH.saturating_sub(line.chars().count() + 2);
+        let locations = summary.locations_by_class.get(class).map(|l| locations_cell(l, room)).unwrap_or_default();
+        out.push_str(format!("{line}  {locations}").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// A class's top locations with their counts within about `room` columns, and how many
+/// more there were.
+fn locations_cell(locations: &ClassLocations, room: usize) -> String {
+    let ranked = locations.ranked();
+    // the longest "+N more" the cell may need, kept free while more locations follow
+    let more_room = format!(", +{} more", ranked.len()).len();
+    let mut shown: Vec<String> = Vec::new();
+    let mut width = 0;
+    for (index, (location, n)) in ranked.iter().take(SUMMARY_LOCATIONS).enumerate() {
+        let item = format!("{} {n}", shorten(location, SUMMARY_LOCATION_CHARS));
+        let added = item.chars().count() + if shown.is_empty() { 0 } else { 2 };
+        let reserved = if index + 1 < ranked.len() { more_room } else { 0 };
+        // the first always shows: a class's main location is the point of the cell
+        if !shown.is_empty() && width + added + reserved > room {
+            break;
+        }
+        width += added;
+        shown.push(item);
+    }
+    let rest = ranked.len() - shown.len();
+    if rest > 0 {
+        shown.push(format!("+{rest} more"));
+    }
+    if locations.elsewhere > 0 {
+        shown.push(format!("{} past the {MAX_LOCATIONS}-location limit", locations.elsewhere));
+    }
+    shown.join(", ")
+}
+
+/// `text` cut to `max` characters, the cut marked.
+fn shorten(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if text.chars().count() <= max {
+        return text.into();
+    }
+    let kept: String = text.chars().take(max.saturating_sub(1)).collect();
+    format!("{kept}…").into()
 }
 
 /// One `<host>.openapi.json` per host.
@@ -732,6 +823,53 @@ mod tests {
         let table = String::from_utf8_lossy(&out);
         assert_eq!(callers_of(&table, "/org/{org_id}/members"), Some("2"), "{table}");
         Ok(())
+    }
+
+    #[test]
+    fn findings_summary_says_where_each_class_was_found() -> anyhow::Result<()> {
+        let metadata = "http://169.254.169.254/latest/meta-data/iam";
+        let mut entries: Vec<serde_json::Value> =
+            (0..5).map(|_| get("https://shop.example/home", "", &[("Referer", metadata)])).collect();
+        entries.push(get(&format!("https://shop.example/fetch?url={metadata}"), "", &[]));
+        let table = table_of(entries)?;
+        let ssrf = table.lines().find(|l| l.trim_start().starts_with("attack ssrf")).unwrap_or_default();
+        assert!(ssrf.ends_with("  request.header.referer 5, request.query.url 1"), "{table}");
+        Ok(())
+    }
+
+    #[test]
+    fn long_location_lists_are_cut_with_a_count_of_the_rest() {
+        let mut locations = ClassLocations::default();
+        for (i, location) in
+            ["request.query.a", "request.query.b", "request.query.c", "request.query.d"].iter().enumerate()
+        {
+            for _ in 0..(10 - i) {
+                locations.add(location);
+            }
+        }
+        assert_eq!(
+            locations_cell(&locations, 100),
+            "request.query.a 10, request.query.b 9, request.query.c 8, +1 more"
+        );
+        assert_eq!(locations_cell(&locations, 40), "request.query.a 10, +3 more");
+        let two = ClassLocations {
+            by_location: [("request.query.a".into(), 2), ("request.query.b".into(), 1)].into(),
+            elsewhere: 0,
+        };
+        assert_eq!(locations_cell(&two, 36), "request.query.a 2, request.query.b 1", "nothing follows: no room kept");
+        let long = format!("response.body.$.{}", "x".repeat(200));
+        let mut one = ClassLocations::default();
+        one.add(&long);
+        let cell = locations_cell(&one, 10);
+        assert!(cell.starts_with("response.body.$.xx") && cell.ends_with("… 1"), "{cell}");
+        assert_eq!(cell.chars().count(), SUMMARY_LOCATION_CHARS + 2);
+
+        let mut many = ClassLocations::default();
+        for i in 0..MAX_LOCATIONS + 3 {
+            many.add(&format!("request.header.x-{i}"));
+        }
+        assert_eq!((many.by_location.len(), many.elsewhere), (MAX_LOCATIONS, 3));
+        assert!(locations_cell(&many, 100).ends_with(", 3 past the 1000-location limit"));
     }
 
     #[test]
