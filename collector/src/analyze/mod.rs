@@ -5,7 +5,7 @@
 
 pub mod har;
 
-use crate::inventory::{self, Endpoint, TemplateStats};
+use crate::inventory::{self, Discovered, Endpoint, TemplateStats};
 use anyhow::Context;
 use base64::Engine;
 use meshward_core::detect::{finding_location, DetectConfig, Detector, Direction};
@@ -152,31 +152,11 @@ impl Aggregator {
     }
 
     /// The inventory, each endpoint's callers counted once however many of its per-request
-    /// templates they called (`build_pinned` adds up the groups' counts, which is all the
-    /// collector's per-template rows offer; here each group's caller set is at hand).
+    /// templates they called: the union of the caller sets of the groups it merged.
     fn endpoints(self, pins: &inventory::Pins) -> (Vec<Endpoint>, Summary) {
         let mut stats = Vec::with_capacity(self.groups.len());
-        let mut memberships = Vec::with_capacity(self.groups.len());
         let mut caller_sets = Vec::with_capacity(self.groups.len());
-        for (index, ((authority, method, path_template), g)) in self.groups.into_iter().enumerate() {
-            let callers = g.callers.len() as u64;
-            // the same row with only its index for a list: `build_pinned` merges each row's
-            // lists into its endpoint, so this tells which groups each endpoint took
-            memberships.push(TemplateStats {
-                authority: authority.clone(),
-                method: method.clone(),
-                path_template: path_template.clone(),
-                calls: 0,
-                first_seen_ms: 0,
-                last_seen_ms: 0,
-                statuses: Vec::new(),
-                callers,
-                query_params: vec![index.to_string()],
-                request_fields: Vec::new(),
-                response_fields: Vec::new(),
-                auth: Vec::new(),
-                sensitive: Vec::new(),
-            });
+        for ((authority, method, path_template), g) in self.groups {
             stats.push(TemplateStats {
                 authority,
                 method,
@@ -185,7 +165,7 @@ impl Aggregator {
                 first_seen_ms: g.first_seen_ms,
                 last_seen_ms: g.last_seen_ms,
                 statuses: g.statuses.into_iter().collect(),
-                callers,
+                callers: g.callers.len() as u64,
                 query_params: g.query_params.into_iter().collect(),
                 request_fields: g.request_fields.into_iter().collect(),
                 response_fields: g.response_fields.into_iter().collect(),
@@ -194,28 +174,25 @@ impl Aggregator {
             });
             caller_sets.push(g.callers);
         }
-        let mut endpoints = inventory::build_pinned(stats, DiscoveryConfig::default(), pins);
-        let merged = inventory::build_pinned(memberships, DiscoveryConfig::default(), pins);
-        let groups_of: HashMap<(&str, &str, &str), &[String]> = merged
-            .iter()
-            .map(|e| ((e.host.as_str(), e.method.as_str(), e.template.as_str()), e.query_params.as_slice()))
-            .collect();
-        for endpoint in &mut endpoints {
-            let key = (endpoint.host.as_str(), endpoint.method.as_str(), endpoint.template.as_str());
-            let groups = groups_of.get(&key).copied().unwrap_or_default();
-            // each group's set is moved into its endpoint's, so memory stays what the groups held
-            let mut callers: HashSet<String> = HashSet::new();
-            for index in groups.iter().filter_map(|i| i.parse::<usize>().ok()) {
-                let Some(set) = caller_sets.get_mut(index) else { continue };
-                for caller in std::mem::take(set) {
-                    if callers.len() >= MAX_CALLERS {
-                        break;
+        let endpoints = inventory::build_pinned(stats, DiscoveryConfig::default(), pins)
+            .into_iter()
+            .map(|Discovered { mut endpoint, rows }| {
+                // each group's set is moved into its endpoint's (a group is in one endpoint),
+                // so memory stays what the groups held
+                let mut callers: HashSet<String> = HashSet::new();
+                for row in rows {
+                    let Some(set) = caller_sets.get_mut(row) else { continue };
+                    for caller in std::mem::take(set) {
+                        if callers.len() >= MAX_CALLERS {
+                            break;
+                        }
+                        callers.insert(caller);
                     }
-                    callers.insert(caller);
                 }
-            }
-            endpoint.callers = callers.len() as u64;
-        }
+                endpoint.callers = callers.len() as u64;
+                endpoint
+            })
+            .collect();
         (endpoints, self.summary)
     }
 }
@@ -800,6 +777,15 @@ mod tests {
         two.extend(users_and_orgs("Bearer token-of-bob"));
         let table = table_of(two)?;
         assert_eq!(callers_of(&table, "/users/{user_id}"), Some("2"), "{table}");
+        assert_eq!(callers_of(&table, "/org/{org_id}/members"), Some("2"), "{table}");
+
+        // alice calls the users and seven organisations, bob the other seven: no template has
+        // two callers, the endpoint has
+        let alice_calls = 50 + 7;
+        let mut halves: Vec<serde_json::Value> =
+            users_and_orgs("Bearer token-of-alice").into_iter().take(alice_calls).collect();
+        halves.extend(users_and_orgs("Bearer token-of-bob").into_iter().skip(alice_calls));
+        let table = table_of(halves)?;
         assert_eq!(callers_of(&table, "/org/{org_id}/members"), Some("2"), "{table}");
         Ok(())
     }

@@ -306,6 +306,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let endpoints: Vec<_> =
                 crate::inventory::build_pinned(stats, meshward_core::DiscoveryConfig::default(), &pinned)
                     .into_iter()
+                    .map(|d| d.endpoint)
                     .filter(|e| host.as_ref().is_none_or(|h| *h == e.host))
                     .collect();
             if openapi {

@@ -126,6 +126,7 @@ impl InventoryStore {
         }
         Ok(build_pinned(stats, meshward_core::DiscoveryConfig::default(), &pins)
             .into_iter()
+            .map(|d| d.endpoint)
             .filter(|e| host.is_none_or(|h| h == e.host))
             .collect())
     }
