@@ -1,6 +1,7 @@
 //! The API inventory: which endpoints each host serves, from the events in ClickHouse, with
 //! word-like path parameters found by `core::discovery` (weighted by distinct callers).
 
+pub mod callers;
 pub mod openapi;
 pub mod status;
 
@@ -12,12 +13,23 @@ use meshward_core::{Discovery, DiscoveryConfig};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// Who called, as the inventory counts callers: the caller identity, else the client address.
+macro_rules! caller_sql {
+    () => {
+        "if(caller_id != '', caller_id, client_ip)"
+    };
+}
+pub(crate) use caller_sql;
+
 /// Calls per host, method and per-request template (one row per group), with the parameters,
 /// body fields (`path: type`), auth schemes and sensitive data (`request.body.$.ssn: us_ssn`)
 /// seen. `{db}`: the database.
-pub const TEMPLATE_STATS: &str = "SELECT authority, method, path_template, count() AS calls, \
+pub const TEMPLATE_STATS: &str = concat!(
+    "SELECT authority, method, path_template, count() AS calls, \
      min(ts_ms) AS first_seen_ms, max(ts_ms) AS last_seen_ms, groupUniqArray(status) AS statuses, \
-     uniqExact(if(caller_id != '', caller_id, client_ip)) AS callers, \
+     uniqExact(",
+    caller_sql!(),
+    ") AS callers, \
      groupUniqArrayArray(query_params) AS query_params, \
      groupUniqArrayArray(arrayMap((p, t) -> concat(p, ': ', t), request_body_fields.path, request_body_fields.type)) \
      AS request_fields, \
@@ -26,7 +38,8 @@ pub const TEMPLATE_STATS: &str = "SELECT authority, method, path_template, count
      groupUniqArray(caller_id_source) AS auth, \
      groupUniqArrayArray(arrayMap((d, p, l, c) -> concat(if(d = 1, 'request', 'response'), '.', p, '.', l, ': ', c), \
      sensitive.direction, sensitive.part, sensitive.location, sensitive.class)) AS sensitive \
-     FROM {db}.events GROUP BY authority, method, path_template";
+     FROM {db}.events GROUP BY authority, method, path_template"
+);
 
 #[derive(Debug, Clone, Row, Deserialize)]
 pub struct TemplateStats {
@@ -58,8 +71,8 @@ pub struct Endpoint {
     pub statuses: Vec<u16>,
     /// Distinct callers (the caller identity, else the client address), each counted once
     /// however many of the endpoint's per-request templates it called. `build_pinned` alone
-    /// knows only each template's count and gives the largest (a floor); `meshward analyze`
-    /// counts the union over `Discovered::rows`.
+    /// knows only each template's count and gives the largest (a floor); `inventory::endpoints`
+    /// (the collector's inventory) and `meshward analyze` count the union over `Discovered::rows`.
     pub callers: u64,
     pub query_params: Vec<String>,
     /// request body fields as `path: type`
@@ -78,6 +91,24 @@ pub struct Discovered {
     /// indices of the input rows merged into the endpoint, ascending; every row is in exactly
     /// one endpoint
     pub rows: Vec<usize>,
+}
+
+/// The inventory from ClickHouse (of one host, or all): discovery over the per-template rows
+/// with `pins` applied, and each endpoint's callers counted in ClickHouse over the events of
+/// all its templates (`callers`).
+pub async fn endpoints(
+    client: &clickhouse::Client,
+    url: &str,
+    database: &str,
+    pins: &Pins,
+    host: Option<&str>,
+) -> Result<Vec<Endpoint>, StoreError> {
+    let stats = template_stats(client, url, database).await?;
+    let keys: Vec<callers::TemplateKey> = stats.iter().map(callers::TemplateKey::of).collect();
+    let mut discovered = build_pinned(stats, DiscoveryConfig::default(), pins);
+    discovered.retain(|d| host.is_none_or(|h| h == d.endpoint.host));
+    callers::count(client, url, database, &keys, &mut discovered).await?;
+    Ok(discovered.into_iter().map(|d| d.endpoint).collect())
 }
 
 /// Reads the per-template statistics from ClickHouse.
