@@ -582,7 +582,7 @@ pub fn run(
 }
 
 /// The entries and each class's findings, with where they were, most frequent first:
-/// `  attack ssrf    1207  request.header.referer 1204, request.query.url 3`.
+/// `  attack sqli    1207  request.header.referer 1204, request.query.q 3`.
 fn findings_summary(summary: &Summary) -> String {
     let mut out = format!("\n{} entries, {} with findings\n", summary.entries, summary.entries_with_findings);
     let count_width = summary.findings_by_class.values().map(|n| n.to_string().len()).max().unwrap_or(1);
@@ -813,13 +813,14 @@ mod tests {
 
     #[test]
     fn findings_summary_says_where_each_class_was_found() -> anyhow::Result<()> {
-        let metadata = "http://169.254.169.254/latest/meta-data/iam";
         let mut entries: Vec<serde_json::Value> =
-            (0..5).map(|_| get("https://shop.example/home", "", &[("Referer", metadata)])).collect();
-        entries.push(get(&format!("https://shop.example/fetch?url={metadata}"), "", &[]));
+            (0..5).map(|_| get("https://shop.example/home", "", &[("Referer", "' or 1=1--")])).collect();
+        entries.push(get("https://shop.example/search?q=%27%20or%201%3D1--", "", &[]));
+        entries.push(get("https://shop.example/fetch?url=http://169.254.169.254/latest/meta-data/iam", "", &[]));
         let table = table_of(entries)?;
-        let ssrf = table.lines().find(|l| l.trim_start().starts_with("attack ssrf")).unwrap_or_default();
-        assert!(ssrf.ends_with("  request.header.referer 5, request.query.url 1"), "{table}");
+        let line_of = |class: &str| table.lines().find(|l| l.trim_start().starts_with(class)).unwrap_or_default();
+        assert!(line_of("attack sqli").ends_with("  request.header.referer 5, request.query.q 1"), "{table}");
+        assert!(line_of("attack ssrf").ends_with("  request.query.url 1"), "{table}");
         Ok(())
     }
 
