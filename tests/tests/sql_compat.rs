@@ -1,7 +1,7 @@
 //! Every SQL statement Meshward ships (schema migrations, jobs, documented queries, the SQL
 //! query library and the Grafana dashboards) runs on the ClickHouse 18.16 server from Debian and
 //! on current ClickHouse (chDB 26.x, in-process); over seeded events, every library query and
-//! every dashboard panel returns rows.
+//! every dashboard panel returns rows. The inventory counts a client once per endpoint on both.
 
 use meshward::store::{queries, retention, statements};
 use meshward_e2e::clickhouse::ClickHouse;
@@ -14,6 +14,7 @@ fn all_statements() -> Vec<String> {
     all.push(queries::render(&retention::expired_partitions_sql(30), DB, &[DB, "http_events"]));
     all.push(retention::drop_partition_sql(DB, 20000101, ""));
     all.push(meshward::inventory::TEMPLATE_STATS.replace("{db}", DB));
+    all.extend(CallerFixture::new().plan(DB).0.queries);
     all.push(meshward::blocklist::latest_rules_sql(DB));
     all.extend(meshward::blocklist::policy::all_sql(DB));
     all.push(meshward::detect::latest_alerts_sql(DB));
@@ -144,4 +145,126 @@ fn query_library_and_dashboards_return_rows_on_current_clickhouse() -> anyhow::R
     all.extend(seed(LIBRARY_DB)?);
     all.extend(library(LIBRARY_DB)?.into_iter().map(|q| format!("-- expect rows ({})\n{}", q.name, q.sql)));
     run_on_chdb("sql_library_chdb", &all)
+}
+
+/// One anonymous client (10.0.0.1) reads fourteen teams (`/teams/acme`: discovery merges them,
+/// and the callers query lists them) and half of a hundred organisations with word-like names
+/// (`/org/north-blue/members`: merged, and so many named by their shape), another (10.0.0.7)
+/// the other half; five others read `/org/me/members`, which stays literal beside the parameter.
+/// Added up, the teams had 14 callers; the most of any one organisation is 1, the union 2.
+struct CallerFixture {
+    /// (path, client address) per event
+    calls: Vec<(String, String)>,
+}
+
+impl CallerFixture {
+    /// endpoint -> distinct callers
+    const EXPECTED: [(&'static str, u64); 3] =
+        [("/org/me/members", 5), ("/org/{org_id}/members", 2), ("/teams/{team_id}", 1)];
+
+    fn new() -> Self {
+        let words = ["north", "south", "east", "west", "blue", "green", "red", "amber", "grey", "white"];
+        let teams = ["acme", "globex", "initech", "umbrella", "hooli", "vehement", "massive"];
+        let client = "10.0.0.1".to_owned();
+        let mut calls = Vec::new();
+        for (i, a) in words.iter().enumerate() {
+            let reader = if i < words.len() / 2 { &client } else { "10.0.0.7" };
+            calls.extend(words.iter().map(|b| (format!("/org/{a}-{b}/members"), reader.to_owned())));
+        }
+        calls.extend(
+            teams.iter().flat_map(|t| [format!("/teams/{t}"), format!("/teams/{t}-labs")]).map(|p| (p, client.clone())),
+        );
+        calls.extend((2..=6).map(|i| ("/org/me/members".to_owned(), format!("10.0.0.{i}"))));
+        CallerFixture { calls }
+    }
+
+    /// The events, as one INSERT into `db`.
+    fn insert(&self, db: &str) -> String {
+        let rows: Vec<String> = self
+            .calls
+            .iter()
+            .enumerate()
+            .map(|(i, (path, client))| {
+                format!("('{i:016}', 1790000000000, '2026-09-21 12:00:00', 'GET', 'shop.example', '{path}', '{path}', 200, '{client}')")
+            })
+            .collect();
+        format!(
+            "INSERT INTO {db}.http_events (event_id, ts_ms, ts, method, authority, path, path_template, status, client_ip) VALUES {}",
+            rows.join(", ")
+        )
+    }
+
+    /// The inventory's rows as `TEMPLATE_STATS` gives them, discovery over them, and the queries
+    /// counting the callers of the merged endpoints.
+    fn plan(&self, db: &str) -> (meshward::inventory::callers::CallerQueries, Vec<meshward::inventory::Discovered>) {
+        let mut callers: std::collections::BTreeMap<&str, std::collections::BTreeSet<&str>> = Default::default();
+        for (path, client) in &self.calls {
+            callers.entry(path).or_default().insert(client);
+        }
+        let stats: Vec<meshward::inventory::TemplateStats> = callers
+            .into_iter()
+            .map(|(path, clients)| meshward::inventory::TemplateStats {
+                authority: "shop.example".into(),
+                method: "GET".into(),
+                path_template: path.into(),
+                calls: clients.len() as u64,
+                first_seen_ms: 1_790_000_000_000,
+                last_seen_ms: 1_790_000_000_000,
+                statuses: vec![200],
+                callers: clients.len() as u64,
+                query_params: Vec::new(),
+                request_fields: Vec::new(),
+                response_fields: Vec::new(),
+                auth: vec![String::new()],
+                sensitive: Vec::new(),
+            })
+            .collect();
+        let keys: Vec<_> = stats.iter().map(meshward::inventory::callers::TemplateKey::of).collect();
+        let discovered = meshward::inventory::build(stats, meshward_core::DiscoveryConfig::default());
+        (meshward::inventory::callers::queries(db, &keys, &discovered), discovered)
+    }
+}
+
+const CALLERS_DB: &str = "meshward_callers";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inventory_counts_a_client_once_per_endpoint_on_clickhouse_18_16() -> anyhow::Result<()> {
+    let dir = meshward_e2e::process::fresh_dir("sql_callers")?;
+    let server = ClickHouse::start(&dir).await?;
+    server.query(&format!("CREATE DATABASE {CALLERS_DB}")).await?;
+    for sql in statements(CALLERS_DB).into_iter().chain([CallerFixture::new().insert(CALLERS_DB)]) {
+        server.query(&sql).await?;
+    }
+    let config =
+        meshward::config::ClickHouseConfig { url: server.url(), database: CALLERS_DB.into(), ..Default::default() };
+    let client = meshward::store::connect(&config);
+    let pins = meshward::inventory::Pins::default();
+    let endpoints = meshward::inventory::endpoints(&client, &config.url, CALLERS_DB, &pins, None).await?;
+    let listed: Vec<(&str, u64)> = endpoints.iter().map(|e| (e.template.as_str(), e.callers)).collect();
+    assert_eq!(listed, CallerFixture::EXPECTED);
+    Ok(())
+}
+
+#[test]
+fn inventory_counts_a_client_once_per_endpoint_on_current_clickhouse() -> anyhow::Result<()> {
+    let fixture = CallerFixture::new();
+    let (planned, discovered) = fixture.plan(CALLERS_DB);
+    anyhow::ensure!(planned.queries.len() == 1 && planned.too_large.is_empty(), "{planned:?}");
+    let query = &planned.queries[0];
+    // the organisations by their shape less the literal, the teams by their list
+    anyhow::ensure!(query.contains("NOT IN ('/org/me/members')") && query.contains("IN ('/teams/acme'"), "{query}");
+    let mut all = vec![format!("CREATE DATABASE {CALLERS_DB}")];
+    all.extend(statements(CALLERS_DB));
+    all.push(fixture.insert(CALLERS_DB));
+    for (template, callers) in CallerFixture::EXPECTED {
+        let index = discovered.iter().position(|d| d.endpoint.template == template);
+        let Some(index) = index else { anyhow::bail!("{template} not discovered: {discovered:?}") };
+        if discovered[index].rows.len() > 1 {
+            let id = index + 1;
+            all.push(format!(
+                "-- expect rows ({template}: {callers})\nSELECT * FROM ({query}) WHERE endpoint = {id} AND callers = {callers}"
+            ));
+        }
+    }
+    run_on_chdb("sql_callers_chdb", &all)
 }

@@ -5,7 +5,7 @@
 
 pub mod har;
 
-use crate::inventory::{self, Endpoint, TemplateStats};
+use crate::inventory::{self, Discovered, Endpoint, TemplateStats};
 use anyhow::Context;
 use base64::Engine;
 use meshward_core::detect::{finding_location, DetectConfig, Detector, Direction};
@@ -22,8 +22,17 @@ use std::path::Path;
 /// Most distinct (host, method, per-request template) groups kept; later new ones are counted
 /// in `Summary::templates_dropped`.
 pub const MAX_TEMPLATES: usize = 200_000;
-/// Most distinct callers remembered per group (the count saturates there).
+/// Most distinct callers remembered per group and per endpoint (the count saturates there).
 pub const MAX_CALLERS: usize = 10_000;
+/// Most distinct locations counted per finding class; findings at later new locations are
+/// counted together (`ClassLocations::elsewhere`), so hostile field names cannot grow memory.
+pub const MAX_LOCATIONS: usize = 1_000;
+/// Width the findings summary keeps its lines within.
+const SUMMARY_WIDTH: usize = 132;
+/// Most locations the findings summary lists per class.
+const SUMMARY_LOCATIONS: usize = 3;
+/// Longest location the findings summary prints whole.
+const SUMMARY_LOCATION_CHARS: usize = 48;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -51,9 +60,39 @@ pub struct EntryFinding {
 pub struct Summary {
     pub entries: u64,
     pub entries_with_findings: u64,
-    /// `attack sqli` -> entries
+    /// `attack sqli` -> findings
     pub findings_by_class: BTreeMap<String, u64>,
     pub templates_dropped: u64,
+    /// `attack sqli` -> where its findings were (the JSON has each entry's locations already)
+    #[serde(skip)]
+    pub locations_by_class: BTreeMap<String, ClassLocations>,
+}
+
+/// Where the findings of one class were, as `finding_location` names them.
+#[derive(Debug, Default)]
+pub struct ClassLocations {
+    pub by_location: HashMap<String, u64>,
+    /// findings at locations first seen after `MAX_LOCATIONS` others
+    pub elsewhere: u64,
+}
+
+impl ClassLocations {
+    fn add(&mut self, location: &str) {
+        if let Some(n) = self.by_location.get_mut(location) {
+            *n += 1;
+        } else if self.by_location.len() < MAX_LOCATIONS {
+            self.by_location.insert(location.to_owned(), 1);
+        } else {
+            self.elsewhere += 1;
+        }
+    }
+
+    /// Most frequent first, then by name (a stable order for equal counts).
+    pub fn ranked(&self) -> Vec<(&str, u64)> {
+        let mut ranked: Vec<(&str, u64)> = self.by_location.iter().map(|(l, n)| (l.as_str(), *n)).collect();
+        ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        ranked
+    }
 }
 
 #[derive(Default)]
@@ -112,11 +151,13 @@ impl Aggregator {
         g.sensitive.extend(o.sensitive);
     }
 
+    /// The inventory, each endpoint's callers counted once however many of its per-request
+    /// templates they called: the union of the caller sets of the groups it merged.
     fn endpoints(self, pins: &inventory::Pins) -> (Vec<Endpoint>, Summary) {
-        let stats = self
-            .groups
-            .into_iter()
-            .map(|((authority, method, path_template), g)| TemplateStats {
+        let mut stats = Vec::with_capacity(self.groups.len());
+        let mut caller_sets = Vec::with_capacity(self.groups.len());
+        for ((authority, method, path_template), g) in self.groups {
+            stats.push(TemplateStats {
                 authority,
                 method,
                 path_template,
@@ -130,10 +171,36 @@ impl Aggregator {
                 response_fields: g.response_fields.into_iter().collect(),
                 auth: g.auth.into_iter().collect(),
                 sensitive: g.sensitive.into_iter().collect(),
+            });
+            caller_sets.push(g.callers);
+        }
+        let endpoints = inventory::build_pinned(stats, DiscoveryConfig::default(), pins)
+            .into_iter()
+            .map(|Discovered { mut endpoint, rows }| {
+                // each group's set is moved into its endpoint's (a group is in one endpoint),
+                // so memory stays what the groups held
+                let mut callers: HashSet<String> = HashSet::new();
+                for row in rows {
+                    let Some(set) = caller_sets.get_mut(row) else { continue };
+                    for caller in std::mem::take(set) {
+                        if callers.len() >= MAX_CALLERS {
+                            break;
+                        }
+                        callers.insert(caller);
+                    }
+                }
+                endpoint.callers = callers.len() as u64;
+                endpoint
             })
             .collect();
-        (inventory::build_pinned(stats, DiscoveryConfig::default(), pins), self.summary)
+        (endpoints, self.summary)
     }
+}
+
+/// Who called, by the collector inventory's rule (`inventory::TEMPLATE_STATS`): the caller
+/// identity, else the client address. Anonymous calls with no address are one caller.
+fn caller_key(caller_id: &str, client_ip: &str) -> String {
+    if caller_id.is_empty() { client_ip } else { caller_id }.to_owned()
 }
 
 /// Splits `https://host:8443/a/b?x=1` into (scheme, authority, path and query).
@@ -304,7 +371,7 @@ fn observation(event: &HttpEvent) -> (Observation, Vec<EntryFinding>) {
         template: event.path_template.clone(),
         ts_ms: event.start_time_ms,
         status: u16::try_from(event.status).unwrap_or(0),
-        caller: event.caller_id.clone(),
+        caller: caller_key(&event.caller_id, &event.client_ip),
         auth: event.caller_id_source.clone(),
         query_params: event.query_params.clone(),
         request_fields: fields(&event.request_body_fields),
@@ -370,7 +437,9 @@ impl Output<'_> {
             summary.entries_with_findings += 1;
         }
         for f in &findings {
-            *summary.findings_by_class.entry(format!("{} {}", f.kind, f.class)).or_insert(0) += 1;
+            let class = format!("{} {}", f.kind, f.class);
+            summary.locations_by_class.entry(class.clone()).or_default().add(&f.location);
+            *summary.findings_by_class.entry(class).or_insert(0) += 1;
         }
         match self.format {
             Format::Json => {
@@ -506,13 +575,63 @@ pub fn run(
                 Some(c) => out.write_all(inventory::comparison_table(c).as_bytes())?,
                 None => out.write_all(inventory::table(&endpoints).as_bytes())?,
             }
-            writeln!(out, "\n{} entries, {} with findings", summary.entries, summary.entries_with_findings)?;
-            for (class, n) in &summary.findings_by_class {
-                writeln!(out, "  {class:<32} {n}")?;
-            }
+            out.write_all(findings_summary(&summary).as_bytes())?;
         }
     }
     Ok(summary)
+}
+
+/// The entries and each class's findings, with where they were, most frequent first:
+/// `  attack sqli    1207  request.header.referer 1204, request.query.q 3`.
+fn findings_summary(summary: &Summary) -> String {
+    let mut out = format!("\n{} entries, {} with findings\n", summary.entries, summary.entries_with_findings);
+    let count_width = summary.findings_by_class.values().map(|n| n.to_string().len()).max().unwrap_or(1);
+    for (class, n) in &summary.findings_by_class {
+        let line = format!("  {class:<32} {n:>count_width$}");
+        let room = SUMMARY_WIDTH.saturating_sub(line.chars().count() + 2);
+        let locations = summary.locations_by_class.get(class).map(|l| locations_cell(l, room)).unwrap_or_default();
+        out.push_str(format!("{line}  {locations}").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// A class's top locations with their counts within about `room` columns, and how many
+/// more there were.
+fn locations_cell(locations: &ClassLocations, room: usize) -> String {
+    let ranked = locations.ranked();
+    // the longest "+N more" the cell may need, kept free while more locations follow
+    let more_room = format!(", +{} more", ranked.len()).len();
+    let mut shown: Vec<String> = Vec::new();
+    let mut width = 0;
+    for (index, (location, n)) in ranked.iter().take(SUMMARY_LOCATIONS).enumerate() {
+        let item = format!("{} {n}", shorten(location, SUMMARY_LOCATION_CHARS));
+        let added = item.chars().count() + if shown.is_empty() { 0 } else { 2 };
+        let reserved = if index + 1 < ranked.len() { more_room } else { 0 };
+        // the first always shows: a class's main location is the point of the cell
+        if !shown.is_empty() && width + added + reserved > room {
+            break;
+        }
+        width += added;
+        shown.push(item);
+    }
+    let rest = ranked.len() - shown.len();
+    if rest > 0 {
+        shown.push(format!("+{rest} more"));
+    }
+    if locations.elsewhere > 0 {
+        shown.push(format!("{} past the {MAX_LOCATIONS}-location limit", locations.elsewhere));
+    }
+    shown.join(", ")
+}
+
+/// `text` cut to `max` characters, the cut marked.
+fn shorten(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if text.chars().count() <= max {
+        return text.into();
+    }
+    let kept: String = text.chars().take(max.saturating_sub(1)).collect();
+    format!("{kept}…").into()
 }
 
 /// One `<host>.openapi.json` per host.
@@ -575,7 +694,7 @@ fn event_observation(e: har::EventLine) -> (Observation, Vec<EntryFinding>) {
         paths.into_iter().zip(types).map(|(p, t)| format!("{p}: {t}")).collect()
     };
     let template = if e.path_template.is_empty() { template_path(&e.path) } else { e.path_template };
-    let caller = if e.caller_id.is_empty() { e.client_ip } else { e.caller_id };
+    let caller = caller_key(&e.caller_id, &e.client_ip);
     let observation = Observation {
         host: e.authority,
         method: e.method,
@@ -603,6 +722,141 @@ mod tests {
         assert_eq!(parse_time_ms("garbage"), 0);
         assert_eq!(split_url("https://a.example:8443/x/y?q=1"), ("https", "a.example:8443", "/x/y?q=1"));
         assert_eq!(split_url("http://a.example?q=1"), ("http", "a.example", "/"));
+    }
+
+    /// A HAR entry of a GET by the client with this `Authorization` (anonymous when empty).
+    fn get(url: &str, authorization: &str, extra_headers: &[(&str, &str)]) -> serde_json::Value {
+        let mut headers: Vec<serde_json::Value> =
+            extra_headers.iter().map(|(name, value)| serde_json::json!({"name": name, "value": value})).collect();
+        if !authorization.is_empty() {
+            headers.push(serde_json::json!({"name": "Authorization", "value": authorization}));
+        }
+        serde_json::json!({
+            "startedDateTime": "2024-03-15T12:30:45Z",
+            "request": {"method": "GET", "url": url, "headers": headers},
+            "response": {"status": 200, "content": {"mimeType": "application/json", "text": "{}"}}
+        })
+    }
+
+    /// `analyze`'s table of a HAR file made of these entries.
+    fn table_of(entries: Vec<serde_json::Value>) -> anyhow::Result<String> {
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join("t.har");
+        std::fs::write(&file, serde_json::json!({"log": {"version": "1.2", "entries": entries}}).to_string())?;
+        let mut out = Vec::new();
+        run(&file, Format::Table, Options::default(), &mut out, false)?;
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    }
+
+    /// The CALLERS cell of an endpoint's row.
+    fn callers_of<'t>(table: &'t str, template: &str) -> Option<&'t str> {
+        let header: Vec<&str> = table.lines().next()?.split_whitespace().collect();
+        let column = header.iter().position(|h| *h == "CALLERS")?;
+        let row = table.lines().find(|l| l.split_whitespace().nth(2) == Some(template))?;
+        row.split_whitespace().nth(column)
+    }
+
+    /// `/users/1` ... `/users/50` (one per-request template) and `/org/<name>/members` for
+    /// fourteen names (fourteen per-request templates discovery merges into one endpoint).
+    fn users_and_orgs(authorization: &str) -> Vec<serde_json::Value> {
+        let names = ["acme", "globex", "initech", "umbrella", "hooli", "vehement", "massive"];
+        let names = names.iter().flat_map(|n| [(*n).to_owned(), format!("{n}-labs")]);
+        (1..=50)
+            .map(|i| get(&format!("https://shop.example/users/{i}"), authorization, &[]))
+            .chain(names.map(|n| get(&format!("https://shop.example/org/{n}/members"), authorization, &[])))
+            .collect()
+    }
+
+    #[test]
+    fn callers_are_counted_once_per_endpoint() -> anyhow::Result<()> {
+        let table = table_of(users_and_orgs(""))?;
+        assert_eq!(callers_of(&table, "/users/{user_id}"), Some("1"), "{table}");
+        assert_eq!(callers_of(&table, "/org/{org_id}/members"), Some("1"), "one anonymous client: {table}");
+
+        let mut two = users_and_orgs("Bearer token-of-alice");
+        two.extend(users_and_orgs("Bearer token-of-bob"));
+        let table = table_of(two)?;
+        assert_eq!(callers_of(&table, "/users/{user_id}"), Some("2"), "{table}");
+        assert_eq!(callers_of(&table, "/org/{org_id}/members"), Some("2"), "{table}");
+
+        // alice calls the users and seven organisations, bob the other seven: no template has
+        // two callers, the endpoint has
+        let alice_calls = 50 + 7;
+        let mut halves: Vec<serde_json::Value> =
+            users_and_orgs("Bearer token-of-alice").into_iter().take(alice_calls).collect();
+        halves.extend(users_and_orgs("Bearer token-of-bob").into_iter().skip(alice_calls));
+        let table = table_of(halves)?;
+        assert_eq!(callers_of(&table, "/org/{org_id}/members"), Some("2"), "{table}");
+        Ok(())
+    }
+
+    #[test]
+    fn event_lines_count_anonymous_callers_by_address() -> anyhow::Result<()> {
+        let names = ["acme", "globex", "initech", "umbrella", "hooli", "vehement", "massive", "soylent"];
+        let mut lines = String::new();
+        for client_ip in ["10.0.0.1", "10.0.0.2"] {
+            for name in names.iter().flat_map(|n| [(*n).to_owned(), format!("{n}-labs")]) {
+                let event = serde_json::json!({"authority": "shop.example", "method": "GET",
+                    "path": format!("/org/{name}/members"), "status": 200, "client_ip": client_ip});
+                lines.push_str(&format!("{event}\n"));
+            }
+        }
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join("events.jsonl");
+        std::fs::write(&file, lines)?;
+        let mut out = Vec::new();
+        run(&file, Format::Table, Options::default(), &mut out, false)?;
+        let table = String::from_utf8_lossy(&out);
+        assert_eq!(callers_of(&table, "/org/{org_id}/members"), Some("2"), "{table}");
+        Ok(())
+    }
+
+    #[test]
+    fn findings_summary_says_where_each_class_was_found() -> anyhow::Result<()> {
+        let mut entries: Vec<serde_json::Value> =
+            (0..5).map(|_| get("https://shop.example/home", "", &[("Referer", "' or 1=1--")])).collect();
+        entries.push(get("https://shop.example/search?q=%27%20or%201%3D1--", "", &[]));
+        entries.push(get("https://shop.example/fetch?url=http://169.254.169.254/latest/meta-data/iam", "", &[]));
+        let table = table_of(entries)?;
+        let line_of = |class: &str| table.lines().find(|l| l.trim_start().starts_with(class)).unwrap_or_default();
+        assert!(line_of("attack sqli").ends_with("  request.header.referer 5, request.query.q 1"), "{table}");
+        assert!(line_of("attack ssrf").ends_with("  request.query.url 1"), "{table}");
+        Ok(())
+    }
+
+    #[test]
+    fn long_location_lists_are_cut_with_a_count_of_the_rest() {
+        let mut locations = ClassLocations::default();
+        for (i, location) in
+            ["request.query.a", "request.query.b", "request.query.c", "request.query.d"].iter().enumerate()
+        {
+            for _ in 0..(10 - i) {
+                locations.add(location);
+            }
+        }
+        assert_eq!(
+            locations_cell(&locations, 100),
+            "request.query.a 10, request.query.b 9, request.query.c 8, +1 more"
+        );
+        assert_eq!(locations_cell(&locations, 40), "request.query.a 10, +3 more");
+        let two = ClassLocations {
+            by_location: [("request.query.a".into(), 2), ("request.query.b".into(), 1)].into(),
+            elsewhere: 0,
+        };
+        assert_eq!(locations_cell(&two, 36), "request.query.a 2, request.query.b 1", "nothing follows: no room kept");
+        let long = format!("response.body.$.{}", "x".repeat(200));
+        let mut one = ClassLocations::default();
+        one.add(&long);
+        let cell = locations_cell(&one, 10);
+        assert!(cell.starts_with("response.body.$.xx") && cell.ends_with("… 1"), "{cell}");
+        assert_eq!(cell.chars().count(), SUMMARY_LOCATION_CHARS + 2);
+
+        let mut many = ClassLocations::default();
+        for i in 0..MAX_LOCATIONS + 3 {
+            many.add(&format!("request.header.x-{i}"));
+        }
+        assert_eq!((many.by_location.len(), many.elsewhere), (MAX_LOCATIONS, 3));
+        assert!(locations_cell(&many, 100).ends_with(", 3 past the 1000-location limit"));
     }
 
     #[test]

@@ -282,9 +282,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Endpoints { config, host, json, spec, since_days, openapi, pins, .. } => {
             let config = load_for_queries(config)?;
             let client = crate::store::connect(&config.clickhouse);
-            let stats = crate::inventory::template_stats(&client, &config.clickhouse.url, &config.clickhouse.database)
-                .await
-                .context("reading the inventory from ClickHouse")?;
             let mut pinned = crate::inventory::Pins::parse(&[config.inventory.pinned_templates.clone(), pins].concat());
             // pins set through the API count here too (none yet on a fresh database)
             let store =
@@ -303,11 +300,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 None => None,
             };
-            let endpoints: Vec<_> =
-                crate::inventory::build_pinned(stats, meshward_core::DiscoveryConfig::default(), &pinned)
-                    .into_iter()
-                    .filter(|e| host.as_ref().is_none_or(|h| *h == e.host))
-                    .collect();
+            let (url, database) = (&config.clickhouse.url, &config.clickhouse.database);
+            let endpoints = crate::inventory::endpoints(&client, url, database, &pinned, host.as_deref())
+                .await
+                .context("reading the inventory from ClickHouse")?;
             if openapi {
                 let doc = crate::inventory::openapi::export(host.as_deref().unwrap_or_default(), &endpoints);
                 println!("{}", serde_json::to_string_pretty(&doc)?);

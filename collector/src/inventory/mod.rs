@@ -1,6 +1,7 @@
 //! The API inventory: which endpoints each host serves, from the events in ClickHouse, with
 //! word-like path parameters found by `core::discovery` (weighted by distinct callers).
 
+pub mod callers;
 pub mod openapi;
 pub mod status;
 
@@ -12,12 +13,23 @@ use meshward_core::{Discovery, DiscoveryConfig};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// Who called, as the inventory counts callers: the caller identity, else the client address.
+macro_rules! caller_sql {
+    () => {
+        "if(caller_id != '', caller_id, client_ip)"
+    };
+}
+pub(crate) use caller_sql;
+
 /// Calls per host, method and per-request template (one row per group), with the parameters,
 /// body fields (`path: type`), auth schemes and sensitive data (`request.body.$.ssn: us_ssn`)
 /// seen. `{db}`: the database.
-pub const TEMPLATE_STATS: &str = "SELECT authority, method, path_template, count() AS calls, \
+pub const TEMPLATE_STATS: &str = concat!(
+    "SELECT authority, method, path_template, count() AS calls, \
      min(ts_ms) AS first_seen_ms, max(ts_ms) AS last_seen_ms, groupUniqArray(status) AS statuses, \
-     uniqExact(if(caller_id != '', caller_id, client_ip)) AS callers, \
+     uniqExact(",
+    caller_sql!(),
+    ") AS callers, \
      groupUniqArrayArray(query_params) AS query_params, \
      groupUniqArrayArray(arrayMap((p, t) -> concat(p, ': ', t), request_body_fields.path, request_body_fields.type)) \
      AS request_fields, \
@@ -26,7 +38,8 @@ pub const TEMPLATE_STATS: &str = "SELECT authority, method, path_template, count
      groupUniqArray(caller_id_source) AS auth, \
      groupUniqArrayArray(arrayMap((d, p, l, c) -> concat(if(d = 1, 'request', 'response'), '.', p, '.', l, ': ', c), \
      sensitive.direction, sensitive.part, sensitive.location, sensitive.class)) AS sensitive \
-     FROM {db}.events GROUP BY authority, method, path_template";
+     FROM {db}.events GROUP BY authority, method, path_template"
+);
 
 #[derive(Debug, Clone, Row, Deserialize)]
 pub struct TemplateStats {
@@ -56,7 +69,10 @@ pub struct Endpoint {
     pub first_seen_ms: u64,
     pub last_seen_ms: u64,
     pub statuses: Vec<u16>,
-    /// Distinct callers, summed over the per-request templates merged into this endpoint.
+    /// Distinct callers (the caller identity, else the client address), each counted once
+    /// however many of the endpoint's per-request templates it called. `build_pinned` alone
+    /// knows only each template's count and gives the largest (a floor); `inventory::endpoints`
+    /// (the collector's inventory) and `meshward analyze` count the union over `Discovered::rows`.
     pub callers: u64,
     pub query_params: Vec<String>,
     /// request body fields as `path: type`
@@ -66,6 +82,33 @@ pub struct Endpoint {
     pub auth: Vec<String>,
     /// sensitive data seen, as `response.body.$.email: email`
     pub sensitive: Vec<String>,
+}
+
+/// An endpoint with the rows of `build_pinned`'s input that went into it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Discovered {
+    pub endpoint: Endpoint,
+    /// indices of the input rows merged into the endpoint, ascending; every row is in exactly
+    /// one endpoint
+    pub rows: Vec<usize>,
+}
+
+/// The inventory from ClickHouse (of one host, or all): discovery over the per-template rows
+/// with `pins` applied, and each endpoint's callers counted in ClickHouse over the events of
+/// all its templates (`callers`).
+pub async fn endpoints(
+    client: &clickhouse::Client,
+    url: &str,
+    database: &str,
+    pins: &Pins,
+    host: Option<&str>,
+) -> Result<Vec<Endpoint>, StoreError> {
+    let stats = template_stats(client, url, database).await?;
+    let keys: Vec<callers::TemplateKey> = stats.iter().map(callers::TemplateKey::of).collect();
+    let mut discovered = build_pinned(stats, DiscoveryConfig::default(), pins);
+    discovered.retain(|d| host.is_none_or(|h| h == d.endpoint.host));
+    callers::count(client, url, database, &keys, &mut discovered).await?;
+    Ok(discovered.into_iter().map(|d| d.endpoint).collect())
 }
 
 /// Reads the per-template statistics from ClickHouse.
@@ -215,56 +258,63 @@ impl Pins {
 }
 
 /// Merges per-request templates into endpoints, host by host.
-pub fn build(stats: Vec<TemplateStats>, config: DiscoveryConfig) -> Vec<Endpoint> {
+pub fn build(stats: Vec<TemplateStats>, config: DiscoveryConfig) -> Vec<Discovered> {
     build_pinned(stats, config, &Pins::default())
 }
 
 /// `build` with pinned templates (from configuration, the command line, or an uploaded spec,
-/// which takes precedence over what discovery would find).
-pub fn build_pinned(stats: Vec<TemplateStats>, config: DiscoveryConfig, pins: &Pins) -> Vec<Endpoint> {
-    let mut by_host: BTreeMap<String, Vec<TemplateStats>> = BTreeMap::new();
+/// which takes precedence over what discovery would find). Each endpoint comes with the input
+/// rows it merged, so that what cannot be added up (callers) can be counted over them.
+pub fn build_pinned(stats: Vec<TemplateStats>, config: DiscoveryConfig, pins: &Pins) -> Vec<Discovered> {
+    let mut by_host: BTreeMap<String, Vec<(usize, TemplateStats)>> = BTreeMap::new();
     let mut pinned: std::collections::HashSet<(String, String)> = std::collections::HashSet::new();
-    for mut row in stats {
+    for (index, mut row) in stats.into_iter().enumerate() {
         if let Some(pin) = pins.resolve(&row.authority, &row.path_template) {
             row.path_template = pin;
             pinned.insert((row.authority.clone(), row.path_template.clone()));
         }
-        by_host.entry(row.authority.clone()).or_default().push(row);
+        by_host.entry(row.authority.clone()).or_default().push((index, row));
     }
-    let mut endpoints: BTreeMap<(String, String, String), Endpoint> = BTreeMap::new();
+    let mut discovered: BTreeMap<(String, String, String), Discovered> = BTreeMap::new();
     for (host, rows) in by_host {
         let mut discovery = Discovery::new(config);
-        for row in &rows {
+        for (_, row) in &rows {
             if !pinned.contains(&(host.clone(), row.path_template.clone())) {
                 discovery.observe_weighted(&row.path_template, row.callers);
             }
         }
-        for row in rows {
+        for (index, row) in rows {
             let template = if pinned.contains(&(host.clone(), row.path_template.clone())) {
                 row.path_template.clone()
             } else {
                 discovery.resolve(&row.path_template)
             };
             let key = (host.clone(), template.clone(), row.method.clone());
-            let endpoint = endpoints.entry(key).or_insert_with(|| Endpoint {
-                host: host.clone(),
-                method: row.method.clone(),
-                template,
-                calls: 0,
-                first_seen_ms: u64::MAX,
-                last_seen_ms: 0,
-                statuses: Vec::new(),
-                callers: 0,
-                query_params: Vec::new(),
-                request_fields: Vec::new(),
-                response_fields: Vec::new(),
-                auth: Vec::new(),
-                sensitive: Vec::new(),
+            let entry = discovered.entry(key).or_insert_with(|| Discovered {
+                endpoint: Endpoint {
+                    host: host.clone(),
+                    method: row.method.clone(),
+                    template,
+                    calls: 0,
+                    first_seen_ms: u64::MAX,
+                    last_seen_ms: 0,
+                    statuses: Vec::new(),
+                    callers: 0,
+                    query_params: Vec::new(),
+                    request_fields: Vec::new(),
+                    response_fields: Vec::new(),
+                    auth: Vec::new(),
+                    sensitive: Vec::new(),
+                },
+                rows: Vec::new(),
             });
+            entry.rows.push(index);
+            let endpoint = &mut entry.endpoint;
             endpoint.calls += row.calls;
             endpoint.first_seen_ms = endpoint.first_seen_ms.min(row.first_seen_ms);
             endpoint.last_seen_ms = endpoint.last_seen_ms.max(row.last_seen_ms);
-            endpoint.callers += row.callers;
+            // one client may have called several of the rows: their counts do not add up
+            endpoint.callers = endpoint.callers.max(row.callers);
             endpoint.statuses.extend(row.statuses);
             endpoint.query_params.extend(row.query_params);
             endpoint.request_fields.extend(row.request_fields);
@@ -273,8 +323,9 @@ pub fn build_pinned(stats: Vec<TemplateStats>, config: DiscoveryConfig, pins: &P
             endpoint.sensitive.extend(row.sensitive);
         }
     }
-    let mut endpoints: Vec<Endpoint> = endpoints.into_values().collect();
-    for endpoint in &mut endpoints {
+    let mut discovered: Vec<Discovered> = discovered.into_values().collect();
+    for Discovered { endpoint, rows } in &mut discovered {
+        rows.sort_unstable();
         endpoint.statuses.sort_unstable();
         endpoint.statuses.dedup();
         for list in [
@@ -288,7 +339,7 @@ pub fn build_pinned(stats: Vec<TemplateStats>, config: DiscoveryConfig, pins: &P
             list.dedup();
         }
     }
-    endpoints
+    discovered
 }
 
 /// The endpoints as an aligned text table.
@@ -399,8 +450,9 @@ mod tests {
         stats.push(row("/users/me", 7, 3));
         let pins = Pins::parse(&["api.example.com=/org/{org}/members".to_owned(), "/users/{id}".to_owned()]);
         let endpoints = build_pinned(stats, DiscoveryConfig::default(), &pins);
-        let listed: Vec<(&str, u64)> = endpoints.iter().map(|e| (e.template.as_str(), e.calls)).collect();
-        assert_eq!(listed, vec![("/org/{org}/members", 11), ("/users/{id}", 7)]);
+        let listed: Vec<(&str, u64, &[usize])> =
+            endpoints.iter().map(|d| (d.endpoint.template.as_str(), d.endpoint.calls, d.rows.as_slice())).collect();
+        assert_eq!(listed, vec![("/org/{org}/members", 11, &[0, 1, 2, 3][..]), ("/users/{id}", 7, &[4][..])]);
         assert!(pin_matches("/a/{x}", "/A/b") && !pin_matches("/a/{x}", "/a/b/c") && !pin_matches("/a/b", "/a/{x}"));
     }
 
@@ -413,10 +465,15 @@ mod tests {
         stats.push(row("/users/me", 500, 40));
         stats.push(row("/users/{user_id}", 100, 30));
         let endpoints = build(stats, DiscoveryConfig::default());
-        let listed: Vec<(&str, u64)> = endpoints.iter().map(|e| (e.template.as_str(), e.calls)).collect();
-        assert_eq!(listed, vec![("/users/me", 500), ("/users/{user_id}", 121)]);
-        let users = &endpoints[1];
-        assert_eq!((users.first_seen_ms, users.last_seen_ms, users.callers), (3, 1000, 37));
+        let listed: Vec<(&str, u64, &[usize])> =
+            endpoints.iter().map(|d| (d.endpoint.template.as_str(), d.endpoint.calls, d.rows.as_slice())).collect();
+        assert_eq!(
+            listed,
+            vec![("/users/me", 500, &[7][..]), ("/users/{user_id}", 121, &[0, 1, 2, 3, 4, 5, 6, 8][..])]
+        );
+        let users = &endpoints[1].endpoint;
+        // the seven and the thirty may be the same callers: the floor, not the sum (37)
+        assert_eq!((users.first_seen_ms, users.last_seen_ms, users.callers), (3, 1000, 30));
         assert_eq!(
             (users.query_params.as_slice(), users.auth.as_slice()),
             (&["page".to_owned()][..], &["none".to_owned()][..])

@@ -2,7 +2,7 @@
 //! a host against its spec, and a job that writes each host's standing (documented, shadow,
 //! deprecated but called, zombie) into ClickHouse, where dashboards and SQL can read it.
 
-use super::{build_pinned, latest_spec, openapi, template_stats, Endpoint, Pins};
+use super::{latest_spec, openapi, Endpoint, Pins};
 use crate::store::{now_ms, StoreError};
 use serde::Serialize;
 use std::time::Duration;
@@ -114,7 +114,6 @@ impl InventoryStore {
     /// Endpoints (of one host or all), with pins (configuration and API) and the host's
     /// uploaded spec taking precedence over discovery.
     pub async fn endpoints(&self, host: Option<&str>) -> Result<Vec<Endpoint>, StoreError> {
-        let stats = template_stats(&self.client, &self.url, &self.database).await?;
         let mut pins = self.pins.clone();
         for pin in self.stored_pins().await? {
             pins.add(&pin.host, [pin.template]);
@@ -124,10 +123,7 @@ impl InventoryStore {
                 pins.add(host, ops.into_iter().map(|o| o.template));
             }
         }
-        Ok(build_pinned(stats, meshward_core::DiscoveryConfig::default(), &pins)
-            .into_iter()
-            .filter(|e| host.is_none_or(|h| h == e.host))
-            .collect())
+        super::endpoints(&self.client, &self.url, &self.database, &pins, host).await
     }
 
     pub async fn spec(&self, host: &str) -> Result<Option<String>, StoreError> {
