@@ -8,8 +8,7 @@
 //! attack finding on them is a false positive.
 
 use crate::clickhouse::ClickHouse;
-use crate::collector::{Collector, CollectorOptions};
-use crate::envoy::{default_filter_config, Envoy, EnvoyOptions, Filter};
+use crate::stack::{Stack, StackOptions};
 use crate::vuln_api::VulnApi;
 use anyhow::{bail, Context, Result};
 use meshward_core::detect::walk::form_decode;
@@ -125,45 +124,27 @@ pub async fn measure(options: &SqlmapOptions) -> Result<Report> {
     let sqlmap = sqlmap_binary()?;
     let version = std::process::Command::new(&sqlmap).arg("--version").output().context("running sqlmap")?;
     let sqlmap_version = String::from_utf8_lossy(&version.stdout).trim().to_owned();
-    let dir = crate::process::fresh_dir("sqlmap")?;
-    let clickhouse = ClickHouse::start(&dir.join("clickhouse")).await?;
-    let database = "meshward_sqlmap";
-    let mut collector_options = CollectorOptions::new(&clickhouse.url(), database);
-    collector_options.writer_max_delay_ms = 200;
-    let collector = Collector::start(&dir.join("collector"), collector_options).await?;
-    collector.wait_ready().await?;
     let api = VulnApi::start(false).await?;
-    let mut config = default_filter_config();
+    let mut stack_options = StackOptions::new("sqlmap");
+    stack_options.upstream_port = Some(api.port);
+    stack_options.envoy_concurrency = 1;
     // every body read and scanned: this measures detection, not the sampling budget
-    config["inspection"] = serde_json::json!({"mode": "full"});
-    let envoy = Envoy::start(
-        &dir.join("envoy"),
-        &EnvoyOptions {
-            upstream_port: api.port,
-            collector_grpc_port: collector.grpc_port,
-            collector_api_port: collector.api_port,
-            filter: Filter::Meshward { config },
-            concurrency: 1,
-            cpu_list: None,
-            mtls: None,
-        },
-    )
-    .await?;
+    stack_options.filter_config["inspection"] = serde_json::json!({"mode": "full"});
+    let stack = Stack::start(stack_options).await?;
+    let (dir, envoy, clickhouse, database) = (&stack.dir, &stack.envoy, &stack.clickhouse, stack.db());
     let mut outcomes = Vec::new();
     for letter in options.techniques.chars() {
         for target in &options.targets {
             let run_dir = dir.join(format!("{letter}-{}", target.parameter));
             let har = run(&sqlmap, &envoy.url(), target, letter, options, &run_dir)?;
             let entries = har_entries(&har.har)?;
-            let events = events_for(&clickhouse, database, &entries).await?;
+            let events = events_for(clickhouse, database, &entries).await?;
             let mut outcome = judge(target, &entries, &events);
             outcome.verdict = har.verdict;
             outcomes.push((letter, target.name, outcome));
         }
     }
-    drop(envoy);
-    drop(collector);
-    drop(clickhouse);
+    drop(stack);
     Ok(Report { sqlmap_version, options: options.clone(), outcomes })
 }
 

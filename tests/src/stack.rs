@@ -25,6 +25,8 @@ pub struct StackOptions {
     pub collector_extra_config: String,
     /// The collector's `log.level`.
     pub collector_log_level: &'static str,
+    /// Envoy routes to this port instead of the sample API (another API under test).
+    pub upstream_port: Option<u16>,
 }
 
 impl StackOptions {
@@ -40,6 +42,7 @@ impl StackOptions {
             mtls: None,
             collector_extra_config: String::new(),
             collector_log_level: "info",
+            upstream_port: None,
         }
     }
 }
@@ -71,7 +74,7 @@ impl Stack {
         let envoy = Envoy::start(
             &dir.join("envoy"),
             &EnvoyOptions {
-                upstream_port: api.port,
+                upstream_port: options.upstream_port.unwrap_or(api.port),
                 collector_grpc_port: collector.grpc_port,
                 collector_api_port: collector.api_port,
                 filter: Filter::Meshward { config: options.filter_config.clone() },

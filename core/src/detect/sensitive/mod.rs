@@ -116,7 +116,8 @@ pub(super) fn scan_value(secrets: &Secrets, hint: Hint, value: &str, emit: &mut 
         vendor_secrets(secrets, bytes, emit);
     }
     // `password = "..."`, `api_key: ...` in configuration files, code and logs
-    if bytes.len() >= MIN_ASSIGNMENT {
+    // (most values hold no `=` or `:` at all: the summary knows without a search)
+    if bytes.len() >= MIN_ASSIGNMENT && (summary.equals || summary.colons > 0) {
         assigned_secrets(bytes, emit);
     }
 }

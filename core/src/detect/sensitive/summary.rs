@@ -11,6 +11,8 @@ pub(super) struct Summary {
     /// longest run of the characters secrets are written in (letters, digits, `SECRET_PUNCTUATION`)
     pub(super) longest_token_run: usize,
     pub(super) colons: usize,
+    /// an `=` (an assignment's operator, with `:`)
+    pub(super) equals: bool,
     pub(super) at: bool,
     pub(super) comma: bool,
 }
@@ -34,6 +36,7 @@ impl Summary {
             summary.longest_alphanumeric_run = summary.longest_alphanumeric_run.max(run);
             run = 0;
             if SECRET_PUNCTUATION.contains(&c) {
+                summary.equals |= c == b'=';
                 token_run += 1;
                 continue;
             }
