@@ -44,6 +44,7 @@ pip_pin openapi-spec-validator 0.9.0 "checks exported specs in tests"
 pip_pin xmlschema 4.1.0 "checks JUnit reports in tests"
 pip_pin kubernetes-validate 1.37.0 "checks the manifests and the chart in tests"
 pip_pin sqlmap 1.10.10 "a real attack tool: make quality and a test measure detection on its payloads"
+pip_pin helm-python-sdk 0.2.2 "Helm v4's own SDK (no helm binary): lints and renders the chart in tests"
 # Istio's CRD schemas (WasmPlugin, EnvoyFilter, DestinationRule, PeerAuthentication), generated
 # from Istio's CRDs into @kubernetes-models/istio, checked with the machine's Node.js.
 if ! command -v npm >/dev/null; then

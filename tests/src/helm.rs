@@ -1,16 +1,12 @@
-//! Renders the Helm chart the way `helm template` does, with a real Go text/template engine
-//! (gtmpl-ng with its Helm function set): values.yaml merged with overlays, `.Chart`, `.Release`,
-//! `_*.tpl` files as shared definitions, each other template rendered and split into documents.
-//! No Helm binary installs from the registries here; the chart keeps to what this engine has
-//! (`template` instead of `include`, `indent` instead of `nindent`, no `.Files`).
+//! The Helm chart as Helm itself sees it: `scripts/helm_chart.py` lints (`helm lint --strict`)
+//! and renders (`helm template`, test hooks included) with Helm v4's own Go SDK, the PyPI wheel
+//! helm-python-sdk that `make setup` installs. No template engine of our own stands in for it.
 
 use anyhow::{Context as _, Result};
-use gtmpl_ng::helm_functions::{serde_json_value_to_gtmpl_value, HELM_FUNCTIONS};
-use gtmpl_ng::{Context, Template};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::path::Path;
 
-/// Deep-merges `overlay` into `base` (maps merge, anything else replaces), like `-f values.yaml`.
+/// Deep-merges `overlay` into `base` (maps merge, anything else replaces), like repeated `-f`.
 pub fn merge(base: &mut Value, overlay: &Value) {
     match (base, overlay) {
         (Value::Object(base), Value::Object(overlay)) => {
@@ -27,48 +23,63 @@ pub fn merge(base: &mut Value, overlay: &Value) {
     }
 }
 
-fn yaml_file(path: &Path) -> Result<Value> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    serde_norway::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+/// What `helm install` would apply: the manifests (YAML parsed to JSON values, each with the
+/// template it came from) and the rendered NOTES.txt.
+#[derive(Debug)]
+pub struct Rendered {
+    pub documents: Vec<Value>,
+    pub sources: Vec<String>,
+    pub notes: String,
 }
 
-/// The rendered documents (YAML parsed to JSON values), in file order.
-pub fn render(chart: &Path, overlays: &[Value], release: &str, namespace: &str) -> Result<Vec<Value>> {
-    let meta = yaml_file(&chart.join("Chart.yaml"))?;
-    let mut values = yaml_file(&chart.join("values.yaml"))?;
+fn chart_script(command: &str, chart: &Path, overlays: &[Value], release: &str, namespace: &str) -> Result<String> {
+    let mut values = Value::Object(Default::default());
     for overlay in overlays {
         merge(&mut values, overlay);
     }
-    let context = json!({
-        "Values": values,
-        "Chart": {"Name": meta["name"], "Version": meta["version"], "AppVersion": meta["appVersion"]},
-        "Release": {"Name": release, "Namespace": namespace, "Service": "Helm", "IsInstall": true},
-    });
-    let context = Context::from(serde_json_value_to_gtmpl_value(context));
-    let mut files: Vec<_> = std::fs::read_dir(chart.join("templates"))?.flatten().map(|e| e.path()).collect();
-    files.sort();
-    let helpers: Vec<(String, String)> = files
-        .iter()
-        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('_')))
-        .map(|p| Ok((p.display().to_string(), std::fs::read_to_string(p)?)))
-        .collect::<Result<_>>()?;
+    let script = crate::workspace_root().join("scripts/helm_chart.py");
+    let values = values.to_string();
+    crate::python([
+        script.as_os_str(),
+        command.as_ref(),
+        chart.as_os_str(),
+        "--set-json".as_ref(),
+        values.as_ref(),
+        "--name".as_ref(),
+        release.as_ref(),
+        "--namespace".as_ref(),
+        namespace.as_ref(),
+    ])
+}
+
+/// Renders `chart` with `overlays` merged over its values.yaml, as release `release` in
+/// `namespace`; an error carries Helm's message (a schema violation, a failed template).
+pub fn render(chart: &Path, overlays: &[Value], release: &str, namespace: &str) -> Result<Rendered> {
+    let report = chart_script("render", chart, overlays, release, namespace)?;
+    // the script prints one JSON line; Helm's own log lines may precede it on stderr
+    let line = report.lines().find(|l| l.starts_with("{\"documents\"")).context("no rendering in the output")?;
+    let rendered: Value = serde_json::from_str(line).context("parsing the rendering")?;
     let mut documents = Vec::new();
-    for file in files.iter().filter(|p| p.extension().is_some_and(|e| e == "yaml")) {
-        let name = file.display().to_string();
-        let mut template = Template::with_name(name.clone());
-        template.add_funcs(&HELM_FUNCTIONS);
-        for (helper, text) in &helpers {
-            template.add_template(helper.clone(), text.clone()).map_err(|e| anyhow::anyhow!("{helper}: {e}"))?;
-        }
-        template.parse(std::fs::read_to_string(file)?).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-        let text = template.render(&context).map_err(|e| anyhow::anyhow!("rendering {name}: {e}"))?;
-        for doc in text.split("\n---") {
-            let parsed: Value =
-                serde_norway::from_str(doc).with_context(|| format!("{name} rendered invalid YAML:\n{doc}"))?;
-            if !parsed.is_null() {
-                documents.push(parsed);
-            }
-        }
+    let mut sources = Vec::new();
+    for doc in rendered["documents"].as_array().context("no documents")? {
+        let manifest = doc["manifest"].as_str().unwrap_or_default();
+        let source = doc["source"].as_str().unwrap_or_default().to_owned();
+        let parsed: Value =
+            serde_norway::from_str(manifest).with_context(|| format!("{source} rendered invalid YAML:\n{manifest}"))?;
+        documents.push(parsed);
+        sources.push(source);
     }
-    Ok(documents)
+    Ok(Rendered { documents, sources, notes: rendered["notes"].as_str().unwrap_or_default().to_owned() })
+}
+
+/// `helm lint --strict` of `chart` with `overlays`: the report's messages, or an error with them
+/// when any is a warning or an error.
+pub fn lint(chart: &Path, overlays: &[Value]) -> Result<Vec<String>> {
+    let report = chart_script("lint", chart, overlays, "meshward", "meshward").context("helm lint --strict")?;
+    let line = report.lines().find(|l| l.starts_with("{\"")).context("no lint report in the output")?;
+    let parsed: Value = serde_json::from_str(line).context("parsing the lint report")?;
+    Ok(parsed["messages"]
+        .as_array()
+        .map(|m| m.iter().map(|m| format!("{}: {}", m["path"], m["error"])).collect())
+        .unwrap_or_default())
 }
