@@ -278,6 +278,8 @@ pub struct LogConfig {
     pub format: LogFormat,
     /// tracing filter, e.g. `info` or `meshward=debug`; `RUST_LOG` wins when set.
     pub level: String,
+    /// One line per block and dry-run match (target `meshward::audit`) whatever `level` says.
+    pub audit: bool,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -341,7 +343,7 @@ impl Default for ApiConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        LogConfig { format: LogFormat::Auto, level: "info".into() }
+        LogConfig { format: LogFormat::Auto, level: "info".into(), audit: true }
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod analyze;
 pub mod api;
+pub mod audit;
 pub mod blocklist;
 pub mod cli;
 pub mod config;

@@ -27,7 +27,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let schema_ready = Arc::new(AtomicBool::new(false));
     let client = store::connect(&config.clickhouse);
     let dead_letter = spool::DeadLetter::of(&config.spool.dir);
-    let writer = Writer::new(client, config.clickhouse.url.clone(), config.writer.clone(), reader, dead_letter);
+    let rule_reasons = Arc::new(crate::audit::RuleReasons::default());
+    let audit = crate::audit::AuditLog::new(rule_reasons.clone());
+    let writer = Writer::new(client, config.clickhouse.url.clone(), config.writer.clone(), reader, dead_letter, audit);
     let store_healthy = writer.healthy.clone();
     let writer_task = {
         let schema_ready = schema_ready.clone();
@@ -85,11 +87,14 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         shutdown.clone(),
     ));
     let inventory = Arc::new(api::inventory::InventoryApi { store: inventory_store, access: access.clone() });
-    let blocklist = Arc::new(Blocklist::new(
-        store::connect(&config.clickhouse),
-        config.clickhouse.url.clone(),
-        config.clickhouse.database.clone(),
-    ));
+    let blocklist = Arc::new(
+        Blocklist::new(
+            store::connect(&config.clickhouse),
+            config.clickhouse.url.clone(),
+            config.clickhouse.database.clone(),
+        )
+        .sharing_reasons(rule_reasons),
+    );
     tokio::spawn(blocklist.clone().run(Duration::from_millis(config.blocklist.refresh_interval_ms), shutdown.clone()));
     let policies = PolicyJob {
         blocklist: blocklist.clone(),

@@ -7,6 +7,12 @@ use tracing_subscriber::EnvFilter;
 
 pub fn init_logs(config: &LogConfig) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.level));
+    // the audit log is not a verbosity: it stays on at any level unless turned off
+    let audit = if config.audit { "info" } else { "off" };
+    let filter = match format!("{}={audit}", crate::audit::TARGET).parse() {
+        Ok(directive) => filter.add_directive(directive),
+        Err(_) => filter,
+    };
     let json = match config.format {
         LogFormat::Json => true,
         LogFormat::Text => false,

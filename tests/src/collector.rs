@@ -129,6 +129,11 @@ impl Collector {
         wait_http_ok(&self.http, &url, "the collector to be ready", Duration::from_secs(60)).await
     }
 
+    /// The running collector's log file (its stderr: JSON lines).
+    pub fn log_path(&self) -> Option<std::path::PathBuf> {
+        self.process.as_ref().map(|p| p.log.clone())
+    }
+
     pub fn pid(&self) -> Option<u32> {
         self.process.as_ref().and_then(crate::process::Guard::pid)
     }

@@ -120,6 +120,43 @@ async fn rules_block_on_every_worker_until_deleted_or_expired() -> Result<()> {
         stack.clickhouse.count(&sql).await.ok().filter(|n| *n == 40)
     })
     .await?;
+    // the blocks view lists each of them with its rule's reason; the audit log has a JSON line
+    // for each, written once its event was stored
+    let sql = format!(
+        "SELECT count() FROM {}.blocks WHERE action = 'block' AND rule_id = '{rule}' AND reason = 'scraper' \
+         AND request_id LIKE 'blocked-%' AND client = '127.0.0.1' AND endpoint = '/api/products'",
+        stack.db()
+    );
+    assert_eq!(stack.clickhouse.count(&sql).await?, 40, "{sql}");
+    let sql = format!("SELECT count() FROM {}.blocks WHERE action = 'dry_run' AND rule_id = '{dry}'", stack.db());
+    assert!(stack.clickhouse.count(&sql).await? > 0, "{sql}");
+    let log = stack.collector.log_path().context("no collector log")?;
+    let audited = |action: &'static str, rule: String| {
+        let log = log.clone();
+        move || {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            text.lines()
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .filter(|l| l["target"] == "meshward::audit" && l["action"] == action && l["rule_id"] == rule.as_str())
+                .collect::<Vec<_>>()
+        }
+    };
+    let blocks = audited("block", rule.clone());
+    wait_for("40 audit lines of the blocks", Duration::from_secs(10), || async {
+        // the wait for the rule to take hold blocked one more, without a request id of ours
+        let ours =
+            blocks().iter().filter(|l| l["request_id"].as_str().is_some_and(|r| r.starts_with("blocked-"))).count();
+        (ours == 40).then_some(())
+    })
+    .await?;
+    let line = blocks().into_iter().find(|l| l["request_id"] == "blocked-7").context("no audit line of blocked-7")?;
+    assert_eq!(line["message"], "enforcement");
+    assert_eq!(line["reason"], "scraper");
+    assert_eq!(line["client"], "127.0.0.1");
+    assert_eq!(line["status"], 403);
+    assert_eq!(line["endpoint"], "/api/products");
+    assert_eq!(line["event_id"].as_str().map(str::len), Some(32));
+    assert!(!audited("dry_run", dry.clone())().is_empty(), "no audit line of the dry-run match");
     let sql = format!("SELECT count() FROM {}.events WHERE client_ip = '198.51.100.9'", stack.db());
     assert!(stack.clickhouse.count(&sql).await? > 0, "the trusted forwarded-for hop is the client address");
 

@@ -8,6 +8,7 @@
 
 pub mod policy;
 
+use crate::audit::RuleReasons;
 use crate::store::{now_ms, StoreError};
 use bytes::Bytes;
 use meshward_core::blocklist::{PublishedList, Rule, RuleError};
@@ -72,6 +73,8 @@ pub struct Blocklist {
     database: String,
     published: RwLock<Arc<Published>>,
     last_version: AtomicU64,
+    /// each rule's reason, for the audit log
+    reasons: Arc<RuleReasons>,
 }
 
 impl Blocklist {
@@ -82,7 +85,14 @@ impl Blocklist {
             database,
             published: RwLock::new(Arc::new(Published::default())),
             last_version: AtomicU64::new(0),
+            reasons: Arc::default(),
         }
+    }
+
+    /// Keeps `reasons` filled with each rule's reason on every refresh (the audit log's).
+    pub fn sharing_reasons(mut self, reasons: Arc<RuleReasons>) -> Self {
+        self.reasons = reasons;
+        self
     }
 
     /// The latest version of every rule ever written, tombstones included.
@@ -238,6 +248,7 @@ impl Blocklist {
     pub async fn refresh(&self) -> Result<(), StoreError> {
         let now = now_ms();
         let all = self.latest().await?;
+        self.reasons.replace(all.iter().map(|(rule, _)| (rule.id.clone(), rule.reason.clone())).collect());
         let version = all.iter().map(|(r, _)| r.version).max().unwrap_or(0);
         let rules: Vec<Rule> = all
             .into_iter()

@@ -284,6 +284,24 @@ pub const MIGRATIONS: &[Migration] = &[
             "CREATE VIEW IF NOT EXISTS {db}.events AS SELECT * FROM {db}.http_events FINAL",
         ],
     },
+    Migration {
+        version: 13,
+        name: "blocks_view",
+        statements: &[
+            // every block and dry-run match with its rule's reason (its latest version): what the
+            // collector's audit log writes, for SQL and the dashboards (sql/README.md)
+            "CREATE VIEW IF NOT EXISTS {db}.blocks AS \
+             SELECT ts, ts_ms, action, rule_id, reason, created_by, client, caller_id, principal, request_id, event_id, \
+             host, method, path, endpoint, status, workload, namespace \
+             FROM (SELECT ts, ts_ms, if(verdict = 1, 'block', 'dry_run') AS action, block_rule_id AS rule_id, \
+               client_ip AS client, caller_id, peer_principal AS principal, request_id, lower(hex(event_id)) AS event_id, \
+               authority AS host, method, path, path_template AS endpoint, status, workload, namespace \
+               FROM {db}.events WHERE verdict != 0) AS enforced \
+             ANY LEFT JOIN (SELECT id AS rule_id, visitParamExtractString(argMax(rule, version), 'reason') AS reason, \
+               visitParamExtractString(argMax(rule, version), 'created_by') AS created_by \
+               FROM {db}.block_rules GROUP BY id) AS rules USING rule_id",
+        ],
+    },
 ];
 
 /// All statements of all migrations for a database, in order (for portability checks).

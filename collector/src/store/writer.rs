@@ -10,6 +10,7 @@
 use super::client::StoreError;
 use super::rows::{event_row, EventRow, FilterReportRow, EVENTS_TABLE, FILTER_REPORTS_TABLE};
 use super::shapes::{ShapeRegistry, ShapeRow, BODY_SHAPES_TABLE};
+use crate::audit::{AuditLog, Enforcement};
 use crate::config::WriterConfig;
 use crate::jitter_seed;
 use crate::spool::{DeadLetter, Position, SpoolError, SpoolReader};
@@ -46,6 +47,8 @@ enum WriteError {
 struct Pending {
     rows: usize,
     reports: Vec<FilterReportRow>,
+    /// blocks and dry-run matches among the rows, for the audit log once they are stored
+    enforced: Vec<Enforcement>,
 }
 
 /// The version of a changed row in the versioned tables (block rules, alerts): microseconds since
@@ -73,6 +76,7 @@ pub struct RecordSink {
     /// body shapes, to expand the events that only name theirs
     shapes: ShapeRegistry,
     shapes_loaded: bool,
+    audit: Option<AuditLog>,
 }
 
 /// One INSERT of all rows; the server has them when this returns Ok.
@@ -117,9 +121,10 @@ impl Writer {
         config: WriterConfig,
         reader: SpoolReader,
         dead_letter: DeadLetter,
+        audit: AuditLog,
     ) -> Self {
         Writer {
-            sink: RecordSink::new(client, url),
+            sink: RecordSink::new(client, url).with_audit(audit),
             config,
             reader: Some(reader),
             dead_letter,
@@ -300,7 +305,13 @@ impl Writer {
 
 impl RecordSink {
     pub fn new(client: clickhouse::Client, url: String) -> Self {
-        RecordSink { client, url, shapes: ShapeRegistry::default(), shapes_loaded: false }
+        RecordSink { client, url, shapes: ShapeRegistry::default(), shapes_loaded: false, audit: None }
+    }
+
+    /// Writes an audit line for each block and dry-run match once it is stored.
+    pub fn with_audit(mut self, audit: AuditLog) -> Self {
+        self.audit = Some(audit);
+        self
     }
 
     /// Stores one record in INSERTs of its own; returns the events stored.
@@ -363,6 +374,9 @@ impl RecordSink {
             }
             match event_row(event, &batch.source_id, batch.seq, received) {
                 Some(row) => {
+                    if self.audit.is_some() {
+                        pending.enforced.extend(Enforcement::of(&row));
+                    }
                     insert.write(&row).await.map_err(err)?;
                     pending.rows += 1;
                 }
@@ -396,6 +410,9 @@ impl RecordSink {
                 insert.write(report).await.map_err(err)?;
             }
             insert.end().await.map_err(err)?;
+        }
+        if let Some(audit) = &self.audit {
+            audit.stored(&pending.enforced);
         }
         metrics::counter!("meshward_writer_rows_total").increment(pending.rows as u64);
         metrics::counter!("meshward_writer_inserts_total").increment(1);
