@@ -2,7 +2,7 @@
 //! `documented` or `shadow`, each operation never seen `zombie`, deprecated operations still
 //! called, and parameter and body-type mismatches. Export: a reconstructed OpenAPI document per
 //! host from the inventory (paths, methods, parameters, request and response schemas, statuses,
-//! security schemes seen), OpenAPI 3.0.
+//! security schemes seen), OpenAPI 3.1 unless 3.0 is asked for.
 //!
 //! Import reads OpenAPI 3.0 and 3.1 and Swagger 2.0, YAML or JSON. `$ref`s within the document
 //! are followed (`#/components/...`, `#/definitions/...`, path items, `components/pathItems`);
@@ -526,8 +526,52 @@ fn types_agree(spec: &str, observed: &str) -> bool {
     spec == observed || (spec == "number" && observed == "integer") || observed == "null"
 }
 
-/// A reconstructed OpenAPI 3.0.3 document for one host's endpoints.
-pub fn export(host: &str, endpoints: &[Endpoint]) -> Value {
+/// The OpenAPI version an exported document is written in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum OpenApiVersion {
+    /// OpenAPI 3.0.3 (`nullable: true`), for tools that do not read 3.1 yet
+    #[value(name = "3.0", alias = "3.0.3")]
+    V3_0,
+    /// OpenAPI 3.1.0 (JSON Schema 2020-12: `type: [string, "null"]`)
+    #[default]
+    #[value(name = "3.1", alias = "3.1.0")]
+    V3_1,
+}
+
+impl OpenApiVersion {
+    /// As `--openapi-version` and `?openapi_version=` take it: `3.0`, `3.1`.
+    pub fn name(self) -> &'static str {
+        match self {
+            OpenApiVersion::V3_0 => "3.0",
+            OpenApiVersion::V3_1 => "3.1",
+        }
+    }
+
+    /// The document's `openapi` field.
+    pub fn field(self) -> &'static str {
+        match self {
+            OpenApiVersion::V3_0 => "3.0.3",
+            OpenApiVersion::V3_1 => "3.1.0",
+        }
+    }
+}
+
+impl std::str::FromStr for OpenApiVersion {
+    type Err = String;
+
+    /// `3.0` or `3.1` (or `3.0.3`, `3.1.0`), as `--openapi-version` and `?openapi_version=` take.
+    fn from_str(s: &str) -> Result<Self, String> {
+        <Self as clap::ValueEnum>::from_str(s.trim(), false)
+            .map_err(|_| format!("unknown OpenAPI version `{s}`: give 3.0 or 3.1"))
+    }
+}
+
+/// A reconstructed OpenAPI document of one host's endpoints, in `version`. The two differ in
+/// how a field seen as null is written: `nullable: true` (3.0) or `type: [X, "null"]` (3.1).
+/// Neither carries `example`s (3.0) or `examples` (3.1): Meshward records no values. A 3.1
+/// document uses the OAS dialect of JSON Schema 2020-12, the default, so it names no
+/// `jsonSchemaDialect`.
+pub fn export(host: &str, endpoints: &[Endpoint], version: OpenApiVersion) -> Value {
     let mut paths: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
     let mut schemes: BTreeMap<&'static str, Value> = BTreeMap::new();
     for e in endpoints.iter().filter(|e| e.host == host) {
@@ -553,7 +597,7 @@ pub fn export(host: &str, endpoints: &[Endpoint]) -> Value {
         if !e.request_fields.is_empty() {
             op.insert(
                 "requestBody".into(),
-                json!({"content": {"application/json": {"schema": schema_from_fields(&e.request_fields)}}}),
+                json!({"content": {"application/json": {"schema": schema_from_fields(&e.request_fields, version)}}}),
             );
         }
         let mut responses = Map::new();
@@ -561,7 +605,8 @@ pub fn export(host: &str, endpoints: &[Endpoint]) -> Value {
             let key = if (100..600).contains(status) { status.to_string() } else { "default".to_owned() };
             let mut response = json!({"description": "Observed"});
             if (200..300).contains(status) && !e.response_fields.is_empty() {
-                response["content"] = json!({"application/json": {"schema": schema_from_fields(&e.response_fields)}});
+                response["content"] =
+                    json!({"application/json": {"schema": schema_from_fields(&e.response_fields, version)}});
             }
             responses.insert(key, response);
         }
@@ -595,7 +640,7 @@ pub fn export(host: &str, endpoints: &[Endpoint]) -> Value {
         paths.entry(e.template.clone()).or_default().insert(e.method.to_ascii_lowercase(), Value::Object(op));
     }
     let mut doc = json!({
-        "openapi": "3.0.3",
+        "openapi": version.field(),
         "info": {"title": format!("{host} (reconstructed by Meshward from traffic)"), "version": "observed"},
         "servers": [{"url": format!("https://{host}")}],
         "paths": paths.into_iter().map(|(k, v)| (k, Value::Object(v))).collect::<Map<String, Value>>(),
@@ -646,8 +691,9 @@ fn steps(path: &str) -> Vec<Step> {
     out
 }
 
-/// A JSON schema from field paths and types (`$.items[*].sku: string`, ...).
-pub fn schema_from_fields(fields: &[String]) -> Value {
+/// A JSON schema from field paths and types (`$.items[*].sku: string`, ...), nullability
+/// written as `version` says.
+pub fn schema_from_fields(fields: &[String], version: OpenApiVersion) -> Value {
     let mut root = json!({});
     for field in fields {
         let Some((path, ty)) = field_type(field) else { continue };
@@ -672,17 +718,47 @@ pub fn schema_from_fields(fields: &[String]) -> Value {
                 }
             }
         }
-        if node.get("type").is_none() || (ty != "object" && ty != "array") {
-            node["type"] = json!(if ty == "null" { "string" } else { ty });
-            if ty == "null" {
-                node["nullable"] = json!(true);
+        match ty {
+            // seen null: nullable, whatever else it was seen as (in any order)
+            "null" => node["nullable"] = json!(true),
+            "object" | "array" => {
+                if node.get("type").is_none() {
+                    node["type"] = json!(ty);
+                }
             }
+            _ => node["type"] = json!(ty),
         }
     }
     if root.get("type").is_none() {
         root["type"] = json!("object");
     }
+    write_nullable(&mut root, version);
     root
+}
+
+/// Writes the `nullable` marks of a schema built by `schema_from_fields` as `version` says
+/// (`type: X, nullable: true` in 3.0, `type: [X, "null"]` in 3.1), a field seen only as null
+/// being a nullable string.
+fn write_nullable(node: &mut Value, version: OpenApiVersion) {
+    let Some(schema) = node.as_object_mut() else { return };
+    if schema.remove("nullable").is_some() {
+        let ty = schema.get("type").and_then(Value::as_str).unwrap_or("string").to_owned();
+        match version {
+            OpenApiVersion::V3_0 => {
+                schema.insert("type".into(), json!(ty));
+                schema.insert("nullable".into(), json!(true));
+            }
+            OpenApiVersion::V3_1 => {
+                schema.insert("type".into(), json!([ty, "null"]));
+            }
+        }
+    }
+    for prop in schema.get_mut("properties").and_then(Value::as_object_mut).into_iter().flat_map(|p| p.values_mut()) {
+        write_nullable(prop, version);
+    }
+    if let Some(items) = schema.get_mut("items") {
+        write_nullable(items, version);
+    }
 }
 
 #[cfg(test)]
@@ -1120,7 +1196,8 @@ components:
         ];
         orders.response_fields = vec!["$.id: string".into()];
         orders.auth = vec!["bearer".into(), "none".into()];
-        let doc = export("shop.example", &[orders]);
+        let doc = export("shop.example", &[orders], OpenApiVersion::V3_0);
+        assert_eq!(doc["openapi"], "3.0.3");
         let op = &doc["paths"]["/api/users/{user_id}/orders"]["post"];
         assert_eq!(
             op["parameters"][0],
@@ -1137,5 +1214,52 @@ components:
         assert!(op["responses"]["400"].get("content").is_none());
         assert_eq!(op["security"], json!([{"bearerAuth": []}, {}]));
         assert_eq!(doc["components"]["securitySchemes"]["bearerAuth"]["scheme"], "bearer");
+    }
+
+    #[test]
+    fn export_writes_nullable_fields_as_each_version_says() -> Result<(), SpecError> {
+        let mut notes = endpoint("PUT", "/notes/{note_id}", 100);
+        // seen null and as a string, null and as an object (in either order), only as null
+        notes.request_fields = vec![
+            "$.text: null".into(),
+            "$.text: string".into(),
+            "$.meta.tag: string".into(),
+            "$.meta: null".into(),
+            "$.meta: object".into(),
+            "$.gone: null".into(),
+            "$.tags: array".into(),
+            "$.tags[*]: string".into(),
+        ];
+        let v30 = export("shop.example", std::slice::from_ref(&notes), OpenApiVersion::V3_0);
+        let v31 = export("shop.example", std::slice::from_ref(&notes), OpenApiVersion::V3_1);
+        assert_eq!(v30["openapi"], "3.0.3");
+        assert_eq!(v31["openapi"], "3.1.0");
+        let schema = |doc: &Value| {
+            doc["paths"]["/notes/{note_id}"]["put"]["requestBody"]["content"]["application/json"]["schema"].clone()
+        };
+        let (s30, s31) = (schema(&v30), schema(&v31));
+        assert_eq!(s30["properties"]["text"], json!({"type": "string", "nullable": true}));
+        assert_eq!(s31["properties"]["text"], json!({"type": ["string", "null"]}));
+        assert_eq!(s30["properties"]["meta"]["type"], "object");
+        assert_eq!(s30["properties"]["meta"]["nullable"], true);
+        assert_eq!(s31["properties"]["meta"]["type"], json!(["object", "null"]));
+        assert_eq!(s31["properties"]["meta"]["properties"]["tag"], json!({"type": "string"}));
+        assert_eq!(s30["properties"]["gone"], json!({"type": "string", "nullable": true}));
+        assert_eq!(s31["properties"]["gone"], json!({"type": ["string", "null"]}));
+        assert_eq!(s31["properties"]["tags"], json!({"type": "array", "items": {"type": "string"}}));
+        assert!(!v31.to_string().contains("nullable"), "3.1 has no `nullable`: {v31}");
+        assert!(!v30.to_string().contains("\"null\""), "3.0 has no null type: {v30}");
+        // what is exported reads back: the same operations, both versions
+        for doc in [&v30, &v31] {
+            let ops = parse(&doc.to_string())?;
+            assert_eq!(ops.len(), 1);
+            assert_eq!(ops[0].template, "/notes/{note_id}");
+            let c = compare(&ops, std::slice::from_ref(&notes), 0);
+            assert!(c.endpoints[0].mismatches.is_empty(), "{:?}", c.endpoints[0].mismatches);
+        }
+        assert_eq!("3.0".parse::<OpenApiVersion>(), Ok(OpenApiVersion::V3_0));
+        assert_eq!("3.1.0".parse::<OpenApiVersion>(), Ok(OpenApiVersion::V3_1));
+        assert!("2.0".parse::<OpenApiVersion>().is_err());
+        Ok(())
     }
 }
