@@ -55,6 +55,24 @@ pub fn python<A: AsRef<OsStr>>(args: impl IntoIterator<Item = A>) -> anyhow::Res
     Ok(report)
 }
 
+/// Validates an OpenAPI document (a JSON file) with `openapi-spec-validator`, as OpenAPI 3.0 or
+/// 3.1 by its `openapi` field: the validator's verdict, or an error with its report.
+pub fn validate_openapi(file: &Path) -> anyhow::Result<String> {
+    const CHECK: &str = "
+import sys, json
+from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
+doc = json.load(open(sys.argv[1]))
+version = str(doc.get('openapi', ''))
+validators = {'3.0': OpenAPIV30SpecValidator, '3.1': OpenAPIV31SpecValidator}
+if version[:3] not in validators:
+    sys.exit('openapi: %r is neither 3.0 nor 3.1' % version)
+validators[version[:3]](doc).validate()
+print('valid OpenAPI', version)
+";
+    python([OsStr::new("-c"), OsStr::new(CHECK), file.as_os_str()])
+        .with_context(|| format!("{} is not a valid OpenAPI document", file.display()))
+}
+
 /// Kubernetes manifests checked by `scripts/validate_manifests.py` (Kubernetes schemas, strict;
 /// Istio's CRD schemas): the report, or an error with it.
 pub fn validate_manifests(files: &[PathBuf]) -> anyhow::Result<String> {

@@ -277,16 +277,17 @@ async fn endpoints_command_lists_the_inventory() -> anyhow::Result<()> {
     assert_eq!(status_of("/api/orders", "POST").as_deref(), Some("shadow"), "{table}");
     assert!(table.contains("zombie operations") && table.contains("GET /api/reports/monthly"), "{table}");
 
-    // the reconstructed spec is valid OpenAPI 3.0
+    // the reconstructed spec is valid OpenAPI 3.1 (the default) and 3.0 (on request)
     let host = users[0]["host"].as_str().unwrap_or_default().to_owned();
-    let exported = run(&["--host", &host, "--openapi"])?;
-    let doc: serde_json::Value = serde_json::from_str(&exported)?;
-    assert!(doc["paths"]["/api/users/{user_id}"]["get"]["responses"]["200"].is_object(), "{exported}");
-    let file = stack.dir.join("exported.openapi.json");
-    std::fs::write(&file, &exported)?;
-    let check = "import sys, json; from openapi_spec_validator import validate; validate(json.load(open(sys.argv[1]))); print('valid')";
-    meshward_e2e::python([std::ffi::OsStr::new("-c"), std::ffi::OsStr::new(check), file.as_os_str()])
-        .map_err(|e| e.context("the exported spec does not validate"))?;
+    for (extra, version) in [(&[][..], "3.1.0"), (&["--openapi-version", "3.0"][..], "3.0.3")] {
+        let exported = run(&[&["--host", host.as_str(), "--openapi"][..], extra].concat())?;
+        let doc: serde_json::Value = serde_json::from_str(&exported)?;
+        assert_eq!(doc["openapi"], version);
+        assert!(doc["paths"]["/api/users/{user_id}"]["get"]["responses"]["200"].is_object(), "{exported}");
+        let file = stack.dir.join(format!("exported-{version}.openapi.json"));
+        std::fs::write(&file, &exported)?;
+        meshward_e2e::validate_openapi(&file)?;
+    }
 
     // the same over the HTTP API and `meshward spec`: a read token cannot upload, an admin one can
     let api = format!("http://127.0.0.1:{}", stack.collector.api_port);
@@ -351,7 +352,18 @@ async fn endpoints_command_lists_the_inventory() -> anyhow::Result<()> {
         .await?;
     assert_eq!(one.status().as_u16(), 200);
     let reconstructed = spec_cli(meshward_e2e::API_READ_TOKEN, &["show", "--host", &host, "--reconstructed"])?;
-    assert!(String::from_utf8_lossy(&reconstructed.stdout).contains("\"openapi\": \"3.0.3\""));
+    assert!(String::from_utf8_lossy(&reconstructed.stdout).contains("\"openapi\": \"3.1.0\""));
+    let older = spec_cli(
+        meshward_e2e::API_READ_TOKEN,
+        &["show", "--host", &host, "--reconstructed", "--openapi-version", "3.0"],
+    )?;
+    assert!(String::from_utf8_lossy(&older.stdout).contains("\"openapi\": \"3.0.3\""));
+    let unknown = client
+        .get(format!("{api}/api/v1/specs/{host}/reconstructed?openapi_version=2.0"))
+        .bearer_auth(meshward_e2e::API_READ_TOKEN)
+        .send()
+        .await?;
+    assert_eq!(unknown.status().as_u16(), 400);
 
     // pins over the API: `meshward pin` sets one, `meshward endpoints --api` shows its effect
     let cli = |token: &str, args: &[&str]| -> anyhow::Result<std::process::Output> {

@@ -403,6 +403,8 @@ pub struct Options {
     pub detect: DetectConfig,
     /// write one reconstructed OpenAPI document per host into this folder
     pub openapi_out: Option<std::path::PathBuf>,
+    /// the OpenAPI version of those documents
+    pub openapi_version: inventory::openapi::OpenApiVersion,
     /// compare the inventory of `spec_host` (or of every host) with this OpenAPI document
     pub spec: Option<std::path::PathBuf>,
     pub spec_host: Option<String>,
@@ -547,7 +549,7 @@ pub fn run(
     }
     let (endpoints, summary) = aggregator.endpoints(&pins);
     if let Some(dir) = &options.openapi_out {
-        write_specs(dir, &endpoints)?;
+        write_specs(dir, &endpoints, options.openapi_version)?;
     }
     let comparison = spec.map(|ops| {
         let host = options.spec_host.as_deref();
@@ -635,14 +637,14 @@ fn shorten(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
 }
 
 /// One `<host>.openapi.json` per host.
-fn write_specs(dir: &Path, endpoints: &[Endpoint]) -> anyhow::Result<()> {
+fn write_specs(dir: &Path, endpoints: &[Endpoint], version: inventory::openapi::OpenApiVersion) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let hosts: BTreeSet<&str> = endpoints.iter().map(|e| e.host.as_str()).collect();
     for host in hosts {
         let name: String =
             host.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect();
         let file = dir.join(format!("{name}.openapi.json"));
-        let doc = inventory::openapi::export(host, endpoints);
+        let doc = inventory::openapi::export(host, endpoints, version);
         std::fs::write(&file, serde_json::to_string_pretty(&doc)?)
             .with_context(|| format!("writing {}", file.display()))?;
     }

@@ -160,7 +160,7 @@ async fn put_spec(State(api): State<Shared>, headers: HeaderMap, Path(host): Pat
     let operations = match openapi::parse(&text) {
         Ok(ops) => ops,
         Err(e) => {
-            return error(StatusCode::UNPROCESSABLE_ENTITY, format!("not a usable OpenAPI 3 document: {e}"))
+            return error(StatusCode::UNPROCESSABLE_ENTITY, format!("not a usable OpenAPI or Swagger document: {e}"))
                 .into_response()
         }
     };
@@ -171,15 +171,31 @@ async fn put_spec(State(api): State<Shared>, headers: HeaderMap, Path(host): Pat
     }
 }
 
-async fn reconstructed(State(api): State<Shared>, headers: HeaderMap, Path(host): Path<String>) -> Response {
+#[derive(Deserialize)]
+struct ExportQuery {
+    /// `3.1` (the default) or `3.0`
+    openapi_version: Option<String>,
+}
+
+async fn reconstructed(
+    State(api): State<Shared>,
+    headers: HeaderMap,
+    Path(host): Path<String>,
+    Query(q): Query<ExportQuery>,
+) -> Response {
     if let Err(r) = api.authorize(&headers, Scope::Read) {
         return r.into_response();
     }
+    let version = match q.openapi_version.as_deref().map(str::parse::<openapi::OpenApiVersion>) {
+        None => openapi::OpenApiVersion::default(),
+        Some(Ok(version)) => version,
+        Some(Err(e)) => return error(StatusCode::BAD_REQUEST, format!("openapi_version: {e}")).into_response(),
+    };
     match api.endpoints(Some(&host)).await {
         Ok(list) if list.is_empty() => {
             error(StatusCode::NOT_FOUND, format!("no traffic seen for host {host}")).into_response()
         }
-        Ok(list) => Json(openapi::export(&host, &list)).into_response(),
+        Ok(list) => Json(openapi::export(&host, &list, version)).into_response(),
         Err(r) => r.into_response(),
     }
 }

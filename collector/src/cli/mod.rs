@@ -40,17 +40,21 @@ pub enum Command {
         /// Print JSON lines instead of a table.
         #[arg(long)]
         json: bool,
-        /// Check the endpoints against this OpenAPI 3 document (YAML or JSON): documented, shadow
-        /// (not in the spec), deprecated but called, mismatches, and zombie operations.
+        /// Check the endpoints against this OpenAPI 3.0, 3.1 or Swagger 2.0 document (YAML or
+        /// JSON): documented, shadow (not in the spec), deprecated but called, mismatches, and
+        /// zombie operations.
         #[arg(long)]
         spec: Option<PathBuf>,
         /// With --spec: calls older than this many days do not count (their operations can be
         /// zombies).
         #[arg(long, default_value_t = 30)]
         since_days: u64,
-        /// Print a reconstructed OpenAPI 3.0 document of --host instead.
+        /// Print a reconstructed OpenAPI document of --host instead (3.1; see --openapi-version).
         #[arg(long, requires = "host", conflicts_with = "spec")]
         openapi: bool,
+        /// With --openapi: the OpenAPI version to write, 3.1 or 3.0 for older tools.
+        #[arg(long, value_enum, default_value = "3.1", requires = "openapi")]
+        openapi_version: crate::inventory::openapi::OpenApiVersion,
         /// Keep this template whatever discovery finds (repeatable): `/org/{org}/members`, or
         /// `host=/org/{org}/members`; adds to inventory.pinned_templates.
         #[arg(long = "pin")]
@@ -92,10 +96,15 @@ pub enum Command {
         /// Detection classes to skip (repeatable), e.g. `--disable phone`.
         #[arg(long = "disable")]
         disabled: Vec<String>,
-        /// Write a reconstructed OpenAPI 3.0 document per host into this folder.
+        /// Write a reconstructed OpenAPI document per host into this folder (3.1; see
+        /// --openapi-version).
         #[arg(long)]
         openapi_out: Option<PathBuf>,
-        /// Check the inventory against this OpenAPI 3 document (documented, shadow, zombie).
+        /// With --openapi-out: the OpenAPI version to write, 3.1 or 3.0 for older tools.
+        #[arg(long, value_enum, default_value = "3.1", requires = "openapi_out")]
+        openapi_version: crate::inventory::openapi::OpenApiVersion,
+        /// Check the inventory against this OpenAPI 3.0, 3.1 or Swagger 2.0 document
+        /// (documented, shadow, zombie).
         #[arg(long)]
         spec: Option<PathBuf>,
         /// The host the spec describes (default: every host in the file).
@@ -196,7 +205,8 @@ pub enum PinCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum SpecCommand {
-    /// Upload the OpenAPI 3 document (YAML or JSON) of a host; the newest upload is in force.
+    /// Upload the OpenAPI 3.0, 3.1 or Swagger 2.0 document (YAML or JSON) of a host; the newest
+    /// upload is in force.
     Upload {
         file: PathBuf,
         #[arg(long)]
@@ -206,8 +216,12 @@ pub enum SpecCommand {
     Show {
         #[arg(long)]
         host: String,
+        /// The document rebuilt from traffic instead (OpenAPI 3.1; see --openapi-version).
         #[arg(long)]
         reconstructed: bool,
+        /// With --reconstructed: the OpenAPI version to write, 3.1 or 3.0 for older tools.
+        #[arg(long, value_enum, default_value = "3.1", requires = "reconstructed")]
+        openapi_version: crate::inventory::openapi::OpenApiVersion,
     },
     /// List a host's shadow endpoints (called, not in its spec) and zombie operations (in the
     /// spec, not called within --since-days).
@@ -279,7 +293,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Endpoints { config, host, json, spec, since_days, openapi, pins, .. } => {
+        Command::Endpoints { config, host, json, spec, since_days, openapi, openapi_version, pins, .. } => {
             let config = load_for_queries(config)?;
             let client = crate::store::connect(&config.clickhouse);
             let mut pinned = crate::inventory::Pins::parse(&[config.inventory.pinned_templates.clone(), pins].concat());
@@ -305,7 +319,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .context("reading the inventory from ClickHouse")?;
             if openapi {
-                let doc = crate::inventory::openapi::export(host.as_deref().unwrap_or_default(), &endpoints);
+                let doc =
+                    crate::inventory::openapi::export(host.as_deref().unwrap_or_default(), &endpoints, openapi_version);
                 println!("{}", serde_json::to_string_pretty(&doc)?);
                 return Ok(());
             }
@@ -321,9 +336,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             print_endpoints(&endpoints, json)
         }
-        Command::Analyze { file, format, identity_key, disabled, openapi_out, spec, spec_host, pins } => {
+        Command::Analyze {
+            file,
+            format,
+            identity_key,
+            disabled,
+            openapi_out,
+            openapi_version,
+            spec,
+            spec_host,
+            pins,
+        } => {
             let detect = meshward_core::detect::DetectConfig { disabled_classes: disabled, ..Default::default() };
-            let options = crate::analyze::Options { detect, openapi_out, spec, spec_host, pins, identity_key };
+            let options =
+                crate::analyze::Options { detect, openapi_out, openapi_version, spec, spec_host, pins, identity_key };
             let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
@@ -373,8 +399,12 @@ async fn spec_command(api: &str, token: Option<&str>, command: SpecCommand) -> a
             let operations = serde_json::from_str::<serde_json::Value>(&answer)?["operations"].as_u64().unwrap_or(0);
             println!("uploaded the spec of {host}: {operations} operations");
         }
-        SpecCommand::Show { host, reconstructed } => {
-            let path = if reconstructed { format!("{host}/reconstructed") } else { host };
+        SpecCommand::Show { host, reconstructed, openapi_version } => {
+            let path = if reconstructed {
+                format!("{host}/reconstructed?openapi_version={}", openapi_version.name())
+            } else {
+                host
+            };
             let answer = send(client.get(format!("{api}/api/v1/specs/{path}"))).await?;
             match serde_json::from_str::<serde_json::Value>(&answer) {
                 Ok(doc) if reconstructed => println!("{}", serde_json::to_string_pretty(&doc)?),

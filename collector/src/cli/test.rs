@@ -46,7 +46,7 @@ pub enum TestCommand {
     },
     /// Generate tests from an OpenAPI spec or the discovered inventory, one file per test.
     Generate {
-        /// An OpenAPI 3 document (YAML or JSON).
+        /// An OpenAPI 3.0 or 3.1 or Swagger 2.0 document (YAML or JSON).
         #[arg(long, conflicts_with = "from_inventory", required_unless_present = "from_inventory")]
         from_openapi: Option<PathBuf>,
         /// A host of the inventory, read from the collector's API (--api, --token).
@@ -97,7 +97,7 @@ pub async fn run(command: TestCommand) -> anyhow::Result<()> {
             let targets: Vec<generate::Target> = if let Some(file) = from_openapi {
                 let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
                 let operations = crate::inventory::openapi::parse(&text)
-                    .with_context(|| format!("{}: not a usable OpenAPI 3 document", file.display()))?;
+                    .with_context(|| format!("{}: not a usable OpenAPI or Swagger document", file.display()))?;
                 operations.iter().map(generate::Target::from_operation).collect()
             } else {
                 let host = from_inventory.context("give --from-openapi FILE or --from-inventory HOST")?;
