@@ -1,24 +1,45 @@
 //! Cross-request endpoint discovery: turns path positions whose values are many and each rare
-//! into parameters, even when every value looks like a word (`/users/alice`, `/orgs/acme-corp`).
+//! into parameters, even when every value looks like a word (`/users/alice`, `/orgs/acme-corp`),
+//! and per-request parameters whose value never varies back into literals (`/1/actions`).
 //!
-//! Input: paths after per-request templating (`core::template`), each with how often it was
-//! seen. The paths form a tree of segments. Walking it from the root, at each node:
-//! - children that are already parameters (`{user_id}`, `{id}`) are one parameter;
-//! - when a node has at least `min_distinct` literal children and most of them are rare (seen
-//!   on at most `rare_max` distinct paths), the rare ones become values of that parameter and
-//!   their subtrees are merged under it;
-//! - a frequent literal beside that parameter joins it when it has the parameter's shape (two
-//!   or more children, most of them children of the parameter too: `octocat` among logins), or
-//!   when everything below it is also below the parameter and runs through the parameter's own
-//!   parameters (`example.com/records/{id}` beside `{domain}/records/{id}`); the others (`me`,
-//!   `search`, `upcoming/lines` beside `{invoice}/lines`) stay literal;
-//! - a rare literal beside a parameter the filter already recognised joins it unless it reads
-//!   as a word (`obj_RRnvzqFy` among `obj_Zitmn47...` joins; `export` stays).
+//! Input: per-request templates (`core::template`) with how much evidence each carries (distinct
+//! callers or calls), and for constants a few raw sample paths of each. Two steps:
+//!
+//! 1. **Constants** (`Constants`): a position the filter took for an id (`{id}`, `{date}`) whose
+//!    raw values, over the samples of all templates through it, are at most eight, running
+//!    through at least three templates each on average, with most templates called with one of
+//!    them only, is a literal: API versions (`/1/`, `/2019-12-10/`, `/packer/2023-01-01/`). A
+//!    small enum with which each template is called (`/Destiny2/{1,2,-1}/Account`) and anything
+//!    with more values stay parameters.
+//! 2. **Parameters** (`Discovery`): the templates form a tree of segments. Walking it from the
+//!    root, at each node:
+//!    - children that are already parameters (`{user_id}`, `{id}`) are one parameter;
+//!    - when a node has at least `min_distinct` literal children and most of them are rare (seen
+//!      with at most `rare_max` of evidence), or at least `4 * min_distinct` of them share one
+//!      lexical shape with a digit in it (`frontend-49`, `acct-1001`: ids even when each recurs),
+//!      those become values of that parameter and their subtrees are merged under it;
+//!    - siblings with the same sub-resources as many others (`/repos/<owner>/<repo>/{issues,..}`)
+//!      are values too;
+//!    - a frequent literal beside that parameter joins it when it has the parameter's shape (two
+//!      or more children, most of them children of the parameter too: `octocat` among logins),
+//!      when everything below it is also below the parameter and runs through the parameter's own
+//!      parameters (`example.com/records/{id}` beside `{domain}/records/{id}`), or when it has the
+//!      lexical shape most values have and is not a word; the others (`me`, `search`,
+//!      `upcoming/lines` beside `{invoice}/lines`) stay literal;
+//!    - a rare literal beside a parameter joins it unless it reads as a word (`export` stays).
+//!
+//! Invariants: self aliases (`me`, `self`), empty segments and punctuation-only segments (`-`)
+//! are never values; a segment with a parameter inside (`{id}.json`, `{name}:publish`) is a
+//! literal of the tree, so its suffix stays; every input template resolves to exactly one
+//! template; the result depends on the multiset of inputs, not their order (maps are ordered),
+//! except through which raw paths a template's samples hold. Memory: the tree holds one node per
+//! distinct segment of the distinct templates fed (the caller bounds those: the inventory feeds
+//! one row per per-request template), `Constants` one entry per parameter position with at most
+//! nine values. Pins and uploaded specs are applied by the caller and win over both steps.
 //!
 //! The signal is the one that tells identifiers from names of resources: the set of resource
 //! names under a node saturates and each recurs, while identifiers keep coming and each is seen
-//! on few paths. `resolve` then maps any path to its discovered template. Memory is bounded by
-//! the caller, who feeds distinct templates (not raw paths) with counts.
+//! on few paths, or share one shape. `resolve` then maps any path to its discovered template.
 
 use crate::template::{push_param, PARAM_PREFIX};
 use std::collections::{BTreeMap, BTreeSet};
@@ -112,7 +133,7 @@ impl Discovery {
                 out.push('/');
             }
             let literal = node.and_then(|n| n.literals.get(segment));
-            let is_param = segment.starts_with(PARAM_PREFIX);
+            let is_param = is_param(segment);
             match (literal, node.and_then(|n| n.param.as_deref())) {
                 (Some(next), _) if !is_param => {
                     out.push_str(segment);
@@ -186,6 +207,13 @@ fn overlap(mine: &BTreeSet<&str>, theirs: &BTreeSet<&str>, share: f64) -> bool {
 /// Literals that name the caller's own resource beside a parameter: never values of it.
 const SELF_ALIASES: &[&str] = &["me", "my", "mine", "self", "current", "myself"];
 
+/// Segments that stay literal whatever their siblings: the caller's own resource (`me`), an
+/// empty segment (a trailing slash), and separators made of punctuation alone (`-` in
+/// `/packages/{owner}/-/latest`).
+fn never_a_value(segment: &str) -> bool {
+    SELF_ALIASES.contains(&segment) || !segment.chars().any(char::is_alphanumeric)
+}
+
 /// Whether every path below `literal` is also a path below the discovered parameter (literal
 /// segments matching literals, anything matching a parameter) and at least one of them passes
 /// through a parameter there. The second condition keeps `/invoices/upcoming/lines` literal
@@ -200,7 +228,7 @@ fn fits(literal: &Node, param: &Merged) -> bool {
 fn fits_below(literal: &Node, param: &Merged) -> Option<bool> {
     let mut through_param = false;
     for (key, child) in &literal.children {
-        let via_literal = param.literals.get(key).filter(|_| !key.starts_with(PARAM_PREFIX));
+        let via_literal = param.literals.get(key).filter(|_| !is_param(key));
         let below = match via_literal {
             Some(next) => fits_below(child, next)?,
             None => {
@@ -214,6 +242,34 @@ fn fits_below(literal: &Node, param: &Merged) -> Option<bool> {
     Some(through_param)
 }
 
+/// A segment's lexical shape: each run of letters `a`, of digits `9`, other bytes as they are
+/// (`frontend-49` -> `a-9`, `cus_9Xk2` -> `a_9a9a`).
+fn lexical_shape(segment: &str) -> String {
+    let mut out = String::new();
+    for c in segment.chars() {
+        let class = if c.is_alphabetic() {
+            'a'
+        } else if c.is_ascii_digit() {
+            '9'
+        } else {
+            c
+        };
+        if !(out.ends_with(class) && (class == 'a' || class == '9')) {
+            out.push(class);
+        }
+    }
+    out
+}
+
+/// A whole-segment parameter (`{id}`), not a segment with one inside (`{id}.json`, a literal
+/// of the tree like any other).
+fn is_param(segment: &str) -> bool {
+    segment.len() >= 2
+        && segment.starts_with(PARAM_PREFIX)
+        && segment.ends_with('}')
+        && !segment[1..segment.len() - 1].contains(['{', '}'])
+}
+
 /// A name made of lowercase words (`export`, `payment-methods`, `check_runs`): how resources
 /// are named, unlike values with digits, capitals or dots.
 fn is_word(segment: &str) -> bool {
@@ -225,24 +281,49 @@ fn merge(node: Node, config: &DiscoveryConfig) -> Merged {
     let mut param: Option<Node> = None;
     let mut literals: Vec<(String, Node)> = Vec::new();
     for (key, child) in node.children {
-        if key.starts_with(PARAM_PREFIX) {
+        if is_param(&key) {
             param.get_or_insert_with(Node::default).absorb(child);
         } else {
             literals.push((key, child));
         }
     }
     let rare = literals.iter().filter(|(_, c)| c.paths <= config.rare_max).count();
-    let values_here = literals.len() >= config.min_distinct && rare as f64 > config.rare_share * literals.len() as f64;
+    // many values of one shape with digits in it (`frontend-49`, `acct-1001`): identifiers
+    // even when each recurs (popular accounts); resource names, method names (`users.get`) and
+    // versions (`v2`) are words or too few
+    let digit_shape: Option<String> = {
+        let mut shapes: BTreeMap<String, usize> = BTreeMap::new();
+        for (key, _) in &literals {
+            *shapes.entry(lexical_shape(key)).or_default() += 1;
+        }
+        shapes.into_iter().find(|(shape, n)| {
+            shape.contains('9')
+                && *n >= 4 * config.min_distinct
+                && *n as f64 >= config.shape_share * literals.len() as f64
+        })
+    }
+    .map(|(shape, _)| shape);
+    let digit_shaped = digit_shape.is_some();
+    let values_here = literals.len() >= config.min_distinct
+        && (rare as f64 > config.rare_share * literals.len() as f64 || digit_shaped);
     let cluster = shape_cluster(&literals, config.min_distinct);
     let mut merged = Merged::default();
     let mut frequent = Vec::new();
+    // the lexical shapes of the values taken so far (`frontend-49`: `a-9`)
+    let mut value_shapes: BTreeMap<String, usize> = BTreeMap::new();
     for (key, child) in literals {
-        let rare_value = values_here && child.paths <= config.rare_max;
+        if never_a_value(&key) {
+            frequent.push((key, child));
+            continue;
+        }
+        let of_digit_shape = digit_shape.as_deref().is_some_and(|shape| lexical_shape(&key) == shape);
+        let rare_value = values_here && (child.paths <= config.rare_max || of_digit_shape);
         let in_cluster = cluster.as_ref().is_some_and(|shape| {
             let mine = shape_of(&child);
             mine.len() == shape.len() && mine.iter().all(|k| shape.contains(*k))
         });
         if rare_value || in_cluster {
+            *value_shapes.entry(lexical_shape(&key)).or_default() += 1;
             param.get_or_insert_with(Node::default).absorb(child);
         } else {
             frequent.push((key, child));
@@ -253,11 +334,22 @@ fn merge(node: Node, config: &DiscoveryConfig) -> Merged {
     // would double the work per level of depth)
     let mut discovered_param: Option<Merged> = None;
     let mut joined_since_discovered = false;
+    // the shape most taken values share, when they are many and most of them share it
+    let taken: usize = value_shapes.values().sum();
+    let dominant_shape = value_shapes
+        .into_iter()
+        .max_by_key(|(_, n)| *n)
+        .filter(|(_, n)| taken >= config.min_distinct && *n as f64 >= config.shape_share * taken as f64)
+        .map(|(shape, _)| shape);
     for (key, child) in frequent {
         // A value seen often (`octocat` among many rare logins) still has the parameter's shape:
         // most of its children are children of the parameter too, or everything below it is
         // also below the parameter. A leaf (`search`) or a self alias (`me/profile`) is never
         // taken for one.
+        if never_a_value(&key) {
+            merged.literals.insert(key, merge(child, config));
+            continue;
+        }
         let looks_like_value = param.as_ref().is_some_and(|p| {
             same_shape(&child, p, config.shape_share)
                 || (!child.children.is_empty()
@@ -267,7 +359,11 @@ fn merge(node: Node, config: &DiscoveryConfig) -> Merged {
         // a rare value beside a parameter (`obj_RRnvzqFy...` among the `obj_Zitmn47...` the
         // filter recognised): unless it reads as a word (`export`), it is one more value
         let rare_beside_param = param.is_some() && child.paths <= config.rare_max && !is_word(&key);
-        if looks_like_value || rare_beside_param {
+        // a value seen often with the shape most values here have (`frontend-49` among
+        // `canary-7`, `blue-19`, ...: an account many requests name) is one more value; a word
+        // (`provisioning`) is not
+        let shaped_like_values = !is_word(&key) && dominant_shape.as_deref() == Some(lexical_shape(&key).as_str());
+        if looks_like_value || rare_beside_param || shaped_like_values {
             param.get_or_insert_with(Node::default).absorb(child);
             joined_since_discovered |= discovered_param.is_some();
         } else {
@@ -279,6 +375,111 @@ fn merge(node: Node, config: &DiscoveryConfig) -> Merged {
         _ => param.map(|p| Box::new(merge(p, config))),
     };
     merged
+}
+
+/// Most raw values a position may hold and still be a constant (`/1/`, the API dates of
+/// `/secrets/2023-06-13/` and `/secrets/2023-11-28/`).
+const MAX_CONSTANT_VALUES: usize = 8;
+/// Templates (rows) a constant's values run through, on average, at least: a value that spans
+/// several different endpoints is part of the API's address, not one object's.
+const MIN_ROWS_PER_CONSTANT: usize = 3;
+
+/// Per-request parameters that never vary: a segment the filter took for an id (`1` in
+/// Trello's `/1/actions/{id}`, a date that versions an API) whose raw values, over the samples
+/// of every template through that position, are a few, each running through several templates
+/// on average. More values than that make the position a parameter for good; so a deployment
+/// with two users who each call many endpoints gets literal user ids until more users come
+/// (pin the template or upload the spec: both win over discovery).
+/// Fed with each template's sample raw paths; `literal` then writes the constants back.
+///
+/// Bounded: one entry per (template prefix, position) with at most `MAX_CONSTANT_VALUES + 1`
+/// values kept.
+#[derive(Debug, Default, Clone)]
+pub struct Constants {
+    positions: std::collections::HashMap<String, Position>,
+}
+
+#[derive(Debug, Default, Clone)]
+struct Position {
+    /// raw value -> templates (rows) it was seen in
+    values: BTreeMap<String, usize>,
+    /// templates with two or more samples, and those of them whose samples differ here
+    rows_sampled: usize,
+    rows_varying: usize,
+    /// too many values: a parameter for good
+    varies: bool,
+}
+
+impl Position {
+    /// Few values, each through several templates on average, and most templates called with
+    /// one of them only: versions (`/packer/2021-04-30/...`, `/packer/2023-01-01/...`) rather
+    /// than the values of a small enum, with which each template is called
+    /// (`/Destiny2/1/Account/...`, `/Destiny2/2/Account/...`).
+    fn is_constant(&self) -> bool {
+        let rows: usize = self.values.values().sum();
+        !self.varies
+            && !self.values.is_empty()
+            && rows >= MIN_ROWS_PER_CONSTANT * self.values.len()
+            && (self.rows_varying as f64) < 0.5 * self.rows_sampled.max(1) as f64
+    }
+}
+
+impl Constants {
+    /// Records one template's sample raw paths (those the template came from).
+    pub fn observe(&mut self, template: &str, samples: &[String]) {
+        for_each_param(template, |key, index| {
+            let position = self.positions.entry(key).or_default();
+            if position.varies {
+                return;
+            }
+            let mut seen: Vec<&str> = samples.iter().filter_map(|s| s.split('/').nth(index)).collect();
+            seen.sort_unstable();
+            seen.dedup();
+            if samples.len() >= 2 {
+                position.rows_sampled += 1;
+                position.rows_varying += usize::from(seen.len() >= 2);
+            }
+            for value in seen {
+                *position.values.entry(value.to_owned()).or_default() += 1;
+            }
+            if position.values.len() > MAX_CONSTANT_VALUES {
+                position.varies = true;
+                position.values.clear();
+            }
+        });
+    }
+
+    /// `template` with its constant positions written back as the literal the samples show.
+    pub fn literal(&self, template: &str, samples: &[String]) -> String {
+        let Some(sample) = samples.first() else { return template.to_owned() };
+        let raw: Vec<&str> = sample.split('/').collect();
+        let mut out: Vec<String> = template.split('/').map(str::to_owned).collect();
+        if raw.len() != out.len() {
+            return template.to_owned();
+        }
+        for_each_param(template, |key, index| {
+            let constant = self.positions.get(&key).is_some_and(Position::is_constant);
+            // a template whose samples hold two of the values (two versions with the same
+            // per-request template) keeps the parameter: no one literal is true of it
+            let agreed = samples.iter().all(|s| s.split('/').nth(index) == Some(raw[index]));
+            if constant && agreed {
+                out[index] = raw[index].to_owned();
+            }
+        });
+        out.join("/")
+    }
+}
+
+/// Calls `f(position key, segment index)` for each whole-segment parameter of `template`; the
+/// key is the template up to that segment, so positions are told apart by what leads to them.
+fn for_each_param(template: &str, mut f: impl FnMut(String, usize)) {
+    let mut prefix_end = 0;
+    for (index, segment) in template.split('/').enumerate() {
+        if is_param(segment) {
+            f(template[..prefix_end + segment.len()].to_owned(), index);
+        }
+        prefix_end += segment.len() + 1;
+    }
 }
 
 #[cfg(test)]
@@ -405,5 +606,89 @@ mod tests {
         let got = discovery.resolve("/repos/octocat/repo0/issues");
         assert_eq!(got, "/repos/{repo_id}/{id}/issues");
         assert_eq!(discovery.resolve("/repos/someone/else/hooks"), "/repos/{repo_id}/{id}/hooks");
+    }
+
+    fn samples(paths: &[&str]) -> Vec<String> {
+        paths.iter().map(|p| (*p).to_owned()).collect()
+    }
+
+    #[test]
+    fn a_version_that_never_varies_is_a_literal_and_ids_stay_parameters() {
+        let mut constants = Constants::default();
+        let rows = [
+            ("/{id}/actions/{action_id}", vec!["/1/actions/5", "/1/actions/9"]),
+            ("/{id}/boards/{board_id}", vec!["/1/boards/77", "/1/boards/78"]),
+            ("/{id}/cards", vec!["/1/cards"]),
+            ("/{id}/members/me", vec!["/1/members/me"]),
+        ];
+        for (template, paths) in &rows {
+            constants.observe(template, &samples(paths));
+        }
+        let literal = |t: &str, p: &[&str]| constants.literal(t, &samples(p));
+        assert_eq!(literal("/{id}/actions/{action_id}", &["/1/actions/5"]), "/1/actions/{action_id}");
+        assert_eq!(literal("/{id}/cards", &["/1/cards"]), "/1/cards");
+        // no samples, or samples of another shape: the template as it was
+        assert_eq!(literal("/{id}/cards", &[]), "/{id}/cards");
+    }
+
+    #[test]
+    fn an_enum_each_template_is_called_with_stays_a_parameter() {
+        let mut constants = Constants::default();
+        for tail in ["Account", "Profile", "Stats", "Character"] {
+            let template = format!("/Destiny2/{{id}}/{tail}");
+            let paths: Vec<String> = ["1", "2", "-1"].iter().map(|v| format!("/Destiny2/{v}/{tail}")).collect();
+            constants.observe(&template, &paths);
+        }
+        assert_eq!(
+            constants.literal("/Destiny2/{id}/Account", &samples(&["/Destiny2/1/Account"])),
+            "/Destiny2/{id}/Account"
+        );
+    }
+
+    #[test]
+    fn many_values_make_a_position_a_parameter_for_good() {
+        let mut constants = Constants::default();
+        for i in 0..12 {
+            let path = format!("/users/{}/orders", 1000 + i);
+            constants.observe("/users/{user_id}/orders", std::slice::from_ref(&path));
+            constants.observe("/users/{user_id}/cart", &[path.replace("orders", "cart")]);
+            constants.observe("/users/{user_id}/profile", &[path.replace("orders", "profile")]);
+        }
+        assert_eq!(
+            constants.literal("/users/{user_id}/orders", &samples(&["/users/1000/orders"])),
+            "/users/{user_id}/orders"
+        );
+    }
+
+    /// Found on the DocuSign corpus: account ids like `frontend-49` recur (an account calls many
+    /// operations), so few are rare; their one shape with a digit says they are values, and a
+    /// word beside them (`provisioning`) stays.
+    #[test]
+    fn many_values_of_one_digit_shape_are_values_even_when_they_recur() {
+        let mut paths = Vec::new();
+        for i in 0..60 {
+            let account = format!("{}-{}", ["blue", "canary", "staging"][i % 3], i);
+            for tail in ["", "/brands", "/billing_plan", "/users"] {
+                paths.push(format!("/accounts/{account}{tail}"));
+            }
+        }
+        for _ in 0..5 {
+            paths.push("/accounts/provisioning".into());
+            paths.push("/accounts/me/brands".into());
+        }
+        let mut discovery = discover(&paths);
+        assert_eq!(discovery.resolve("/accounts/canary-7/brands"), "/accounts/{account_id}/brands");
+        assert_eq!(discovery.resolve("/accounts/blue-3"), "/accounts/{account_id}");
+        assert_eq!(discovery.resolve("/accounts/provisioning"), "/accounts/provisioning");
+        assert_eq!(discovery.resolve("/accounts/me/brands"), "/accounts/me/brands");
+    }
+
+    #[test]
+    fn segments_with_a_parameter_inside_keep_their_suffix() {
+        let paths: Vec<String> =
+            (0..20).map(|i| format!("/t/{}.json", 1000 + i * 7)).chain(["/t/latest.json".into()]).collect();
+        let mut discovery = discover(&paths);
+        assert_eq!(discovery.resolve(&template_path("/t/5.json")), "/t/{id}.json");
+        assert_eq!(discovery.resolve("/t/latest.json"), "/t/latest.json");
     }
 }

@@ -19,7 +19,7 @@ pub mod template;
 
 pub use body::{json_fields, json_walk, BodyFieldOut, FieldType, Walk};
 pub use detect::{DetectConfig, Detector, Finding, Findings};
-pub use discovery::{Discovery, DiscoveryConfig};
+pub use discovery::{Constants, Discovery, DiscoveryConfig};
 pub use identity::{CallerIdentity, IdentityKey};
 pub use query::{forwarded_for, query_param_names, split_path_query};
 pub use recorder::{Exchange, Recorder, RecorderConfig};

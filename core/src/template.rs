@@ -36,13 +36,21 @@ pub fn template_path(path: &str) -> String {
             out.push('/');
         }
         first = false;
-        match classify_segment(segment) {
+        // `85860563.json`, `{name}:publish`: the id is the stem, the suffix stays
+        let (stem, suffix) = split_suffix(segment);
+        let (class, suffix) = match classify_segment(stem) {
+            Some(class) if !suffix.is_empty() => (Some(class), suffix),
+            _ => (classify_segment(segment), ""),
+        };
+        match class {
             Some(ID) => {
                 push_param(&mut out, previous, &mut names);
+                out.push_str(suffix);
                 previous = None;
             }
             Some(placeholder) => {
                 out.push_str(placeholder);
+                out.push_str(suffix);
                 previous = None;
             }
             None => {
@@ -55,6 +63,26 @@ pub fn template_path(path: &str) -> String {
         out.push('/');
     }
     out
+}
+
+/// A segment's format extension (`.json`, `.xml`: 1 to 5 lowercase letters after the last dot)
+/// or custom method (`:publish`, `:batchGet`: letters after the first colon, as Google's API
+/// style puts them), and the stem before it; `(segment, "")` without one.
+fn split_suffix(segment: &str) -> (&str, &str) {
+    let at = match segment.find(':') {
+        Some(colon) => Some(colon).filter(|&c| {
+            let verb = &segment[c + 1..];
+            !verb.is_empty() && verb.bytes().all(|b| b.is_ascii_alphabetic())
+        }),
+        None => segment.rfind('.').filter(|&d| {
+            let ext = &segment[d + 1..];
+            (1..=5).contains(&ext.len()) && ext.bytes().all(|b| b.is_ascii_lowercase())
+        }),
+    };
+    match at {
+        Some(at) if at > 0 => (&segment[..at], &segment[at..]),
+        _ => (segment, ""),
+    }
 }
 
 /// Appends `{name}`: `users` -> `{user_id}`, `payment-methods` -> `{payment_method_id}`, and

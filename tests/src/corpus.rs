@@ -1,5 +1,5 @@
 //! Concrete API traffic generated from the public OpenAPI path corpora in
-//! `../shared/corpora/openapi/` (Stripe, DigitalOcean, GitHub), to measure path templating.
+//! `../shared/corpora/openapi/` (every spec there), to measure path templating and the inventory.
 //!
 //! Each path template becomes several concrete paths: parameters are filled from their example,
 //! enum, format or type, or, when the spec says nothing (GitHub), from the value shapes those APIs
@@ -10,13 +10,6 @@ use crate::rng::Rng;
 use anyhow::{Context, Result};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-
-/// One path template of a spec and the concrete paths generated from it.
-#[derive(Debug, Clone)]
-pub struct Sample {
-    pub template: String,
-    pub paths: Vec<String>,
-}
 
 /// The corpora folder: `MESHWARD_CORPORA`, or `../shared/corpora` beside the workspace.
 pub fn corpora_dir() -> PathBuf {
@@ -187,41 +180,24 @@ fn value(api: &str, name: &str, param: &Value, rng: &mut Rng, i: usize) -> Strin
     }
 }
 
-/// Reads one corpus file (`stripe`, `digitalocean`, `github_rest`) and generates `per_template`
-/// concrete paths for each template.
-pub fn generate(dir: &Path, api: &str, per_template: usize) -> Result<Vec<Sample>> {
-    let file = dir.join("openapi").join(format!("{api}.jsonl"));
-    let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-    let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15 ^ api.len() as u64);
-    let mut samples = Vec::new();
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let row: Value = serde_json::from_str(line).with_context(|| format!("a line of {}", file.display()))?;
-        let Some(template) = row.get("path").and_then(Value::as_str) else { continue };
-        let params = row.get("path_params").cloned().unwrap_or(Value::Null);
-        let paths = (0..per_template)
-            .map(|i| {
-                template
-                    .split('/')
-                    .map(|segment| match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                        Some(name) => value(api, name, params.get(name).unwrap_or(&Value::Null), &mut rng, i),
-                        None => segment.to_owned(),
-                    })
-                    .collect::<Vec<_>>()
-                    .join("/")
-            })
-            .collect();
-        samples.push(Sample { template: template.to_owned(), paths });
+/// A segment with each `{name}` in it replaced by `fill(name)`: `{id}`, `{id}.json`,
+/// `{name}:publish`, `{sha}.{diffType}`.
+fn fill_segment(segment: &str, mut fill: impl FnMut(&str) -> String) -> String {
+    let mut out = String::new();
+    let mut rest = segment;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}').map(|c| open + c) else { break };
+        out.push_str(&rest[..open]);
+        out.push_str(&fill(&rest[open + 1..close]));
+        rest = &rest[close + 1..];
     }
-    Ok(samples)
+    out.push_str(rest);
+    out
 }
 
-/// A template with parameter names erased: `/a/{x}/b` -> `/a/{}/b`.
+/// A template with parameter names erased: `/a/{x}/b` -> `/a/{}/b`, `/t/{id}.json` -> `/t/{}.json`.
 pub fn shape(template: &str) -> String {
-    template
-        .split('/')
-        .map(|s| if s.starts_with('{') && s.ends_with('}') { "{}" } else { s })
-        .collect::<Vec<_>>()
-        .join("/")
+    template.split('/').map(|s| fill_segment(s, |_| "{}".to_owned())).collect::<Vec<_>>().join("/")
 }
 
 /// How well per-request templating recovers one API's templates.
@@ -239,39 +215,160 @@ pub struct Accuracy {
 /// Misses an `Accuracy` keeps as examples.
 const MAX_EXAMPLES: usize = 200;
 
-/// Concrete paths generated per template, in the benchmark and its regression test.
-pub const SAMPLES_PER_TEMPLATE: usize = 5;
-
-/// Feeds every generated path of one API to `core::discovery` (per-request templated first, as
-/// the collector receives them), then measures how each path resolves.
-pub fn discover_and_measure(samples: &[Sample]) -> Accuracy {
-    let mut discovery = meshward_core::Discovery::default();
-    for path in samples.iter().flat_map(|s| &s.paths) {
-        discovery.observe(&meshward_core::template_path(path));
-    }
-    measure(samples, |p| discovery.resolve(&meshward_core::template_path(p)))
+/// One generated request: a spec operation (method and template) called with concrete values.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    pub template: String,
+    pub path: String,
+    /// query parameter names sent (a few of the operation's)
+    pub query: Vec<String>,
+    pub caller: u32,
 }
 
-/// Templates every generated path with `template` and compares shapes with the spec.
-pub fn measure(samples: &[Sample], mut template: impl FnMut(&str) -> String) -> Accuracy {
-    let mut accuracy = Accuracy { templates: samples.len(), ..Default::default() };
-    for sample in samples {
-        let want = shape(&sample.template);
+/// Every corpus API in `dir/openapi`, by file stem.
+pub fn apis(dir: &Path) -> Result<Vec<String>> {
+    Ok(crate::files_with_extension(&dir.join("openapi"), "jsonl")?
+        .iter()
+        .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .collect())
+}
+
+/// `per_operation` requests for every method of every template of `api`, from a pool of
+/// `callers` callers, each with a few of the operation's query parameters.
+pub fn generate_requests(dir: &Path, api: &str, per_operation: usize, callers: u32) -> Result<Vec<Request>> {
+    let file = dir.join("openapi").join(format!("{api}.jsonl"));
+    let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+    let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15 ^ (api.len() as u64) << 7 ^ per_operation as u64);
+    let mut requests = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let row: Value = serde_json::from_str(line).with_context(|| format!("a line of {}", file.display()))?;
+        let Some(template) = row.get("path").and_then(Value::as_str) else { continue };
+        let params = row.get("path_params").cloned().unwrap_or(Value::Null);
+        let query: Vec<&str> =
+            row.get("query_params").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+        let methods: Vec<&str> =
+            row.get("methods").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+        for method in methods {
+            for i in 0..per_operation {
+                let path = template
+                    .split('/')
+                    .map(|segment| {
+                        fill_segment(segment, |name| {
+                            value(api, name, params.get(name).unwrap_or(&Value::Null), &mut rng, i)
+                        })
+                    })
+                    .collect::<Vec<_>>()
+                    .join("/");
+                let sent = query.iter().filter(|_| rng.below(3) == 0).map(|q| (*q).to_owned()).collect();
+                requests.push(Request {
+                    method: method.to_owned(),
+                    template: template.to_owned(),
+                    path,
+                    query: sent,
+                    caller: rng.below(u64::from(callers.max(1))) as u32,
+                });
+            }
+        }
+    }
+    Ok(requests)
+}
+
+/// The inventory the collector builds from `requests` (in this order): per-request templates
+/// grouped by method as ClickHouse groups them, then `inventory::build` (cross-request
+/// discovery). Measured per operation (method and spec template): exact when every one of its
+/// requests lands on an endpoint whose template has the spec's shape.
+pub fn inventory_measure(requests: &[Request]) -> Accuracy {
+    use std::collections::{BTreeSet, HashMap};
+    let mut rows: Vec<meshward::inventory::TemplateStats> = Vec::new();
+    let mut row_of: HashMap<(String, String), usize> = HashMap::new();
+    let mut callers: Vec<BTreeSet<u32>> = Vec::new();
+    let mut request_row = Vec::with_capacity(requests.len());
+    for request in requests {
+        let template = meshward_core::template_path(&request.path);
+        let key = (request.method.clone(), template.clone());
+        let index = *row_of.entry(key).or_insert_with(|| {
+            rows.push(meshward::inventory::TemplateStats {
+                authority: "api.example".into(),
+                method: request.method.clone(),
+                path_template: template,
+                calls: 0,
+                first_seen_ms: 0,
+                last_seen_ms: 0,
+                statuses: vec![200],
+                callers: 0,
+                query_params: Vec::new(),
+                request_fields: Vec::new(),
+                response_fields: Vec::new(),
+                auth: Vec::new(),
+                sensitive: Vec::new(),
+                sample_paths: Vec::new(),
+            });
+            callers.push(BTreeSet::new());
+            rows.len() - 1
+        });
+        let row = &mut rows[index];
+        row.calls += 1;
+        callers[index].insert(request.caller);
+        row.callers = callers[index].len() as u64;
+        // as ClickHouse's groupUniqArray(3)(path): a few distinct raw paths
+        if row.sample_paths.len() < 3 && !row.sample_paths.contains(&request.path) {
+            row.sample_paths.push(request.path.clone());
+        }
+        for q in &request.query {
+            if !row.query_params.contains(q) {
+                row.query_params.push(q.clone());
+            }
+        }
+        request_row.push(index);
+    }
+    let endpoints = meshward::inventory::build(rows, meshward_core::DiscoveryConfig::default());
+    let mut endpoint_of = vec![String::new(); request_row.len().max(1)];
+    let mut template_of_row = HashMap::new();
+    for endpoint in &endpoints {
+        for row in &endpoint.rows {
+            template_of_row.insert(*row, endpoint.endpoint.template.clone());
+        }
+    }
+    for (i, row) in request_row.iter().enumerate() {
+        endpoint_of[i] = template_of_row.get(row).cloned().unwrap_or_default();
+    }
+    score(requests, &endpoint_of)
+}
+
+/// What the filter's per-request templating alone gives for `requests`, scored as
+/// `inventory_measure` scores the inventory.
+pub fn per_request_measure(requests: &[Request]) -> Accuracy {
+    let templates: Vec<String> = requests.iter().map(|r| meshward_core::template_path(&r.path)).collect();
+    score(requests, &templates)
+}
+
+/// Per operation (method and spec template): exact when each of its requests got a template
+/// of the spec's shape (`endpoint_of[i]` for request `i`).
+fn score(requests: &[Request], endpoint_of: &[String]) -> Accuracy {
+    use std::collections::BTreeMap;
+    // per operation: the requests' templates
+    let mut operations: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    for (i, request) in requests.iter().enumerate() {
+        operations.entry((request.template.clone(), request.method.clone())).or_default().push(i);
+    }
+    let mut accuracy = Accuracy { templates: operations.len(), ..Default::default() };
+    for ((template, method), indices) in operations {
+        let want = shape(&template);
         let want_segments: Vec<&str> = want.split('/').collect();
-        let mut ok = true;
-        let (mut merged, mut missed) = (false, false);
-        for path in &sample.paths {
-            let got = shape(&template(path));
+        let (mut ok, mut merged, mut missed) = (true, false, false);
+        for i in indices {
+            let got = shape(&endpoint_of[i]);
             if got == want {
                 continue;
             }
             ok = false;
             for (g, w) in got.split('/').zip(want_segments.iter()) {
-                merged |= g == "{}" && *w != "{}";
-                missed |= g != "{}" && *w == "{}";
+                merged |= !w.contains("{}") && g.contains("{}");
+                missed |= w.contains("{}") && !g.contains("{}");
             }
             if accuracy.examples.len() < MAX_EXAMPLES {
-                accuracy.examples.push(format!("`{path}` -> `{got}` (spec `{}`)", sample.template));
+                accuracy.examples.push(format!("{method} `{}` -> `{got}` (spec `{template}`)", requests[i].path));
             }
         }
         accuracy.exact += usize::from(ok);
@@ -279,4 +376,14 @@ pub fn measure(samples: &[Sample], mut template: impl FnMut(&str) -> String) -> 
         accuracy.missed_params += usize::from(missed);
     }
     accuracy
+}
+
+/// `requests` in an order of their own, shuffled by `seed` (Fisher-Yates).
+pub fn shuffled(requests: &[Request], seed: u64) -> Vec<Request> {
+    let mut rng = Rng::new(seed);
+    let mut out = requests.to_vec();
+    for i in (1..out.len()).rev() {
+        out.swap(i, rng.below(i as u64 + 1) as usize);
+    }
+    out
 }

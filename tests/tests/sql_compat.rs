@@ -217,6 +217,7 @@ impl CallerFixture {
                 response_fields: Vec::new(),
                 auth: vec![String::new()],
                 sensitive: Vec::new(),
+                sample_paths: Vec::new(),
             })
             .collect();
         let keys: Vec<_> = stats.iter().map(meshward::inventory::callers::TemplateKey::of).collect();

@@ -24,6 +24,9 @@ use std::path::Path;
 pub const MAX_TEMPLATES: usize = 200_000;
 /// Most distinct callers remembered per group and per endpoint (the count saturates there).
 pub const MAX_CALLERS: usize = 10_000;
+/// Raw paths kept per template, as the collector's inventory query keeps them
+/// (`inventory::TEMPLATE_STATS`): enough to tell a constant from an id.
+const SAMPLE_PATHS: usize = 3;
 /// Most distinct locations counted per finding class; findings at later new locations are
 /// counted together (`ClassLocations::elsewhere`), so hostile field names cannot grow memory.
 pub const MAX_LOCATIONS: usize = 1_000;
@@ -107,6 +110,7 @@ struct Group {
     response_fields: BTreeSet<String>,
     auth: BTreeSet<String>,
     sensitive: BTreeSet<String>,
+    sample_paths: BTreeSet<String>,
 }
 
 /// What one recorded exchange contributes to the inventory.
@@ -122,6 +126,8 @@ struct Observation {
     request_fields: Vec<String>,
     response_fields: Vec<String>,
     sensitive: Vec<String>,
+    /// the raw path (without the query)
+    path: String,
 }
 
 struct Aggregator {
@@ -149,6 +155,9 @@ impl Aggregator {
         g.response_fields.extend(o.response_fields);
         g.auth.insert(o.auth);
         g.sensitive.extend(o.sensitive);
+        if g.sample_paths.len() < SAMPLE_PATHS {
+            g.sample_paths.insert(o.path);
+        }
     }
 
     /// The inventory, each endpoint's callers counted once however many of its per-request
@@ -171,6 +180,7 @@ impl Aggregator {
                 response_fields: g.response_fields.into_iter().collect(),
                 auth: g.auth.into_iter().collect(),
                 sensitive: g.sensitive.into_iter().collect(),
+                sample_paths: g.sample_paths.into_iter().collect(),
             });
             caller_sets.push(g.callers);
         }
@@ -377,6 +387,7 @@ fn observation(event: &HttpEvent) -> (Observation, Vec<EntryFinding>) {
         request_fields: fields(&event.request_body_fields),
         response_fields: fields(&event.response_body_fields),
         sensitive,
+        path: event.path.clone(),
     };
     (observation, findings)
 }
@@ -709,6 +720,7 @@ fn event_observation(e: har::EventLine) -> (Observation, Vec<EntryFinding>) {
         request_fields: pair(e.request_field_paths, e.request_field_types),
         response_fields: pair(e.response_field_paths, e.response_field_types),
         sensitive,
+        path: e.path,
     };
     (observation, findings)
 }

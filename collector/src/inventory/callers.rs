@@ -337,6 +337,7 @@ mod tests {
                 response_fields: Vec::new(),
                 auth: Vec::new(),
                 sensitive: Vec::new(),
+                sample_paths: Vec::new(),
             })
             .collect();
         build(stats, DiscoveryConfig::default())

@@ -37,7 +37,8 @@ pub const TEMPLATE_STATS: &str = concat!(
      AS response_fields, \
      groupUniqArray(caller_id_source) AS auth, \
      groupUniqArrayArray(arrayMap((d, p, l, c) -> concat(if(d = 1, 'request', 'response'), '.', p, '.', l, ': ', c), \
-     sensitive.direction, sensitive.part, sensitive.location, sensitive.class)) AS sensitive \
+     sensitive.direction, sensitive.part, sensitive.location, sensitive.class)) AS sensitive, \
+     groupUniqArray(3)(path) AS sample_paths \
      FROM {db}.events GROUP BY authority, method, path_template"
 );
 
@@ -57,6 +58,8 @@ pub struct TemplateStats {
     /// caller identity sources (`bearer`, `api_key`, ...); empty for anonymous calls
     pub auth: Vec<String>,
     pub sensitive: Vec<String>,
+    /// a few raw paths of the template, which tell a constant (`/1/`) from an id
+    pub sample_paths: Vec<String>,
 }
 
 /// One endpoint of the inventory.
@@ -268,7 +271,15 @@ pub fn build(stats: Vec<TemplateStats>, config: DiscoveryConfig) -> Vec<Discover
 pub fn build_pinned(stats: Vec<TemplateStats>, config: DiscoveryConfig, pins: &Pins) -> Vec<Discovered> {
     let mut by_host: BTreeMap<String, Vec<(usize, TemplateStats)>> = BTreeMap::new();
     let mut pinned: std::collections::HashSet<(String, String)> = std::collections::HashSet::new();
+    // per-request parameters whose raw value never varies (`/1/actions/{id}`) are literals
+    let mut constants: BTreeMap<String, meshward_core::Constants> = BTreeMap::new();
+    for row in &stats {
+        constants.entry(row.authority.clone()).or_default().observe(&row.path_template, &row.sample_paths);
+    }
     for (index, mut row) in stats.into_iter().enumerate() {
+        if let Some(constants) = constants.get(&row.authority) {
+            row.path_template = constants.literal(&row.path_template, &row.sample_paths);
+        }
         if let Some(pin) = pins.resolve(&row.authority, &row.path_template) {
             row.path_template = pin;
             pinned.insert((row.authority.clone(), row.path_template.clone()));
@@ -439,6 +450,7 @@ mod tests {
             response_fields: vec!["$.id: integer".into()],
             auth: vec![String::new()],
             sensitive: Vec::new(),
+            sample_paths: Vec::new(),
         }
     }
 

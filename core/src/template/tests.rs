@@ -61,3 +61,16 @@ proptest! {
         prop_assert_eq!(templated.matches('/').count(), path.matches('/').count().max(usize::from(path.is_empty())));
     }
 }
+
+#[test]
+fn format_extensions_and_custom_methods_stay_beside_the_id() {
+    assert_eq!(template_path("/admin/badges/85860563.json"), "/admin/badges/{badge_id}.json");
+    assert_eq!(template_path("/t/2024-03-01.xml"), "/t/{date}.xml");
+    assert_eq!(template_path("/v1/secrets/8f14e45fceea167a5a36dedd4bea2543:open"), "/v1/secrets/{secret_id}:open");
+    // words with an extension or a colon are words; emails and domains keep their dots
+    assert_eq!(template_path("/site.json"), "/site.json");
+    assert_eq!(template_path("/v1/projects:batchGet"), "/v1/projects:batchGet");
+    assert_eq!(template_path("/users/jane.doe@example.com"), "/users/{email}");
+    assert_eq!(template_path("/domains/example.com"), "/domains/example.com");
+    assert_eq!(template_path("/files/123.tar.gz"), "/files/123.tar.gz");
+}
