@@ -303,6 +303,7 @@ pub fn inventory_measure(requests: &[Request]) -> Accuracy {
                 auth: Vec::new(),
                 sensitive: Vec::new(),
                 sample_paths: Vec::new(),
+                path_attacks: 0,
             });
             callers.push(BTreeSet::new());
             rows.len() - 1
@@ -311,7 +312,7 @@ pub fn inventory_measure(requests: &[Request]) -> Accuracy {
         row.calls += 1;
         callers[index].insert(request.caller);
         row.callers = callers[index].len() as u64;
-        // as ClickHouse's groupUniqArray(3)(path): a few distinct raw paths
+        // as ClickHouse's topK(3)(path): a few distinct raw paths
         if row.sample_paths.len() < 3 && !row.sample_paths.contains(&request.path) {
             row.sample_paths.push(request.path.clone());
         }

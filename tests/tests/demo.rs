@@ -19,5 +19,9 @@ fn the_demo_shows_an_alert_of_every_kind() -> Result<()> {
         assert!(alerts.contains(kind.as_str()), "no {} alert in the demo's list:\n{stdout}", kind.as_str());
     }
     assert!(stdout.contains("Envoy answers the scanner 403"), "{stdout}");
+    // the inventory lists the API's endpoints, not the paths an attacker sent
+    let inventory = stdout.split("The API inventory:").nth(1).and_then(|s| s.split("\n\n").nth(1)).unwrap_or_default();
+    assert!(inventory.contains("/api/products/{product_id}"), "{inventory}");
+    assert!(!inventory.contains("passwd"), "an attack path listed as an endpoint:\n{inventory}");
     Ok(())
 }

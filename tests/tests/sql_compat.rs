@@ -218,6 +218,7 @@ impl CallerFixture {
                 auth: vec![String::new()],
                 sensitive: Vec::new(),
                 sample_paths: Vec::new(),
+                path_attacks: 0,
             })
             .collect();
         let keys: Vec<_> = stats.iter().map(meshward::inventory::callers::TemplateKey::of).collect();

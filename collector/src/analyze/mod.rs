@@ -111,6 +111,7 @@ struct Group {
     auth: BTreeSet<String>,
     sensitive: BTreeSet<String>,
     sample_paths: BTreeSet<String>,
+    path_attacks: u64,
 }
 
 /// What one recorded exchange contributes to the inventory.
@@ -128,6 +129,8 @@ struct Observation {
     sensitive: Vec<String>,
     /// the raw path (without the query)
     path: String,
+    /// an attack was found in the path
+    path_attack: bool,
 }
 
 struct Aggregator {
@@ -158,6 +161,7 @@ impl Aggregator {
         if g.sample_paths.len() < SAMPLE_PATHS {
             g.sample_paths.insert(o.path);
         }
+        g.path_attacks += u64::from(o.path_attack);
     }
 
     /// The inventory, each endpoint's callers counted once however many of its per-request
@@ -181,6 +185,7 @@ impl Aggregator {
                 auth: g.auth.into_iter().collect(),
                 sensitive: g.sensitive.into_iter().collect(),
                 sample_paths: g.sample_paths.into_iter().collect(),
+                path_attacks: g.path_attacks,
             });
             caller_sets.push(g.callers);
         }
@@ -388,6 +393,7 @@ fn observation(event: &HttpEvent) -> (Observation, Vec<EntryFinding>) {
         response_fields: fields(&event.response_body_fields),
         sensitive,
         path: event.path.clone(),
+        path_attack: event.attacks.iter().any(|a| a.part == "path"),
     };
     (observation, findings)
 }
@@ -721,6 +727,7 @@ fn event_observation(e: har::EventLine) -> (Observation, Vec<EntryFinding>) {
         response_fields: pair(e.response_field_paths, e.response_field_types),
         sensitive,
         path: e.path,
+        path_attack: e.attack_part.iter().any(|p| p == "path"),
     };
     (observation, findings)
 }

@@ -338,6 +338,7 @@ mod tests {
                 auth: Vec::new(),
                 sensitive: Vec::new(),
                 sample_paths: Vec::new(),
+                path_attacks: 0,
             })
             .collect();
         build(stats, DiscoveryConfig::default())

@@ -38,7 +38,8 @@ pub const TEMPLATE_STATS: &str = concat!(
      groupUniqArray(caller_id_source) AS auth, \
      groupUniqArrayArray(arrayMap((d, p, l, c) -> concat(if(d = 1, 'request', 'response'), '.', p, '.', l, ': ', c), \
      sensitive.direction, sensitive.part, sensitive.location, sensitive.class)) AS sensitive, \
-     groupUniqArray(3)(path) AS sample_paths \
+     topK(3)(path) AS sample_paths, \
+     countIf(has(attacks.part, 'path')) AS path_attacks \
      FROM {db}.events GROUP BY authority, method, path_template"
 );
 
@@ -60,6 +61,20 @@ pub struct TemplateStats {
     pub sensitive: Vec<String>,
     /// a few raw paths of the template, which tell a constant (`/1/`) from an id
     pub sample_paths: Vec<String>,
+    /// calls whose path carried an attack (`/api/products/..%2F..%2Fetc%2Fpasswd`)
+    pub path_attacks: u64,
+}
+
+/// The template of the requests whose path carried an attack and fits no endpoint of their
+/// host: counted there, per method, instead of each attack path becoming an endpoint.
+pub const UNMATCHED_ATTACKS: &str = "{unmatched attack paths}";
+
+impl TemplateStats {
+    /// Every call of this per-request template carried an attack in its path: it names no
+    /// endpoint of the API, only what an attacker sent.
+    fn is_attack_path(&self) -> bool {
+        self.path_attacks > 0 && self.path_attacks >= self.calls
+    }
 }
 
 /// One endpoint of the inventory.
@@ -290,15 +305,31 @@ pub fn build_pinned(stats: Vec<TemplateStats>, config: DiscoveryConfig, pins: &P
     for (host, rows) in by_host {
         let mut discovery = Discovery::new(config);
         for (_, row) in &rows {
-            if !pinned.contains(&(host.clone(), row.path_template.clone())) {
+            if !pinned.contains(&(host.clone(), row.path_template.clone())) && !row.is_attack_path() {
                 discovery.observe_weighted(&row.path_template, row.callers);
             }
         }
-        for (index, row) in rows {
+        // the API's own templates first: attack paths are then counted on the endpoint they hit
+        let (attacks, rows): (Vec<_>, Vec<_>) = rows.into_iter().partition(|(_, row)| row.is_attack_path());
+        let mut endpoint_templates: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+        for (index, row) in rows.into_iter().chain(attacks) {
             let template = if pinned.contains(&(host.clone(), row.path_template.clone())) {
                 row.path_template.clone()
+            } else if row.is_attack_path() {
+                // the most literal endpoint of the same method whose template the path fits
+                let literals = |t: &str| t.split('/').filter(|s| !s.is_empty() && !s.starts_with('{')).count();
+                endpoint_templates
+                    .get(&row.method)
+                    .into_iter()
+                    .flatten()
+                    .filter(|t| pin_matches(t, &row.path_template))
+                    .max_by_key(|t| literals(t))
+                    .cloned()
+                    .unwrap_or_else(|| UNMATCHED_ATTACKS.to_owned())
             } else {
-                discovery.resolve(&row.path_template)
+                let template = discovery.resolve(&row.path_template);
+                endpoint_templates.entry(row.method.clone()).or_default().insert(template.clone());
+                template
             };
             let key = (host.clone(), template.clone(), row.method.clone());
             let entry = discovered.entry(key).or_insert_with(|| Discovered {
@@ -451,7 +482,29 @@ mod tests {
             auth: vec![String::new()],
             sensitive: Vec::new(),
             sample_paths: Vec::new(),
+            path_attacks: 0,
         }
+    }
+
+    #[test]
+    fn attack_paths_count_on_the_endpoint_they_hit_or_as_unmatched() {
+        let attack = |template: &str| TemplateStats { path_attacks: 1, ..row(template, 1, 1) };
+        let mut stats: Vec<TemplateStats> =
+            (0..6).map(|i| row(&format!("/api/products/{}x{i}", i * 7), 3, 2)).collect();
+        stats.push(row("/api/products/{product_id}", 40, 9));
+        stats.push(attack("/api/products/..%2F..%2Fetc%2Fpasswd"));
+        stats.push(attack("/wp-admin/setup-config.php"));
+        stats.push(attack("/cgi-bin/..%2F..%2Fbin%2Fsh"));
+        let endpoints = build(stats, DiscoveryConfig::default());
+        let templates: Vec<&str> = endpoints.iter().map(|e| e.endpoint.template.as_str()).collect();
+        assert!(!templates.iter().any(|t| t.contains("passwd") || t.contains("wp-admin")), "{templates:?}");
+        let products = endpoints.iter().find(|e| e.endpoint.template == "/api/products/{product_id}");
+        assert!(
+            products.is_some_and(|e| e.rows.contains(&7)),
+            "the traversal counts on the product endpoint: {templates:?}"
+        );
+        let unmatched = endpoints.iter().find(|e| e.endpoint.template == UNMATCHED_ATTACKS);
+        assert_eq!(unmatched.map(|e| e.rows.clone()), Some(vec![8, 9]), "{templates:?}");
     }
 
     #[test]

@@ -469,7 +469,8 @@ pub fn window_start_ms(days: u64) -> u64 {
 pub fn compare(operations: &[Operation], endpoints: &[Endpoint], since_ms: u64) -> Comparison {
     let mut seen = vec![false; operations.len()];
     let mut checked = Vec::with_capacity(endpoints.len());
-    for endpoint in endpoints {
+    // attack paths that fit no endpoint are not an operation of the API, documented or shadow
+    for endpoint in endpoints.iter().filter(|e| e.template != super::UNMATCHED_ATTACKS) {
         let best = operations
             .iter()
             .enumerate()
@@ -574,7 +575,7 @@ impl std::str::FromStr for OpenApiVersion {
 pub fn export(host: &str, endpoints: &[Endpoint], version: OpenApiVersion) -> Value {
     let mut paths: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
     let mut schemes: BTreeMap<&'static str, Value> = BTreeMap::new();
-    for e in endpoints.iter().filter(|e| e.host == host) {
+    for e in endpoints.iter().filter(|e| e.host == host && e.template != super::UNMATCHED_ATTACKS) {
         let mut parameters: Vec<Value> = segments(&e.template)
             .iter()
             .filter(|s| is_param(s))

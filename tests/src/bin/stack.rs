@@ -261,6 +261,9 @@ async fn demo(requests: usize) -> Result<()> {
     stack.wait_for_events((requests + extra) as u64, Duration::from_secs(60)).await?;
     println!("\nEvents per endpoint template and status, read back from ClickHouse ({}.events):\n", stack.db());
     println!("{}", stack.summary().await?);
+    // the inventory over those events: attack paths count on the endpoint they hit
+    println!("\nThe API inventory: meshward endpoints --api ... --token ...\n");
+    println!("{}", stack.meshward(&["endpoints"], meshward_e2e::API_READ_TOKEN)?);
     // each worker pushes its counters to Envoy on its tick, so the last acknowledgements show a
     // moment after the events are in ClickHouse
     let sent = (requests + extra) as u64;
