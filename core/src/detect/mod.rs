@@ -582,14 +582,18 @@ impl Detector {
             || mime.ends_with("+xml")
             || (mime.is_empty() && text.trim_start().starts_with("<?xml"));
         if xml {
-            // element text and attribute values one by one, then the document as a whole (for
-            // DOCTYPE and entity declarations)
+            // element text and attribute values one by one; the document as a whole only when
+            // it holds markup beyond elements (DOCTYPE and entity declarations, CDATA, processing
+            // instructions, XInclude and XSLT): element and attribute names are the schema's
+            // (`<java.util.Date>` in a SOAP body names a type, it does not run one)
             for (name, value) in walk::xml_values(&text) {
                 let site = Site { direction, part: Part::Body, field: name, key: name };
                 self.scan_value(site, value, out);
             }
-            let site = Site { direction, part: Part::Body, field: "", key: "" };
-            self.scan_value(site, &text, out);
+            if xml_markup_beyond_elements(&text) {
+                let site = Site { direction, part: Part::Body, field: "", key: "" };
+                self.scan_value(site, &text, out);
+            }
         } else if mime == "application/x-www-form-urlencoded" {
             self.scan_pairs(direction, Part::Body, &text, out);
         } else if mime.starts_with("multipart/") {
@@ -612,6 +616,18 @@ impl Detector {
         }
         None
     }
+}
+
+/// Whether an XML document holds declarations, CDATA, processing instructions (other than the
+/// leading `<?xml ...?>`), XInclude or XSLT: where attacks live in markup, not in values.
+fn xml_markup_beyond_elements(text: &str) -> bool {
+    let body = text.trim_start();
+    let body = match body.strip_prefix("<?xml") {
+        Some(rest) => rest.split_once("?>").map_or(rest, |(_, after)| after),
+        None => body,
+    };
+    let lower = body.to_ascii_lowercase();
+    lower.contains("<!") || lower.contains("<?") || lower.contains(":include") || lower.contains("xsl:")
 }
 
 fn attack_finding(

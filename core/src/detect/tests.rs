@@ -296,3 +296,23 @@ fn digits_ending_an_identifier_are_not_cards() {
     assert_eq!(cards("text/plain", "paid with 4111 1111 1111 1111 today"), 1);
     assert_eq!(cards("application/json", r#"{"card_number": "x-4111111111111111"}"#), 1);
 }
+
+/// Found on CRS's hard negatives: SOAP and XML-RPC bodies name Java types as elements
+/// (`<java.util.Date>`); a type's name in the schema is not a payload. Declarations are.
+#[test]
+fn xml_element_names_are_the_schema_and_declarations_are_scanned() {
+    let detector = Detector::new(DetectConfig::default()).expect("the default configuration");
+    let mut findings = Findings::new(64);
+    let soap = r#"<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><java.util.Date>2024-01-01</java.util.Date><ns:Runtime.getRuntime>x</ns:Runtime.getRuntime></soap:Body></soap:Envelope>"#;
+    detector.scan_body(Direction::Request, "text/xml", soap.as_bytes(), WalkLimits::default(), &mut findings);
+    assert!(findings.items.iter().all(|f| f.kind != Kind::Attack), "{:?}", findings.items);
+    let mut findings = Findings::new(64);
+    let xxe = r#"<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>"#;
+    detector.scan_body(Direction::Request, "application/xml", xxe.as_bytes(), WalkLimits::default(), &mut findings);
+    assert!(findings.items.iter().any(|f| f.class == "xxe"), "{:?}", findings.items);
+    // values are scanned one by one as before
+    let mut findings = Findings::new(64);
+    let value = r#"<r><q>1' UNION SELECT password FROM users--</q></r>"#;
+    detector.scan_body(Direction::Request, "application/xml", value.as_bytes(), WalkLimits::default(), &mut findings);
+    assert!(findings.items.iter().any(|f| f.class == "sqli"), "{:?}", findings.items);
+}
