@@ -126,7 +126,7 @@ pub async fn run(command: TestCommand) -> anyhow::Result<()> {
             if !env.is_empty() {
                 println!("\nthe tests read these environment variables (`meshward test run` checks them first):");
                 for (name, count) in env {
-                    println!("  {name:<32} {count} tests");
+                    println!("  {name:<32} {count} {}", if count == 1 { "test" } else { "tests" });
                 }
             }
             Ok(())

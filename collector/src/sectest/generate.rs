@@ -315,7 +315,10 @@ pub fn generate(template: &str, targets: &[Target]) -> Result<Vec<TestFile>, Str
         "jwt-weak-secret" => tests.extend(
             safe()
                 .filter(|t| t.method == "GET" && t.secured && !t.admin)
-                .min_by_key(|t| t.path_params().len())
+                // the simplest call: the caller itself (`/me`), then the fewest parameters
+                .min_by_key(|t| {
+                    (!t.template.ends_with("/me"), t.path_params().len(), t.query_params.len(), t.template.len())
+                })
                 .map(jwt_weak_secret),
         ),
         "sqli" => tests.extend(safe().filter_map(|t| injection(t, "sqli", "sqli"))),
@@ -553,7 +556,7 @@ fn bola(
             Severity::Critical,
             &["OWASP-API1:2023", "bola", "account-takeover"],
             ids_of(target, owner),
-            actors(&actor_list),
+            actors(&actor_list[..1]),
             vec![
                 guard(step(
                     "user_a sets a new password for user_b (a refusal passes)",
@@ -687,8 +690,12 @@ fn broken_auth(target: &Target) -> TestFile {
 fn jwt_weak_secret(target: &Target) -> TestFile {
     let mut forged = request(target);
     forged.headers.insert("authorization".into(), "Bearer {{forged_jwt}}".into());
-    let mut attempt =
-        step("a token forged with the secret found ({{jwt_secret}}) is refused", None, forged, status([401, 403]));
+    let mut attempt = step(
+        "a token forged with the weak secret that signs user_a's (if one does) is refused",
+        None,
+        forged,
+        status([401, 403]),
+    );
     attempt.forge_jwt =
         Some(ForgeJwt { token: "${MESHWARD_TOKEN_A}".into(), secrets: Payloads::Builtin("jwt_secrets".into()) });
     let mut t = test(

@@ -495,6 +495,11 @@ impl Runner {
                 )));
             }
             self.extract(step, answer, vars).map_err(|e| format!("{label}: {e}"))?;
+            if step.forge_jwt.is_some() {
+                let secret = vars.values.get("jwt_secret").cloned().unwrap_or_default();
+                broken =
+                    broken.into_iter().map(|m| format!("a token signed with {secret:?} was accepted: {m}")).collect();
+            }
             let shown = if step.versus.is_some() { format!("{shown} vs {shown_versus}") } else { shown };
             for message in broken {
                 result.failures.push(failure(&shown, Some(answer.status), message));
@@ -725,7 +730,8 @@ fn compare(assertions: &Assertions, mine: (&[Answer], &[String]), theirs: (&[Ans
         let ((min_a, max_a), (min_b, max_b)) = (ms(mine), ms(theirs));
         if min_a > max_b + gap || min_b > max_a + gap {
             failures.push(format!(
-                "the answers took {min_a}-{max_a} ms, and {min_b}-{max_b} ms for the versus request:                  more than {gap} ms apart"
+                "the answers took {min_a}-{max_a} ms, and {min_b}-{max_b} ms for the versus request: \
+                 more than {gap} ms apart"
             ));
         }
     }

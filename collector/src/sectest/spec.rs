@@ -166,7 +166,7 @@ pub struct Step {
     pub payloads: Option<Payloads>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub extract: BTreeMap<String, Extract>,
-    #[serde(default, rename = "assert")]
+    #[serde(default, rename = "assert", skip_serializing_if = "Assertions::is_empty")]
     pub assertions: Assertions,
 }
 
@@ -271,6 +271,11 @@ pub struct Assertions {
 }
 
 impl Assertions {
+    /// No assertion at all (a step whose answer is not judged, e.g. in `cleanup`).
+    pub fn is_empty(&self) -> bool {
+        serde_json::to_value(self).is_ok_and(|v| v.as_object().is_some_and(|o| o.is_empty()))
+    }
+
     /// Assertions that compare a step's answers with its `versus` answers.
     pub fn compares(&self) -> bool {
         self.same_status || self.same_body || self.time_gap_ms.is_some()
