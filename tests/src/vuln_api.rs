@@ -190,11 +190,11 @@ fn panic_page(location: &str, detail: &str) -> Response {
 }
 
 /// A JSON body, or the answer to give when it is not one.
-fn json_body(app: &App, body: &Bytes, at: &str) -> Result<Value, Response> {
+fn json_body(app: &App, body: &Bytes, at: &str) -> Result<Value, Box<Response>> {
     match serde_json::from_slice(body) {
         Ok(body) => Ok(body),
-        Err(e) if !app.fixed => Err(panic_page(at, &format!("{e:?}"))),
-        Err(_) => Err(error(StatusCode::BAD_REQUEST, "invalid JSON")),
+        Err(e) if !app.fixed => Err(Box::new(panic_page(at, &format!("{e:?}")))),
+        Err(_) => Err(Box::new(error(StatusCode::BAD_REQUEST, "invalid JSON"))),
     }
 }
 
@@ -285,7 +285,7 @@ async fn login(State(app): State<App>, body: Bytes) -> Response {
 async fn register(State(app): State<App>, body: Bytes) -> Response {
     let body = match json_body(&app, &body, "src/users.rs:30:12") {
         Ok(body) => body,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     let (Some(username), Some(password), Some(email)) =
         (body["username"].as_str(), body["password"].as_str(), body["email"].as_str())
@@ -363,7 +363,7 @@ async fn change_password(
     let Some((caller, _, _)) = app.caller(&headers) else { return error(StatusCode::UNAUTHORIZED, "sign in") };
     let body = match json_body(&app, &body, "src/users.rs:77:31") {
         Ok(body) => body,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     let Some(password) = body["password"].as_str().filter(|p| p.len() >= 8) else {
         return error(StatusCode::BAD_REQUEST, "a password of 8 characters or more is required");
@@ -397,7 +397,7 @@ async fn update_me(State(app): State<App>, headers: HeaderMap, body: Bytes) -> R
     let Some((caller, _, _)) = app.caller(&headers) else { return error(StatusCode::UNAUTHORIZED, "sign in") };
     let body = match json_body(&app, &body, "src/users.rs:58:40") {
         Ok(body) => body,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     let Ok(db) = app.db.lock() else { return error(StatusCode::SERVICE_UNAVAILABLE, "busy") };
     for field in ["name", "email"] {

@@ -139,11 +139,8 @@ async fn generated_tests_flag_every_planted_bug_and_nothing_on_the_fixed_twin() 
     // every variable `generate` named is one the conventions give, and `run` refuses to start
     // without one of them
     let env = environment(&fixed).await?;
-    let named: Vec<&str> = printed
-        .lines()
-        .filter_map(|l| l.trim().split_whitespace().next())
-        .filter(|w| w.starts_with("MESHWARD_"))
-        .collect();
+    let named: Vec<&str> =
+        printed.lines().filter_map(|l| l.split_whitespace().next()).filter(|w| w.starts_with("MESHWARD_")).collect();
     assert!(named.len() >= 10, "generate named {named:?}");
     for name in &named {
         assert!(env.contains_key(*name), "generate named {name}, which the conventions do not give");
