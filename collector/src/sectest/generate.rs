@@ -326,7 +326,13 @@ pub fn generate(template: &str, targets: &[Target]) -> Result<Vec<TestFile>, Str
         "data-exposure" => tests.extend(safe().filter(|t| t.method == "GET").map(data_exposure)),
         "user-enumeration" => tests.extend(login.and_then(user_enumeration)),
         "rate-limit" => tests.extend(login.and_then(rate_limit)),
-        "redos" => tests.extend(safe().filter_map(redos)),
+        "redos" => {
+            // one at a time: a probe keeping the API busy would slow another's benign baseline
+            for (i, mut t) in safe().filter_map(redos).enumerate() {
+                t.order = SLOW.saturating_add(u8::try_from(i).unwrap_or(u8::MAX));
+                tests.push(t);
+            }
+        }
         "hsts" => tests.extend(once(&|t| header_test(t, "hsts", "strict-transport-security"))),
         "csp" => tests.extend(once(&|t| header_test(t, "csp", "content-security-policy"))),
         "nosniff" => tests.extend(once(&|t| header_test(t, "nosniff", "x-content-type-options"))),
@@ -784,7 +790,8 @@ fn mass_assignment(target: &Target, all: &[Target]) -> Option<TestFile> {
         json: extras
             .iter()
             .map(|(name, value)| JsonAssert {
-                path: format!("$.{name}"),
+                // wherever the answer keeps it (`{"data": {"admin": true}}`)
+                path: format!("$..{name}"),
                 equals: None,
                 not_equals: Some(value.clone()),
                 exists: None,
@@ -800,16 +807,44 @@ fn mass_assignment(target: &Target, all: &[Target]) -> Option<TestFile> {
         status("2xx"),
     ));
     let mut vars = ids_of(target, "a");
-    let mut actor_list = vec![("user_a", "MESHWARD_TOKEN_A")];
-    // the object is read back where it lives: the same path, else the path of the object a
-    // create made (its id from the answer, or the value sent for the parameter's field)
-    let read = if all.iter().any(|t| t.method == "GET" && t.template == target.template) {
-        step(
+    let mut actors_map = actors(&[("user_a", "MESHWARD_TOKEN_A")]);
+    let mut steps = Vec::new();
+    let login = all.iter().find(|t| t.is_login());
+    let me = all.iter().find(|t| t.method == "GET" && t.template.ends_with("/me"));
+    let registers = target.method == "POST" && target.field(PASSWORD).is_some() && target.field(USER).is_some();
+    // the object is read back where it lives: the same path; for a registration, as the new
+    // user once logged in; else the path of the object a create made (its id from the answer,
+    // or the value sent for the parameter's field), as the admin
+    if all.iter().any(|t| t.method == "GET" && t.template == target.template) {
+        steps.push(write_step);
+        steps.push(step(
             "user_a reads it back: no privilege was stored",
             Some("user_a"),
             Request { method: "GET".into(), json: None, ..request(target) },
             not_privileged,
-        )
+        ));
+    } else if let (true, Some(login), Some(me)) = (registers, login, me) {
+        let (user_field, password_field) = (login.field(USER)?, login.field(PASSWORD)?);
+        let user = sample_value(user_field, "string");
+        let mut log_in = request(login);
+        log_in.json = login_body(login, user, sample_value(password_field, "string"));
+        let mut logged_in = setup(step("the new user logs in", None, log_in, status("2xx")));
+        logged_in.extract.insert(
+            "new_user_token".into(),
+            super::spec::Extract {
+                regex: Some(r#""[A-Za-z_]*[Tt]oken[A-Za-z_]*"\s*:\s*"([^"]+)""#.into()),
+                ..Default::default()
+            },
+        );
+        actors_map.insert("new_user".into(), Actor { bearer: Some("{{new_user_token}}".into()), ..Actor::default() });
+        steps.push(write_step);
+        steps.push(logged_in);
+        steps.push(step(
+            "the new user reads itself: no privilege was stored",
+            Some("new_user"),
+            Request { method: "GET".into(), json: None, ..request(me) },
+            not_privileged,
+        ));
     } else {
         let prefix = format!("{}/{{", target.template.trim_end_matches('/'));
         let object = all
@@ -831,15 +866,15 @@ fn mass_assignment(target: &Target, all: &[Target]) -> Option<TestFile> {
                 super::spec::Extract { json: Some(format!("$['id','{param}']")), ..Default::default() },
             );
         }
-        actor_list.push(("admin", "MESHWARD_TOKEN_ADMIN"));
-        let path = object.path();
-        step(
+        actors_map.extend(actors(&[("admin", "MESHWARD_TOKEN_ADMIN")]));
+        steps.push(write_step);
+        steps.push(step(
             "the admin reads the new object: no privilege was stored",
             Some("admin"),
-            Request { method: "GET".into(), path, ..request(object) },
+            Request { method: "GET".into(), path: object.path(), ..request(object) },
             not_privileged,
-        )
-    };
+        ));
+    }
     let mut t = test(
         "mass-assignment",
         target,
@@ -847,8 +882,8 @@ fn mass_assignment(target: &Target, all: &[Target]) -> Option<TestFile> {
         Severity::High,
         &["OWASP-API3:2023", "mass-assignment"],
         vars,
-        actors(&actor_list),
-        vec![write_step, read],
+        actors_map,
+        steps,
     );
     t.order = CHANGES_ACCESS;
     Some(t)
@@ -1180,8 +1215,15 @@ mod tests {
         create.push(target("POST", "/api/users", &[("username", "string"), ("password", "string")]));
         create.push(target("GET", "/api/users/{user_id}/profile", &[]));
         let t = by_id(&generate("mass-assignment", &create).unwrap(), "mass-assignment-post-api-users").unwrap();
-        assert_eq!(t.steps[1].request.path, "/api/users/{{user_id}}/profile");
-        assert!(t.steps[0].extract.contains_key("user_id"));
+        // a registration: the new user logs in and reads itself
+        assert_eq!(t.steps[1].request.path, "/api/login");
+        assert_eq!(t.steps[2].request.path, "/api/users/me");
+        assert_eq!(t.steps[2].actor.as_deref(), Some("new_user"));
+        // another create: the new object's path, its id from the answer
+        create.push(target("POST", "/api/orders", &[("item", "string")]));
+        let t = by_id(&generate("mass-assignment", &create).unwrap(), "mass-assignment-post-api-orders").unwrap();
+        assert_eq!(t.steps[1].request.path, "/api/orders/{{order_id}}");
+        assert!(t.steps[0].extract.contains_key("order_id"));
     }
 
     #[test]
