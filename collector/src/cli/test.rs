@@ -98,7 +98,11 @@ pub async fn run(command: TestCommand) -> anyhow::Result<()> {
                 let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
                 let operations = crate::inventory::openapi::parse(&text)
                     .with_context(|| format!("{}: not a usable OpenAPI or Swagger document", file.display()))?;
-                operations.iter().map(generate::Target::from_operation).collect()
+                let mut targets: Vec<generate::Target> =
+                    operations.iter().map(generate::Target::from_operation).collect();
+                generate::annotate_from_openapi(&mut targets, &text)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+                targets
             } else {
                 let host = from_inventory.context("give --from-openapi FILE or --from-inventory HOST")?;
                 let client = ApiClient::new(&api, token.as_deref())?;
@@ -118,6 +122,13 @@ pub async fn run(command: TestCommand) -> anyhow::Result<()> {
                     .with_context(|| format!("writing {}", path.display()))?;
             }
             println!("wrote {} tests for {} operations into {}", tests.len(), targets.len(), out.display());
+            let env = generate::required_env(&tests);
+            if !env.is_empty() {
+                println!("\nthe tests read these environment variables (`meshward test run` checks them first):");
+                for (name, count) in env {
+                    println!("  {name:<32} {count} {}", if count == 1 { "test" } else { "tests" });
+                }
+            }
             Ok(())
         }
         TestCommand::Run { paths, base_url, concurrency, timeout, rate, allow, junit, sarif, json } => {
@@ -132,6 +143,15 @@ pub async fn run(command: TestCommand) -> anyhow::Result<()> {
                     anyhow::bail!("{} problems in the test files: nothing was run", errors.len());
                 }
             };
+            let missing = sectest::run::missing_env(&tests, &allow);
+            if !missing.is_empty() {
+                for (name, ids) in &missing {
+                    let more = if ids.len() > 3 { format!(" and {} more", ids.len() - 3) } else { String::new() };
+                    let some: Vec<&str> = ids.iter().take(3).map(String::as_str).collect();
+                    eprintln!("{name} is not set (read by {}{more})", some.join(", "));
+                }
+                anyhow::bail!("{} environment variables the tests read are not set: nothing was run", missing.len());
+            }
             let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
             let options =
                 RunOptions { base_url: base_url.clone(), concurrency, timeout, rate: Some(rate), allow, progress };

@@ -3,6 +3,7 @@
 //! OpenAPI spec or the discovered inventory (`generate`). The format: docs/security-tests.md.
 
 pub mod generate;
+pub mod jwt;
 pub mod payloads;
 pub mod report;
 pub mod run;

@@ -2,7 +2,8 @@
 //! probe is a request against someone's API, so the lists hold the shapes that tell, not every
 //! variant a fuzzer would try.
 
-pub const NAMES: &[&str] = &["sqli", "sqli_time", "nosqli", "xss", "path_traversal", "command_injection"];
+pub const NAMES: &[&str] =
+    &["sqli", "sqli_time", "nosqli", "xss", "path_traversal", "command_injection", "jwt_secrets"];
 
 /// Error-based SQL injection: quotes and syntax that break a query built by concatenation.
 const SQLI: &[&str] = &[
@@ -37,6 +38,41 @@ const PATH_TRAVERSAL: &[&str] =
 
 const COMMAND_INJECTION: &[&str] = &[";id", "| id", "$(id)", "`id`", "&& cat /etc/passwd"];
 
+/// HMAC secrets JWTs are signed with when nobody chose one: framework defaults, examples from
+/// tutorials and the top of the common-password lists (`forge_jwt` tries them offline).
+const JWT_SECRETS: &[&str] = &[
+    "secret",
+    "secret123",
+    "secretkey",
+    "secret_key",
+    "mysecret",
+    "supersecret",
+    "jwt_secret",
+    "jwtsecret",
+    "your-256-bit-secret",
+    "your_jwt_secret",
+    "changeme",
+    "default",
+    "password",
+    "password1",
+    "password123",
+    "123456",
+    "12345678",
+    "qwerty",
+    "letmein",
+    "admin",
+    "test",
+    "key",
+    "random",
+    "s3cr3t",
+    "iloveyou",
+    "dragon",
+    "monkey",
+    "football",
+    "abc123",
+    "welcome",
+];
+
 /// A built-in list by name.
 pub fn builtin(name: &str) -> Option<&'static [&'static str]> {
     Some(match name {
@@ -46,6 +82,7 @@ pub fn builtin(name: &str) -> Option<&'static [&'static str]> {
         "xss" => XSS,
         "path_traversal" => PATH_TRAVERSAL,
         "command_injection" => COMMAND_INJECTION,
+        "jwt_secrets" => JWT_SECRETS,
         _ => return None,
     })
 }

@@ -8,6 +8,7 @@ use super::spec::Severity;
 use quick_xml::escape::escape;
 use serde_json::json;
 use std::fmt::Write;
+use std::path::{Path, PathBuf};
 
 /// Counts by outcome.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -169,9 +170,43 @@ fn security_severity(severity: Severity) -> &'static str {
     }
 }
 
+/// Characters a SARIF `uri` (an RFC 3986 reference) cannot hold as they are.
+const URI_PATH: &percent_encoding::AsciiSet =
+    &percent_encoding::CONTROLS.add(b' ').add(b'"').add(b'#').add(b'%').add(b'<').add(b'>').add(b'?').add(b'`');
+
+/// The root a test file is located against: the git repository holding it (the nearest folder
+/// with a `.git`, as `git rev-parse --show-toplevel` finds), else the current directory.
+fn source_root(file: &Path) -> Option<PathBuf> {
+    let file = std::fs::canonicalize(file).ok()?;
+    let repository = file.ancestors().skip(1).find(|dir| dir.join(".git").exists()).map(Path::to_path_buf);
+    repository.or_else(|| std::env::current_dir().ok().and_then(|d| std::fs::canonicalize(d).ok()))
+}
+
+/// A test file as code-scanning views want it: relative to `root` with `/` separators, or as
+/// given when it is not under it.
+fn relative_uri(file: &Path, root: Option<&Path>) -> String {
+    let canonical = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
+    let shown = root.and_then(|root| canonical.strip_prefix(root).ok()).unwrap_or(file);
+    let text = shown.display().to_string().replace('\\', "/");
+    percent_encoding::utf8_percent_encode(&text, URI_PATH).to_string()
+}
+
+fn file_uri(dir: &Path) -> String {
+    let text = dir.display().to_string().replace('\\', "/");
+    let text = percent_encoding::utf8_percent_encode(&text, URI_PATH).to_string();
+    let text = if text.starts_with('/') { text } else { format!("/{text}") };
+    if text.ends_with('/') {
+        format!("file://{text}")
+    } else {
+        format!("file://{text}/")
+    }
+}
+
 /// SARIF 2.1.0: a rule per test, a result per failed test, located at its test file (the thing
-/// a repository holds) with the failing requests in the message.
+/// a repository holds, relative to the repository's root) with the failing requests in the
+/// message.
 pub fn sarif(results: &[TestResult], base_url: &str) -> serde_json::Value {
+    let root = results.first().and_then(|r| source_root(&r.file));
     let rules: Vec<serde_json::Value> = results
         .iter()
         .map(|r| {
@@ -207,7 +242,7 @@ pub fn sarif(results: &[TestResult], base_url: &str) -> serde_json::Value {
                 "message": {"text": format!("{} — {headline} (against {base_url}; {} failed checks)", r.name, r.failures.len())},
                 "locations": [{
                     "physicalLocation": {
-                        "artifactLocation": {"uri": r.file.display().to_string().replace('\\', "/")},
+                        "artifactLocation": {"uri": relative_uri(&r.file, root.as_deref()), "uriBaseId": "%SRCROOT%"},
                         "region": {"startLine": 1}
                     }
                 }],
@@ -220,17 +255,40 @@ pub fn sarif(results: &[TestResult], base_url: &str) -> serde_json::Value {
             })
         })
         .collect();
+    let mut run = json!({
+        "tool": {"driver": {
+            "name": "meshward",
+            "version": env!("CARGO_PKG_VERSION"),
+            "rules": rules
+        }},
+        "results": findings,
+        "properties": {"baseUrl": base_url}
+    });
+    if let Some(root) = &root {
+        run["originalUriBaseIds"] = json!({"%SRCROOT%": {"uri": file_uri(root)}});
+    }
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "meshward",
-                "version": env!("CARGO_PKG_VERSION"),
-                "rules": rules
-            }},
-            "results": findings,
-            "properties": {"baseUrl": base_url}
-        }]
+        "runs": [run]
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_are_relative_to_the_repository() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path().join("my repo");
+        std::fs::create_dir_all(repo.join(".git")).unwrap();
+        std::fs::create_dir_all(repo.join("security-tests")).unwrap();
+        let file = repo.join("security-tests/bola.yaml");
+        std::fs::write(&file, "id: x").unwrap();
+        let root = source_root(&file).unwrap();
+        assert_eq!(root, std::fs::canonicalize(&repo).unwrap());
+        assert_eq!(relative_uri(&file, Some(&root)), "security-tests/bola.yaml");
+        assert!(file_uri(&root).starts_with("file:///") && file_uri(&root).ends_with("/my%20repo/"));
+    }
 }

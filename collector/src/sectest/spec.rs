@@ -74,7 +74,19 @@ pub struct TestFile {
     pub vars: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub actors: BTreeMap<String, Actor>,
+    /// tests run by ascending `order`, those of one order concurrently: a test that changes
+    /// state others read (roles, passwords, a reset) runs after them
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub order: u8,
     pub steps: Vec<Step>,
+    /// steps that run after `steps` whatever happened (restore what the test changed); their
+    /// answers are not judged
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cleanup: Vec<Step>,
+}
+
+fn is_zero(n: &u8) -> bool {
+    *n == 0
 }
 
 /// Who sends a step: one kind of credentials, extra headers, and an optional login that runs
@@ -130,14 +142,42 @@ pub struct Step {
     /// finding), e.g. "the owner can read the object" before "another user cannot"
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub setup: bool,
+    /// a gate: if its assertions fail the test ends and passes, since the API refused what the
+    /// rest of the test would prove (e.g. a write with privileged fields that is rejected)
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub guard: bool,
+    /// find which of a list of secrets signs an HS256 token, offline, and forge one with it
+    /// (`{{forged_jwt}}`, `{{jwt_secret}}`); when none does, the test ends and passes
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forge_jwt: Option<ForgeJwt>,
     pub request: Request,
+    /// a second request whose answers the comparison assertions (`same_status`, `same_body`,
+    /// `time_gap_ms`) hold the request's answers against
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub versus: Option<Request>,
+    /// with `versus`: how many times each side is sent, in turn (default 1, at most 20)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub samples: Option<u32>,
+    /// send the request this many times in a row (2 to 100) for `rate_limited`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub burst: Option<u32>,
     /// fan the step out: once per payload (`{{payload}}`), a built-in list name or a list
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payloads: Option<Payloads>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub extract: BTreeMap<String, Extract>,
-    #[serde(default, rename = "assert")]
+    #[serde(default, rename = "assert", skip_serializing_if = "Assertions::is_empty")]
     pub assertions: Assertions,
+}
+
+/// An HS256 token to test against a list of weak signing secrets.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForgeJwt {
+    /// a token the API issued, e.g. `${MESHWARD_TOKEN_A}`
+    pub token: String,
+    /// a built-in list name (`jwt_secrets`) or a list
+    pub secrets: Payloads,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -205,6 +245,41 @@ pub struct Assertions {
     /// no stack trace, SQL error or debug page in the body (`core::detect::leak`)
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub no_error_leak: bool,
+    /// no password (or hash), token, key or card number in the body, and no two different
+    /// email addresses (`core::detect`'s sensitive-data detector)
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_sensitive_data: bool,
+    /// whether the answer hands out a credential: a 2xx that sets a cookie or holds a JSON
+    /// string under a name with token, jwt or session in it (a login that worked)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issues_credentials: Option<bool>,
+    /// with `versus`: both sides answered with the same statuses
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub same_status: bool,
+    /// with `versus`: both sides answered with the same body, once the values each side sent
+    /// and long numbers or hex strings (ids, times) are masked
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub same_body: bool,
+    /// with `versus`: every answer of one side did not come more than this many milliseconds
+    /// after every answer of the other (a timeout counts as the timeout)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_gap_ms: Option<u64>,
+    /// with `burst`: some answer was 429 (or 503 with Retry-After), or the burst slowed down
+    /// (a late answer took three times the first ones' and 250 ms more, or timed out)
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rate_limited: bool,
+}
+
+impl Assertions {
+    /// No assertion at all (a step whose answer is not judged, e.g. in `cleanup`).
+    pub fn is_empty(&self) -> bool {
+        serde_json::to_value(self).is_ok_and(|v| v.as_object().is_some_and(|o| o.is_empty()))
+    }
+
+    /// Assertions that compare a step's answers with its `versus` answers.
+    pub fn compares(&self) -> bool {
+        self.same_status || self.same_body || self.time_gap_ms.is_some()
+    }
 }
 
 /// A JSON path that must exist (`exists: true`), be missing (`exists: false`), equal a value,
@@ -324,12 +399,10 @@ impl TestFile {
                 }
             }
         }
-        for (i, step) in self.steps.iter().enumerate() {
-            let at = if step.name.is_empty() {
-                format!("step {}", i + 1)
-            } else {
-                format!("step {} ({})", i + 1, step.name)
-            };
+        for (i, step) in self.steps.iter().chain(&self.cleanup).enumerate() {
+            let kind = if i < self.steps.len() { "step" } else { "cleanup step" };
+            let n = if i < self.steps.len() { i + 1 } else { i + 1 - self.steps.len() };
+            let at = if step.name.is_empty() { format!("{kind} {n}") } else { format!("{kind} {n} ({})", step.name) };
             if let Some(actor) = &step.actor {
                 if !self.actors.contains_key(actor) {
                     let known: Vec<&str> = self.actors.keys().map(String::as_str).collect();
@@ -337,13 +410,40 @@ impl TestFile {
                 }
             }
             check_request(&step.request).map_err(|e| format!("{at}: {e}"))?;
-            if let Some(Payloads::Builtin(name)) = &step.payloads {
-                if payloads::builtin(name).is_none() {
-                    return Err(format!(
-                        "{at}: no built-in payload list {name:?} (there are: {}); or give a list",
-                        payloads::NAMES.join(", ")
-                    ));
+            for list in [&step.payloads, &step.forge_jwt.as_ref().map(|f| f.secrets.clone())].into_iter().flatten() {
+                if let Payloads::Builtin(name) = list {
+                    if payloads::builtin(name).is_none() {
+                        return Err(format!(
+                            "{at}: no built-in payload list {name:?} (there are: {}); or give a list",
+                            payloads::NAMES.join(", ")
+                        ));
+                    }
                 }
+            }
+            if step.setup && step.guard {
+                return Err(format!(
+                    "{at}: a step is either `setup` (its failure is an error) or `guard` (its failure passes the test)"
+                ));
+            }
+            if let Some(versus) = &step.versus {
+                check_request(versus).map_err(|e| format!("{at}: versus: {e}"))?;
+            } else if step.assertions.compares() || step.samples.is_some() {
+                return Err(format!(
+                    "{at}: `same_status`, `same_body`, `time_gap_ms` and `samples` compare with a `versus` request: add one"
+                ));
+            }
+            if step.samples.is_some_and(|n| !(1..=20).contains(&n)) {
+                return Err(format!("{at}: samples must be 1 to 20"));
+            }
+            match step.burst {
+                Some(n) if !(2..=100).contains(&n) => return Err(format!("{at}: burst must be 2 to 100 requests")),
+                Some(_) if step.versus.is_some() || step.payloads.is_some() => {
+                    return Err(format!("{at}: a `burst` step takes no `versus` and no `payloads`"))
+                }
+                None if step.assertions.rate_limited => {
+                    return Err(format!("{at}: `rate_limited` judges a `burst`: add `burst: 30`"))
+                }
+                _ => {}
             }
             for (var, extract) in &step.extract {
                 check_extract(extract).map_err(|e| format!("{at}, extract {var}: {e}"))?;
@@ -364,6 +464,23 @@ impl TestFile {
             }
         }
         Ok(())
+    }
+
+    /// The environment variables it reads (`${NAME}`), in order of first use.
+    pub fn env_vars(&self) -> Vec<String> {
+        let text = serde_json::to_string(self).unwrap_or_default();
+        let mut vars: Vec<String> = Vec::new();
+        let mut rest = text.as_str();
+        while let Some(start) = rest.find("${") {
+            let tail = &rest[start + 2..];
+            let Some(end) = tail.find('}') else { break };
+            let name = &tail[..end];
+            if !name.is_empty() && !vars.iter().any(|v| v == name) {
+                vars.push(name.to_owned());
+            }
+            rest = &tail[end..];
+        }
+        vars
     }
 
     /// Whether it sends probes that need `--allow`.
