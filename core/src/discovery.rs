@@ -3,7 +3,8 @@
 //! and per-request parameters whose value never varies back into literals (`/1/actions`).
 //!
 //! Input: per-request templates (`core::template`) with how much evidence each carries (distinct
-//! callers or calls), and for constants a few raw sample paths of each. Two steps:
+//! callers or calls), the operations seen on each (method, query names), and for constants a few
+//! raw sample paths of each. Two steps:
 //!
 //! 1. **Constants** (`Constants`): a position the filter took for an id (`{id}`, `{date}`) whose
 //!    raw values, over the samples of all templates through it, are at most eight, running
@@ -24,8 +25,10 @@
 //!      or more children, most of them children of the parameter too: `octocat` among logins),
 //!      when everything below it is also below the parameter and runs through the parameter's own
 //!      parameters (`example.com/records/{id}` beside `{domain}/records/{id}`), or when it has the
-//!      lexical shape most values have and is not a word; the others (`me`, `search`,
-//!      `upcoming/lines` beside `{invoice}/lines`) stay literal;
+//!      lexical shape most values have and is not a word, or when it is called as the values
+//!      are (its methods and query names are theirs, with a query name or two methods to go
+//!      by) and is not one plain word (`jdoe-staging`, not `display`); the others (`me`,
+//!      `search`, `upcoming/lines` beside `{invoice}/lines`) stay literal;
 //!    - a rare literal beside a parameter joins it unless it reads as a word (`export` stays).
 //!
 //! Invariants: self aliases (`me`, `self`), empty segments and punctuation-only segments (`-`)
@@ -69,18 +72,35 @@ struct Node {
     /// Distinct paths through this node (or their summed weights).
     paths: u64,
     children: BTreeMap<String, Node>,
+    /// The operations of the paths that end here: methods (`GET`) and query names (`?limit`),
+    /// at most `MAX_OPS`.
+    ops: BTreeSet<String>,
 }
 
+/// Operations kept per node: enough to compare an endpoint's with its siblings'.
+const MAX_OPS: usize = 64;
+
 impl Node {
-    fn insert(&mut self, segments: &[&str], weight: u64) {
+    fn insert(&mut self, segments: &[&str], weight: u64, ops: &[String]) {
         self.paths += weight;
-        if let Some((first, rest)) = segments.split_first() {
-            self.children.entry((*first).to_owned()).or_default().insert(rest, weight);
+        match segments.split_first() {
+            Some((first, rest)) => self.children.entry((*first).to_owned()).or_default().insert(rest, weight, ops),
+            None => self.add_ops(ops.iter().cloned()),
+        }
+    }
+
+    fn add_ops(&mut self, ops: impl IntoIterator<Item = String>) {
+        for op in ops {
+            if self.ops.len() >= MAX_OPS {
+                break;
+            }
+            self.ops.insert(op);
         }
     }
 
     fn absorb(&mut self, other: Node) {
         self.paths += other.paths;
+        self.add_ops(other.ops);
         for (key, child) in other.children {
             self.children.entry(key).or_default().absorb(child);
         }
@@ -115,8 +135,19 @@ impl Discovery {
     /// Records a path with how much evidence it carries: in live traffic, the number of
     /// distinct callers (a literal like `/users/me` is shared by many, an id by few).
     pub fn observe_weighted(&mut self, templated_path: &str, weight: u64) {
+        self.observe_call(templated_path, weight, "", &[]);
+    }
+
+    /// `observe_weighted` with the operation seen there: its method and query names. A frequent
+    /// value beside a parameter is told from a literal sibling by them: `/users/jdoe` is called
+    /// as `/users/{id}` is (the same methods and queries), `/users/search?q=` is not.
+    pub fn observe_call(&mut self, templated_path: &str, weight: u64, method: &str, query_names: &[String]) {
         let segments: Vec<&str> = templated_path.split('/').collect();
-        self.root.insert(&segments, weight.max(1));
+        let mut ops: Vec<String> = query_names.iter().map(|q| format!("?{q}")).collect();
+        if !method.is_empty() {
+            ops.push(method.to_ascii_uppercase());
+        }
+        self.root.insert(&segments, weight.max(1), &ops);
         self.merged = None;
     }
 
@@ -154,6 +185,23 @@ impl Discovery {
         }
         out
     }
+}
+
+/// One lowercase word, as resources are named (`display`, `recipients`, `all`); slugs and
+/// logins join words or carry digits (`jdoe-staging`, `rust-lang`, `mona77`).
+fn is_plain_word(segment: &str) -> bool {
+    !segment.is_empty() && segment.bytes().all(|c| c.is_ascii_lowercase())
+}
+
+/// Whether `literal` is called as the parameter's values are: every operation that ends at it
+/// (methods, query names) is one the parameter's values have, with a query name or two methods
+/// among them (a bare `GET`, as `/orders/export` has, says nothing), and what lies below it lies
+/// below the parameter too.
+fn called_like(literal: &Node, param: &Node) -> bool {
+    let evidence = literal.ops.iter().any(|op| op.starts_with('?')) || literal.ops.len() >= 2;
+    evidence
+        && literal.ops.iter().all(|op| param.ops.contains(op))
+        && literal.children.keys().all(|k| param.children.contains_key(k))
 }
 
 /// Whether `literal` has the shape of `param`: two or more of its children (or, one level
@@ -352,6 +400,7 @@ fn merge(node: Node, config: &DiscoveryConfig) -> Merged {
         }
         let looks_like_value = param.as_ref().is_some_and(|p| {
             same_shape(&child, p, config.shape_share)
+                || (taken >= config.min_distinct && !is_plain_word(&key) && called_like(&child, p))
                 || (!child.children.is_empty()
                     && !SELF_ALIASES.contains(&key.as_str())
                     && fits(&child, discovered_param.get_or_insert_with(|| merge(p.clone(), config))))
@@ -690,5 +739,25 @@ mod tests {
         let mut discovery = discover(&paths);
         assert_eq!(discovery.resolve(&template_path("/t/5.json")), "/t/{id}.json");
         assert_eq!(discovery.resolve("/t/latest.json"), "/t/latest.json");
+    }
+
+    /// Found on the Gitea corpus at fifty requests per operation: a login seen often
+    /// (`jdoe-staging`) is called as the other logins are, a literal sibling is not.
+    #[test]
+    fn a_frequent_value_called_as_the_values_are_joins_them() {
+        let mut discovery = Discovery::default();
+        let purge = ["purge".to_owned()];
+        for i in 0..30 {
+            discovery.observe_call(&format!("/admin/users/user{}x", i * 37 % 1000), 1, "DELETE", &purge);
+        }
+        for _ in 0..20 {
+            discovery.observe_call("/admin/users/jdoe-staging", 3, "DELETE", &purge);
+            discovery.observe_call("/admin/users/search", 3, "GET", &["q".to_owned()]);
+            discovery.observe_call("/admin/users/export", 3, "DELETE", &[]);
+        }
+        assert_eq!(discovery.resolve("/admin/users/jdoe-staging"), "/admin/users/{user_id}");
+        assert_eq!(discovery.resolve("/admin/users/search"), "/admin/users/search");
+        // a bare method says nothing: it stays
+        assert_eq!(discovery.resolve("/admin/users/export"), "/admin/users/export");
     }
 }

@@ -306,7 +306,7 @@ pub fn build_pinned(stats: Vec<TemplateStats>, config: DiscoveryConfig, pins: &P
         let mut discovery = Discovery::new(config);
         for (_, row) in &rows {
             if !pinned.contains(&(host.clone(), row.path_template.clone())) && !row.is_attack_path() {
-                discovery.observe_weighted(&row.path_template, row.callers);
+                discovery.observe_call(&row.path_template, row.callers, &row.method, &row.query_params);
             }
         }
         // the API's own templates first: attack paths are then counted on the endpoint they hit
