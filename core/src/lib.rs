@@ -11,6 +11,7 @@ pub mod discovery;
 pub mod filter_config;
 pub mod identity;
 pub mod ids;
+pub mod operation;
 pub mod outbox;
 pub mod query;
 pub mod recent;

@@ -304,6 +304,7 @@ pub fn inventory_measure(requests: &[Request]) -> Accuracy {
                 sensitive: Vec::new(),
                 sample_paths: Vec::new(),
                 path_attacks: 0,
+                operation: String::new(),
             });
             callers.push(BTreeSet::new());
             rows.len() - 1

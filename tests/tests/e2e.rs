@@ -224,7 +224,17 @@ async fn endpoints_command_lists_the_inventory() -> anyhow::Result<()> {
     options.collector_extra_config = "inventory:\n  status_interval_s: 1\n".to_owned();
     let stack = Stack::start(options).await?;
     stack.send_expecting(200, "inv", 4).await?;
-    stack.wait_for_events(200, WAIT).await?;
+    // GraphQL through Envoy: the filter reads the operation from the body
+    for query in ["query GetUser { user(id: 1) { id } }", "mutation CreateOrder { createOrder { id } }"] {
+        stack
+            .client
+            .post(format!("{}/graphql", stack.envoy.url()))
+            .header("content-type", "application/json")
+            .body(serde_json::json!({ "query": query }).to_string())
+            .send()
+            .await?;
+    }
+    stack.wait_for_events(202, WAIT).await?;
     let config = stack.collector.dir.join("meshward.yaml");
     let run = |extra: &[&str]| -> anyhow::Result<String> {
         let output = std::process::Command::new(meshward_e2e::collector::collector_binary()?)
@@ -258,6 +268,13 @@ async fn endpoints_command_lists_the_inventory() -> anyhow::Result<()> {
     assert_eq!(users[0]["calls"], 60, "40 authorised and 20 refused calls in 200 planned requests");
     assert_eq!(users[0]["statuses"], serde_json::json!([200, 401]));
     assert_eq!(users[0]["auth"], serde_json::json!(["bearer", "none"]));
+    let operations: Vec<String> = run(&["--json"])?
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|e| e["template"] == "/graphql")
+        .filter_map(|e| e["operation"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(operations, ["mutation CreateOrder", "query GetUser"], "one endpoint per GraphQL operation");
 
     // against the spec the sample API's team wrote
     let spec = meshward_e2e::workspace_root().join("tests/fixtures/sample-api.openapi.yaml");

@@ -219,6 +219,7 @@ impl CallerFixture {
                 sensitive: Vec::new(),
                 sample_paths: Vec::new(),
                 path_attacks: 0,
+                operation: String::new(),
             })
             .collect();
         let keys: Vec<_> = stats.iter().map(meshward::inventory::callers::TemplateKey::of).collect();

@@ -192,6 +192,7 @@ pub struct EventLine {
     pub attack_part: Vec<String>,
     #[serde(rename = "attacks.location")]
     pub attack_location: Vec<String>,
+    pub operation: String,
 }
 
 /// Calls `on_line` for each event line; stops at the first line that is not an event, saying

@@ -131,16 +131,18 @@ struct Observation {
     path: String,
     /// an attack was found in the path
     path_attack: bool,
+    /// the GraphQL or JSON-RPC operation the body named
+    operation: String,
 }
 
 struct Aggregator {
-    groups: HashMap<(String, String, String), Group>,
+    groups: HashMap<(String, String, String, String), Group>,
     summary: Summary,
 }
 
 impl Aggregator {
     fn add(&mut self, o: Observation) {
-        let key = (o.host, o.method, o.template);
+        let key = (o.host, o.method, o.template, o.operation);
         if !self.groups.contains_key(&key) && self.groups.len() >= MAX_TEMPLATES {
             self.summary.templates_dropped += 1;
             return;
@@ -169,7 +171,7 @@ impl Aggregator {
     fn endpoints(self, pins: &inventory::Pins) -> (Vec<Endpoint>, Summary) {
         let mut stats = Vec::with_capacity(self.groups.len());
         let mut caller_sets = Vec::with_capacity(self.groups.len());
-        for ((authority, method, path_template), g) in self.groups {
+        for ((authority, method, path_template, operation), g) in self.groups {
             stats.push(TemplateStats {
                 authority,
                 method,
@@ -186,6 +188,7 @@ impl Aggregator {
                 sensitive: g.sensitive.into_iter().collect(),
                 sample_paths: g.sample_paths.into_iter().collect(),
                 path_attacks: g.path_attacks,
+                operation,
             });
             caller_sets.push(g.callers);
         }
@@ -394,6 +397,7 @@ fn observation(event: &HttpEvent) -> (Observation, Vec<EntryFinding>) {
         sensitive,
         path: event.path.clone(),
         path_attack: event.attacks.iter().any(|a| a.part == "path"),
+        operation: event.operation.clone(),
     };
     (observation, findings)
 }
@@ -728,6 +732,7 @@ fn event_observation(e: har::EventLine) -> (Observation, Vec<EntryFinding>) {
         sensitive,
         path: e.path,
         path_attack: e.attack_part.iter().any(|p| p == "path"),
+        operation: e.operation,
     };
     (observation, findings)
 }
@@ -878,6 +883,94 @@ mod tests {
         }
         assert_eq!((many.by_location.len(), many.elsewhere), (MAX_LOCATIONS, 3));
         assert!(locations_cell(&many, 100).ends_with(", 3 past the 1000-location limit"));
+    }
+
+    /// One `POST /graphql` serving many operations: the inventory lists each (and a JSON-RPC
+    /// endpoint's methods); introspection, batches, depth and aliases are findings.
+    #[test]
+    fn graphql_and_json_rpc_operations_are_endpoints_of_their_own() -> anyhow::Result<()> {
+        let post = |url: &str, body: serde_json::Value| {
+            serde_json::json!({
+                "startedDateTime": "2024-03-15T12:30:45Z",
+                "request": {"method": "POST", "url": url, "headers": [],
+                            "postData": {"mimeType": "application/json", "text": body.to_string()}},
+                "response": {"status": 200, "content": {"mimeType": "application/json", "text": "{\"data\":{}}"}}
+            })
+        };
+        let mut entries = Vec::new();
+        for i in 0..3 {
+            entries.push(post(
+                "https://shop.example/graphql",
+                serde_json::json!({
+                "query": "query GetUser($id: ID!) { user(id: $id) { id name } }", "variables": {"id": i}}),
+            ));
+            entries.push(post(
+                "https://shop.example/graphql",
+                serde_json::json!({
+                "query": "mutation CreateOrder { createOrder(sku: \"A\") { id } }"}),
+            ));
+            entries.push(post(
+                "https://shop.example/rpc",
+                serde_json::json!({"jsonrpc": "2.0", "method": "users.get", "id": i}),
+            ));
+        }
+        entries.push(post(
+            "https://shop.example/graphql",
+            serde_json::json!({
+            "query": "query IntrospectionQuery { __schema { types { name } } }"}),
+        ));
+        let aliases: String =
+            (0..20).map(|i| format!("l{i}: login(user: \"u\", password: \"p{i}\") {{ token }} ")).collect();
+        entries.push(post(
+            "https://shop.example/graphql",
+            serde_json::json!({"query": format!("mutation Guess {{ {aliases} }}")}),
+        ));
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join("t.har");
+        std::fs::write(&file, serde_json::json!({"log": {"version": "1.2", "entries": entries}}).to_string())?;
+        let mut out = Vec::new();
+        run(&file, Format::Json, Options::default(), &mut out, false)?;
+        let doc: serde_json::Value = serde_json::from_slice(&out)?;
+        let endpoints = doc["endpoints"].as_array().cloned().unwrap_or_default();
+        let mut listed: Vec<String> = endpoints
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} {} {}",
+                    e["method"].as_str().unwrap_or(""),
+                    e["template"].as_str().unwrap_or(""),
+                    e["operation"].as_str().unwrap_or("")
+                )
+            })
+            .collect();
+        listed.sort();
+        assert_eq!(
+            listed,
+            [
+                "POST /graphql mutation CreateOrder",
+                "POST /graphql mutation Guess",
+                "POST /graphql query GetUser",
+                "POST /graphql query IntrospectionQuery",
+                "POST /rpc rpc users.get"
+            ],
+            "{doc}"
+        );
+        let calls = endpoints.iter().find(|e| e["operation"] == "query GetUser").map(|e| e["calls"].clone());
+        assert_eq!(calls, Some(serde_json::json!(3)));
+        let reasons: Vec<String> = doc["entries"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|e| e["findings"].as_array().cloned().unwrap_or_default())
+            .filter(|f| f["class"] == "graphql")
+            .map(|f| f["reason"].as_str().unwrap_or("").to_owned())
+            .collect();
+        assert_eq!(reasons, ["GraphQL introspection query", "GraphQL query with many aliases"], "{doc}");
+        let mut table = Vec::new();
+        run(&file, Format::Table, Options::default(), &mut table, false)?;
+        let table = String::from_utf8_lossy(&table);
+        assert!(table.contains("/graphql query GetUser"), "{table}");
+        Ok(())
     }
 
     #[test]

@@ -304,6 +304,7 @@ mod tests {
                 host: "api.example".into(),
                 method: "GET".into(),
                 template: template.into(),
+                operation: String::new(),
                 calls: 0,
                 first_seen_ms: 0,
                 last_seen_ms: 0,
@@ -339,6 +340,7 @@ mod tests {
                 sensitive: Vec::new(),
                 sample_paths: Vec::new(),
                 path_attacks: 0,
+                operation: String::new(),
             })
             .collect();
         build(stats, DiscoveryConfig::default())

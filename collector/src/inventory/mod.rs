@@ -39,8 +39,8 @@ pub const TEMPLATE_STATS: &str = concat!(
      groupUniqArrayArray(arrayMap((d, p, l, c) -> concat(if(d = 1, 'request', 'response'), '.', p, '.', l, ': ', c), \
      sensitive.direction, sensitive.part, sensitive.location, sensitive.class)) AS sensitive, \
      topK(3)(path) AS sample_paths, \
-     countIf(has(attacks.part, 'path')) AS path_attacks \
-     FROM {db}.events GROUP BY authority, method, path_template"
+     countIf(has(attacks.part, 'path')) AS path_attacks, operation \
+     FROM {db}.events GROUP BY authority, method, path_template, operation"
 );
 
 #[derive(Debug, Clone, Row, Deserialize)]
@@ -63,6 +63,9 @@ pub struct TemplateStats {
     pub sample_paths: Vec<String>,
     /// calls whose path carried an attack (`/api/products/..%2F..%2Fetc%2Fpasswd`)
     pub path_attacks: u64,
+    /// the GraphQL or JSON-RPC operation the requests' bodies named (`query GetUser`), read
+    /// from deeply inspected requests; empty for the others
+    pub operation: String,
 }
 
 /// The template of the requests whose path carried an attack and fits no endpoint of their
@@ -77,12 +80,27 @@ impl TemplateStats {
     }
 }
 
+impl Endpoint {
+    /// The template, and the operation after it when there is one (`/graphql query GetUser`).
+    pub fn label(&self) -> String {
+        if self.operation.is_empty() {
+            self.template.clone()
+        } else {
+            format!("{} {}", self.template, self.operation)
+        }
+    }
+}
+
 /// One endpoint of the inventory.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Endpoint {
     pub host: String,
     pub method: String,
     pub template: String,
+    /// the GraphQL or JSON-RPC operation (`query GetUser`, `rpc users.get`): one endpoint per
+    /// operation of a path; empty for other endpoints (and for requests whose body was not read)
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub operation: String,
     pub calls: u64,
     pub first_seen_ms: u64,
     pub last_seen_ms: u64,
@@ -301,7 +319,7 @@ pub fn build_pinned(stats: Vec<TemplateStats>, config: DiscoveryConfig, pins: &P
         }
         by_host.entry(row.authority.clone()).or_default().push((index, row));
     }
-    let mut discovered: BTreeMap<(String, String, String), Discovered> = BTreeMap::new();
+    let mut discovered: BTreeMap<(String, String, String, String), Discovered> = BTreeMap::new();
     for (host, rows) in by_host {
         let mut discovery = Discovery::new(config);
         for (_, row) in &rows {
@@ -331,12 +349,13 @@ pub fn build_pinned(stats: Vec<TemplateStats>, config: DiscoveryConfig, pins: &P
                 endpoint_templates.entry(row.method.clone()).or_default().insert(template.clone());
                 template
             };
-            let key = (host.clone(), template.clone(), row.method.clone());
+            let key = (host.clone(), template.clone(), row.method.clone(), row.operation.clone());
             let entry = discovered.entry(key).or_insert_with(|| Discovered {
                 endpoint: Endpoint {
                     host: host.clone(),
                     method: row.method.clone(),
                     template,
+                    operation: row.operation.clone(),
                     calls: 0,
                     first_seen_ms: u64::MAX,
                     last_seen_ms: 0,
@@ -396,7 +415,7 @@ pub fn table(endpoints: &[Endpoint]) -> String {
             [
                 e.host.clone(),
                 e.method.clone(),
-                e.template.clone(),
+                e.label(),
                 e.calls.to_string(),
                 e.callers.to_string(),
                 e.statuses.iter().map(u16::to_string).collect::<Vec<_>>().join(","),
@@ -483,6 +502,7 @@ mod tests {
             sensitive: Vec::new(),
             sample_paths: Vec::new(),
             path_attacks: 0,
+            operation: String::new(),
         }
     }
 

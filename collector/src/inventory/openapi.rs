@@ -808,6 +808,7 @@ components:
             host: "shop.example".into(),
             method: method.into(),
             template: template.into(),
+            operation: String::new(),
             calls: 10,
             first_seen_ms: 1,
             last_seen_ms,

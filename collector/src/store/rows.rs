@@ -99,6 +99,9 @@ pub struct EventRow {
     pub source_id: String,
     pub batch_seq: u64,
     pub received_ms: u64,
+    /// the operation a GraphQL or JSON-RPC request body names (`query GetUser`)
+    pub operation: String,
+    pub operation_fields: Vec<String>,
 }
 
 /// The peer's address as text, parsed as the filter parses it (`10.0.0.1:5555` -> `10.0.0.1`,
@@ -270,6 +273,8 @@ pub fn event_row(event: HttpEvent, source_id: &str, batch_seq: u64, received_ms:
         source_id: source_id.to_owned(),
         batch_seq,
         received_ms,
+        operation: event.operation,
+        operation_fields: event.operation_fields,
     })
 }
 

@@ -302,6 +302,18 @@ pub const MIGRATIONS: &[Migration] = &[
                FROM {db}.block_rules GROUP BY id) AS rules USING rule_id",
         ],
     },
+    Migration {
+        version: 14,
+        name: "operations",
+        statements: &[
+            // the operation a GraphQL or JSON-RPC body names (`query GetUser`, `rpc users.get`)
+            // and its top-level fields: the inventory lists operations beside paths
+            "ALTER TABLE {db}.http_events ADD COLUMN operation String",
+            "ALTER TABLE {db}.http_events ADD COLUMN operation_fields Array(String)",
+            "DROP TABLE IF EXISTS {db}.events",
+            "CREATE VIEW IF NOT EXISTS {db}.events AS SELECT * FROM {db}.http_events FINAL",
+        ],
+    },
 ];
 
 /// All statements of all migrations for a database, in order (for portability checks).

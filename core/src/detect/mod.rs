@@ -630,6 +630,37 @@ fn xml_markup_beyond_elements(text: &str) -> bool {
     lower.contains("<!") || lower.contains("<?") || lower.contains(":include") || lower.contains("xsl:")
 }
 
+/// Nesting past which a GraphQL operation is a finding: deep queries are how one request asks
+/// for the whole graph.
+pub const GRAPHQL_MAX_DEPTH: u32 = 10;
+/// Aliases past which a GraphQL operation is a finding: one request, many logins or lookups.
+pub const GRAPHQL_MAX_ALIASES: u32 = 10;
+
+impl Detector {
+    /// GraphQL requests that read the schema (introspection), batch operations, nest deeper than
+    /// `GRAPHQL_MAX_DEPTH` or alias more than `GRAPHQL_MAX_ALIASES` fields: `graphql` findings.
+    pub fn scan_operation(&self, operation: &crate::operation::Operation, out: &mut Findings) {
+        if !self.config.attacks || operation.kind == "rpc" || !self.enabled("graphql") {
+            return;
+        }
+        let mut flag = |reason: &'static str, severity: u8| {
+            out.push(attack_finding(Direction::Request, Part::Body, "$.query", "graphql", reason, severity));
+        };
+        if operation.introspection {
+            flag("GraphQL introspection query", 2);
+        }
+        if operation.batch > 1 {
+            flag("batched GraphQL operations", 1);
+        }
+        if operation.depth > GRAPHQL_MAX_DEPTH {
+            flag("GraphQL query nested too deep", 2);
+        }
+        if operation.aliases > GRAPHQL_MAX_ALIASES {
+            flag("GraphQL query with many aliases", 2);
+        }
+    }
+}
+
 fn attack_finding(
     direction: Direction,
     part: Part,

@@ -82,6 +82,8 @@ pub mod tag {
     pub const RESPONSE_BODY_SHAPE: u32 = 39;
     pub const INSPECTION: u32 = 40;
     pub const INSPECTION_WEIGHT: u32 = 41;
+    pub const OPERATION: u32 = 42;
+    pub const OPERATION_FIELDS: u32 = 43;
 }
 
 /// `Inspection` enum values.

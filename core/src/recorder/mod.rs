@@ -477,6 +477,16 @@ impl Recorder {
             Direction::Response => (tag::RESPONSE_BODY_FIELDS, tag::RESPONSE_BODY_SHAPE, tag::RESPONSE_BODY_TRUNCATED),
         };
         encode::put_bool(&mut exchange.event, truncated_tag, truncated);
+        if direction == Direction::Request && walk.is_some() {
+            // a GraphQL or JSON-RPC request names its operation: the inventory lists it
+            if let Some(operation) = crate::operation::of_json_body(kept) {
+                encode::put_str(&mut exchange.event, tag::OPERATION, &operation.label());
+                for field in &operation.fields {
+                    encode::put_str(&mut exchange.event, tag::OPERATION_FIELDS, field);
+                }
+                self.detector().scan_operation(&operation, &mut exchange.findings);
+            }
+        }
         let Some(walk) = walk else { return };
         if !walk.complete && !truncated {
             self.stats.bodies_unparsed += 1;

@@ -72,6 +72,7 @@ pub const ATTACK_CLASSES: &[&str] = &[
     "code_injection",
     "ssi_injection",
     "protocol",
+    "graphql",
 ];
 
 /// All keyword rules, in one automaton.
