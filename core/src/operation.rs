@@ -49,6 +49,12 @@ impl Operation {
     }
 }
 
+/// Whether a body field path (`$.query`, `$[*].jsonrpc`) is one a GraphQL request or a
+/// JSON-RPC call has: the bodies worth reading for an operation.
+pub fn is_operation_key(path: &str) -> bool {
+    matches!(path, "$.query" | "$.jsonrpc" | "$[*].query" | "$[*].jsonrpc")
+}
+
 /// The operation of a JSON request body, if it is a GraphQL request or a JSON-RPC 2.0 call
 /// (or a batch of them: the first one, with `batch` set to how many).
 pub fn of_json_body(body: &[u8]) -> Option<Operation> {

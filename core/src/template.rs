@@ -37,11 +37,7 @@ pub fn template_path(path: &str) -> String {
         }
         first = false;
         // `85860563.json`, `{name}:publish`: the id is the stem, the suffix stays
-        let (stem, suffix) = split_suffix(segment);
-        let (class, suffix) = match classify_segment(stem) {
-            Some(class) if !suffix.is_empty() => (Some(class), suffix),
-            _ => (classify_segment(segment), ""),
-        };
+        let (class, suffix) = classify_with_suffix(segment);
         match class {
             Some(ID) => {
                 push_param(&mut out, previous, &mut names);
@@ -169,18 +165,43 @@ fn singular(word: &str) -> (&str, &'static str) {
 
 /// Returns the placeholder for an ID-like segment, `None` for a literal.
 pub fn classify_segment(segment: &str) -> Option<&'static str> {
+    classify_with_suffix(segment).0
+}
+
+/// What a segment is (see `classify_segment`) and the suffix kept after its placeholder: a
+/// format extension or custom method after an id (`85860563.json`, `<id>:open`), else `""`.
+fn classify_with_suffix(segment: &str) -> (Option<&'static str>, &str) {
     if segment.is_empty() {
-        return None;
+        return (None, "");
     }
     let bytes = segment.as_bytes();
-    // one pass decides which checks can match at all
-    let (mut digits, mut at) = (0, false);
+    // one pass decides which checks can match at all, and where a suffix could start
+    let (mut digits, mut at, mut punct) = (0, false, false);
     for &c in bytes {
         if c.is_ascii_digit() {
             digits += 1;
         } else if c == b'@' {
             at = true;
+        } else if c == b'.' || c == b':' {
+            punct = true;
         }
+    }
+    if punct {
+        let (stem, suffix) = split_suffix(segment);
+        if !suffix.is_empty() {
+            if let Some(class) = classify_counted(stem, stem.bytes().filter(u8::is_ascii_digit).count(), false) {
+                return (Some(class), suffix);
+            }
+        }
+    }
+    (classify_counted(segment, digits, at), "")
+}
+
+/// `classify_segment` with the segment's digits counted and whether it has an `@`.
+fn classify_counted(segment: &str, digits: usize, at: bool) -> Option<&'static str> {
+    let bytes = segment.as_bytes();
+    if bytes.is_empty() {
+        return None;
     }
     // most segments are short names (`users`, `orders`): without a digit or `@`, nothing under
     // 11 bytes can be an id (the shortest digitless one is a prefixed id: `a_` and 10 more)

@@ -477,8 +477,12 @@ impl Recorder {
             Direction::Response => (tag::RESPONSE_BODY_FIELDS, tag::RESPONSE_BODY_SHAPE, tag::RESPONSE_BODY_TRUNCATED),
         };
         encode::put_bool(&mut exchange.event, truncated_tag, truncated);
-        if direction == Direction::Request && walk.is_some() {
-            // a GraphQL or JSON-RPC request names its operation: the inventory lists it
+        // a GraphQL or JSON-RPC request names its operation: the inventory lists it (the walk's
+        // field paths say whether the body can be one, without looking at it again)
+        let named = walk.as_ref().is_some_and(|w| {
+            direction == Direction::Request && w.fields.iter().any(|f| crate::operation::is_operation_key(&f.path))
+        });
+        if named {
             if let Some(operation) = crate::operation::of_json_body(kept) {
                 encode::put_str(&mut exchange.event, tag::OPERATION, &operation.label());
                 for field in &operation.fields {
