@@ -31,6 +31,49 @@ fn all_statements() -> Vec<String> {
     all
 }
 
+/// A statement that must return rows on both servers: SQL that mirrors Rust code, checked
+/// against what the Rust code gives.
+struct Check {
+    name: String,
+    sql: String,
+}
+
+/// SQL quoting of a string literal.
+fn quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+/// `finding_location_sql!` spells every location as `core::detect::finding_location` does.
+fn location_checks() -> Vec<Check> {
+    let cases = [
+        (1, "query", "q"),
+        (2, "body", "$.user.email"),
+        (1, "path", ""),
+        (2, "header", "x-api.key"),
+        (1, "cookie", "session id"),
+        (0, "path", ""),
+    ];
+    cases
+        .iter()
+        .map(|(direction, part, field)| {
+            let direction_name = meshward_core::detect::Direction::from_wire(*direction).as_str();
+            let expected = meshward_core::detect::finding_location(direction_name, part, field);
+            let sql = format!(
+                "SELECT 1 FROM (SELECT toUInt8({direction}) AS d, {part} AS p, {field} AS l) WHERE {location} = {expected}",
+                part = quoted(part),
+                field = quoted(field),
+                location = meshward_core::finding_location_sql!("d", "p", "l"),
+                expected = quoted(&expected),
+            );
+            Check { name: format!("location {expected}"), sql }
+        })
+        .collect()
+}
+
+fn checks() -> Vec<Check> {
+    location_checks()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn statements_run_on_clickhouse_18_16() -> anyhow::Result<()> {
     let dir = meshward_e2e::process::fresh_dir("sql_compat")?;
@@ -39,6 +82,16 @@ async fn statements_run_on_clickhouse_18_16() -> anyhow::Result<()> {
     let version = server.query("SELECT version()").await?;
     for sql in all_statements() {
         server.query(&sql).await.map_err(|e| anyhow::anyhow!("on ClickHouse {}: {e}", version.trim()))?;
+    }
+    for check in checks() {
+        let rows = server.query(&check.sql).await?;
+        anyhow::ensure!(
+            !rows.trim().is_empty(),
+            "{} fails on ClickHouse {}:\n{}",
+            check.name,
+            version.trim(),
+            check.sql
+        );
     }
     Ok(())
 }
@@ -49,6 +102,7 @@ fn statements_run_on_current_clickhouse() -> anyhow::Result<()> {
     all.extend(all_statements());
     // current servers take the table TTL (18.16 does not: the collector drops partitions there)
     all.push(retention::ttl_sql(DB, 30, ""));
+    all.extend(checks().into_iter().map(|c| format!("-- expect rows ({})\n{}", c.name, c.sql)));
     run_on_chdb("sql_compat_chdb", &all)
 }
 
