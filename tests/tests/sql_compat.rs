@@ -24,9 +24,17 @@ fn all_statements() -> Vec<String> {
         let sql = meshward::store::shapes::shapes_query(filter, 10);
         all.push(sql.replace("FROM body_shapes", &format!("FROM {DB}.body_shapes")));
     }
+    // every detector's rendered SQL as its snapshot holds it (the unit test holds the renderer
+    // to the snapshots, written for database `meshward`)
     let detect = meshward::config::DetectConfig::default();
+    let (from, to) = meshward::detect::rules::SNAPSHOT_WINDOW;
+    let snapshots = meshward_e2e::workspace_root().join("collector/src/detect/sql/snapshots");
     for kind in meshward::detect::rules::KINDS {
-        all.push(meshward::detect::rules::sql(*kind, DB, 1_790_000_000, 1_790_000_300, &detect));
+        let file = snapshots.join(format!("{}.sql", kind.as_str()));
+        let snapshot = std::fs::read_to_string(&file).unwrap_or_default().replace("meshward.", &format!("{DB}."));
+        let sql = meshward::detect::rules::sql(*kind, DB, from, to, &detect);
+        assert_eq!(snapshot.trim_end(), sql, "{} is not the rendered SQL", file.display());
+        all.push(sql);
     }
     all
 }
@@ -70,8 +78,36 @@ fn location_checks() -> Vec<Check> {
         .collect()
 }
 
+/// The detectors' `fits` matches templates and paths as `core::endpoint::fit` does.
+fn template_checks() -> Vec<Check> {
+    let cases = [
+        ("/users/{id}", "/users/{user_id}"),
+        ("/users/{id}", "/Users/42"),
+        ("/users/me", "/users/{user_id}"),
+        ("/users/{id}", "/users/42/orders"),
+        ("/users/{id}/orders", "/users/42"),
+        ("//a/b/", "/a/b"),
+        ("/{}", "/x"),
+        ("/{/x", "/{/x"),
+        ("/a/B", "/A/b"),
+        ("/", "/"),
+    ];
+    cases
+        .iter()
+        .map(|(spec, observed)| {
+            let expected = meshward_core::endpoint::fit(spec, observed).is_some();
+            let fits = meshward::detect::rules::fits(
+                &meshward::detect::rules::segments(&quoted(spec)),
+                &meshward::detect::rules::segments(&quoted(observed)),
+            );
+            let sql = format!("SELECT 1 WHERE {fits} = {}", u8::from(expected));
+            Check { name: format!("fits({spec}, {observed}) = {expected}"), sql }
+        })
+        .collect()
+}
+
 fn checks() -> Vec<Check> {
-    location_checks()
+    location_checks().into_iter().chain(template_checks()).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
