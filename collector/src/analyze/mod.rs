@@ -714,7 +714,7 @@ fn event_observation(e: har::EventLine) -> (Observation, Vec<EntryFinding>) {
         method: e.method,
         template,
         ts_ms: e.ts_ms,
-        status: u16::try_from(e.status).unwrap_or(0),
+        status: e.status,
         caller,
         auth: e.caller_id_source,
         query_params: e.query_params,
