@@ -107,7 +107,7 @@ fn template_checks() -> Vec<Check> {
 }
 
 /// An event with every field set and one entry in every list, as the writer stores it.
-fn sample_row() -> meshward::store::EventRow {
+fn sample_row() -> anyhow::Result<meshward::store::EventRow> {
     use meshward_proto::{AttackFinding, BodyField, Header, HttpEvent, SensitiveFinding};
     let field =
         |path: &str| BodyField { path: path.into(), r#type: "string".into(), sensitive_classes: vec!["email".into()] };
@@ -170,13 +170,13 @@ fn sample_row() -> meshward::store::EventRow {
         inspection_weight: 2.0,
         ..Default::default()
     };
-    meshward::store::event_row(event, "source", 9, 1_790_000_000_500).expect("a row")
+    meshward::store::event_row(event, "source", 9, 1_790_000_000_500).ok_or_else(|| anyhow::anyhow!("no row"))
 }
 
 /// Each row struct the writer inserts has its table's columns: names, order and types (a
 /// DateTime is written as its UInt32). The client writes with validation off, so a struct
 /// drifting from its table would be stored wrong, not refused.
-fn row_checks() -> Vec<Check> {
+fn row_checks() -> anyhow::Result<Vec<Check>> {
     let report = meshward::store::FilterReportRow {
         source_id: "s".into(),
         batch_seq: 1,
@@ -187,32 +187,32 @@ fn row_checks() -> Vec<Check> {
         dropped_too_large: 6,
     };
     let rows = [
-        (meshward::store::EVENTS_TABLE, meshward_e2e::columns::columns(&sample_row())),
+        (meshward::store::EVENTS_TABLE, meshward_e2e::columns::columns(&sample_row()?)),
         (meshward::store::FILTER_REPORTS_TABLE, meshward_e2e::columns::columns(&report)),
     ];
     rows.into_iter()
         .map(|(table, columns)| {
-            let columns = columns.unwrap_or_else(|e| panic!("the columns of {table}'s row: {e}"));
+            let columns = columns.map_err(|e| anyhow::anyhow!("the columns of {table}'s row: {e}"))?;
             let expected: Vec<String> = columns.iter().map(|(name, ty)| quoted(&format!("{name} {ty}"))).collect();
             let sql = format!(
                 "SELECT 1 FROM (SELECT groupArray(concat(name, ' ', if(type = 'DateTime', 'UInt32', type))) AS columns \
                  FROM system.columns WHERE database = '{DB}' AND table = '{table}') WHERE columns = [{}]",
                 expected.join(", ")
             );
-            Check { name: format!("the columns of {table} are its row's"), sql }
+            Ok(Check { name: format!("the columns of {table} are its row's"), sql })
         })
         .collect()
 }
 
-fn checks() -> Vec<Check> {
-    location_checks().into_iter().chain(template_checks()).chain(row_checks()).collect()
+fn checks() -> anyhow::Result<Vec<Check>> {
+    Ok(location_checks().into_iter().chain(template_checks()).chain(row_checks()?).collect())
 }
 
 /// `analyze`'s event lines read the columns of `EventRow` by its names and types: a row as JSON
 /// (JSONEachRow's names) read back as a line keeps every value the line has.
 #[test]
 fn event_lines_read_the_rows_columns() -> anyhow::Result<()> {
-    let row = sample_row();
+    let row = sample_row()?;
     let line: meshward::analyze::har::EventLine = serde_json::from_value(serde_json::to_value(&row)?)?;
     let r = &row;
     let line_values = format!(
@@ -261,7 +261,7 @@ async fn statements_run_on_clickhouse_18_16() -> anyhow::Result<()> {
     for sql in all_statements() {
         server.query(&sql).await.map_err(|e| anyhow::anyhow!("on ClickHouse {}: {e}", version.trim()))?;
     }
-    for check in checks() {
+    for check in checks()? {
         let rows = server.query(&check.sql).await?;
         anyhow::ensure!(
             !rows.trim().is_empty(),
@@ -280,7 +280,7 @@ fn statements_run_on_current_clickhouse() -> anyhow::Result<()> {
     all.extend(all_statements());
     // current servers take the table TTL (18.16 does not: the collector drops partitions there)
     all.push(retention::ttl_sql(DB, 30, ""));
-    all.extend(checks().into_iter().map(|c| format!("-- expect rows ({})\n{}", c.name, c.sql)));
+    all.extend(checks()?.into_iter().map(|c| format!("-- expect rows ({})\n{}", c.name, c.sql)));
     run_on_chdb("sql_compat_chdb", &all)
 }
 

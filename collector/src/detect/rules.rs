@@ -424,7 +424,7 @@ mod tests {
     /// compatibility test runs the same on both servers. `MESHWARD_UPDATE_SNAPSHOTS=1` writes
     /// them anew.
     #[test]
-    fn rendered_sql_matches_the_snapshots() {
+    fn rendered_sql_matches_the_snapshots() -> std::io::Result<()> {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/detect/sql/snapshots");
         let update = std::env::var_os("MESHWARD_UPDATE_SNAPSHOTS").is_some();
         let (from, to) = SNAPSHOT_WINDOW;
@@ -432,8 +432,8 @@ mod tests {
             let rendered = sql(*kind, "meshward", from, to, &DetectConfig::default());
             let file = dir.join(format!("{}.sql", kind.as_str()));
             if update {
-                std::fs::create_dir_all(&dir).expect("snapshot folder");
-                std::fs::write(&file, format!("{rendered}\n")).expect("snapshot written");
+                std::fs::create_dir_all(&dir)?;
+                std::fs::write(&file, format!("{rendered}\n"))?;
                 continue;
             }
             let stored = std::fs::read_to_string(&file).unwrap_or_default();
@@ -444,6 +444,7 @@ mod tests {
                 file.display()
             );
         }
+        Ok(())
     }
 
     /// Every placeholder of every file has a value, and every value of a rule's own is used.
