@@ -7,6 +7,7 @@
 //! IPv4 and 129 for IPv6, a handful in practice), plus a check of the few candidates it hits.
 //! Only rules with none of those keys (a header, method or path alone) are checked in turn.
 
+use crate::endpoint::Template;
 use ipnet::IpNet;
 use regex_lite::Regex;
 use serde::{Deserialize, Serialize};
@@ -262,21 +263,12 @@ impl Rule {
             principals: m.principals.clone(),
             header,
             method: m.method.as_ref().map(|s| s.to_ascii_uppercase()),
-            template: m.template.as_deref().map(|t| segments(t).map(template_segment).collect()),
+            template: m.template.as_deref().map(Template::parse),
             path_prefix: m.path_prefix.clone(),
             host: m.host.as_ref().map(|h| h.to_ascii_lowercase()),
             workload: m.workload.clone(),
         })
     }
-}
-
-fn template_segment(s: &str) -> Option<String> {
-    (!(s.starts_with('{') && s.ends_with('}'))).then(|| s.to_owned())
-}
-
-/// Non-empty path segments: `//a/b/` and `/a/b` are the same path to a rule.
-fn segments(path: &str) -> impl Iterator<Item = &str> {
-    path.split('/').filter(|s| !s.is_empty())
 }
 
 /// `10.0.0.0/8`, `2001:db8::/32` or a single address (a /32 or /128).
@@ -317,8 +309,8 @@ struct CompiledRule {
     principals: Vec<String>,
     header: Option<(String, HeaderValue)>,
     method: Option<String>,
-    /// literal segments, `None` for a parameter
-    template: Option<Vec<Option<String>>>,
+    /// matched against the request path exactly (`core::endpoint`)
+    template: Option<Template>,
     path_prefix: Option<String>,
     host: Option<String>,
     workload: Option<String>,
@@ -374,16 +366,8 @@ impl CompiledRule {
         if self.path_prefix.as_deref().is_some_and(|p| !request.path.starts_with(p)) {
             return false;
         }
-        if let Some(template) = &self.template {
-            let mut path = segments(request.path);
-            let fits = template.iter().all(|want| match (path.next(), want) {
-                (Some(_), None) => true,
-                (Some(seg), Some(lit)) => seg == lit,
-                (None, _) => false,
-            });
-            if !fits || path.next().is_some() {
-                return false;
-            }
+        if self.template.as_ref().is_some_and(|t| !t.matches_path(request.path)) {
+            return false;
         }
         if let Some((name, value)) = &self.header {
             let mut values = request.headers.iter().filter(|(n, _)| n == name).map(|(_, v)| v);

@@ -8,6 +8,7 @@ pub mod blocklist;
 pub mod body;
 pub mod detect;
 pub mod discovery;
+pub mod endpoint;
 pub mod filter_config;
 pub mod identity;
 pub mod ids;

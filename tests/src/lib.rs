@@ -8,6 +8,7 @@ pub mod blocklist;
 pub mod certs;
 pub mod clickhouse;
 pub mod collector;
+pub mod columns;
 pub mod corpus;
 pub mod detect_bench;
 pub mod envoy;

@@ -24,11 +24,232 @@ fn all_statements() -> Vec<String> {
         let sql = meshward::store::shapes::shapes_query(filter, 10);
         all.push(sql.replace("FROM body_shapes", &format!("FROM {DB}.body_shapes")));
     }
+    // every detector's rendered SQL as its snapshot holds it (the unit test holds the renderer
+    // to the snapshots, written for database `meshward`)
     let detect = meshward::config::DetectConfig::default();
+    let (from, to) = meshward::detect::rules::SNAPSHOT_WINDOW;
+    let snapshots = meshward_e2e::workspace_root().join("collector/src/detect/sql/snapshots");
     for kind in meshward::detect::rules::KINDS {
-        all.push(meshward::detect::rules::sql(*kind, DB, 1_790_000_000, 1_790_000_300, &detect));
+        let file = snapshots.join(format!("{}.sql", kind.as_str()));
+        let snapshot = std::fs::read_to_string(&file).unwrap_or_default().replace("meshward.", &format!("{DB}."));
+        let sql = meshward::detect::rules::sql(*kind, DB, from, to, &detect);
+        assert_eq!(snapshot.trim_end(), sql, "{} is not the rendered SQL", file.display());
+        all.push(sql);
     }
     all
+}
+
+/// A statement that must return rows on both servers: SQL that mirrors Rust code, checked
+/// against what the Rust code gives.
+struct Check {
+    name: String,
+    sql: String,
+}
+
+/// SQL quoting of a string literal.
+fn quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+/// `finding_location_sql!` spells every location as `core::detect::finding_location` does.
+fn location_checks() -> Vec<Check> {
+    let cases = [
+        (1, "query", "q"),
+        (2, "body", "$.user.email"),
+        (1, "path", ""),
+        (2, "header", "x-api.key"),
+        (1, "cookie", "session id"),
+        (0, "path", ""),
+    ];
+    cases
+        .iter()
+        .map(|(direction, part, field)| {
+            let direction_name = meshward_core::detect::Direction::from_wire(*direction).as_str();
+            let expected = meshward_core::detect::finding_location(direction_name, part, field);
+            let sql = format!(
+                "SELECT 1 FROM (SELECT toUInt8({direction}) AS d, {part} AS p, {field} AS l) WHERE {location} = {expected}",
+                part = quoted(part),
+                field = quoted(field),
+                location = meshward_core::finding_location_sql!("d", "p", "l"),
+                expected = quoted(&expected),
+            );
+            Check { name: format!("location {expected}"), sql }
+        })
+        .collect()
+}
+
+/// The detectors' `fits` matches templates and paths as `core::endpoint::fit` does.
+fn template_checks() -> Vec<Check> {
+    let cases = [
+        ("/users/{id}", "/users/{user_id}"),
+        ("/users/{id}", "/Users/42"),
+        ("/users/me", "/users/{user_id}"),
+        ("/users/{id}", "/users/42/orders"),
+        ("/users/{id}/orders", "/users/42"),
+        ("//a/b/", "/a/b"),
+        ("/{}", "/x"),
+        ("/{/x", "/{/x"),
+        ("/a/B", "/A/b"),
+        ("/", "/"),
+    ];
+    cases
+        .iter()
+        .map(|(spec, observed)| {
+            let expected = meshward_core::endpoint::fit(spec, observed).is_some();
+            let fits = meshward::detect::rules::fits(
+                &meshward::detect::rules::segments(&quoted(spec)),
+                &meshward::detect::rules::segments(&quoted(observed)),
+            );
+            let sql = format!("SELECT 1 WHERE {fits} = {}", u8::from(expected));
+            Check { name: format!("fits({spec}, {observed}) = {expected}"), sql }
+        })
+        .collect()
+}
+
+/// An event with every field set and one entry in every list, as the writer stores it.
+fn sample_row() -> anyhow::Result<meshward::store::EventRow> {
+    use meshward_proto::{AttackFinding, BodyField, Header, HttpEvent, SensitiveFinding};
+    let field =
+        |path: &str| BodyField { path: path.into(), r#type: "string".into(), sensitive_classes: vec!["email".into()] };
+    let header = |name: &str| Header { name: name.into(), value: Some("v".into()) };
+    let event = HttpEvent {
+        event_id: vec![7; 16],
+        start_time_ms: 1_790_000_000_000,
+        duration_us: 1_234,
+        method: "POST".into(),
+        scheme: "https".into(),
+        authority: "shop.example".into(),
+        path: "/users/42".into(),
+        path_template: "/users/{user_id}".into(),
+        query_params: vec!["q".into()],
+        request_headers: vec![header("accept")],
+        response_headers: vec![header("content-type")],
+        status: 201,
+        request_body_bytes: 1,
+        response_body_bytes: 2,
+        request_total_bytes: 3,
+        response_total_bytes: 4,
+        source_address: "10.0.0.7:41000".into(),
+        forwarded_for: vec!["203.0.113.9".into()],
+        peer_principal: "spiffe://p".into(),
+        workload: "w".into(),
+        namespace: "n".into(),
+        request_id: "r".into(),
+        caller_id: "c".into(),
+        caller_id_source: "bearer".into(),
+        request_body_fields: vec![field("$.a")],
+        response_body_fields: vec![field("$.b")],
+        request_body_truncated: true,
+        response_body_truncated: true,
+        request_content_type: "application/json".into(),
+        response_content_type: "application/json".into(),
+        sensitive: vec![SensitiveFinding {
+            class: "email".into(),
+            direction: 2,
+            part: "body".into(),
+            location: "$.b".into(),
+            confidence: 0.9,
+            masked_sample: Some("a***".into()),
+            count: 3,
+        }],
+        attacks: vec![AttackFinding {
+            class: "sqli".into(),
+            direction: 1,
+            part: "query".into(),
+            location: "q".into(),
+            reason: "r".into(),
+            severity: 3,
+        }],
+        verdict: 2,
+        block_rule_id: "r-1".into(),
+        client_ip: "10.0.0.7".into(),
+        rate_limited_rules: vec!["r-2".into()],
+        request_body_shape: 5,
+        response_body_shape: 6,
+        inspection: 1,
+        inspection_weight: 2.0,
+        ..Default::default()
+    };
+    meshward::store::event_row(event, "source", 9, 1_790_000_000_500).ok_or_else(|| anyhow::anyhow!("no row"))
+}
+
+/// Each row struct the writer inserts has its table's columns: names, order and types (a
+/// DateTime is written as its UInt32). The client writes with validation off, so a struct
+/// drifting from its table would be stored wrong, not refused.
+fn row_checks() -> anyhow::Result<Vec<Check>> {
+    let report = meshward::store::FilterReportRow {
+        source_id: "s".into(),
+        batch_seq: 1,
+        received_ms: 2,
+        events: 3,
+        dropped_buffer_full: 4,
+        dropped_resend_full: 5,
+        dropped_too_large: 6,
+    };
+    let rows = [
+        (meshward::store::EVENTS_TABLE, meshward_e2e::columns::columns(&sample_row()?)),
+        (meshward::store::FILTER_REPORTS_TABLE, meshward_e2e::columns::columns(&report)),
+    ];
+    rows.into_iter()
+        .map(|(table, columns)| {
+            let columns = columns.map_err(|e| anyhow::anyhow!("the columns of {table}'s row: {e}"))?;
+            let expected: Vec<String> = columns.iter().map(|(name, ty)| quoted(&format!("{name} {ty}"))).collect();
+            let sql = format!(
+                "SELECT 1 FROM (SELECT groupArray(concat(name, ' ', if(type = 'DateTime', 'UInt32', type))) AS columns \
+                 FROM system.columns WHERE database = '{DB}' AND table = '{table}') WHERE columns = [{}]",
+                expected.join(", ")
+            );
+            Ok(Check { name: format!("the columns of {table} are its row's"), sql })
+        })
+        .collect()
+}
+
+fn checks() -> anyhow::Result<Vec<Check>> {
+    Ok(location_checks().into_iter().chain(template_checks()).chain(row_checks()?).collect())
+}
+
+/// `analyze`'s event lines read the columns of `EventRow` by its names and types: a row as JSON
+/// (JSONEachRow's names) read back as a line keeps every value the line has.
+#[test]
+fn event_lines_read_the_rows_columns() -> anyhow::Result<()> {
+    let row = sample_row()?;
+    let line: meshward::analyze::har::EventLine = serde_json::from_value(serde_json::to_value(&row)?)?;
+    let r = &row;
+    let line_values = format!(
+        "{:?}",
+        (
+            (&line.authority, &line.method, &line.path, &line.path_template, line.status, line.ts_ms),
+            (&line.caller_id, &line.caller_id_source, &line.client_ip, &line.query_params),
+            (
+                &line.request_field_paths,
+                &line.request_field_types,
+                &line.response_field_paths,
+                &line.response_field_types
+            ),
+            (&line.sensitive_class, &line.sensitive_direction, &line.sensitive_part, &line.sensitive_location),
+            (
+                &line.sensitive_confidence,
+                &line.attack_class,
+                &line.attack_direction,
+                &line.attack_part,
+                &line.attack_location
+            ),
+        )
+    );
+    let row_values = format!(
+        "{:?}",
+        (
+            (&r.authority, &r.method, &r.path, &r.path_template, r.status, r.ts_ms),
+            (&r.caller_id, &r.caller_id_source, &r.client_ip, &r.query_params),
+            (&r.request_field_paths, &r.request_field_types, &r.response_field_paths, &r.response_field_types),
+            (&r.sensitive_class, &r.sensitive_direction, &r.sensitive_part, &r.sensitive_location),
+            (&r.sensitive_confidence, &r.attack_class, &r.attack_direction, &r.attack_part, &r.attack_location),
+        )
+    );
+    anyhow::ensure!(line_values == row_values, "line {line_values}\nrow  {row_values}");
+    // every list of the sample is filled: a line field that missed its column would be empty
+    anyhow::ensure!(!line_values.contains("[]") && !line_values.contains("\"\""), "{line_values}");
+    Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -40,6 +261,16 @@ async fn statements_run_on_clickhouse_18_16() -> anyhow::Result<()> {
     for sql in all_statements() {
         server.query(&sql).await.map_err(|e| anyhow::anyhow!("on ClickHouse {}: {e}", version.trim()))?;
     }
+    for check in checks()? {
+        let rows = server.query(&check.sql).await?;
+        anyhow::ensure!(
+            !rows.trim().is_empty(),
+            "{} fails on ClickHouse {}:\n{}",
+            check.name,
+            version.trim(),
+            check.sql
+        );
+    }
     Ok(())
 }
 
@@ -49,6 +280,7 @@ fn statements_run_on_current_clickhouse() -> anyhow::Result<()> {
     all.extend(all_statements());
     // current servers take the table TTL (18.16 does not: the collector drops partitions there)
     all.push(retention::ttl_sql(DB, 30, ""));
+    all.extend(checks()?.into_iter().map(|c| format!("-- expect rows ({})\n{}", c.name, c.sql)));
     run_on_chdb("sql_compat_chdb", &all)
 }
 

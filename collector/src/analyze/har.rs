@@ -152,7 +152,10 @@ impl<'de> Visitor<'de> for Entries<'_> {
     }
 }
 
-/// One Meshward event as ClickHouse's `JSONEachRow` writes it (the columns `analyze` reads).
+/// One Meshward event as ClickHouse's `JSONEachRow` writes it (the columns `analyze` reads):
+/// a subset of `store::EventRow`, the one Rust mirror of the events table, with its field
+/// names, column names and types (`tests/tests/sql_compat.rs` reads a row's JSON back as a line
+/// and compares every field).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct EventLine {
@@ -160,7 +163,7 @@ pub struct EventLine {
     pub method: String,
     pub path: String,
     pub path_template: String,
-    pub status: u32,
+    pub status: u16,
     pub ts_ms: u64,
     pub caller_id: String,
     pub caller_id_source: String,

@@ -348,12 +348,8 @@ impl Analyzer {
     }
 }
 
-fn direction_name(direction: i32) -> &'static str {
-    if direction == meshward_proto::Direction::Response as i32 {
-        "response"
-    } else {
-        "request"
-    }
+fn direction_name(direction: impl Into<i64>) -> &'static str {
+    Direction::from_wire(direction.into()).as_str()
 }
 
 /// What one recorded event contributes to the inventory, and its findings.
@@ -680,12 +676,11 @@ fn looks_like_event_lines(head: &[u8]) -> bool {
 }
 
 fn event_observation(e: har::EventLine) -> (Observation, Vec<EntryFinding>) {
-    let direction = |d: u8| if d == 1 { "request" } else { "response" };
     let mut findings = Vec::new();
     let mut sensitive = Vec::new();
     for (i, class) in e.sensitive_class.iter().enumerate() {
         let location = finding_location(
-            direction(e.sensitive_direction.get(i).copied().unwrap_or(0)),
+            direction_name(e.sensitive_direction.get(i).copied().unwrap_or(2)),
             e.sensitive_part.get(i).map_or("", String::as_str),
             e.sensitive_location.get(i).map_or("", String::as_str),
         );
@@ -701,7 +696,7 @@ fn event_observation(e: har::EventLine) -> (Observation, Vec<EntryFinding>) {
     }
     for (i, class) in e.attack_class.iter().enumerate() {
         let location = finding_location(
-            direction(e.attack_direction.get(i).copied().unwrap_or(1)),
+            direction_name(e.attack_direction.get(i).copied().unwrap_or(1)),
             e.attack_part.get(i).map_or("", String::as_str),
             e.attack_location.get(i).map_or("", String::as_str),
         );
@@ -723,7 +718,7 @@ fn event_observation(e: har::EventLine) -> (Observation, Vec<EntryFinding>) {
         method: e.method,
         template,
         ts_ms: e.ts_ms,
-        status: u16::try_from(e.status).unwrap_or(0),
+        status: e.status,
         caller,
         auth: e.caller_id_source,
         query_params: e.query_params,

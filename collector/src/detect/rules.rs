@@ -136,35 +136,22 @@ const FINDING_WEIGHT: &str = "if(f.4 = 'body', inspection_weight, 1)";
 const RESPONSE_RECORDS: &str =
     "arraySum(arrayMap((n, d) -> if(d = 2, greatest(n, 1), 0), `sensitive.count`, `sensitive.direction`))";
 
-/// Whether spec path segments `s` fit a template's or path's segments `{o}`: as many, and
-/// each spec segment a `{parameter}` or the same literal (as the inventory compares them).
-/// ClickHouse 18.16's lambdas see only their own arguments, and `arrayAll` wants arrays of one
-/// size even where the lengths already differ: hence the padding.
-fn fits(o: &str) -> String {
-    let size = format!("greatest(length(s), length({o}))");
+/// Whether the spec path segments `spec` fit a template's or path's segments `observed` (two
+/// array expressions; `segments` makes them): `core::endpoint::fit` in SQL (as many segments,
+/// each spec segment a `{parameter}` or the same literal, ASCII case ignored), which the SQL
+/// compatibility test holds it to. ClickHouse 18.16's lambdas see only their own arguments, and
+/// `arrayAll` wants arrays of one size even where the lengths already differ: hence the padding.
+pub fn fits(spec: &str, observed: &str) -> String {
+    let size = format!("greatest(length({spec}), length({observed}))");
     format!(
-        "(length(s) = length({o}) AND arrayAll((a, b) -> (substring(a, 1, 1) = '{{' AND substring(a, length(a), 1) = '}}') \
-         OR lower(a) = lower(b), arrayResize(s, {size}, ''), arrayResize({o}, {size}, '')))"
+        "(length({spec}) = length({observed}) AND arrayAll((a, b) -> (substring(a, 1, 1) = '{{' AND substring(a, length(a), 1) = '}}') \
+         OR lower(a) = lower(b), arrayResize({spec}, {size}, ''), arrayResize({observed}, {size}, '')))"
     )
 }
 
-/// The segments of a path or template column.
-fn segments(column: &str) -> String {
+/// The segments of a path or template column, as `core::endpoint::segments` splits them.
+pub fn segments(column: &str) -> String {
     format!("arrayFilter(x -> x != '', splitByChar('/', {column}))")
-}
-
-/// The operations in force at `to` per host and method (the latest spec upload of each host):
-/// columns `authority`, `method`, `op_paths` (segments per operation), `op_params`,
-/// `op_templates` (in one order).
-fn spec_operations(db: &str, to: u64) -> String {
-    format!(
-        "SELECT host AS authority, method, groupArray(segments) AS op_paths, groupArray(query_params) AS op_params, \
-         groupArray(template) AS op_templates \
-         FROM {db}.api_operations WHERE (host, uploaded_ms) IN ( \
-           SELECT host, max(uploaded_ms) FROM {db}.api_operations WHERE uploaded_ms < {to_ms} GROUP BY host) \
-         GROUP BY host, method",
-        to_ms = to * 1000
-    )
 }
 
 /// Hosts with a spec in force at `to`.
@@ -177,270 +164,242 @@ fn spec_hosts(db: &str, to: u64) -> String {
 fn matched_operation() -> String {
     format!(
         "arrayFirstIndex((s, ot, op) -> {} OR {}, op_paths, replicate(t, op_paths), replicate(p, op_paths))",
-        fits("ot"),
-        fits("op")
+        fits("s", "ot"),
+        fits("s", "op")
     )
 }
 
-/// Rows `(authority, method, path_template)` of the endpoints seen in `[past, from)`: whole
-/// hours from the baseline, the rest of the hour before `from` from raw rows.
+/// A value a rule's SQL takes, written as its type says.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// the database the tables are in
+    Database(String),
+    /// epoch seconds, epoch milliseconds, a count, a threshold
+    Int(u64),
+    /// a share or factor (a ClickHouse Float64 literal)
+    Float(f64),
+    /// SQL written here: an expression, a condition, a subquery
+    Sql(String),
+}
+
+impl Value {
+    fn write(&self, out: &mut String) {
+        use std::fmt::Write;
+        match self {
+            Value::Database(name) | Value::Sql(name) => out.push_str(name),
+            Value::Int(n) => {
+                let _ = write!(out, "{n}");
+            }
+            Value::Float(x) if x.is_nan() => out.push_str("nan"),
+            Value::Float(x) if x.is_infinite() => out.push_str(if *x > 0.0 { "inf" } else { "-inf" }),
+            Value::Float(x) => {
+                let _ = write!(out, "{x}");
+            }
+        }
+    }
+}
+
+/// The values of one rendering, by placeholder name.
+pub type Values = Vec<(&'static str, Value)>;
+
+/// Whether `name` can be a placeholder: `{name}`, lower-case letters, digits and `_`, as in
+/// `{db}` or `{history_hours}`. Any other brace is SQL (`position(path_template, '{')`).
+fn placeholder_at(text: &str) -> Option<&str> {
+    let rest = text.strip_prefix('{')?;
+    let end = rest.find('}')?;
+    let name = &rest[..end];
+    let valid = !name.is_empty()
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    valid.then_some(name)
+}
+
+/// The placeholders a template names, in order (repeats included).
+pub fn placeholders(template: &str) -> Vec<String> {
+    let body = strip_comments(template);
+    body.match_indices('{').filter_map(|(at, _)| placeholder_at(&body[at..]).map(str::to_owned)).collect()
+}
+
+/// The template without its whole-line `--` comments (they document the files; SQL sent to
+/// the server carries none).
+fn strip_comments(template: &str) -> String {
+    let lines: Vec<&str> = template.lines().filter(|l| !l.trim_start().starts_with("--")).collect();
+    lines.join("\n").trim().to_owned()
+}
+
+/// A template with each `{name}` replaced by its value (one pass: values are not scanned
+/// again). A name without a value stays as it is, which the server refuses; the tests render
+/// every rule and find none.
+pub fn render(template: &str, values: &[(&str, Value)]) -> String {
+    let body = strip_comments(template);
+    let mut out = String::with_capacity(body.len() * 2);
+    let mut rest = body.as_str();
+    while let Some(at) = rest.find('{') {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        match placeholder_at(tail).and_then(|name| values.iter().find(|(n, _)| *n == name).map(|v| (name, &v.1))) {
+            Some((name, value)) => {
+                value.write(&mut out);
+                rest = &tail[name.len() + 2..];
+            }
+            None => {
+                out.push('{');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Each rule's SQL, one file per rule (`detect/sql/<kind>.sql`), and the parts some share.
+pub fn template(kind: Kind) -> &'static str {
+    match kind {
+        Kind::CredentialStuffing => include_str!("sql/credential_stuffing.sql"),
+        Kind::DistributedStuffing => include_str!("sql/distributed_stuffing.sql"),
+        Kind::Enumeration => include_str!("sql/enumeration.sql"),
+        Kind::DataExposure => include_str!("sql/data_exposure.sql"),
+        Kind::SensitiveRise => include_str!("sql/sensitive_rise.sql"),
+        Kind::NewEndpoint => include_str!("sql/new_endpoint.sql"),
+        Kind::ShadowEndpoint => include_str!("sql/shadow_endpoint.sql"),
+        Kind::UndocumentedParameter => include_str!("sql/undocumented_parameter.sql"),
+        Kind::ErrorSpike => include_str!("sql/error_spike.sql"),
+        Kind::AttackBurst => include_str!("sql/attack_burst.sql"),
+        Kind::RateSpike => include_str!("sql/rate_spike.sql"),
+        Kind::LatencySpike => include_str!("sql/latency_spike.sql"),
+    }
+}
+
+const SEEN_BEFORE: &str = include_str!("sql/parts/seen_before.sql");
+const SPEC_OPERATIONS: &str = include_str!("sql/parts/spec_operations.sql");
+const FRESH_ENDPOINTS: &str = include_str!("sql/parts/fresh_endpoints.sql");
+
+/// `ts` in `[from, to)`.
+fn window(from: u64, to: u64) -> String {
+    format!("ts >= toDateTime({from}) AND ts < toDateTime({to})")
+}
+
+/// Rows `(authority, method, path_template)` of the endpoints seen in `[past, from)`.
 fn seen_before(db: &str, past: u64, from: u64) -> String {
-    format!(
-        "SELECT authority, method, path_template FROM {db}.endpoint_hourly WHERE {hours} \
-         UNION ALL SELECT authority, method, path_template FROM {db}.http_events \
-         WHERE ts >= toStartOfHour(toDateTime({from})) AND ts < toDateTime({from})",
-        hours = whole_hours(past, from)
+    render(
+        SEEN_BEFORE,
+        &[
+            ("db", Value::Database(db.to_owned())),
+            ("hours", Value::Sql(whole_hours(past, from))),
+            ("from", Value::Int(from)),
+        ],
     )
 }
 
-/// Endpoints (host, method, template) first seen in `[from, to)` on hosts that had traffic
-/// before, with their documented operation (`matched`, 0 for none) and whether the host has a
-/// spec (`specced`). Calls answered 404 or 405 do not count: a scanner's guesses are not
-/// endpoints.
+/// The operations in force at `to` per host and method (`parts/spec_operations.sql`).
+fn spec_operations(db: &str, to: u64) -> String {
+    render(SPEC_OPERATIONS, &[("db", Value::Database(db.to_owned())), ("to_ms", Value::Int(to * 1000))])
+}
+
+/// Endpoints first seen in `[from, to)` (`parts/fresh_endpoints.sql`).
 fn fresh_endpoints(db: &str, from: u64, to: u64, past: u64, min: u64) -> String {
-    let endpoint = ENDPOINT;
-    let before = seen_before(db, past, from);
-    format!(
-        "SELECT authority AS subject, endpoint, toFloat64(calls) AS value, toFloat64(0) AS baseline, \
-         calls AS events, emptyArrayString() AS details, samples, {matched} AS matched, \
-         authority IN ({hosts}) AS specced, authority, method, op_templates FROM ( \
-           SELECT authority, method, {endpoint} AS endpoint, {t} AS t, {p} AS p, \
-                  countIf(status NOT IN (404, 405)) AS calls, groupArray(5)(request_id) AS samples \
-           FROM {db}.http_events WHERE ts >= toDateTime({from}) AND ts < toDateTime({to}) \
-             AND authority IN (SELECT authority FROM ({before})) \
-             AND (authority, method, path_template) NOT IN ({before}) \
-           GROUP BY authority, method, path_template HAVING calls >= {min}) AS fresh \
-         ANY LEFT JOIN ({ops}) AS ops USING authority, method",
-        matched = matched_operation(),
-        hosts = spec_hosts(db, to),
-        t = segments("any(path_template)"),
-        p = segments("any(path)"),
-        ops = spec_operations(db, to),
+    render(
+        FRESH_ENDPOINTS,
+        &[
+            ("db", Value::Database(db.to_owned())),
+            ("from", Value::Int(from)),
+            ("to", Value::Int(to)),
+            ("endpoint", Value::Sql(ENDPOINT.to_owned())),
+            ("before", Value::Sql(seen_before(db, past, from))),
+            ("min", Value::Int(min)),
+            ("matched", Value::Sql(matched_operation())),
+            ("hosts", Value::Sql(spec_hosts(db, to))),
+            ("t", Value::Sql(segments("any(path_template)"))),
+            ("p", Value::Sql(segments("any(path)"))),
+            ("ops", Value::Sql(spec_operations(db, to))),
+        ],
     )
 }
 
-/// The SQL of one detector for `[from, to)`.
-pub fn sql(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig) -> String {
-    let db = database;
-    let window = format!("ts >= toDateTime({from}) AND ts < toDateTime({to})");
+/// The values every rule may take: the database, the window and its parts, and the shared
+/// expressions.
+fn common_values(database: &str, from: u64, to: u64, config: &DetectConfig) -> Values {
     // spikes are judged on the last two minutes: a longer window dilutes a sudden change
     let recent_from = to.saturating_sub(RECENT_S).max(from);
-    let recent = format!("ts >= toDateTime({recent_from}) AND ts < toDateTime({to})");
-    let endpoint = ENDPOINT;
     // how far back "before" reaches, and its whole hours in the baselines (`{history_hours}`);
     // the spike rules' baselines cover the past day (`{day_hours}`)
     let history = from.saturating_sub(config.history_days * 86_400);
-    let history_hours = whole_hours(history, from);
-    let day_hours = whole_hours(from.saturating_sub(86_400), from);
+    vec![
+        ("db", Value::Database(database.to_owned())),
+        ("from", Value::Int(from)),
+        ("to", Value::Int(to)),
+        ("window", Value::Sql(window(from, to))),
+        ("recent", Value::Sql(window(recent_from, to))),
+        ("endpoint", Value::Sql(ENDPOINT.to_owned())),
+        ("login_like", Value::Sql(LOGIN_LIKE.to_owned())),
+        ("finding_weight", Value::Sql(FINDING_WEIGHT.to_owned())),
+        ("response_records", Value::Sql(RESPONSE_RECORDS.to_owned())),
+        ("history_hours", Value::Sql(whole_hours(history, from))),
+        ("day_hours", Value::Sql(whole_hours(from.saturating_sub(86_400), from))),
+    ]
+}
+
+/// The values only `kind`'s rule takes (its thresholds and subqueries).
+fn rule_values(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig) -> Values {
+    let db = database;
+    let history = from.saturating_sub(config.history_days * 86_400);
+    let recent_from = to.saturating_sub(RECENT_S).max(from);
+    let fresh = || Value::Sql(fresh_endpoints(db, from, to, history, config.new_endpoint_min_calls));
     match kind {
-        Kind::CredentialStuffing => format!(
-            "SELECT client_ip AS subject, {endpoint} AS endpoint, toFloat64(countIf(status IN (401, 403))) AS value, \
-             toFloat64(count()) AS baseline, count() AS events, emptyArrayString() AS details, \
-             groupArray(5)(request_id) AS samples \
-             FROM {db}.http_events WHERE {window} AND {LOGIN_LIKE} AND client_ip != '' \
-             GROUP BY subject, endpoint HAVING value >= {min} AND value >= baseline / 2",
-            min = config.stuffing_min_failures
-        ),
-        Kind::DistributedStuffing => format!(
-            "SELECT '*' AS subject, {endpoint} AS endpoint, toFloat64(countIf(status IN (401, 403))) AS value, \
-             toFloat64(uniqExactIf(client_ip, status IN (401, 403))) AS baseline, count() AS events, \
-             emptyArrayString() AS details, groupArray(5)(request_id) AS samples \
-             FROM {db}.http_events WHERE {window} AND {LOGIN_LIKE} \
-             GROUP BY endpoint HAVING value >= {failures} AND baseline >= {sources}",
-            failures = config.stuffing_spread_failures,
-            sources = config.stuffing_spread_sources
-        ),
-        Kind::Enumeration => format!(
-            "SELECT caller_id AS subject, endpoint, toFloat64(objects) AS value, toFloat64(peers) AS baseline, events, \
-             [concat('peers=', toString(callers)), concat('own_past_max_per_hour=', toString(own_max)), \
-              concat('own_past_hours=', toString(own_hours))] AS details, samples FROM ( \
-               SELECT caller_id, endpoint, objects, events, samples, peers, callers FROM ( \
-                 SELECT caller_id, {endpoint} AS endpoint, uniqExact(path) AS objects, count() AS events, \
-                        groupArray(5)(request_id) AS samples \
-                 FROM {db}.http_events WHERE {window} AND caller_id != '' AND position(path_template, '{{') > 0 \
-                 GROUP BY caller_id, endpoint) AS mine \
-               ANY LEFT JOIN ( \
-                 SELECT endpoint, quantileExact(0.5)(objects) AS peers, count() AS callers FROM ( \
-                   SELECT caller_id, {endpoint} AS endpoint, uniqExact(path) AS objects FROM {db}.http_events \
-                   WHERE {window} AND caller_id != '' AND position(path_template, '{{') > 0 GROUP BY caller_id, endpoint) \
-                 GROUP BY endpoint) AS others USING endpoint) AS with_peers \
-             ANY LEFT JOIN ( \
-               SELECT caller AS caller_id, endpoint, max(n) AS own_max, count() AS own_hours FROM ( \
-                 SELECT caller, {endpoint} AS endpoint, hour, uniqMerge(objects) AS n \
-                 FROM {db}.caller_hourly WHERE {history_hours} \
-                   AND caller IN ( \
-                     SELECT caller_id FROM {db}.http_events WHERE {window} AND caller_id != '' \
-                       AND position(path_template, '{{') > 0 \
-                     GROUP BY caller_id, method, path_template HAVING uniqExact(path) >= {min}) \
-                 GROUP BY caller, endpoint, hour) \
-               GROUP BY caller_id, endpoint) AS own_past USING caller_id, endpoint \
-             WHERE objects >= {min} AND (callers < 3 OR objects >= {factor} * greatest(peers, 1)) \
-               AND (own_hours = 0 OR objects > own_max)",
-            min = config.enumeration_min_objects,
-            factor = config.enumeration_peer_factor,
-        ),
-        Kind::DataExposure => format!(
-            "SELECT concat(f.1, ' in ', f.2) AS subject, endpoint, sum({FINDING_WEIGHT}) AS value, toFloat64(0) AS baseline, \
-             count() AS events, [f.1] AS details, groupArray(5)(request_id) AS samples \
-             FROM (SELECT {endpoint} AS endpoint, request_id, sensitive.class AS classes, sensitive.direction AS directions, \
-                          sensitive.location AS locations, sensitive.part AS parts, inspection_weight \
-                   FROM {db}.http_events WHERE {window}) \
-             ARRAY JOIN arrayFilter(x -> tupleElement(x, 3) = 2, \
-                                    arrayMap((c, l, d, p) -> (c, l, d, p), classes, locations, directions, parts)) AS f \
-             WHERE endpoint IN (SELECT {endpoint} FROM ({before})) \
-               AND (endpoint, f.1) NOT IN ( \
-                 SELECT endpoint, c FROM ( \
-                   SELECT {endpoint} AS endpoint, groupUniqArrayArrayMerge(response_classes) AS classes \
-                   FROM {db}.endpoint_hourly WHERE {history_hours} \
-                   GROUP BY endpoint) ARRAY JOIN classes AS c \
-                 UNION ALL \
-                 SELECT {endpoint} AS endpoint, c FROM {db}.http_events \
-                 ARRAY JOIN arrayFilter((c, d) -> d = 2, sensitive.class, sensitive.direction) AS c \
-                 WHERE ts >= toStartOfHour(toDateTime({from})) AND ts < toDateTime({from})) \
-             GROUP BY subject, endpoint, f.1",
-            before = seen_before(db, history, from)
-        ),
+        Kind::CredentialStuffing => vec![("min", Value::Int(config.stuffing_min_failures))],
+        Kind::DistributedStuffing => vec![
+            ("failures", Value::Int(config.stuffing_spread_failures)),
+            ("sources", Value::Int(config.stuffing_spread_sources)),
+        ],
+        Kind::Enumeration => vec![
+            ("min", Value::Int(config.enumeration_min_objects)),
+            ("factor", Value::Int(config.enumeration_peer_factor)),
+        ],
+        Kind::DataExposure => vec![("before", Value::Sql(seen_before(db, history, from)))],
         // on a host with a spec, an operation that goes live: its first template, not every new
         // value of a word-like id under an operation already called (`/users/carol` after
         // `/users/alice`)
-        Kind::NewEndpoint => format!(
-            "SELECT subject, endpoint, value, baseline, events, details, samples FROM ( \
-               SELECT subject, endpoint, value, baseline, events, details, samples, matched, specced, authority, method, \
-                      op_templates FROM ({fresh})) AS fresh \
-             ANY LEFT JOIN ( \
-               SELECT authority, method, groupUniqArray(op_templates[m]) AS seen_ops FROM ( \
-                 SELECT authority, method, op_templates, \
-                        arrayFirstIndex((s, ot) -> {fits}, op_paths, replicate(t, op_paths)) AS m FROM ( \
-                   SELECT DISTINCT authority, method, {t} AS t FROM ({before})) AS known \
-                 ANY INNER JOIN ({ops}) AS ops USING authority, method) \
-               WHERE m > 0 GROUP BY authority, method) AS known_ops USING authority, method \
-             WHERE NOT specced OR (matched > 0 AND NOT has(seen_ops, op_templates[matched]))",
-            fresh = fresh_endpoints(db, from, to, history, config.new_endpoint_min_calls),
-            fits = fits("ot"),
-            t = segments("path_template"),
-            before = seen_before(db, history, from),
-            ops = spec_operations(db, to)
-        ),
-        Kind::ShadowEndpoint => format!(
-            "SELECT subject, endpoint, value, baseline, events, ['not in the spec'] AS details, samples FROM ({fresh}) \
-             WHERE matched = 0 AND specced",
-            fresh = fresh_endpoints(db, from, to, history, config.new_endpoint_min_calls)
-        ),
-        Kind::UndocumentedParameter => format!(
-            "SELECT concat('param ', param, ' at ', authority) AS subject, endpoint, toFloat64(count()) AS value, \
-             toFloat64(0) AS baseline, count() AS events, \
-             [concat('parameter=', param), concat('documented=', arrayStringConcat(any(documented), ','))] AS details, \
-             groupArray(5)(request_id) AS samples FROM ( \
-               SELECT authority, endpoint, param, request_id, op_params[{matched}] AS documented, {matched} AS matched FROM ( \
-                 SELECT authority, method, {endpoint} AS endpoint, {t} AS t, {p} AS p, request_id, query_params \
-                 FROM {db}.http_events WHERE {window} AND length(query_params) > 0 AND authority IN ({hosts})) AS seen \
-               ARRAY JOIN query_params AS param \
-               ANY INNER JOIN ({ops}) AS ops USING authority, method) \
-             WHERE matched > 0 AND NOT has(documented, param) \
-               AND (authority, endpoint, param) NOT IN ( \
-                 SELECT authority, endpoint, param FROM ( \
-                   SELECT authority, {endpoint} AS endpoint, groupUniqArrayArrayMerge(params) AS seen_params \
-                   FROM {db}.endpoint_hourly WHERE {history_hours} \
-                   GROUP BY authority, endpoint) ARRAY JOIN seen_params AS param) \
-             GROUP BY authority, endpoint, param HAVING value >= {min}",
-            matched = matched_operation(),
-            t = segments("path_template"),
-            p = segments("path"),
-            hosts = spec_hosts(db, to),
-            ops = spec_operations(db, to),
-            min = config.undocumented_parameter_min_calls
-        ),
-        Kind::SensitiveRise => format!(
-            "SELECT endpoint AS subject, endpoint, per_response AS value, med AS baseline, events, \
-             [concat('baseline_hours=', toString(hours)), concat('mad=', toString(mad))] AS details, samples FROM ( \
-               SELECT {endpoint} AS endpoint, \
-                      sumIf({RESPONSE_RECORDS} * inspection_weight, inspected = 1) / sumIf(inspection_weight, inspected = 1) \
-                        AS per_response, count() AS events, groupArray(5)(request_id) AS samples \
-               FROM {db}.http_events WHERE {recent} GROUP BY endpoint) AS current_window \
-             ANY LEFT JOIN ( \
-               SELECT endpoint, med, arrayReduce('medianExact', arrayMap(x -> abs(x - med), ratios)) AS mad, length(ratios) AS hours \
-               FROM (SELECT endpoint, groupArray(r) AS ratios, medianExact(r) AS med FROM ( \
-                 SELECT {endpoint} AS endpoint, hour, \
-                        if(sumMerge(inspected_weight) > 0, sumMerge(response_records_weighted) / sumMerge(inspected_weight), \
-                           sumMerge(response_records) / countMerge(requests)) AS r \
-                 FROM {db}.endpoint_hourly \
-                 WHERE {day_hours} GROUP BY endpoint, hour) \
-               GROUP BY endpoint)) AS usual_hours USING endpoint \
-             WHERE hours >= 6 AND med > 0 AND events >= {min} AND per_response >= 3 * med \
-               AND per_response >= med + 6 * greatest(mad, 0.5)",
-            min = config.error_min_requests
-        ),
-        Kind::ErrorSpike => format!(
-            "SELECT endpoint AS subject, endpoint, share AS value, usual AS baseline, events, emptyArrayString() AS details, \
-             samples FROM ( \
-               SELECT {endpoint} AS endpoint, countIf(status >= 500) / count() AS share, count() AS events, \
-                      groupArrayIf(5)(request_id, status >= 500) AS samples \
-               FROM {db}.http_events WHERE {recent} GROUP BY endpoint) AS current_window \
-             ANY LEFT JOIN ( \
-               SELECT endpoint, quantileExact(0.9)(hour_share) AS usual FROM ( \
-                 SELECT {endpoint} AS endpoint, hour, sumMerge(server_errors) / countMerge(requests) AS hour_share \
-                 FROM {db}.endpoint_hourly WHERE {day_hours} \
-                 GROUP BY endpoint, hour) \
-               GROUP BY endpoint) AS usual_hours USING endpoint \
-             WHERE events >= {min} AND share >= {floor} AND share >= {factor} * usual",
-            min = config.error_min_requests,
-            floor = config.error_min_share,
-            factor = config.error_factor
-        ),
-        Kind::RateSpike => format!(
-            "SELECT endpoint AS subject, endpoint, rate AS value, med AS baseline, events, \
-             [concat('baseline=', basis), concat('baseline_hours=', toString(hours)), concat('mad=', toString(mad))] AS details, \
-             samples FROM ( \
-               SELECT {endpoint} AS endpoint, count() * 3600 / {span} AS rate, count() AS events, \
-                      groupArray(5)(request_id) AS samples \
-               FROM {db}.http_events WHERE {recent} GROUP BY endpoint) AS current_window \
-             ANY LEFT JOIN ( \
-               SELECT endpoint, basis, toFloat64(arrayReduce('medianExact', counts)) AS med, \
-                      arrayReduce('medianExact', arrayMap(x -> abs(x - med), counts)) AS mad, length(counts) AS hours \
-               FROM (SELECT endpoint, \
-                       multiIf(length(weekly) >= 3, weekly, length(daily) >= 3, daily, recent) AS counts, \
-                       multiIf(length(weekly) >= 3, 'hour_of_week', length(daily) >= 3, 'hour_of_day', 'last_24h') AS basis \
-                 FROM (SELECT endpoint, \
-                         groupArrayIf(n, toDayOfWeek(hour) = toDayOfWeek(toDateTime({to})) AND toHour(hour) = toHour(toDateTime({to}))) AS weekly, \
-                         groupArrayIf(n, toHour(hour) = toHour(toDateTime({to})) AND hour >= toDateTime({past_week})) AS daily, \
-                         groupArrayIf(n, hour >= toDateTime({past_day})) AS recent \
-                   FROM (SELECT {endpoint} AS endpoint, hour, countMerge(requests) AS n \
-                     FROM {db}.endpoint_hourly WHERE {hours} \
-                     GROUP BY endpoint, hour) \
-                   GROUP BY endpoint))) AS usual_hours USING endpoint \
-             WHERE hours >= if(basis = 'last_24h', 6, 3) AND events >= {min} AND rate >= med + 6 * greatest(mad, 1) \
-               AND rate >= 3 * med",
-            span = to.saturating_sub(recent_from).max(1),
-            hours = whole_hours(from.saturating_sub(config.seasonal_days.max(1) * 86_400), from),
-            past_week = from.saturating_sub(7 * 86_400),
-            past_day = from.saturating_sub(86_400),
-            min = config.error_min_requests
-        ),
-        Kind::LatencySpike => format!(
-            "SELECT endpoint AS subject, endpoint, p99 / 1000 AS value, usual / 1000 AS baseline, events, \
-             [concat('baseline_hours=', toString(hours))] AS details, samples FROM ( \
-               SELECT {endpoint} AS endpoint, quantileExact(0.99)(duration_us) AS p99, count() AS events, \
-                      groupArray(5)(request_id) AS samples \
-               FROM {db}.http_events WHERE {recent} GROUP BY endpoint) AS current_window \
-             ANY LEFT JOIN ( \
-               SELECT endpoint, medianExact(hour_p99) AS usual, count() AS hours FROM ( \
-                 SELECT {endpoint} AS endpoint, hour, \
-                        quantilesMerge(0.5, 0.9, 0.99)(latency_us)[3] AS hour_p99 FROM {db}.endpoint_hourly \
-                 WHERE {day_hours} GROUP BY endpoint, hour) \
-               GROUP BY endpoint) AS usual_hours USING endpoint \
-             WHERE hours >= 6 AND events >= {min} AND p99 >= 3 * usual AND p99 >= 50000",
-            min = config.error_min_requests
-        ),
-        Kind::AttackBurst => format!(
-            "SELECT client_ip AS subject, '' AS endpoint, \
-             sum(if(arrayExists(p -> p != 'body', `attacks.part`), 1, inspection_weight)) AS value, \
-             toFloat64(uniqExact(path_template)) AS baseline, \
-             count() AS events, groupUniqArrayArray(`attacks.class`) AS details, groupArray(5)(request_id) AS samples \
-             FROM {db}.http_events WHERE {window} AND length(`attacks.class`) > 0 AND client_ip != '' \
-             GROUP BY subject HAVING value >= {min}",
-            min = config.attack_burst_min
-        ),
+        Kind::NewEndpoint => vec![
+            ("fresh", fresh()),
+            ("fits", Value::Sql(fits("s", "ot"))),
+            ("t", Value::Sql(segments("path_template"))),
+            ("before", Value::Sql(seen_before(db, history, from))),
+            ("ops", Value::Sql(spec_operations(db, to))),
+        ],
+        Kind::ShadowEndpoint => vec![("fresh", fresh())],
+        Kind::UndocumentedParameter => vec![
+            ("matched", Value::Sql(matched_operation())),
+            ("t", Value::Sql(segments("path_template"))),
+            ("p", Value::Sql(segments("path"))),
+            ("hosts", Value::Sql(spec_hosts(db, to))),
+            ("ops", Value::Sql(spec_operations(db, to))),
+            ("min", Value::Int(config.undocumented_parameter_min_calls)),
+        ],
+        Kind::SensitiveRise | Kind::LatencySpike => vec![("min", Value::Int(config.error_min_requests))],
+        Kind::ErrorSpike => vec![
+            ("min", Value::Int(config.error_min_requests)),
+            ("floor", Value::Float(config.error_min_share)),
+            ("factor", Value::Float(config.error_factor)),
+        ],
+        Kind::RateSpike => vec![
+            ("span", Value::Int(to.saturating_sub(recent_from).max(1))),
+            ("hours", Value::Sql(whole_hours(from.saturating_sub(config.seasonal_days.max(1) * 86_400), from))),
+            ("past_week", Value::Int(from.saturating_sub(7 * 86_400))),
+            ("past_day", Value::Int(from.saturating_sub(86_400))),
+            ("min", Value::Int(config.error_min_requests)),
+        ],
+        Kind::AttackBurst => vec![("min", Value::Int(config.attack_burst_min))],
     }
+}
+
+/// The window the snapshots of the rendered SQL (`detect/sql/snapshots/`) are taken for.
+pub const SNAPSHOT_WINDOW: (u64, u64) = (1_790_000_000, 1_790_000_300);
+
+/// The SQL of one detector for `[from, to)`: its file rendered with its values.
+pub fn sql(kind: Kind, database: &str, from: u64, to: u64, config: &DetectConfig) -> String {
+    let mut values = rule_values(kind, database, from, to, config);
+    values.extend(common_values(database, from, to, config));
+    render(template(kind), &values)
 }
 
 #[cfg(test)]
@@ -458,5 +417,75 @@ mod tests {
                 assert!(sql.contains(column), "{kind:?} lacks {column}: {sql}");
             }
         }
+    }
+
+    /// The rendered SQL of every rule, as `sql/snapshots/<kind>.sql` holds it (database
+    /// `meshward`, the default configuration, the window `SNAPSHOT_WINDOW`); the SQL
+    /// compatibility test runs the same on both servers. `MESHWARD_UPDATE_SNAPSHOTS=1` writes
+    /// them anew.
+    #[test]
+    fn rendered_sql_matches_the_snapshots() -> std::io::Result<()> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/detect/sql/snapshots");
+        let update = std::env::var_os("MESHWARD_UPDATE_SNAPSHOTS").is_some();
+        let (from, to) = SNAPSHOT_WINDOW;
+        for kind in KINDS {
+            let rendered = sql(*kind, "meshward", from, to, &DetectConfig::default());
+            let file = dir.join(format!("{}.sql", kind.as_str()));
+            if update {
+                std::fs::create_dir_all(&dir)?;
+                std::fs::write(&file, format!("{rendered}\n"))?;
+                continue;
+            }
+            let stored = std::fs::read_to_string(&file).unwrap_or_default();
+            assert_eq!(
+                stored.trim_end(),
+                rendered,
+                "{} differs from the rendered SQL (MESHWARD_UPDATE_SNAPSHOTS=1 writes it anew)",
+                file.display()
+            );
+        }
+        Ok(())
+    }
+
+    /// Every placeholder of every file has a value, and every value of a rule's own is used.
+    #[test]
+    fn every_placeholder_has_a_value_and_every_value_a_place() {
+        let config = DetectConfig::default();
+        let common: Vec<&str> = common_values("db", 1, 2, &config).iter().map(|(n, _)| *n).collect();
+        for kind in KINDS {
+            let own = rule_values(*kind, "db", 1, 2, &config);
+            let names = placeholders(template(*kind));
+            for (name, _) in &own {
+                assert!(!common.contains(name), "{kind:?}: {name} is a common value too");
+                assert!(names.iter().any(|n| n == name), "{kind:?} takes {name} and does not use it");
+            }
+            for name in &names {
+                let known = common.contains(&name.as_str()) || own.iter().any(|(n, _)| n == name);
+                assert!(known, "{kind:?} names {{{name}}} without a value");
+            }
+            let rendered = sql(*kind, "db", 1_000_000, 1_000_300, &config);
+            assert!(placeholders(&rendered).is_empty(), "{kind:?} left placeholders: {rendered}");
+            assert!(!rendered.contains("--"), "{kind:?} kept a comment: {rendered}");
+        }
+        let parts = fresh_endpoints("db", 1, 2, 0, 1) + &seen_before("db", 0, 1) + &spec_operations("db", 2);
+        assert!(placeholders(&parts).is_empty(), "{parts}");
+    }
+
+    #[test]
+    fn values_render_by_type() {
+        let values = [
+            ("db", Value::Database("d".into())),
+            ("n", Value::Int(7)),
+            ("x", Value::Float(0.25)),
+            ("y", Value::Float(3.0)),
+            ("s", Value::Sql("a = '{b}'".into())),
+        ];
+        let template =
+            "-- a comment {n}\nSELECT {n}, {x}, {y} FROM {db}.t WHERE {s} AND position(p, '{') > 0 AND {unknown}";
+        assert_eq!(
+            render(template, &values),
+            "SELECT 7, 0.25, 3 FROM d.t WHERE a = '{b}' AND position(p, '{') > 0 AND {unknown}"
+        );
+        assert_eq!(placeholders(template), ["n", "x", "y", "db", "s", "unknown"]);
     }
 }

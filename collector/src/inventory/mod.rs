@@ -246,13 +246,11 @@ pub async fn store_operations(
 /// Whether a per-request template falls under a pinned one: same number of segments, the
 /// pin's literals equal, its parameters match anything.
 fn split_segments(t: &str) -> Vec<&str> {
-    t.trim_end_matches('/').split('/').filter(|s| !s.is_empty()).collect()
+    meshward_core::endpoint::segments(t).collect()
 }
 
 fn pin_matches(pin: &str, template: &str) -> bool {
-    let (p, t) = (split_segments(pin), split_segments(template));
-    p.len() == t.len()
-        && p.iter().zip(&t).all(|(a, b)| (a.starts_with('{') && a.ends_with('}')) || a.eq_ignore_ascii_case(b))
+    meshward_core::endpoint::fit(pin, template).is_some()
 }
 
 /// Templates operators fix, per host (`*` for every host), applied before discovery: a

@@ -10,6 +10,7 @@
 //! followed: what they hold is missing from the operations (bundle multi-file specs first).
 
 use super::Endpoint;
+use meshward_core::endpoint::{is_param, segments};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashSet};
@@ -426,33 +427,11 @@ pub struct Comparison {
     pub zombies: Vec<Operation>,
 }
 
-fn segments(template: &str) -> Vec<&str> {
-    template.trim_end_matches('/').split('/').filter(|s| !s.is_empty()).collect()
-}
-
-fn is_param(segment: &str) -> bool {
-    segment.starts_with('{') && segment.ends_with('}')
-}
-
 /// How well a spec path matches an inventory template: `None` if it does not, else the number
 /// of literal segments matched (higher is more specific). A spec parameter matches anything;
-/// an inventory parameter matches only a spec parameter.
+/// an inventory parameter matches only a spec parameter (`core::endpoint::fit`).
 fn match_score(spec: &str, observed: &str) -> Option<usize> {
-    let (a, b) = (segments(spec), segments(observed));
-    if a.len() != b.len() {
-        return None;
-    }
-    let mut literals = 0;
-    for (s, o) in a.iter().zip(&b) {
-        if is_param(s) {
-            continue;
-        }
-        if is_param(o) || !s.eq_ignore_ascii_case(o) {
-            return None;
-        }
-        literals += 1;
-    }
-    Some(literals)
+    meshward_core::endpoint::fit(spec, observed)
 }
 
 fn field_type(field: &str) -> Option<(&str, &str)> {
@@ -577,7 +556,6 @@ pub fn export(host: &str, endpoints: &[Endpoint], version: OpenApiVersion) -> Va
     let mut schemes: BTreeMap<&'static str, Value> = BTreeMap::new();
     for e in endpoints.iter().filter(|e| e.host == host && e.template != super::UNMATCHED_ATTACKS) {
         let mut parameters: Vec<Value> = segments(&e.template)
-            .iter()
             .filter(|s| is_param(s))
             .map(|s| {
                 let name = s.trim_start_matches('{').trim_end_matches('}');

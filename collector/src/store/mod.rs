@@ -10,6 +10,6 @@ pub mod shapes;
 mod writer;
 
 pub use client::{connect, ping, StoreError};
-pub use rows::{event_row, EventRow, EVENTS_TABLE};
+pub use rows::{event_row, EventRow, FilterReportRow, EVENTS_TABLE, FILTER_REPORTS_TABLE};
 pub use schema::{migrate, statements, MIGRATIONS};
 pub use writer::{insert_rows, next_version, now_ms, RecordSink, Writer};

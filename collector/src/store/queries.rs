@@ -19,18 +19,23 @@ pub const EVENT_COUNTS: &str = "SELECT (SELECT count() FROM {db}.events) AS even
 /// What detection found, by kind, class and where (no values are stored, only places). `events`
 /// counts the events that showed it; `exchanges` estimates the exchanges that carried it, as
 /// bodies are inspected for a sample of them (a body finding stands for `inspection_weight`
-/// exchanges, one in a path, query or header for one). Locations are spelt as
-/// `core::detect::finding_location` spells them.
-pub const FINDINGS: &str = "SELECT kind, class, location, count() AS events, round(sum(weight)) AS exchanges FROM ( \
-     SELECT 'sensitive' AS kind, f.1 AS class, concat(if(f.2 = 1, 'request', 'response'), '.', f.3, if(f.4 = '', '', concat('.', f.4))) AS location, \
-     if(f.3 = 'body', inspection_weight, 1) AS weight \
+/// exchanges, one in a path, query or header for one). Locations are spelt by
+/// `meshward_core::finding_location_sql!`, as `core::detect::finding_location` spells them.
+pub const FINDINGS: &str = concat!(
+    "SELECT kind, class, location, count() AS events, round(sum(weight)) AS exchanges FROM ( \
+     SELECT 'sensitive' AS kind, f.1 AS class, ",
+    meshward_core::finding_location_sql!("f.2", "f.3", "f.4"),
+    " AS location, if(f.3 = 'body', inspection_weight, 1) AS weight \
      FROM {db}.events ARRAY JOIN arrayMap((c, d, p, l) -> (c, d, p, l), sensitive.class, sensitive.direction, \
      sensitive.part, sensitive.location) AS f \
      UNION ALL \
-     SELECT 'attack' AS kind, a.1 AS class, concat('request.', a.2, if(a.3 = '', '', concat('.', a.3))) AS location, \
-     if(a.2 = 'body', inspection_weight, 1) AS weight \
-     FROM {db}.events ARRAY JOIN arrayMap((c, p, l) -> (c, p, l), attacks.class, attacks.part, attacks.location) AS a) \
-     GROUP BY kind, class, location ORDER BY kind, class, location";
+     SELECT 'attack' AS kind, a.1 AS class, ",
+    meshward_core::finding_location_sql!("a.4", "a.2", "a.3"),
+    " AS location, if(a.2 = 'body', inspection_weight, 1) AS weight \
+     FROM {db}.events ARRAY JOIN arrayMap((c, p, l, d) -> (c, p, l, d), attacks.class, attacks.part, attacks.location, \
+     attacks.direction) AS a) \
+     GROUP BY kind, class, location ORDER BY kind, class, location"
+);
 
 /// Every query above, for the compatibility test.
 pub const ALL: &[&str] = &[EVENTS_BY_ENDPOINT, REQUEST_BODY_FIELDS, EVENT_COUNTS, FINDINGS];

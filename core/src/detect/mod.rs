@@ -45,6 +45,17 @@ impl Direction {
             Direction::Response => "response",
         }
     }
+
+    /// The direction of a finding as the wire and the events table number it
+    /// (`meshward.proto`'s `Direction`): 2 is the response, anything else the request, as the
+    /// baselines' `d = 2` filters and `finding_location_sql!` read it.
+    pub fn from_wire(value: i64) -> Direction {
+        if value == 2 {
+            Direction::Response
+        } else {
+            Direction::Request
+        }
+    }
 }
 
 /// The part of a message a value came from.
@@ -115,14 +126,35 @@ impl Finding {
 }
 
 /// Where a finding was made, as one string: `request.query.q`, `response.body.$.user.email`,
-/// `request.path` (no trailing dot when the field is empty). The one spelling of it; the SQL
-/// that reads locations out of the events table mirrors it.
+/// `request.path` (no trailing dot when the field is empty). The one spelling of it; SQL that
+/// reads locations out of the events table spells them with [`finding_location_sql!`], which
+/// the SQL compatibility test holds to this function on both ClickHouse servers.
 pub fn finding_location(direction: &str, part: &str, field: &str) -> String {
     if field.is_empty() {
         format!("{direction}.{part}")
     } else {
         format!("{direction}.{part}.{field}")
     }
+}
+
+/// [`finding_location`] as a ClickHouse expression (a string literal, for `concat!`) over
+/// three SQL expressions: the wire direction (`Direction::from_wire`), the part and the field.
+/// `finding_location_sql!("d", "p", "l")`.
+#[macro_export]
+macro_rules! finding_location_sql {
+    ($direction:literal, $part:literal, $field:literal) => {
+        concat!(
+            "concat(if(",
+            $direction,
+            " = 2, 'response', 'request'), '.', ",
+            $part,
+            ", if(",
+            $field,
+            " = '', '', concat('.', ",
+            $field,
+            ")))"
+        )
+    };
 }
 
 /// An operator-defined sensitive class.

@@ -1,0 +1,27 @@
+-- enumeration: one caller touching far more distinct objects of a templated endpoint than its
+-- peers, and more within the window than in any hour of its own past
+SELECT caller_id AS subject, endpoint, toFloat64(objects) AS value, toFloat64(peers) AS baseline, events,
+[concat('peers=', toString(callers)), concat('own_past_max_per_hour=', toString(own_max)),
+ concat('own_past_hours=', toString(own_hours))] AS details, samples FROM (
+  SELECT caller_id, endpoint, objects, events, samples, peers, callers FROM (
+    SELECT caller_id, {endpoint} AS endpoint, uniqExact(path) AS objects, count() AS events,
+           groupArray(5)(request_id) AS samples
+    FROM {db}.http_events WHERE {window} AND caller_id != '' AND position(path_template, '{') > 0
+    GROUP BY caller_id, endpoint) AS mine
+  ANY LEFT JOIN (
+    SELECT endpoint, quantileExact(0.5)(objects) AS peers, count() AS callers FROM (
+      SELECT caller_id, {endpoint} AS endpoint, uniqExact(path) AS objects FROM {db}.http_events
+      WHERE {window} AND caller_id != '' AND position(path_template, '{') > 0 GROUP BY caller_id, endpoint)
+    GROUP BY endpoint) AS others USING endpoint) AS with_peers
+ANY LEFT JOIN (
+  SELECT caller AS caller_id, endpoint, max(n) AS own_max, count() AS own_hours FROM (
+    SELECT caller, {endpoint} AS endpoint, hour, uniqMerge(objects) AS n
+    FROM {db}.caller_hourly WHERE {history_hours}
+      AND caller IN (
+        SELECT caller_id FROM {db}.http_events WHERE {window} AND caller_id != ''
+          AND position(path_template, '{') > 0
+        GROUP BY caller_id, method, path_template HAVING uniqExact(path) >= {min})
+    GROUP BY caller, endpoint, hour)
+  GROUP BY caller_id, endpoint) AS own_past USING caller_id, endpoint
+WHERE objects >= {min} AND (callers < 3 OR objects >= {factor} * greatest(peers, 1))
+  AND (own_hours = 0 OR objects > own_max)
