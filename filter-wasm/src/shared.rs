@@ -164,11 +164,7 @@ impl Shared {
 
     fn filter_stats(&self) -> FilterStats {
         let stats = self.outbox.stats();
-        FilterStats {
-            dropped_buffer_full: stats.dropped_buffer_full,
-            dropped_resend_full: 0,
-            dropped_too_large: stats.dropped_too_large,
-        }
+        FilterStats { dropped_buffer_full: stats.dropped_buffer_full, dropped_too_large: stats.dropped_too_large }
     }
 }
 

@@ -168,6 +168,8 @@ fn sample_row() -> anyhow::Result<meshward::store::EventRow> {
         response_body_shape: 6,
         inspection: 1,
         inspection_weight: 2.0,
+        operation: "query GetUser".into(),
+        operation_fields: vec!["user".into()],
         ..Default::default()
     };
     meshward::store::event_row(event, "source", 9, 1_790_000_000_500).ok_or_else(|| anyhow::anyhow!("no row"))
@@ -183,7 +185,6 @@ fn row_checks() -> anyhow::Result<Vec<Check>> {
         received_ms: 2,
         events: 3,
         dropped_buffer_full: 4,
-        dropped_resend_full: 5,
         dropped_too_large: 6,
     };
     let rows = [

@@ -36,7 +36,9 @@ pub const TEMPLATE_STATS: &str = concat!(
      groupUniqArrayArray(arrayMap((p, t) -> concat(p, ': ', t), response_body_fields.path, response_body_fields.type)) \
      AS response_fields, \
      groupUniqArray(caller_id_source) AS auth, \
-     groupUniqArrayArray(arrayMap((d, p, l, c) -> concat(if(d = 1, 'request', 'response'), '.', p, '.', l, ': ', c), \
+     groupUniqArrayArray(arrayMap((d, p, l, c) -> concat(",
+    meshward_core::finding_location_sql!("d", "p", "l"),
+    ", ': ', c), \
      sensitive.direction, sensitive.part, sensitive.location, sensitive.class)) AS sensitive, \
      topK(3)(path) AS sample_paths, \
      countIf(has(attacks.part, 'path')) AS path_attacks, operation \

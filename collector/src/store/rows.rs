@@ -58,7 +58,6 @@ pub struct EventRow {
     pub response_body_truncated: u8,
     pub request_content_type: String,
     pub response_content_type: String,
-    pub protocol: String,
     #[serde(rename = "sensitive.class")]
     pub sensitive_class: Vec<String>,
     #[serde(rename = "sensitive.direction")]
@@ -160,7 +159,6 @@ pub struct FilterReportRow {
     pub received_ms: u64,
     pub events: u32,
     pub dropped_buffer_full: u64,
-    pub dropped_resend_full: u64,
     pub dropped_too_large: u64,
 }
 
@@ -248,7 +246,6 @@ pub fn event_row(event: HttpEvent, source_id: &str, batch_seq: u64, received_ms:
         response_body_truncated: u8::from(event.response_body_truncated),
         request_content_type: event.request_content_type,
         response_content_type: event.response_content_type,
-        protocol: event.protocol,
         sensitive_class: sensitive.iter().map(|s| s.class.clone()).collect(),
         sensitive_direction: sensitive.iter().map(|s| small(s.direction as u32)).collect(),
         sensitive_part: sensitive.iter().map(|s| s.part.clone()).collect(),

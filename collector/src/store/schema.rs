@@ -314,6 +314,18 @@ pub const MIGRATIONS: &[Migration] = &[
             "CREATE VIEW IF NOT EXISTS {db}.events AS SELECT * FROM {db}.http_events FINAL",
         ],
     },
+    Migration {
+        version: 15,
+        name: "unset_columns",
+        statements: &[
+            // columns nothing ever set: the protocol (Envoy's is not read) and resend drops (the
+            // outbox never drops on a resend); their proto tags are reserved
+            "ALTER TABLE {db}.http_events DROP COLUMN protocol",
+            "ALTER TABLE {db}.filter_reports DROP COLUMN dropped_resend_full",
+            "DROP TABLE IF EXISTS {db}.events",
+            "CREATE VIEW IF NOT EXISTS {db}.events AS SELECT * FROM {db}.http_events FINAL",
+        ],
+    },
 ];
 
 /// All statements of all migrations for a database, in order (for portability checks).

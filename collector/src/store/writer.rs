@@ -362,7 +362,6 @@ impl RecordSink {
             received_ms: received,
             events: batch.events.len() as u32,
             dropped_buffer_full: stats.dropped_buffer_full,
-            dropped_resend_full: stats.dropped_resend_full,
             dropped_too_large: stats.dropped_too_large,
         });
         for mut event in batch.events {

@@ -59,7 +59,6 @@ fn sample_event(i: u64) -> HttpEvent {
         response_body_fields: vec![field("$.id", "string"), field("$.status", "string"), field("$.total", "number")],
         request_content_type: "application/json".into(),
         response_content_type: "application/json".into(),
-        protocol: "HTTP/1.1".into(),
         ..Default::default()
     }
 }
