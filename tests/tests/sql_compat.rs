@@ -170,7 +170,6 @@ fn sample_row() -> anyhow::Result<meshward::store::EventRow> {
         inspection_weight: 2.0,
         operation: "query GetUser".into(),
         operation_fields: vec!["user".into()],
-        ..Default::default()
     };
     meshward::store::event_row(event, "source", 9, 1_790_000_000_500).ok_or_else(|| anyhow::anyhow!("no row"))
 }
