@@ -17,9 +17,7 @@ pub mod leak;
 mod normalize;
 mod sensitive;
 mod shape;
-mod sqli;
 pub mod walk;
-mod xss;
 
 use crate::body::{json_walk, Walk, WalkLimits};
 use regex_lite::Regex;

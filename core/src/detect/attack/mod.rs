@@ -21,13 +21,15 @@ mod nosql;
 mod php;
 mod protocol;
 mod shell;
+mod sqli;
 mod ssti;
 mod traversal;
 mod upload;
 mod url;
+mod xss;
 mod xxe;
 
-use super::{bytes, sqli, xss, Part, Site};
+use super::{bytes, Part, Site};
 use aho_corasick::automaton::Automaton;
 use aho_corasick::{dfa::DFA, Anchored, Input};
 

@@ -1,8 +1,8 @@
 //! Pieces of a statement recognised without tokenizing: `union select`, casts, JSON operators,
 //! large-object calls, `from dual`.
 
-use super::bytes;
 use super::tokens::is_word_byte;
+use crate::detect::bytes;
 
 /// What follows `union select` in an injection: a literal, `null`, `*`, a call, a variable or a
 /// list; prose ("union select committee") has a plain word there. A line break right after

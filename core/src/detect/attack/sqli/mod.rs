@@ -14,7 +14,6 @@ mod structure;
 mod tokens;
 mod words;
 
-use super::bytes;
 use arrayvec::ArrayVec;
 use check::check;
 use fragment::{from_dual, json_operator, scientific_notation};
