@@ -1,12 +1,11 @@
 //! `/api/v1/alerts`: list (read tokens; `?state=open`), one alert, and acknowledge or resolve
 //! (admin tokens).
 
-use super::access::{actor, error, Access, ApiError, Scope};
+use super::access::{actor, error, Access, ApiError, Guarded, Route, Scope};
 use crate::detect::{DetectError, Detector};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
@@ -19,12 +18,12 @@ pub struct AlertsApi {
 
 type Shared = Arc<AlertsApi>;
 
-pub fn router(api: Shared) -> Router {
-    Router::new()
-        .route("/api/v1/alerts", get(list))
-        .route("/api/v1/alerts/{id}", get(one))
-        .route("/api/v1/alerts/{id}/{action}", post(change))
-        .with_state(api)
+pub fn router(api: Shared) -> (Router, Vec<Route>) {
+    Guarded::new(api.access.clone())
+        .route(Scope::Read, Method::GET, "/api/v1/alerts", list)
+        .route(Scope::Read, Method::GET, "/api/v1/alerts/{id}", one)
+        .route(Scope::Admin, Method::POST, "/api/v1/alerts/{id}/{action}", change)
+        .build(api)
 }
 
 impl From<DetectError> for ApiError {
@@ -42,9 +41,8 @@ struct Filter {
     kind: Option<String>,
 }
 
-async fn list(State(api): State<Shared>, headers: HeaderMap, Query(filter): Query<Filter>) -> Response {
+async fn list(State(api): State<Shared>, Query(filter): Query<Filter>) -> Response {
     let result = async {
-        api.access.authorize(&headers, Scope::Read)?;
         let alerts = api.detector.alerts().await.map_err(DetectError::from)?;
         let alerts: Vec<_> = alerts
             .into_iter()
@@ -59,9 +57,8 @@ async fn list(State(api): State<Shared>, headers: HeaderMap, Query(filter): Quer
     }
 }
 
-async fn one(State(api): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn one(State(api): State<Shared>, Path(id): Path<String>) -> Response {
     let result = async {
-        api.access.authorize(&headers, Scope::Read)?;
         let alert = api.detector.alert(&id).await.map_err(DetectError::from)?;
         alert.ok_or_else(|| ApiError::from(DetectError::NotFound(id.clone())))
     };
@@ -73,7 +70,6 @@ async fn one(State(api): State<Shared>, headers: HeaderMap, Path(id): Path<Strin
 
 async fn change(State(api): State<Shared>, headers: HeaderMap, Path((id, action)): Path<(String, String)>) -> Response {
     let result = async {
-        api.access.authorize(&headers, Scope::Admin)?;
         let state = match action.as_str() {
             "ack" | "acknowledge" => "acknowledged",
             "resolve" => "resolved",

@@ -2,13 +2,12 @@
 //! tokens list) and `/api/v1/blocklist`, the compiled list the filters fetch with their ingest
 //! token (conditional GET on the ETag: an unchanged list costs a 304).
 
-use super::access::{actor, error, Access, ApiError, Scope};
+use super::access::{actor, error, Access, ApiError, Guarded, Route, Scope};
 use crate::blocklist::{Blocklist, BlocklistError};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use meshward_core::blocklist::Rule;
 use serde_json::json;
@@ -21,13 +20,16 @@ pub struct BlocklistApi {
 
 type Shared = Arc<BlocklistApi>;
 
-pub fn router(api: Shared) -> Router {
-    Router::new()
-        .route("/api/v1/blocklist", get(published))
-        .route("/api/v1/block-rules", get(list).post(create))
-        .route("/api/v1/block-rules/{id}", get(one).put(update).delete(delete))
-        .route("/api/v1/block-rules/{id}/expire", post(expire))
-        .with_state(api)
+pub fn router(api: Shared) -> (Router, Vec<Route>) {
+    Guarded::new(api.access.clone())
+        .route(Scope::Filter, Method::GET, "/api/v1/blocklist", published)
+        .route(Scope::Read, Method::GET, "/api/v1/block-rules", list)
+        .route(Scope::Admin, Method::POST, "/api/v1/block-rules", create)
+        .route(Scope::Read, Method::GET, "/api/v1/block-rules/{id}", one)
+        .route(Scope::Admin, Method::PUT, "/api/v1/block-rules/{id}", update)
+        .route(Scope::Admin, Method::DELETE, "/api/v1/block-rules/{id}", delete)
+        .route(Scope::Admin, Method::POST, "/api/v1/block-rules/{id}/expire", expire)
+        .build(api)
 }
 
 impl From<BlocklistError> for ApiError {
@@ -50,9 +52,6 @@ fn respond<T: serde::Serialize>(status: StatusCode, result: Result<T, ApiError>)
 }
 
 async fn published(State(api): State<Shared>, headers: HeaderMap) -> Response {
-    if let Err(err) = api.access.authorize(&headers, Scope::Filter) {
-        return err.into_response();
-    }
     let list = api.blocklist.current();
     if list.etag.is_empty() {
         // never loaded (ClickHouse unreachable since start): filters keep what they have
@@ -81,9 +80,8 @@ async fn published(State(api): State<Shared>, headers: HeaderMap) -> Response {
         .into_response()
 }
 
-async fn list(State(api): State<Shared>, headers: HeaderMap) -> Response {
+async fn list(State(api): State<Shared>) -> Response {
     let result = async {
-        api.access.authorize(&headers, Scope::Read)?;
         let rules = api.blocklist.list().await.map_err(BlocklistError::from)?;
         let published = api.blocklist.current();
         Ok::<_, ApiError>(json!({"version": published.version, "etag": published.etag, "rules": rules}))
@@ -91,11 +89,8 @@ async fn list(State(api): State<Shared>, headers: HeaderMap) -> Response {
     respond(StatusCode::OK, result.await)
 }
 
-async fn one(State(api): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let result = async {
-        api.access.authorize(&headers, Scope::Read)?;
-        Ok::<_, ApiError>(api.blocklist.get(&id).await?)
-    };
+async fn one(State(api): State<Shared>, Path(id): Path<String>) -> Response {
+    let result = async { Ok::<_, ApiError>(api.blocklist.get(&id).await?) };
     respond(StatusCode::OK, result.await)
 }
 
@@ -112,7 +107,6 @@ fn parse_rules(body: &[u8]) -> Result<Vec<Rule>, ApiError> {
 
 async fn create(State(api): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     let result = async {
-        api.access.authorize(&headers, Scope::Admin)?;
         let rules = parse_rules(&body)?;
         if rules.is_empty() {
             return Err(error(StatusCode::BAD_REQUEST, "no rules in the request"));
@@ -125,7 +119,6 @@ async fn create(State(api): State<Shared>, headers: HeaderMap, body: Bytes) -> R
 
 async fn update(State(api): State<Shared>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
     let result = async {
-        api.access.authorize(&headers, Scope::Admin)?;
         let mut rules = parse_rules(&body)?;
         let (Some(rule), true) = (rules.pop(), rules.is_empty()) else {
             return Err(error(StatusCode::BAD_REQUEST, "PUT takes one rule object"));
@@ -137,7 +130,6 @@ async fn update(State(api): State<Shared>, headers: HeaderMap, Path(id): Path<St
 
 async fn delete(State(api): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     let result = async {
-        api.access.authorize(&headers, Scope::Admin)?;
         api.blocklist.delete(&id, &actor(&headers)).await?;
         Ok::<_, ApiError>(json!({"deleted": id}))
     };
@@ -145,9 +137,6 @@ async fn delete(State(api): State<Shared>, headers: HeaderMap, Path(id): Path<St
 }
 
 async fn expire(State(api): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let result = async {
-        api.access.authorize(&headers, Scope::Admin)?;
-        Ok::<_, ApiError>(api.blocklist.expire(&id, &actor(&headers)).await?)
-    };
+    let result = async { Ok::<_, ApiError>(api.blocklist.expire(&id, &actor(&headers)).await?) };
     respond(StatusCode::OK, result.await)
 }

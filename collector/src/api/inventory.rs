@@ -1,13 +1,12 @@
 //! `/api/v1`: the API inventory, its standing against the uploaded OpenAPI specs, and the
 //! specs themselves. Bearer tokens: `api.read_tokens` read, `api.admin_tokens` also upload.
 
-use super::access::{error, Access, ApiError, Scope};
+use super::access::{error, Access, ApiError, Guarded, Route, Scope};
 use crate::inventory::{self, openapi, Endpoint};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
@@ -24,10 +23,6 @@ fn unavailable(what: &str, e: impl std::fmt::Display) -> ApiError {
 }
 
 impl InventoryApi {
-    fn authorize(&self, headers: &HeaderMap, scope: Scope) -> Result<(), ApiError> {
-        self.access.authorize(headers, scope)
-    }
-
     async fn endpoints(&self, host: Option<&str>) -> Result<Vec<Endpoint>, ApiError> {
         self.store.endpoints(host).await.map_err(|e| unavailable("reading the inventory", e))
     }
@@ -52,16 +47,19 @@ impl InventoryApi {
 
 type Shared = Arc<InventoryApi>;
 
-pub fn router(api: Shared) -> Router {
-    Router::new()
-        .route("/api/v1/endpoints", get(list_endpoints))
-        .route("/api/v1/endpoint", get(one_endpoint))
-        .route("/api/v1/shadow", get(shadow))
-        .route("/api/v1/zombies", get(zombies))
-        .route("/api/v1/specs/{host}", get(get_spec).put(put_spec))
-        .route("/api/v1/specs/{host}/reconstructed", get(reconstructed))
-        .route("/api/v1/pins", get(list_pins).post(add_pin).delete(remove_pin))
-        .with_state(api)
+pub fn router(api: Shared) -> (Router, Vec<Route>) {
+    Guarded::new(api.access.clone())
+        .route(Scope::Read, Method::GET, "/api/v1/endpoints", list_endpoints)
+        .route(Scope::Read, Method::GET, "/api/v1/endpoint", one_endpoint)
+        .route(Scope::Read, Method::GET, "/api/v1/shadow", shadow)
+        .route(Scope::Read, Method::GET, "/api/v1/zombies", zombies)
+        .route(Scope::Read, Method::GET, "/api/v1/specs/{host}", get_spec)
+        .route(Scope::Admin, Method::PUT, "/api/v1/specs/{host}", put_spec)
+        .route(Scope::Read, Method::GET, "/api/v1/specs/{host}/reconstructed", reconstructed)
+        .route(Scope::Read, Method::GET, "/api/v1/pins", list_pins)
+        .route(Scope::Admin, Method::POST, "/api/v1/pins", add_pin)
+        .route(Scope::Admin, Method::DELETE, "/api/v1/pins", remove_pin)
+        .build(api)
 }
 
 #[derive(Deserialize)]
@@ -77,10 +75,7 @@ fn default_since_days() -> u64 {
     30
 }
 
-async fn list_endpoints(State(api): State<Shared>, headers: HeaderMap, Query(f): Query<Filter>) -> Response {
-    if let Err(r) = api.authorize(&headers, Scope::Read) {
-        return r.into_response();
-    }
+async fn list_endpoints(State(api): State<Shared>, Query(f): Query<Filter>) -> Response {
     match api.endpoints(f.host.as_deref()).await {
         Ok(list) => {
             let list: Vec<Endpoint> = list
@@ -93,10 +88,7 @@ async fn list_endpoints(State(api): State<Shared>, headers: HeaderMap, Query(f):
     }
 }
 
-async fn one_endpoint(State(api): State<Shared>, headers: HeaderMap, Query(f): Query<Filter>) -> Response {
-    if let Err(r) = api.authorize(&headers, Scope::Read) {
-        return r.into_response();
-    }
+async fn one_endpoint(State(api): State<Shared>, Query(f): Query<Filter>) -> Response {
     let (Some(host), Some(method), Some(template)) = (f.host.as_deref(), f.method.as_deref(), f.template.as_deref())
     else {
         return error(StatusCode::BAD_REQUEST, "host, method and template are required").into_response();
@@ -110,10 +102,7 @@ async fn one_endpoint(State(api): State<Shared>, headers: HeaderMap, Query(f): Q
     }
 }
 
-async fn shadow(State(api): State<Shared>, headers: HeaderMap, Query(f): Query<Filter>) -> Response {
-    if let Err(r) = api.authorize(&headers, Scope::Read) {
-        return r.into_response();
-    }
+async fn shadow(State(api): State<Shared>, Query(f): Query<Filter>) -> Response {
     let Some(host) = f.host.as_deref() else {
         return error(StatusCode::BAD_REQUEST, "host is required").into_response();
     };
@@ -126,10 +115,7 @@ async fn shadow(State(api): State<Shared>, headers: HeaderMap, Query(f): Query<F
     }
 }
 
-async fn zombies(State(api): State<Shared>, headers: HeaderMap, Query(f): Query<Filter>) -> Response {
-    if let Err(r) = api.authorize(&headers, Scope::Read) {
-        return r.into_response();
-    }
+async fn zombies(State(api): State<Shared>, Query(f): Query<Filter>) -> Response {
     let Some(host) = f.host.as_deref() else {
         return error(StatusCode::BAD_REQUEST, "host is required").into_response();
     };
@@ -139,10 +125,7 @@ async fn zombies(State(api): State<Shared>, headers: HeaderMap, Query(f): Query<
     }
 }
 
-async fn get_spec(State(api): State<Shared>, headers: HeaderMap, Path(host): Path<String>) -> Response {
-    if let Err(r) = api.authorize(&headers, Scope::Read) {
-        return r.into_response();
-    }
+async fn get_spec(State(api): State<Shared>, Path(host): Path<String>) -> Response {
     match api.spec(&host).await {
         Ok(Some(text)) => text.into_response(),
         Ok(None) => error(StatusCode::NOT_FOUND, format!("no spec uploaded for host {host}")).into_response(),
@@ -151,9 +134,6 @@ async fn get_spec(State(api): State<Shared>, headers: HeaderMap, Path(host): Pat
 }
 
 async fn put_spec(State(api): State<Shared>, headers: HeaderMap, Path(host): Path<String>, body: Bytes) -> Response {
-    if let Err(r) = api.authorize(&headers, Scope::Admin) {
-        return r.into_response();
-    }
     let Ok(text) = String::from_utf8(body.to_vec()) else {
         return error(StatusCode::BAD_REQUEST, "the spec must be UTF-8 YAML or JSON").into_response();
     };
@@ -177,15 +157,7 @@ struct ExportQuery {
     openapi_version: Option<String>,
 }
 
-async fn reconstructed(
-    State(api): State<Shared>,
-    headers: HeaderMap,
-    Path(host): Path<String>,
-    Query(q): Query<ExportQuery>,
-) -> Response {
-    if let Err(r) = api.authorize(&headers, Scope::Read) {
-        return r.into_response();
-    }
+async fn reconstructed(State(api): State<Shared>, Path(host): Path<String>, Query(q): Query<ExportQuery>) -> Response {
     let version = match q.openapi_version.as_deref().map(str::parse::<openapi::OpenApiVersion>) {
         None => openapi::OpenApiVersion::default(),
         Some(Ok(version)) => version,
@@ -212,10 +184,7 @@ fn every_host() -> String {
     "*".to_owned()
 }
 
-async fn list_pins(State(api): State<Shared>, headers: HeaderMap) -> Response {
-    if let Err(r) = api.authorize(&headers, Scope::Read) {
-        return r.into_response();
-    }
+async fn list_pins(State(api): State<Shared>) -> Response {
     match api.store.stored_pins().await {
         Ok(pins) => Json(json!({"pins": pins, "configured": api.store.pins.by_host})).into_response(),
         Err(e) => unavailable("reading the pins", e).into_response(),
@@ -223,9 +192,6 @@ async fn list_pins(State(api): State<Shared>, headers: HeaderMap) -> Response {
 }
 
 async fn change_pin(api: Shared, headers: HeaderMap, pin: PinBody, pinned: bool) -> Response {
-    if let Err(r) = api.authorize(&headers, Scope::Admin) {
-        return r.into_response();
-    }
     if !pin.template.starts_with('/') || pin.host.is_empty() {
         return error(StatusCode::BAD_REQUEST, "give a template starting with '/' and a host (or '*')").into_response();
     }

@@ -32,17 +32,26 @@ pub struct ApiState {
 }
 
 pub fn router(state: ApiState) -> Router {
-    let inventory = inventory::router(state.inventory.clone());
-    let blocklist = blocklist::router(state.blocklist.clone());
-    let alerts = alerts::router(state.alerts.clone());
+    router_and_routes(state).0
+}
+
+/// The router, and every token-protected route with the scope it needs (for the test that
+/// walks them all).
+pub fn router_and_routes(state: ApiState) -> (Router, Vec<access::Route>) {
+    let (inventory, mut routes) = inventory::router(state.inventory.clone());
+    let (blocklist, more) = blocklist::router(state.blocklist.clone());
+    routes.extend(more);
+    let (alerts, more) = alerts::router(state.alerts.clone());
+    routes.extend(more);
     let api = inventory.merge(blocklist).merge(alerts).layer(middleware::from_fn(answer_in_time));
-    Router::new()
+    let router = Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/readyz/ingest", get(ready_for_ingest))
         .route("/metrics", get(metrics))
         .with_state(state)
-        .merge(api)
+        .merge(api);
+    (router, routes)
 }
 
 /// How long an API request may take; its ClickHouse queries are what can take long.
@@ -92,4 +101,87 @@ async fn readyz(State(state): State<ApiState>) -> (StatusCode, Json<serde_json::
 
 async fn metrics(State(state): State<ApiState>) -> String {
     state.metrics.render()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::access::{Access, Scope};
+    use super::*;
+
+    const READ: &str = "read-token-0123456789abcdef";
+    const ADMIN: &str = "admin-token-0123456789abcdef";
+    const INGEST: &str = "ingest-token-0123456789abcdef";
+
+    /// The API over a ClickHouse that is not there: refusals come before any handler runs,
+    /// and a handler that runs answers 503.
+    fn state(dir: &std::path::Path) -> anyhow::Result<ApiState> {
+        let mut config = crate::config::Config::default();
+        config.spool.dir = dir.join("spool");
+        config.clickhouse.url = "http://127.0.0.1:1".into();
+        let access = Arc::new(Access::new(&[READ.to_owned()], &[ADMIN.to_owned()], INGEST));
+        let store = crate::inventory::InventoryStore::connect(&config.clickhouse, crate::inventory::Pins::default());
+        let blocklist = Arc::new(crate::blocklist::Blocklist::new(
+            crate::store::connect(&config.clickhouse),
+            config.clickhouse.url.clone(),
+            config.clickhouse.database.clone(),
+        ));
+        let detector = crate::detect::Detector::connect(&config.clickhouse, config.detect.clone());
+        let (spool, _reader) = crate::spool::open(&config.spool)?;
+        Ok(ApiState {
+            inventory: Arc::new(inventory::InventoryApi { store, access: access.clone() }),
+            blocklist: Arc::new(blocklist::BlocklistApi { blocklist, access: access.clone() }),
+            alerts: Arc::new(alerts::AlertsApi { detector, access }),
+            metrics: metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder().handle(),
+            schema_ready: Arc::default(),
+            store_healthy: Arc::default(),
+            clickhouse_reachable: Arc::default(),
+            spool,
+        })
+    }
+
+    #[tokio::test]
+    async fn every_route_refuses_missing_and_wrong_tokens_and_each_token_keeps_to_its_scope() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let (router, routes) = router_and_routes(state(dir.path())?);
+        assert!(routes.len() >= 20, "{routes:?}");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let address = listener.local_addr()?;
+        let server = tokio::spawn(async move { axum::serve(listener, router).await });
+        let client = reqwest::Client::new();
+        for route in &routes {
+            let path = route.path.replace("{host}", "shop.example").replace("{id}", "r-1").replace("{action}", "ack");
+            let url = format!("http://{address}{path}");
+            let status = |token: Option<&'static str>| {
+                let mut request = client.request(route.method.clone(), &url);
+                if let Some(token) = token {
+                    request = request.bearer_auth(token);
+                }
+                async move { request.send().await.map(|r| r.status().as_u16()) }
+            };
+            let what = format!("{} {}", route.method, route.path);
+            // what changes anything needs an admin token
+            if route.method != reqwest::Method::GET {
+                assert_eq!(route.scope, Scope::Admin, "{what} changes state: it needs the admin scope");
+            }
+            assert_eq!(status(None).await?, 401, "{what} without a token");
+            assert_eq!(status(Some("wrong-token-0123456789abcdef")).await?, 401, "{what} with a wrong token");
+            let read = status(Some(READ)).await?;
+            let ingest = status(Some(INGEST)).await?;
+            let admin = status(Some(ADMIN)).await?;
+            assert!(admin != 401 && admin != 403, "{what}: the admin token was refused ({admin})");
+            match route.scope {
+                Scope::Admin => assert_eq!((read, ingest), (403, 401), "{what}: read and ingest tokens"),
+                Scope::Read => {
+                    assert!(read != 401 && read != 403, "{what}: the read token was refused ({read})");
+                    assert_eq!(ingest, 401, "{what}: the ingest token reads only the block list");
+                }
+                Scope::Filter => assert!(
+                    ![401, 403].contains(&read) && ![401, 403].contains(&ingest),
+                    "{what}: the block list is for filters and readers ({read}, {ingest})"
+                ),
+            }
+        }
+        server.abort();
+        Ok(())
+    }
 }
