@@ -1,6 +1,6 @@
 //! A ClickHouse server of our own: own config, data folder and ports (never the system service).
 
-use crate::process::{free_port, wait_http_ok, Guard};
+use crate::process::{free_port, Guard};
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -98,7 +98,18 @@ impl ClickHouse {
             process: None,
             http: reqwest::Client::new(),
         };
-        server.launch().await?;
+        // a free port can be taken by another test's server between choosing and binding it:
+        // then the server stops at once, and another pair of ports is tried
+        for attempt in 0.. {
+            match server.launch().await {
+                Ok(()) => break,
+                Err(err) if attempt < 3 && format!("{err:#}").contains("Address already in use") => {
+                    server.http_port = free_port()?;
+                    server.tcp_port = free_port()?;
+                }
+                Err(err) => return Err(err),
+            }
+        }
         Ok(server)
     }
 
@@ -126,10 +137,19 @@ impl ClickHouse {
         let mut guard = Guard::spawn("clickhouse-server", command, &self.dir.join("stdout.log"))
             .context("clickhouse-server not found: run `make setup`")?;
         let url = format!("{}/ping", self.url());
-        let ready = wait_http_ok(&self.http, &url, "ClickHouse to answer /ping", Duration::from_secs(60)).await;
-        if let Err(err) = ready {
-            let why = guard.exited().unwrap_or_default();
-            bail!("{err}\n{why}\n{}", crate::process::tail(&self.dir.join("server.err.log"), 20));
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let answered = self.http.get(&url).send().await.is_ok_and(|r| r.status().is_success());
+            if answered {
+                break;
+            }
+            // a server that stopped (a port taken, a bad configuration) will not answer
+            let stopped = guard.exited();
+            if stopped.is_some() || std::time::Instant::now() >= deadline {
+                let why = stopped.unwrap_or_else(|| "ClickHouse did not answer /ping within 60 s".to_owned());
+                bail!("{why}\n{}", crate::process::tail(&self.dir.join("server.err.log"), 20));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
         self.process = Some(guard);
         Ok(())
