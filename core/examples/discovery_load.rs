@@ -9,19 +9,11 @@
 use meshward_core::{template_path, Discovery};
 use std::time::Instant;
 
-struct Rng(u64);
+#[path = "../benches/support/traffic.rs"]
+#[allow(dead_code)]
+mod traffic;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
+use traffic::Rng;
 
 const RESOURCES: &[&str] = &[
     "users", "orders", "items", "carts", "invoices", "accounts", "projects", "repos", "teams", "files", "jobs",
@@ -33,8 +25,8 @@ const WORDS: &[&str] = &["north", "blue", "acme", "delta", "lima", "nova", "oak"
 fn templates(n: usize, rng: &mut Rng) -> Vec<Vec<(bool, u64)>> {
     (0..n)
         .map(|_| {
-            let depth = 2 + rng.below(4) as usize;
-            (0..depth).map(|i| (i % 2 == 1, rng.below(RESOURCES.len() as u64 * 50))).collect()
+            let depth = 2 + rng.below(4);
+            (0..depth).map(|i| (i % 2 == 1, rng.below(RESOURCES.len() * 50) as u64)).collect()
         })
         .collect()
 }
@@ -48,7 +40,7 @@ fn path(template: &[(bool, u64)], rng: &mut Rng, out: &mut String) {
             match rng.below(3) {
                 0 => out.push_str(&rng.below(10_000_000).to_string()),
                 1 => out.push_str(&format!("{:016x}", rng.next())),
-                _ => out.push_str(&format!("{}-{}", WORDS[rng.below(10) as usize], rng.below(100_000))),
+                _ => out.push_str(&format!("{}-{}", WORDS[rng.below(10)], rng.below(100_000))),
             }
         } else {
             let resource = RESOURCES[(literal % RESOURCES.len() as u64) as usize];

@@ -28,16 +28,17 @@ pub enum Size {
     Large,
 }
 
-struct Rng(u64);
+/// A deterministic xorshift generator (the traffic is the same on every run).
+pub struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
     }
-    fn below(&mut self, n: usize) -> usize {
+    pub fn below(&mut self, n: usize) -> usize {
         (self.next() % n.max(1) as u64) as usize
     }
     fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {

@@ -27,7 +27,7 @@ use std::sync::RwLock;
 
 pub use attack::ATTACK_CLASSES;
 pub use normalize::normalize;
-pub use sensitive::SENSITIVE_CLASSES;
+pub use sensitive::{SECRET_CLASSES, SENSITIVE_CLASSES};
 
 /// Which side of the exchange a value came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

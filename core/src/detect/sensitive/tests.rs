@@ -4,6 +4,7 @@ use super::checksums::{cpf_valid, luhn};
 use super::iban::mod97;
 use super::secrets::PREFIXES;
 use super::summary::{MIN_SECRET_RUN, SECRET_PUNCTUATION};
+use super::SECRET_CLASSES;
 use super::*;
 
 fn classes(key: &str, value: &str) -> Vec<&'static str> {
@@ -447,5 +448,17 @@ fn vendor_formats_broken_are_not_tokens() {
             }
         }
         assert!(flagged.is_empty(), "{} flagged: {:?}", flagged.len(), &flagged[..flagged.len().min(5)]);
+    }
+}
+
+#[test]
+fn the_credentials_are_the_tail_of_the_sensitive_classes() {
+    assert_eq!(SECRET_CLASSES.first(), Some(&"jwt"));
+    assert_eq!(SECRET_CLASSES.last(), Some(&"api_key"));
+    for class in ["password", "private_key", "stripe_key", "bearer_token", "basic_auth"] {
+        assert!(SECRET_CLASSES.contains(&class), "{class}");
+    }
+    for class in ["email", "credit_card", "phone", "vin"] {
+        assert!(!SECRET_CLASSES.contains(&class), "{class}");
     }
 }
