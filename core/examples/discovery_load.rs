@@ -39,7 +39,7 @@ fn path(template: &[(bool, u64)], rng: &mut Rng, out: &mut String) {
         if param {
             match rng.below(3) {
                 0 => out.push_str(&rng.below(10_000_000).to_string()),
-                1 => out.push_str(&format!("{:016x}", rng.next())),
+                1 => out.push_str(&format!("{:016x}", rng.next_u64())),
                 _ => out.push_str(&format!("{}-{}", WORDS[rng.below(10)], rng.below(100_000))),
             }
         } else {

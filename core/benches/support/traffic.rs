@@ -32,14 +32,14 @@ pub enum Size {
 pub struct Rng(pub u64);
 
 impl Rng {
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
     }
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
+        (self.next_u64() % n.max(1) as u64) as usize
     }
     fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
         items[self.below(items.len())]
@@ -274,8 +274,8 @@ fn card(rng: &mut Rng) -> String {
 }
 
 fn uuid(rng: &mut Rng) -> String {
-    let a = rng.next();
-    let b = rng.next();
+    let a = rng.next_u64();
+    let b = rng.next_u64();
     format!(
         "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
         a >> 32,
@@ -386,7 +386,11 @@ fn order(rng: &mut Rng, injected: Option<&str>) -> String {
             rng.below(1000)
         )
     } else {
-        format!(r#"{{"method":"{}","token":"tok_{:016x}"}}"#, rng.pick(&["paypal", "card_token", "sepa"]), rng.next())
+        format!(
+            r#"{{"method":"{}","token":"tok_{:016x}"}}"#,
+            rng.pick(&["paypal", "card_token", "sepa"]),
+            rng.next_u64()
+        )
     };
     format!(
         r#"{{"customer":{{"name":"{} {}","email":"{}","phone":"{}"}},"items":[{}],"shipping":{},"payment":{},"note":"{}","coupon":"{}","placed_at":"{}"}}"#,
@@ -461,7 +465,7 @@ pub fn pairs(n: usize, size: Size, seed: u64) -> Vec<Pair> {
                 ),
                 (1, Size::Small) => ("POST", "/api/v1/orders".to_owned(), order(&mut rng, injected), 201, format!(
                     r#"{{"id":"{}","status":"confirmed","total":{},"estimated_delivery":"{}","tracking_url":"https://track.example/{:x}?lang=en"}}"#,
-                    uuid(&mut rng), price(&mut rng), timestamp(&mut rng), rng.next()
+                    uuid(&mut rng), price(&mut rng), timestamp(&mut rng), rng.next_u64()
                 )),
                 (1, Size::Large) => (
                     "POST",
@@ -503,7 +507,7 @@ pub fn pairs(n: usize, size: Size, seed: u64) -> Vec<Pair> {
                     let request = format!(r#"{{"username":"{}","password":"{}","remember_me":{}}}"#, email(&first, &last, user), j(&password), rng.chance(50));
                     let response = format!(
                         r#"{{"access_token":"eyJhbGciOiJIUzI1NiJ9.{}.{:016x}","token_type":"bearer","expires_in":3600,"user":{}}}"#,
-                        base64_url(&format!(r#"{{"sub":"user-{user}","iss":"shop"}}"#)), rng.next(), profile(&mut rng, user)
+                        base64_url(&format!(r#"{{"sub":"user-{user}","iss":"shop"}}"#)), rng.next_u64(), profile(&mut rng, user)
                     );
                     let response = if size == Size::Small { response } else { list(&mut rng, large, any_profile) };
                     ("POST", "/api/v1/auth/login".to_owned(), request, 200, response)
@@ -512,7 +516,7 @@ pub fn pairs(n: usize, size: Size, seed: u64) -> Vec<Pair> {
                     let method = |r: &mut Rng| {
                         let number = card(r);
                         let shown = if r.chance(90) { format!("**** **** **** {}", &number[12..]) } else { number };
-                        format!(r#"{{"id":"pm_{:012x}","brand":"visa","number":"{}","holder":"{} {}","expires":"{:02}/{}"}}"#, r.next() & 0xffff_ffff_ffff, shown, j(r.pick(FIRST)), j(r.pick(LAST)), 1 + r.below(12), 27 + r.below(5))
+                        format!(r#"{{"id":"pm_{:012x}","brand":"visa","number":"{}","holder":"{} {}","expires":"{:02}/{}"}}"#, r.next_u64() & 0xffff_ffff_ffff, shown, j(r.pick(FIRST)), j(r.pick(LAST)), 1 + r.below(12), 27 + r.below(5))
                     };
                     let bytes = if size == Size::Small { 700 } else { large };
                     ("GET", format!("/api/v1/users/{user}/payment-methods"), String::new(), 200, list(&mut rng, bytes, method))
