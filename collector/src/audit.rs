@@ -67,7 +67,7 @@ impl Enforcement {
             rule_id: row.block_rule_id.clone(),
             ts_ms: row.ts_ms,
             request_id: row.request_id.clone(),
-            event_id: row.event_id.iter().map(|b| format!("{b:02x}")).collect(),
+            event_id: meshward_core::ids::hex(&row.event_id),
             client: row.client_ip.clone(),
             caller_id: row.caller_id.clone(),
             principal: row.peer_principal.clone(),

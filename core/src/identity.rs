@@ -24,7 +24,7 @@ impl IdentityKey {
         hasher.update(&[0]);
         hasher.update(value);
         let digest = hasher.finalize();
-        hex16(&digest.as_bytes()[..16])
+        crate::ids::hex(&digest.as_bytes()[..16])
     }
 }
 
@@ -127,16 +127,6 @@ pub fn jwt_subject(token: &str) -> Option<String> {
     let sub = claims.get("sub")?.as_str()?;
     let iss = claims.get("iss").and_then(|v| v.as_str()).unwrap_or("");
     Some(format!("{iss}\u{0}{sub}"))
-}
-
-fn hex16(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(HEX[usize::from(b >> 4)] as char);
-        out.push(HEX[usize::from(b & 0xf)] as char);
-    }
-    out
 }
 
 #[cfg(test)]

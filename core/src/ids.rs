@@ -1,6 +1,17 @@
 //! Event ids: 128 bits, a random per-worker half and a counter, so ids never repeat across
 //! workers, restarts or Envoys without a random call per request.
 
+/// Lower-case hex of `bytes`: event ids and hashes as the tables and logs spell them.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 0xf)] as char);
+    }
+    out
+}
+
 /// One worker's ids (a wasm VM's, or a native module's worker thread's).
 #[derive(Debug)]
 pub struct EventIds {

@@ -157,8 +157,7 @@ pub async fn run_all(tests: Vec<(PathBuf, TestFile)>, options: RunOptions) -> an
 /// digits only, so it fits user names, emails and slugs.
 fn unique_name(nonce: &str, id: &str) -> String {
     let hash = blake3::hash(format!("{nonce}/{id}").as_bytes());
-    let hex: String = hash.as_bytes()[..5].iter().map(|b| format!("{b:02x}")).collect();
-    format!("mw{hex}")
+    format!("mw{}", meshward_core::ids::hex(&hash.as_bytes()[..5]))
 }
 
 /// The environment variables the tests that this run will not skip read and that are not set,
