@@ -44,7 +44,7 @@
 //! names under a node saturates and each recurs, while identifiers keep coming and each is seen
 //! on few paths, or share one shape. `resolve` then maps any path to its discovered template.
 
-use crate::template::{push_param, PARAM_PREFIX};
+use crate::template::push_param;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Tuning of the discovery.
@@ -214,12 +214,12 @@ fn same_shape(literal: &Node, param: &Node, share: f64) -> bool {
 /// The shape (see `shape_of`) shared by the largest group of siblings, if that group has at least
 /// `min` members and its shape at least two keys: many siblings with the same sub-resources
 /// (`/repos/<owner>/<repo>/{issues,pulls,...}`) are values of one parameter.
-fn shape_cluster(literals: &[(String, Node)], min: usize) -> Option<BTreeSet<String>> {
+fn shape_cluster<'a>(literals: impl ExactSizeIterator<Item = &'a Node>, min: usize) -> Option<BTreeSet<String>> {
     if literals.len() < min {
         return None;
     }
     let mut groups: BTreeMap<Vec<&str>, usize> = BTreeMap::new();
-    for (_, child) in literals {
+    for child in literals {
         let shape: Vec<&str> = shape_of(child).into_iter().collect();
         if shape.len() >= 2 {
             *groups.entry(shape).or_default() += 1;
@@ -309,13 +309,10 @@ fn lexical_shape(segment: &str) -> String {
     out
 }
 
-/// A whole-segment parameter (`{id}`), not a segment with one inside (`{id}.json`, a literal
-/// of the tree like any other).
+/// A whole-segment parameter (`{id}`, as `core::endpoint` reads one), not a segment with one or
+/// more inside (`{id}.json`, `{sha}.{type}`: literals of the tree like any other).
 fn is_param(segment: &str) -> bool {
-    segment.len() >= 2
-        && segment.starts_with(PARAM_PREFIX)
-        && segment.ends_with('}')
-        && !segment[1..segment.len() - 1].contains(['{', '}'])
+    crate::endpoint::is_param(segment) && !segment[1..segment.len() - 1].contains(['{', '}'])
 }
 
 /// A name made of lowercase words (`export`, `payment-methods`, `check_runs`): how resources
@@ -327,22 +324,23 @@ fn is_word(segment: &str) -> bool {
 
 fn merge(node: Node, config: &DiscoveryConfig) -> Merged {
     let mut param: Option<Node> = None;
-    let mut literals: Vec<(String, Node)> = Vec::new();
+    // each literal child with its lexical shape (`frontend-49`: `a-9`), worked out once
+    let mut literals: Vec<(String, String, Node)> = Vec::new();
     for (key, child) in node.children {
         if is_param(&key) {
             param.get_or_insert_with(Node::default).absorb(child);
         } else {
-            literals.push((key, child));
+            literals.push((lexical_shape(&key), key, child));
         }
     }
-    let rare = literals.iter().filter(|(_, c)| c.paths <= config.rare_max).count();
+    let rare = literals.iter().filter(|(_, _, c)| c.paths <= config.rare_max).count();
     // many values of one shape with digits in it (`frontend-49`, `acct-1001`): identifiers
     // even when each recurs (popular accounts); resource names, method names (`users.get`) and
     // versions (`v2`) are words or too few
     let digit_shape: Option<String> = {
-        let mut shapes: BTreeMap<String, usize> = BTreeMap::new();
-        for (key, _) in &literals {
-            *shapes.entry(lexical_shape(key)).or_default() += 1;
+        let mut shapes: BTreeMap<&str, usize> = BTreeMap::new();
+        for (shape, _, _) in &literals {
+            *shapes.entry(shape.as_str()).or_default() += 1;
         }
         shapes.into_iter().find(|(shape, n)| {
             shape.contains('9')
@@ -350,31 +348,31 @@ fn merge(node: Node, config: &DiscoveryConfig) -> Merged {
                 && *n as f64 >= config.shape_share * literals.len() as f64
         })
     }
-    .map(|(shape, _)| shape);
+    .map(|(shape, _)| shape.to_owned());
     let digit_shaped = digit_shape.is_some();
     let values_here = literals.len() >= config.min_distinct
         && (rare as f64 > config.rare_share * literals.len() as f64 || digit_shaped);
-    let cluster = shape_cluster(&literals, config.min_distinct);
+    let cluster = shape_cluster(literals.iter().map(|(_, _, child)| child), config.min_distinct);
     let mut merged = Merged::default();
     let mut frequent = Vec::new();
-    // the lexical shapes of the values taken so far (`frontend-49`: `a-9`)
+    // the lexical shapes of the values taken so far
     let mut value_shapes: BTreeMap<String, usize> = BTreeMap::new();
-    for (key, child) in literals {
+    for (shape, key, child) in literals {
         if never_a_value(&key) {
-            frequent.push((key, child));
+            frequent.push((shape, key, child));
             continue;
         }
-        let of_digit_shape = digit_shape.as_deref().is_some_and(|shape| lexical_shape(&key) == shape);
+        let of_digit_shape = digit_shape.as_deref() == Some(shape.as_str());
         let rare_value = values_here && (child.paths <= config.rare_max || of_digit_shape);
         let in_cluster = cluster.as_ref().is_some_and(|shape| {
             let mine = shape_of(&child);
             mine.len() == shape.len() && mine.iter().all(|k| shape.contains(*k))
         });
         if rare_value || in_cluster {
-            *value_shapes.entry(lexical_shape(&key)).or_default() += 1;
+            *value_shapes.entry(shape).or_default() += 1;
             param.get_or_insert_with(Node::default).absorb(child);
         } else {
-            frequent.push((key, child));
+            frequent.push((shape, key, child));
         }
     }
     // the parameter as discovered so far, to test frequent literals against (built once, and
@@ -389,7 +387,7 @@ fn merge(node: Node, config: &DiscoveryConfig) -> Merged {
         .max_by_key(|(_, n)| *n)
         .filter(|(_, n)| taken >= config.min_distinct && *n as f64 >= config.shape_share * taken as f64)
         .map(|(shape, _)| shape);
-    for (key, child) in frequent {
+    for (shape, key, child) in frequent {
         // A value seen often (`octocat` among many rare logins) still has the parameter's shape:
         // most of its children are children of the parameter too, or everything below it is
         // also below the parameter. A leaf (`search`) or a self alias (`me/profile`) is never
@@ -402,7 +400,6 @@ fn merge(node: Node, config: &DiscoveryConfig) -> Merged {
             same_shape(&child, p, config.shape_share)
                 || (taken >= config.min_distinct && !is_plain_word(&key) && called_like(&child, p))
                 || (!child.children.is_empty()
-                    && !SELF_ALIASES.contains(&key.as_str())
                     && fits(&child, discovered_param.get_or_insert_with(|| merge(p.clone(), config))))
         });
         // a rare value beside a parameter (`obj_RRnvzqFy...` among the `obj_Zitmn47...` the
@@ -411,7 +408,7 @@ fn merge(node: Node, config: &DiscoveryConfig) -> Merged {
         // a value seen often with the shape most values here have (`frontend-49` among
         // `canary-7`, `blue-19`, ...: an account many requests name) is one more value; a word
         // (`provisioning`) is not
-        let shaped_like_values = !is_word(&key) && dominant_shape.as_deref() == Some(lexical_shape(&key).as_str());
+        let shaped_like_values = !is_word(&key) && dominant_shape.as_deref() == Some(shape.as_str());
         if looks_like_value || rare_beside_param || shaped_like_values {
             param.get_or_insert_with(Node::default).absorb(child);
             joined_since_discovered |= discovered_param.is_some();

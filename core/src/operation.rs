@@ -56,15 +56,9 @@ pub fn is_operation_key(path: &str) -> bool {
 }
 
 /// The operation of a JSON request body, if it is a GraphQL request or a JSON-RPC 2.0 call
-/// (or a batch of them: the first one, with `batch` set to how many).
+/// (or a batch of them: the first one, with `batch` set to how many). It parses the body: the
+/// recorder calls it only for bodies whose walk saw an operation key (`is_operation_key`).
 pub fn of_json_body(body: &[u8]) -> Option<Operation> {
-    // most bodies are neither: look for the keys before parsing
-    let head = &body[..body.len().min(4096)];
-    let graphql = memchr::memmem::find(head, b"\"query\"").is_some();
-    let rpc = memchr::memmem::find(head, b"\"jsonrpc\"").is_some();
-    if !graphql && !rpc {
-        return None;
-    }
     let value: Value = serde_json::from_slice(body).ok()?;
     match &value {
         Value::Array(items) => {
