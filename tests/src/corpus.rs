@@ -292,19 +292,8 @@ pub fn inventory_measure(requests: &[Request]) -> Accuracy {
                 authority: "api.example".into(),
                 method: request.method.clone(),
                 path_template: template,
-                calls: 0,
-                first_seen_ms: 0,
-                last_seen_ms: 0,
                 statuses: vec![200],
-                callers: 0,
-                query_params: Vec::new(),
-                request_fields: Vec::new(),
-                response_fields: Vec::new(),
-                auth: Vec::new(),
-                sensitive: Vec::new(),
-                sample_paths: Vec::new(),
-                path_attacks: 0,
-                operation: String::new(),
+                ..Default::default()
             });
             callers.push(BTreeSet::new());
             rows.len() - 1

@@ -444,14 +444,8 @@ impl CallerFixture {
                 last_seen_ms: 1_790_000_000_000,
                 statuses: vec![200],
                 callers: clients.len() as u64,
-                query_params: Vec::new(),
-                request_fields: Vec::new(),
-                response_fields: Vec::new(),
                 auth: vec![String::new()],
-                sensitive: Vec::new(),
-                sample_paths: Vec::new(),
-                path_attacks: 0,
-                operation: String::new(),
+                ..Default::default()
             })
             .collect();
         let keys: Vec<_> = stats.iter().map(meshward::inventory::callers::TemplateKey::of).collect();

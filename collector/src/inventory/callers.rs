@@ -329,18 +329,9 @@ mod tests {
                 method: "GET".into(),
                 path_template: t.clone(),
                 calls: 1,
-                first_seen_ms: 0,
-                last_seen_ms: 0,
                 statuses: vec![200],
                 callers: if t == "/org/me/members" { 200 } else { 1 },
-                query_params: Vec::new(),
-                request_fields: Vec::new(),
-                response_fields: Vec::new(),
-                auth: Vec::new(),
-                sensitive: Vec::new(),
-                sample_paths: Vec::new(),
-                path_attacks: 0,
-                operation: String::new(),
+                ..Default::default()
             })
             .collect();
         build(stats, DiscoveryConfig::default())

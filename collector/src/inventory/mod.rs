@@ -45,7 +45,7 @@ pub const TEMPLATE_STATS: &str = concat!(
      FROM {db}.events GROUP BY authority, method, path_template, operation"
 );
 
-#[derive(Debug, Clone, Row, Deserialize)]
+#[derive(Debug, Clone, Default, Row, Deserialize)]
 pub struct TemplateStats {
     pub authority: String,
     pub method: String,
@@ -245,14 +245,9 @@ pub async fn store_operations(
     insert.end().await.map_err(err)
 }
 
-/// Whether a per-request template falls under a pinned one: same number of segments, the
-/// pin's literals equal, its parameters match anything.
+/// A template's non-empty segments, as stored beside an uploaded spec's operations.
 fn split_segments(t: &str) -> Vec<&str> {
     meshward_core::endpoint::segments(t).collect()
-}
-
-fn pin_matches(pin: &str, template: &str) -> bool {
-    meshward_core::endpoint::fit(pin, template).is_some()
 }
 
 /// Templates operators fix, per host (`*` for every host), applied before discovery: a
@@ -281,16 +276,18 @@ impl Pins {
     }
 
     fn resolve(&self, host: &str, template: &str) -> Option<String> {
-        let literals = |t: &str| t.split('/').filter(|s| !s.is_empty() && !s.starts_with('{')).count();
-        self.by_host
-            .get(host)
-            .into_iter()
-            .chain(self.by_host.get("*"))
-            .flatten()
-            .filter(|pin| pin_matches(pin, template))
-            .max_by_key(|pin| literals(pin))
-            .cloned()
+        let pins = self.by_host.get(host).into_iter().chain(self.by_host.get("*")).flatten();
+        most_literal_fit(pins, template).cloned()
     }
+}
+
+/// Of `templates`, the one that covers `observed` with the most literal segments (the last of
+/// equals), as `core::endpoint::fit` counts them.
+fn most_literal_fit<'a>(templates: impl Iterator<Item = &'a String>, observed: &str) -> Option<&'a String> {
+    templates
+        .filter_map(|t| meshward_core::endpoint::fit(t, observed).map(|literals| (literals, t)))
+        .max_by_key(|(literals, _)| *literals)
+        .map(|(_, t)| t)
 }
 
 /// Merges per-request templates into endpoints, host by host.
@@ -335,15 +332,8 @@ pub fn build_pinned(stats: Vec<TemplateStats>, config: DiscoveryConfig, pins: &P
                 row.path_template.clone()
             } else if row.is_attack_path() {
                 // the most literal endpoint of the same method whose template the path fits
-                let literals = |t: &str| t.split('/').filter(|s| !s.is_empty() && !s.starts_with('{')).count();
-                endpoint_templates
-                    .get(&row.method)
-                    .into_iter()
-                    .flatten()
-                    .filter(|t| pin_matches(t, &row.path_template))
-                    .max_by_key(|t| literals(t))
-                    .cloned()
-                    .unwrap_or_else(|| UNMATCHED_ATTACKS.to_owned())
+                let templates = endpoint_templates.get(&row.method).into_iter().flatten();
+                most_literal_fit(templates, &row.path_template).cloned().unwrap_or_else(|| UNMATCHED_ATTACKS.to_owned())
             } else {
                 let template = discovery.resolve(&row.path_template);
                 endpoint_templates.entry(row.method.clone()).or_default().insert(template.clone());
@@ -496,13 +486,9 @@ mod tests {
             statuses: vec![200],
             callers,
             query_params: vec!["page".into()],
-            request_fields: Vec::new(),
             response_fields: vec!["$.id: integer".into()],
             auth: vec![String::new()],
-            sensitive: Vec::new(),
-            sample_paths: Vec::new(),
-            path_attacks: 0,
-            operation: String::new(),
+            ..Default::default()
         }
     }
 
@@ -538,7 +524,10 @@ mod tests {
         let listed: Vec<(&str, u64, &[usize])> =
             endpoints.iter().map(|d| (d.endpoint.template.as_str(), d.endpoint.calls, d.rows.as_slice())).collect();
         assert_eq!(listed, vec![("/org/{org}/members", 11, &[0, 1, 2, 3][..]), ("/users/{id}", 7, &[4][..])]);
-        assert!(pin_matches("/a/{x}", "/A/b") && !pin_matches("/a/{x}", "/a/b/c") && !pin_matches("/a/b", "/a/{x}"));
+        // a pin covers a per-request template with as many segments, its literals equal (ASCII
+        // case aside) and its parameters matching anything
+        let pin = |p: &str, t: &str| most_literal_fit(std::iter::once(&p.to_owned()), t).is_some();
+        assert!(pin("/a/{x}", "/A/b") && !pin("/a/{x}", "/a/b/c") && !pin("/a/b", "/a/{x}"));
     }
 
     #[test]
